@@ -1,0 +1,113 @@
+import type { BlockSource } from '../disks/block-source.js';
+import type { VmConfig } from '../platform/platform.js';
+
+export type PointType = 'Full' | 'Increment';
+
+export interface DiskManifest {
+  name: string;
+  size: number;
+  /** One entry per 1 MiB block: hex SHA-256 of the block's bytes, or null for an all-zero block (a hole). */
+  blocks: (string | null)[];
+}
+
+/** A VM restore point as stored in the repository; written last, atomically (fsync, rename). */
+export interface RestorePointManifest {
+  formatVersion: 1;
+  /** VM restore point id (a GUID). */
+  id: string;
+  /** The job run this VM restore point belongs to (EM's RestorePoint). */
+  restorePointId: string;
+  jobId: string;
+  vmId: string;
+  vmName: string;
+  /** ISO-8601 UTC. */
+  createdAt: string;
+  pointType: PointType;
+  /** The previous point this increment was taken against. */
+  parentId?: string;
+  vm: VmConfig;
+  disks: DiskManifest[];
+}
+
+export interface ManifestSummary {
+  id: string;
+  restorePointId: string;
+  jobId: string;
+  vmId: string;
+  vmName: string;
+  createdAt: string;
+  pointType: PointType;
+}
+
+export interface BackupProgress {
+  diskName: string;
+  bytesDone: number;
+  bytesTotal: number;
+  /** Bytes of new data written to packs (after dedup, before compression). */
+  bytesNew: number;
+}
+
+export interface BackupStats {
+  blocksTotal: number;
+  blocksZero: number;
+  blocksNew: number;
+  bytesRead: number;
+  bytesStored: number;
+}
+
+/** One backup of one VM, in progress. Nothing becomes visible before `commit`. */
+export interface BackupWriter {
+  addDisk(
+    name: string,
+    source: BlockSource,
+    options?: { previous?: DiskManifest; signal?: AbortSignal; onProgress?: (p: BackupProgress) => void },
+  ): Promise<DiskManifest>;
+  commit(fields: Omit<RestorePointManifest, 'formatVersion' | 'disks'>): Promise<{ manifest: RestorePointManifest; stats: BackupStats }>;
+  /** Drops what was written (orphan packs are left for gc; never a manifest). */
+  abort(): Promise<void>;
+}
+
+export interface BlockFetch {
+  /** Block index within the disk. */
+  index: number;
+  hash: string;
+}
+
+export interface FetchOptions {
+  signal?: AbortSignal;
+  /** Reads in flight. */
+  concurrency?: number;
+  onProgress?: (blocksDone: number, bytesDone: number) => void;
+}
+
+export interface CheckResult {
+  ok: boolean;
+  manifests: number;
+  packs: number;
+  blocksChecked: number;
+  problems: string[];
+}
+
+export interface Repository {
+  readonly location: string;
+  /** Takes the per-VM backup lock (two backups of one VM may not run at once) and starts a backup. */
+  beginBackup(vmId: string): Promise<BackupWriter>;
+  listManifests(): Promise<ManifestSummary[]>;
+  readManifest(id: string): Promise<RestorePointManifest | undefined>;
+  /** A disk of a restore point as a block source, read straight from packs (with a small block cache). */
+  openDisk(manifest: RestorePointManifest, diskName: string): Promise<BlockSource>;
+  /**
+   * Fetches blocks planned by pack, several reads in flight, decompresses and verifies each block's hash
+   * off the main thread, and hands each verified block to `write` (out of order). A block whose hash does
+   * not match fails with a CORRUPT error naming the block.
+   */
+  fetchBlocks(blocks: BlockFetch[], write: (index: number, data: Buffer) => Promise<void>, options?: FetchOptions): Promise<void>;
+  /** Hex SHA-256 of each buffer, computed off the main thread. */
+  hashBlocks(buffers: Buffer[]): Promise<string[]>;
+  check(options?: { readData?: boolean }): Promise<CheckResult>;
+  /** Removes manifests (retention); data goes with the next `gc`. */
+  forget(manifestIds: string[]): Promise<void>;
+  /** Deletes packs nothing references; returns what it removed. */
+  gc(): Promise<{ packsDeleted: number; bytesFreed: number }>;
+  close(): Promise<void>;
+}
