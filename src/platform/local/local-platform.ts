@@ -1,0 +1,225 @@
+import { randomUUID } from 'node:crypto';
+import { mkdir, open, rename, rm, rmdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { badRequest, conflict, notFound } from '../../errors.js';
+import type { BlockSource } from '../../disks/block-source.js';
+import { ImageFileSource } from '../../disks/image-file-source.js';
+import type {
+  DatastoreInfo,
+  DiskImageLocation,
+  DiskWriter,
+  HierarchyRootInfo,
+  Platform,
+  PowerState,
+  VmConfig,
+} from '../platform.js';
+import { syncDirectory } from './atomic-file.js';
+import { findTool } from './external-tool.js';
+import { ImageFileWriter } from './image-file-writer.js';
+import { LocalStagedVm } from './local-staged-vm.js';
+import { datastoreDir, defaultDatastoreFor, loadPlatformFile, type PlatformFile } from './platform-file.js';
+import { removeStaleStagingFolders, stagingFolderName } from './staging-folders.js';
+import { scanVms, writeVmConfig, type LocatedVm } from './vm-folders.js';
+import { assertValidDiskFileName, assertValidVmName } from './vm-name.js';
+
+export interface LocalPlatformOptions {
+  /** Source of new GUIDs (VM ids, hierarchy roots, datastores, staging folders); tests may fix it. */
+  newId?: () => string;
+  now?: () => Date;
+}
+
+/**
+ * VMs kept on this machine's disk: `<dataDir>/datastores/<datastore>/<vm>/vm.json` plus raw sparse images.
+ * Every call re-reads from disk, because the `openem vm` CLI may change the data directory while the
+ * server runs. Read-modify-write of one vm.json by two processes at once can lose one of the updates.
+ */
+export class LocalPlatform implements Platform {
+  readonly kind = 'local';
+
+  private constructor(
+    readonly dataDir: string,
+    private readonly newId: () => string,
+    private readonly now: () => Date,
+    private readonly fallocatePath: string | undefined,
+  ) {}
+
+  /** Opens (creating on first use) the local platform in `dataDir` and clears leftovers of crashed staging. */
+  static async open(dataDir: string, options: LocalPlatformOptions = {}): Promise<LocalPlatform> {
+    const newId = options.newId ?? randomUUID;
+    const file = await loadPlatformFile(dataDir, newId);
+    for (const ds of file.datastores) await mkdir(datastoreDir(dataDir, ds), { recursive: true });
+    await removeStaleStagingFolders(dataDir, file);
+    return new LocalPlatform(dataDir, newId, options.now ?? (() => new Date()), await findTool('fallocate'));
+  }
+
+  private loadFile(): Promise<PlatformFile> {
+    return loadPlatformFile(this.dataDir, this.newId);
+  }
+
+  async hierarchyRoots(): Promise<HierarchyRootInfo[]> {
+    return (await this.loadFile()).hierarchyRoots;
+  }
+
+  async datastores(): Promise<DatastoreInfo[]> {
+    return (await this.loadFile()).datastores;
+  }
+
+  async listVms(): Promise<VmConfig[]> {
+    return (await scanVms(this.dataDir, await this.loadFile())).map((v) => v.config);
+  }
+
+  async findVm(idOrName: string): Promise<VmConfig | undefined> {
+    return (await this.locateOrUndefined(idOrName))?.config;
+  }
+
+  private async locateOrUndefined(idOrName: string): Promise<LocatedVm | undefined> {
+    const vms = await scanVms(this.dataDir, await this.loadFile());
+    const byId = idOrName.toLowerCase();
+    return vms.find((v) => v.config.id.toLowerCase() === byId) ?? vms.find((v) => v.config.name === idOrName);
+  }
+
+  /** The VM and its folder, by id or name; `notFound` if there is none. */
+  async locate(idOrName: string): Promise<LocatedVm> {
+    const vm = await this.locateOrUndefined(idOrName);
+    if (!vm) throw notFound(`no VM with id or name '${idOrName}'`);
+    return vm;
+  }
+
+  private diskPath(vm: LocatedVm, diskName: string): string {
+    const disk = vm.config.disks.find((d) => d.name === diskName);
+    if (!disk) throw notFound(`VM '${vm.config.name}' has no disk '${diskName}'`);
+    assertValidDiskFileName(disk.file);
+    return join(vm.dir, disk.file);
+  }
+
+  async openDisk(vmId: string, diskName: string): Promise<BlockSource> {
+    return ImageFileSource.open(this.diskPath(await this.locate(vmId), diskName));
+  }
+
+  async openDiskForWrite(vmId: string, diskName: string): Promise<DiskWriter> {
+    return ImageFileWriter.open(this.diskPath(await this.locate(vmId), diskName), this.fallocatePath);
+  }
+
+  async diskImageLocation(vmId: string, diskName: string): Promise<DiskImageLocation> {
+    return { path: this.diskPath(await this.locate(vmId), diskName) };
+  }
+
+  /** Throws `conflict` if a VM other than `exceptId` is named `name` on any datastore. */
+  async assertNameFree(name: string, exceptId?: string): Promise<void> {
+    const vms = await scanVms(this.dataDir, await this.loadFile());
+    if (vms.some((v) => v.config.name === name && v.config.id !== exceptId)) {
+      throw conflict(`a VM named '${name}' already exists`);
+    }
+  }
+
+  async setPowerState(vmId: string, state: PowerState): Promise<void> {
+    if (state !== 'PoweredOn' && state !== 'PoweredOff') throw badRequest(`unknown power state '${state}'`);
+    const vm = await this.locate(vmId);
+    await writeVmConfig(vm.dir, { ...vm.config, powerState: state });
+  }
+
+  /**
+   * Replaces the config; the VM stays where its files are (id, datastore and hierarchy root are kept).
+   * A new name renames the VM's folder: the config is written first, so a crash in between leaves a
+   * VM whose folder name lags behind its (authoritative) config name.
+   */
+  async updateVmConfig(vm: VmConfig): Promise<void> {
+    const current = await this.locate(vm.id);
+    assertValidVmName(vm.name);
+    vm.disks.forEach((d) => assertValidDiskFileName(d.file));
+    if (vm.name !== current.config.name) await this.assertNameFree(vm.name, vm.id);
+    const next: VmConfig = {
+      ...vm,
+      id: current.config.id,
+      datastoreId: current.config.datastoreId,
+      hierarchyRootId: current.config.hierarchyRootId,
+    };
+    await writeVmConfig(current.dir, next);
+    if (vm.name !== current.config.name) await this.moveFolderToName(current.dir, vm.name);
+  }
+
+  private async moveFolderToName(dir: string, name: string): Promise<void> {
+    const parent = join(dir, '..');
+    const target = join(parent, name);
+    try {
+      await mkdir(target);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'EEXIST') throw conflict(`a folder named '${name}' already exists`);
+      throw e;
+    }
+    try {
+      await rename(dir, target);
+    } catch (e) {
+      await rmdir(target).catch(() => undefined);
+      throw e;
+    }
+    await syncDirectory(parent);
+  }
+
+  async stageNewVm(template: Omit<VmConfig, 'id' | 'createdAt'>): Promise<LocalStagedVm> {
+    assertValidVmName(template.name);
+    for (const d of template.disks) {
+      assertValidDiskFileName(d.file);
+      if (!Number.isSafeInteger(d.size) || d.size <= 0) throw badRequest(`disk '${d.name}' has invalid size ${d.size}`);
+    }
+    if (new Set(template.disks.map((d) => d.file)).size !== template.disks.length) {
+      throw badRequest('two disks share one image file name');
+    }
+    await this.assertNameFree(template.name);
+    const file = await this.loadFile();
+    const ds = this.resolveDatastore(file, template);
+    const config: VmConfig = {
+      ...template,
+      id: this.newId(),
+      datastoreId: ds.id,
+      hierarchyRootId: ds.hierarchyRootId,
+      createdAt: this.now().toISOString(),
+    };
+    const dsDir = datastoreDir(this.dataDir, ds);
+    const stagingDir = join(dsDir, stagingFolderName(process.pid, this.newId()));
+    await mkdir(stagingDir, { recursive: true });
+    try {
+      for (const disk of config.disks) await createSparseFile(join(stagingDir, disk.file), disk.size);
+      await writeVmConfig(stagingDir, config);
+    } catch (e) {
+      await rm(stagingDir, { recursive: true, force: true });
+      throw e;
+    }
+    return new LocalStagedVm(config, stagingDir, dsDir, {
+      assertNameFree: (name) => this.assertNameFree(name),
+      fallocatePath: this.fallocatePath,
+    });
+  }
+
+  /** The template's datastore if it names one of ours, else the default datastore for its platform. */
+  private resolveDatastore(file: PlatformFile, template: Omit<VmConfig, 'id' | 'createdAt'>): DatastoreInfo {
+    if (template.datastoreId) {
+      const ds = file.datastores.find((d) => d.id === template.datastoreId);
+      if (ds) return ds;
+    }
+    return defaultDatastoreFor(file, template.platform);
+  }
+
+  /**
+   * Deletes a VM and its disks. The folder is first renamed to a staging name, so a crash half-way
+   * leaves no half-deleted VM in the inventory, only a folder the next open removes.
+   */
+  async removeVm(idOrName: string): Promise<VmConfig> {
+    const vm = await this.locate(idOrName);
+    const trash = join(vm.dir, '..', stagingFolderName(process.pid, this.newId()));
+    await rename(vm.dir, trash);
+    await syncDirectory(join(vm.dir, '..'));
+    await rm(trash, { recursive: true, force: true });
+    return vm.config;
+  }
+}
+
+/** A file of `size` bytes that takes no space until written. */
+async function createSparseFile(path: string, size: number): Promise<void> {
+  const fh = await open(path, 'wx', 0o644);
+  try {
+    await fh.truncate(size);
+  } finally {
+    await fh.close();
+  }
+}
