@@ -1,0 +1,131 @@
+import { Command, Option } from 'commander';
+import { resolve } from 'node:path';
+import { badRequest, isOpenemError } from '../errors.js';
+import type { GuestOsKind, PresentedPlatform, VmConfig, VmDiskConfig } from '../platform/platform.js';
+import { createVmFromDirectory } from '../platform/local/create-vm-from-directory.js';
+import { LocalPlatform } from '../platform/local/local-platform.js';
+import type { LocatedVm } from '../platform/local/vm-folders.js';
+
+const SIZE_UNITS: Record<string, number> = { '': 1, K: 2 ** 10, M: 2 ** 20, G: 2 ** 30, T: 2 ** 40 };
+
+/** Parses `8G`, `512M`, `1.5T`, `4096` (binary units; a trailing `B`/`iB` is allowed) into bytes. */
+export function parseSize(text: string): number {
+  const m = /^\s*(\d+(?:\.\d+)?)\s*([KMGT]?)(?:i?B)?\s*$/i.exec(text);
+  if (!m) throw badRequest(`cannot read size '${text}' (examples: 8G, 512M, 1T)`);
+  const bytes = Math.round(Number(m[1]) * SIZE_UNITS[m[2].toUpperCase()]);
+  if (!Number.isSafeInteger(bytes) || bytes <= 0) throw badRequest(`size '${text}' is out of range`);
+  return bytes;
+}
+
+function formatSize(bytes: number): string {
+  for (const [unit, factor] of [['T', 2 ** 40], ['G', 2 ** 30], ['M', 2 ** 20], ['K', 2 ** 10]] as const) {
+    if (bytes >= factor && bytes % (factor / 16) === 0) return `${bytes / factor}${unit}`;
+  }
+  return `${bytes}`;
+}
+
+type VmDescription = Omit<VmConfig, 'disks'> & { folder: string; disks: (VmDiskConfig & { path: string })[] };
+
+/** What `vm show` prints: the stored config plus where each disk image is. */
+function describeVm(vm: LocatedVm): VmDescription {
+  return {
+    ...vm.config,
+    folder: vm.dir,
+    disks: vm.config.disks.map((d) => ({ ...d, path: resolve(vm.dir, d.file) })),
+  };
+}
+
+function table(rows: string[][]): string {
+  const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
+  return rows.map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]))).join('  ')).join('\n') + '\n';
+}
+
+/**
+ * `openem vm create|list|show|rm`: manage the local platform's VMs directly in the data directory.
+ * Every invocation opens the platform afresh, so it is safe while the server runs on the same directory.
+ */
+export function registerVmCommand(program: Command, dataDir: () => string): Command {
+  const vm = program.command('vm').description("manage the local platform's VMs in the data directory");
+  const out = (cmd: Command, text: string) => cmd.configureOutput().writeOut!(text);
+  const openPlatform = () => LocalPlatform.open(dataDir());
+
+  // Catalogue errors are the user's to fix; print them plainly and exit 1. Anything else is a bug: keep the stack.
+  const run =
+    <A extends unknown[]>(fn: (cmd: Command, ...args: A) => Promise<void>) =>
+    async function (this: Command, ...args: A) {
+      try {
+        await fn(this, ...args);
+      } catch (e) {
+        if (isOpenemError(e)) this.error(`error: ${e.message}`, { exitCode: 1, code: `openem.${e.code}` });
+        throw e;
+      }
+    };
+
+  vm.command('create')
+    .description('create a Linux VM whose disk holds an ext4 filesystem with a copy of a directory')
+    .argument('<name>', 'VM name')
+    .requiredOption('--from-dir <dir>', 'directory whose contents become the root filesystem')
+    .requiredOption('--size <size>', 'virtual disk size, e.g. 8G (rounded up to whole MiB)')
+    .addOption(new Option('--platform <platform>', 'platform the VM presents as').choices(['vsphere', 'hyperv', 'vcloud']).default('vsphere'))
+    .addOption(new Option('--os <os>', 'guest OS').choices(['linux']).default('linux'))
+    .action(
+      run(async (cmd, name: string, o: { fromDir: string; size: string; platform: PresentedPlatform; os: GuestOsKind }) => {
+        const size = parseSize(o.size);
+        const platform = await openPlatform();
+        const created = await createVmFromDirectory(platform, { name, fromDir: resolve(o.fromDir), size, platform: o.platform, os: o.os });
+        out(cmd, `created VM ${created.name} (${created.id}) on ${created.platform}, disk ${formatSize(created.disks[0].size)}\n`);
+      }),
+    );
+
+  vm.command('list')
+    .description('list VMs')
+    .option('--json', 'print JSON')
+    .action(
+      run(async (cmd, o: { json?: boolean }) => {
+        const vms = await (await openPlatform()).listVms();
+        if (o.json) return out(cmd, JSON.stringify(vms, null, 2) + '\n');
+        if (vms.length === 0) return out(cmd, 'no VMs\n');
+        const rows = [['NAME', 'PLATFORM', 'POWER', 'DISKS', 'ID']];
+        for (const v of vms) {
+          rows.push([v.name, v.platform, v.powerState, v.disks.map((d) => formatSize(d.size)).join(',') || '-', v.id]);
+        }
+        out(cmd, table(rows));
+      }),
+    );
+
+  vm.command('show')
+    .description("show a VM's config and the absolute paths of its disk images")
+    .argument('<name>', 'VM name or id')
+    .option('--json', 'print JSON')
+    .action(
+      run(async (cmd, name: string, o: { json?: boolean }) => {
+        const d = describeVm(await (await openPlatform()).locate(name));
+        if (o.json) return out(cmd, JSON.stringify(d, null, 2) + '\n');
+        const lines = [
+          `name:        ${d.name}`,
+          `id:          ${d.id}`,
+          `platform:    ${d.platform}`,
+          `power:       ${d.powerState}`,
+          `guest OS:    ${d.guestOs}`,
+          `cpus:        ${d.cpus}`,
+          `memory:      ${d.memoryMiB} MiB`,
+          `folder:      ${d.folder}`,
+          `created:     ${d.createdAt}`,
+          ...d.disks.map((disk) => `disk ${disk.name}:  ${formatSize(disk.size)}  ${disk.path}`),
+        ];
+        out(cmd, lines.join('\n') + '\n');
+      }),
+    );
+
+  vm.command('rm')
+    .description('delete a VM and its disk images')
+    .argument('<name>', 'VM name or id')
+    .action(
+      run(async (cmd, name: string) => {
+        const removed = await (await openPlatform()).removeVm(name);
+        out(cmd, `removed VM ${removed.name} (${removed.id})\n`);
+      }),
+    );
+
+  return vm;
+}
