@@ -1,0 +1,45 @@
+import { corrupt } from '../errors.js';
+
+/** One directory entry as stored (ext4 "Linear (Classic) Directories"). */
+export interface DirEntry {
+  name: string;
+  inode: number;
+  /** ext4 dirent file type (1 file, 2 dir, 7 symlink, ...), 0 when FILETYPE is off. */
+  fileType: number;
+}
+
+/**
+ * Parses every live entry of a directory's data, block by block. Hash-indexed (htree) directories
+ * parse the same way: the dx_root hides inside `..`'s long rec_len, interior dx nodes are fake
+ * entries with inode 0, and the checksum tail has inode 0 too — all skipped here.
+ * `.` and `..` are dropped.
+ */
+export function parseDirectoryData(data: Buffer, blockSize: number, hasFileType: boolean, ino: number): DirEntry[] {
+  const out: DirEntry[] = [];
+  for (let blockStart = 0; blockStart < data.length; blockStart += blockSize) {
+    const block = data.subarray(blockStart, Math.min(data.length, blockStart + blockSize));
+    parseDirents(block, 0, hasFileType, ino, out);
+  }
+  return out;
+}
+
+/** Parses dirents in `buf` from `start` to its end (also used for inline-data directories). */
+export function parseDirents(buf: Buffer, start: number, hasFileType: boolean, ino: number, out: DirEntry[]): void {
+  let p = start;
+  while (p + 8 <= buf.length) {
+    const inode = buf.readUInt32LE(p);
+    const recLen = buf.readUInt16LE(p + 4);
+    const nameLen = hasFileType ? buf[p + 6] : buf.readUInt16LE(p + 6);
+    if (recLen < 8 || p + recLen > buf.length || 8 + nameLen > recLen) {
+      // An all-zero tail (unused inline space) ends the list; anything else is damage.
+      if (recLen === 0 && inode === 0) return;
+      throw corrupt(`directory inode ${ino}: bad entry at offset ${p} (rec_len ${recLen}, name_len ${nameLen})`);
+    }
+    if (inode !== 0 && nameLen > 0) {
+      // Names are bytes on disk; non-UTF-8 bytes decode to U+FFFD (lossy, see ext4-reader docs).
+      const name = buf.toString('utf8', p + 8, p + 8 + nameLen);
+      if (name !== '.' && name !== '..') out.push({ name, inode, fileType: hasFileType ? buf[p + 7] : 0 });
+    }
+    p += recLen;
+  }
+}
