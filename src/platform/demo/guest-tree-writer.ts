@@ -1,0 +1,41 @@
+import { mkdir, symlink, writeFile, chmod } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+
+/**
+ * Writes a guest's files under a root folder, with guest paths (`/etc/hostname`) rather than host paths,
+ * and keeps a manifest of what it wrote so callers can report sizes.
+ */
+export class GuestTreeWriter {
+  bytesWritten = 0;
+  filesWritten = 0;
+
+  constructor(readonly root: string) {}
+
+  private hostPath(guestPath: string): string {
+    if (!guestPath.startsWith('/') || guestPath.split('/').includes('..')) {
+      throw new Error(`guest paths are absolute and have no '..': ${guestPath}`);
+    }
+    return join(this.root, guestPath);
+  }
+
+  async file(guestPath: string, content: string | Buffer, mode = 0o644): Promise<void> {
+    const p = this.hostPath(guestPath);
+    await mkdir(dirname(p), { recursive: true });
+    await writeFile(p, content);
+    await chmod(p, mode);
+    this.bytesWritten += Buffer.byteLength(content);
+    this.filesWritten++;
+  }
+
+  async dir(guestPath: string, mode = 0o755): Promise<void> {
+    const p = this.hostPath(guestPath);
+    await mkdir(p, { recursive: true });
+    await chmod(p, mode);
+  }
+
+  async symlink(guestPath: string, target: string): Promise<void> {
+    const p = this.hostPath(guestPath);
+    await mkdir(dirname(p), { recursive: true });
+    await symlink(target, p);
+  }
+}
