@@ -23,7 +23,7 @@ export interface Ext4Inode {
   size: number;
   linksCount: number;
   flags: number;
-  /** Allocated 512-byte sectors (or fs blocks with HUGE_FILE), as i_blocks. */
+  /** Allocated space in 512-byte sectors (i_blocks, converted from fs blocks under HUGE_FILE). */
   blocks: number;
   /** Block of the extended-attribute block, 0 when none. */
   fileAcl: number;

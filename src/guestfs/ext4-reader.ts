@@ -194,6 +194,12 @@ export class Ext4Reader implements GuestFilesystem {
     return inode && this.toEntry(path, inode);
   }
 
+  /** Bytes allocated to a path (data, extent and xattr blocks), from i_blocks; `undefined` if missing. */
+  async allocatedBytes(path: string): Promise<number | undefined> {
+    const inode = await this.resolve(path);
+    return inode && inode.blocks * 512;
+  }
+
   async list(path: string): Promise<GuestEntry[]> {
     const dir = await this.resolveExisting(path);
     const base = normaliseGuestPath(path);
