@@ -86,6 +86,8 @@ export interface CheckResult {
   packs: number;
   blocksChecked: number;
   problems: string[];
+  /** Packs no manifest needs (an interrupted backup's, or data waiting for gc): not problems. */
+  unreferencedPacks?: string[];
 }
 
 export interface Repository {

@@ -1,0 +1,156 @@
+import { BLOCK_SIZE, type BlockSource } from '../disks/block-source.js';
+import { conflict, corrupt } from '../errors.js';
+import type { Range } from './block-codec-messages.js';
+import type { BlockCodecPool } from './block-codec-pool.js';
+import type { ManifestStore } from './manifest-store.js';
+import type { PackIndex } from './pack-index.js';
+import type { PackWriter } from './pack-writer.js';
+import type { BackupProgress, BackupStats, BackupWriter, DiskManifest, RestorePointManifest } from './repository.js';
+import { SourceChunkReader, type SourceChunk } from './source-chunk-reader.js';
+import { asStorageError } from './storage-errors.js';
+import type { HeldLock } from './vm-lock.js';
+
+export interface BackupWriterDeps {
+  location: string;
+  pool: BlockCodecPool;
+  packs: PackWriter;
+  index: PackIndex;
+  manifests: ManifestStore;
+  lock: HeldLock;
+  compressionLevel: number;
+  onFinished: () => void;
+}
+
+/**
+ * One backup of one VM: reads each disk sequentially with read-ahead, hashes and detects zero blocks on
+ * the codec workers, compresses only blocks the repository does not hold yet, and appends them to packs.
+ * `commit` makes the packs durable and then, last, writes the manifest.
+ */
+export class RepositoryBackupWriter implements BackupWriter {
+  private readonly disks: DiskManifest[] = [];
+  private readonly stats: BackupStats = { blocksTotal: 0, blocksZero: 0, blocksNew: 0, bytesRead: 0, bytesStored: 0 };
+  private finished = false;
+  /** Set when a disk failed half way: such a backup can only be aborted. */
+  private broken = false;
+
+  constructor(private readonly deps: BackupWriterDeps) {}
+
+  async addDisk(
+    name: string,
+    source: BlockSource,
+    options: { previous?: DiskManifest; signal?: AbortSignal; onProgress?: (p: BackupProgress) => void } = {},
+  ): Promise<DiskManifest> {
+    this.assertOpen();
+    if (this.disks.some((d) => d.name === name)) throw conflict(`disk ${name} was already added to this backup`);
+    const blocks: (string | null)[] = new Array(Math.ceil(source.size / BLOCK_SIZE)).fill(null);
+    const progress: BackupProgress = { diskName: name, bytesDone: 0, bytesTotal: source.size, bytesNew: 0 };
+    const reader = new SourceChunkReader(source, this.deps.pool.size * 2 + 2);
+    const inFlight = new Set<Promise<void>>();
+    let failure: unknown;
+    try {
+      for await (const chunk of reader.chunks(options.signal)) {
+        if (failure !== undefined) {
+          reader.release(chunk.buf);
+          break;
+        }
+        const p = this.processChunk(chunk, blocks, progress, options.onProgress)
+          .catch((e) => {
+            failure ??= e;
+          })
+          .finally(() => {
+            reader.release(chunk.buf);
+            inFlight.delete(p);
+          });
+        inFlight.add(p);
+      }
+    } catch (e) {
+      failure ??= e;
+    }
+    await Promise.all(inFlight);
+    if (failure !== undefined) {
+      this.broken = true;
+      throw asStorageError(failure, this.deps.location);
+    }
+    const disk: DiskManifest = { name, size: source.size, blocks };
+    this.disks.push(disk);
+    return disk;
+  }
+
+  private async processChunk(
+    chunk: SourceChunk,
+    blocks: (string | null)[],
+    progress: BackupProgress,
+    onProgress?: (p: BackupProgress) => void,
+  ): Promise<void> {
+    const ranges: Range[] = [];
+    for (let i = 0; i < chunk.blockCount; i++) {
+      const off = i * BLOCK_SIZE;
+      ranges.push([off, Math.min(BLOCK_SIZE, chunk.byteLength - off)]);
+    }
+    const hashes = await this.deps.pool.hash(chunk.buf, ranges, true);
+    const wanted: Range[] = [];
+    const wantedHashes: string[] = [];
+    for (let i = 0; i < hashes.length; i++) {
+      const h = hashes[i];
+      blocks[chunk.firstBlock + i] = h;
+      this.stats.blocksTotal++;
+      if (h === null) this.stats.blocksZero++;
+      else if (this.deps.packs.claim(h)) {
+        wanted.push(ranges[i]);
+        wantedHashes.push(h);
+      }
+    }
+    if (wanted.length > 0) {
+      const encoded = await this.deps.pool.compress(chunk.buf, wanted, this.deps.compressionLevel);
+      for (let i = 0; i < encoded.length; i++) {
+        const e = encoded[i];
+        const data = Buffer.from(e.data.buffer, e.data.byteOffset, e.data.byteLength);
+        this.stats.blocksNew++;
+        this.stats.bytesStored += data.length;
+        progress.bytesNew += wanted[i][1];
+        await this.deps.packs.add(wantedHashes[i], data, wanted[i][1], e.compression);
+      }
+    }
+    this.stats.bytesRead += chunk.byteLength;
+    progress.bytesDone += chunk.byteLength;
+    onProgress?.({ ...progress });
+  }
+
+  async commit(fields: Omit<RestorePointManifest, 'formatVersion' | 'disks'>): Promise<{ manifest: RestorePointManifest; stats: BackupStats }> {
+    this.assertOpen();
+    if (this.broken) throw conflict('a disk of this backup failed; abort it');
+    try {
+      await this.deps.packs.flush();
+      // Every block the manifest names must be indexed (dedup relied on the index; gc is excluded while we run).
+      for (const d of this.disks) {
+        for (const h of d.blocks) if (h !== null && !this.deps.index.has(h)) throw corrupt(`block ${h} of disk ${d.name} is not in the repository index`);
+      }
+      const manifest: RestorePointManifest = { formatVersion: 1, ...fields, disks: this.disks };
+      // What readManifest will return: JSON has no undefined fields.
+      for (const k of Object.keys(manifest) as (keyof RestorePointManifest)[]) if (manifest[k] === undefined) delete manifest[k];
+      await this.deps.manifests.write(manifest);
+      await this.finish();
+      return { manifest, stats: { ...this.stats } };
+    } catch (e) {
+      await this.abort();
+      throw asStorageError(e, this.deps.location);
+    }
+  }
+
+  async abort(): Promise<void> {
+    if (this.finished) return;
+    await this.deps.packs.discard();
+    await this.finish();
+  }
+
+  private async finish(): Promise<void> {
+    if (this.finished) return;
+    this.finished = true;
+    this.deps.onFinished();
+    await this.deps.lock.release();
+  }
+
+  private assertOpen(): void {
+    if (this.finished) throw conflict('this backup was already committed or aborted');
+  }
+}

@@ -1,0 +1,132 @@
+import { availableParallelism } from 'node:os';
+import { Worker } from 'node:worker_threads';
+import { OpenemError } from '../errors.js';
+import type { CodecReply, DecodeEntry, EncodedBlock, Range } from './block-codec-messages.js';
+
+/** Distributive Omit, so each job variant keeps its own fields. */
+type JobWithoutId = { type: 'hash'; buf: SharedArrayBuffer | ArrayBuffer; ranges: Range[]; detectZero: boolean }
+  | { type: 'compress'; buf: SharedArrayBuffer | ArrayBuffer; ranges: Range[]; level: number }
+  | { type: 'decode'; buf: ArrayBuffer; entries: DecodeEntry[] };
+
+interface Pending {
+  resolve: (r: CodecReply) => void;
+  reject: (e: unknown) => void;
+}
+
+interface Slot {
+  worker: Worker;
+  pending: Map<number, Pending>;
+}
+
+/** Raised by `decode` when a stored block does not decompress to its hash; the caller names the pack. */
+export class BlockDecodeError extends Error {
+  constructor(readonly entry: number, readonly reason: string) {
+    super(reason);
+  }
+}
+
+/**
+ * A small pool of codec workers (one per core). Jobs go to the least busy worker; busy workers keep
+ * the process alive, idle ones do not (so a forgotten `close` never hangs a CLI or a test).
+ */
+export class BlockCodecPool {
+  private readonly slots: Slot[] = [];
+  private nextId = 1;
+  private closed = false;
+
+  constructor(size = availableParallelism()) {
+    for (let i = 0; i < Math.max(1, size); i++) {
+      const worker = startCodecWorker();
+      const slot: Slot = { worker, pending: new Map() };
+      worker.unref();
+      worker.on('message', (reply: CodecReply) => this.settle(slot, reply));
+      worker.on('error', (err) => this.failAll(slot, err));
+      worker.on('exit', (code) => {
+        if (!this.closed) this.failAll(slot, new OpenemError('INTERNAL', `block codec worker exited with code ${code}`));
+      });
+      this.slots.push(slot);
+    }
+  }
+
+  get size(): number {
+    return this.slots.length;
+  }
+
+  private settle(slot: Slot, reply: CodecReply): void {
+    const p = slot.pending.get(reply.id);
+    if (!p) return;
+    slot.pending.delete(reply.id);
+    if (slot.pending.size === 0) slot.worker.unref();
+    if (reply.type === 'error') p.reject(new OpenemError('INTERNAL', `block codec worker: ${reply.message}`));
+    else p.resolve(reply);
+  }
+
+  private failAll(slot: Slot, err: unknown): void {
+    for (const p of slot.pending.values()) p.reject(err);
+    slot.pending.clear();
+  }
+
+  private run(job: JobWithoutId, transfer: ArrayBuffer[] = []): Promise<CodecReply> {
+    if (this.closed) return Promise.reject(new OpenemError('UNAVAILABLE', 'repository is closed'));
+    let slot = this.slots[0];
+    for (const s of this.slots) if (s.pending.size < slot.pending.size) slot = s;
+    const id = this.nextId++;
+    return new Promise<CodecReply>((resolve, reject) => {
+      if (slot.pending.size === 0) slot.worker.ref();
+      slot.pending.set(id, { resolve, reject });
+      slot.worker.postMessage({ ...job, id }, transfer);
+    });
+  }
+
+  /** SHA-256 (hex) of each range; null for all-zero ranges when `detectZero`. */
+  async hash(buf: SharedArrayBuffer | ArrayBuffer, ranges: Range[], detectZero: boolean): Promise<(string | null)[]> {
+    const r = await this.run({ type: 'hash', buf, ranges, detectZero });
+    if (r.type !== 'hash') throw new OpenemError('INTERNAL', `unexpected codec reply ${r.type}`);
+    return r.hashes;
+  }
+
+  /** Each range compressed with zstd at `level`, or copied raw when it does not compress. */
+  async compress(buf: SharedArrayBuffer, ranges: Range[], level: number): Promise<EncodedBlock[]> {
+    const r = await this.run({ type: 'compress', buf, ranges, level });
+    if (r.type !== 'compress') throw new OpenemError('INTERNAL', `unexpected codec reply ${r.type}`);
+    return r.blocks;
+  }
+
+  /**
+   * Decompresses and verifies the blobs in `buf` (which is transferred: the caller must not use it afterwards).
+   * Throws BlockDecodeError naming the first bad entry.
+   */
+  async decode(buf: ArrayBuffer, entries: DecodeEntry[]): Promise<Buffer[]> {
+    const r = await this.run({ type: 'decode', buf, entries }, [buf]);
+    if (r.type === 'decode-failed') throw new BlockDecodeError(r.entry, r.reason);
+    if (r.type !== 'decode') throw new OpenemError('INTERNAL', `unexpected codec reply ${r.type}`);
+    return r.blocks.map((b) => Buffer.from(b.buffer, b.byteOffset, b.byteLength));
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    for (const s of this.slots) this.failAll(s, new OpenemError('UNAVAILABLE', 'repository is closed'));
+    await Promise.all(this.slots.map((s) => s.worker.terminate()));
+  }
+}
+
+/**
+ * From dist/ the worker is plain JS. Under tsx (tests, scripts) this module and its worker are .ts files;
+ * Node 20 ignores `--import` in a worker's execArgv, so a tiny bootstrap registers tsx in the worker first.
+ */
+function startCodecWorker(): Worker {
+  if (!import.meta.url.endsWith('.ts')) return new Worker(new URL('./block-codec-worker.js', import.meta.url));
+  const tsxApi = import.meta.resolve('tsx/esm/api');
+  const workerUrl = new URL('./block-codec-worker.ts', import.meta.url).href;
+  const bootstrap = `import(${JSON.stringify(tsxApi)}).then((m) => { m.register(); return import(${JSON.stringify(workerUrl)}); });`;
+  return new Worker(bootstrap, { eval: true });
+}
+
+/** A buffer's own ArrayBuffer when it spans all of it (safe to transfer), else a copy. */
+export function transferableCopy(b: Buffer): ArrayBuffer {
+  if (b.byteOffset === 0 && b.byteLength === b.buffer.byteLength && b.buffer instanceof ArrayBuffer) return b.buffer;
+  const out = new ArrayBuffer(b.length);
+  new Uint8Array(out).set(b);
+  return out;
+}

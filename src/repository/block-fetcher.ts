@@ -1,0 +1,134 @@
+import { corrupt } from '../errors.js';
+import type { BlobStore } from './blob-store.js';
+import type { DecodeEntry } from './block-codec-messages.js';
+import { BlockDecodeError, transferableCopy, type BlockCodecPool } from './block-codec-pool.js';
+import type { IndexedBlock, PackIndex } from './pack-index.js';
+import { packKey } from './pack-format.js';
+import type { BlockFetch, FetchOptions } from './repository.js';
+
+/** Reads closer than this are merged into one ranged read (skipping the gap costs less than a second request). */
+const COALESCE_GAP = 256 * 1024;
+const MAX_RANGE = 16 * 1024 * 1024;
+const DEFAULT_CONCURRENCY = 8;
+
+/** One ranged read of a pack and the blocks it yields. */
+export interface PackRead {
+  packId: string;
+  offset: number;
+  length: number;
+  blocks: IndexedBlock[];
+}
+
+/** Plans reads pack by pack, in offset order, merging neighbours (restic's restorer, STYLE.md). */
+export function planPackReads(wanted: IndexedBlock[]): PackRead[] {
+  const byPack = new Map<string, IndexedBlock[]>();
+  for (const b of wanted) {
+    const list = byPack.get(b.packId);
+    if (list) list.push(b);
+    else byPack.set(b.packId, [b]);
+  }
+  const reads: PackRead[] = [];
+  for (const [packId, list] of byPack) {
+    list.sort((a, b) => a.offset - b.offset);
+    let cur: PackRead | undefined;
+    for (const b of list) {
+      const end = b.offset + b.length;
+      if (cur && b.offset <= cur.offset + cur.length + COALESCE_GAP && end - cur.offset <= MAX_RANGE) {
+        cur.length = end - cur.offset;
+        cur.blocks.push(b);
+      } else {
+        cur = { packId, offset: b.offset, length: b.length, blocks: [b] };
+        reads.push(cur);
+      }
+    }
+  }
+  return reads;
+}
+
+/** Reads one planned range and returns its blocks decompressed and verified (on a worker). */
+export async function readPackRange(store: BlobStore, pool: BlockCodecPool, read: PackRead): Promise<Buffer[]> {
+  const data = await store.get(packKey(read.packId), { offset: read.offset, length: read.length });
+  const entries: DecodeEntry[] = read.blocks.map((b) => ({
+    offset: b.offset - read.offset,
+    length: b.length,
+    rawLength: b.rawLength,
+    compression: b.compression,
+    hash: b.hash,
+  }));
+  try {
+    return await pool.decode(transferableCopy(data), entries);
+  } catch (e) {
+    if (e instanceof BlockDecodeError) {
+      const b = read.blocks[e.entry];
+      throw corrupt(`block ${b.hash} in pack ${read.packId} (offset ${b.offset}, ${b.length} bytes) is corrupt: ${e.reason}`);
+    }
+    throw e;
+  }
+}
+
+/** Looks every hash up, refreshing the index once if another process wrote packs since it was loaded. */
+export async function locateBlocks(index: PackIndex, hashes: Iterable<string>): Promise<IndexedBlock[]> {
+  const out: IndexedBlock[] = [];
+  const missing: string[] = [];
+  for (const h of hashes) {
+    const b = index.get(h);
+    if (b) out.push(b);
+    else missing.push(h);
+  }
+  if (missing.length > 0) {
+    await index.refresh();
+    for (const h of missing) {
+      const b = index.get(h);
+      if (!b) throw corrupt(`block ${h} is not in the repository index (its pack is missing)`);
+      out.push(b);
+    }
+  }
+  return out;
+}
+
+/** Repository.fetchBlocks: see its JSDoc in repository.ts. */
+export async function fetchBlocks(
+  store: BlobStore,
+  index: PackIndex,
+  pool: BlockCodecPool,
+  wanted: BlockFetch[],
+  write: (index: number, data: Buffer) => Promise<void>,
+  options: FetchOptions = {},
+): Promise<void> {
+  const { signal } = options;
+  signal?.throwIfAborted();
+  const indexesByHash = new Map<string, number[]>();
+  for (const w of wanted) {
+    const list = indexesByHash.get(w.hash);
+    if (list) list.push(w.index);
+    else indexesByHash.set(w.hash, [w.index]);
+  }
+  const reads = planPackReads(await locateBlocks(index, indexesByHash.keys()));
+  let next = 0;
+  let failure: unknown;
+  let blocksDone = 0;
+  let bytesDone = 0;
+  const lane = async (): Promise<void> => {
+    while (next < reads.length && failure === undefined) {
+      signal?.throwIfAborted();
+      const read = reads[next++];
+      const decoded = await readPackRange(store, pool, read);
+      for (let i = 0; i < decoded.length; i++) {
+        signal?.throwIfAborted();
+        for (const at of indexesByHash.get(read.blocks[i].hash)!) {
+          await write(at, decoded[i]);
+          blocksDone++;
+          bytesDone += decoded[i].length;
+        }
+      }
+      options.onProgress?.(blocksDone, bytesDone);
+    }
+  };
+  const lanes = Array.from({ length: Math.max(1, Math.min(options.concurrency ?? DEFAULT_CONCURRENCY, reads.length)) }, () =>
+    lane().catch((e) => {
+      failure ??= e;
+    }),
+  );
+  await Promise.all(lanes);
+  if (failure !== undefined) throw failure;
+}

@@ -1,0 +1,168 @@
+import { BlockCodecPool } from './block-codec-pool.js';
+import { fetchBlocks } from './block-fetcher.js';
+import type { BlobStore } from './blob-store.js';
+import { RepositoryBackupWriter } from './backup-writer.js';
+import { checkRepository } from './check.js';
+import { collectGarbage } from './gc.js';
+import { ManifestStore } from './manifest-store.js';
+import { PackIndex } from './pack-index.js';
+import { PackWriter } from './pack-writer.js';
+import type { BlockSource } from '../disks/block-source.js';
+import { conflict, notFound, OpenemError } from '../errors.js';
+import type {
+  BackupWriter,
+  BlockFetch,
+  CheckResult,
+  FetchOptions,
+  ManifestSummary,
+  Repository,
+  RestorePointManifest,
+} from './repository.js';
+import { RepositoryDiskSource } from './repository-disk-source.js';
+import { LockTable } from './vm-lock.js';
+
+export interface PackRepositoryOptions {
+  /** Codec worker threads (default: os.availableParallelism()). */
+  workers?: number;
+  /** zstd level for new blocks, 1-3 (default 1). */
+  compressionLevel?: number;
+  /** Decompressed blocks cached per opened disk (default 32 = 32 MiB). */
+  cacheBlocks?: number;
+  /** Pack size target in bytes (default 32 MiB; tests use smaller packs). */
+  packSize?: number;
+}
+
+const GC_LOCK = 'gc';
+const vmLockName = (vmId: string) => `vm:${vmId}`;
+
+/** The repository: blocks in packs, an in-memory index, manifests, on any blob store. */
+export class PackRepository implements Repository {
+  private readonly manifests: ManifestStore;
+  private readonly locks: LockTable;
+  private readonly pool: BlockCodecPool;
+  private readonly activeBackups = new Set<RepositoryBackupWriter>();
+  private closed = false;
+
+  private constructor(
+    private readonly store: BlobStore,
+    private readonly index: PackIndex,
+    private readonly options: PackRepositoryOptions,
+  ) {
+    this.manifests = new ManifestStore(store);
+    this.locks = new LockTable(store);
+    this.pool = new BlockCodecPool(options.workers);
+  }
+
+  /** Opens a repository whose config has been validated; loads the index. */
+  static async load(store: BlobStore, options: PackRepositoryOptions = {}): Promise<PackRepository> {
+    const index = new PackIndex(store);
+    await index.refresh();
+    return new PackRepository(store, index, options);
+  }
+
+  get location(): string {
+    return this.store.location;
+  }
+
+  async beginBackup(vmId: string): Promise<BackupWriter> {
+    this.assertOpen();
+    const lock = await this.locks.acquire(vmLockName(vmId), `a backup of VM ${vmId}`);
+    try {
+      if ((await this.locks.liveLocks(GC_LOCK)).length > 0) throw conflict(`garbage collection is running on ${this.location}; try the backup of VM ${vmId} later`);
+      // See packs other processes wrote or deleted since we loaded the index: dedup must not rely on gone blocks.
+      await this.index.refresh();
+    } catch (e) {
+      await lock.release();
+      throw e;
+    }
+    const writer: RepositoryBackupWriter = new RepositoryBackupWriter({
+      location: this.location,
+      pool: this.pool,
+      packs: new PackWriter(this.store, this.index, this.options.packSize),
+      index: this.index,
+      manifests: this.manifests,
+      lock,
+      compressionLevel: this.options.compressionLevel ?? 1,
+      onFinished: () => this.activeBackups.delete(writer),
+    });
+    this.activeBackups.add(writer);
+    return writer;
+  }
+
+  listManifests(): Promise<ManifestSummary[]> {
+    return this.manifests.summaries();
+  }
+
+  readManifest(id: string): Promise<RestorePointManifest | undefined> {
+    return this.manifests.read(id);
+  }
+
+  async openDisk(manifest: RestorePointManifest, diskName: string): Promise<BlockSource> {
+    this.assertOpen();
+    const disk = manifest.disks.find((d) => d.name === diskName);
+    if (!disk) throw notFound(`restore point ${manifest.id} has no disk ${diskName}`);
+    return new RepositoryDiskSource(disk, this.store, this.index, this.pool, this.options.cacheBlocks);
+  }
+
+  fetchBlocks(blocks: BlockFetch[], write: (index: number, data: Buffer) => Promise<void>, options?: FetchOptions): Promise<void> {
+    this.assertOpen();
+    return fetchBlocks(this.store, this.index, this.pool, blocks, write, options);
+  }
+
+  async hashBlocks(buffers: Buffer[]): Promise<string[]> {
+    this.assertOpen();
+    const total = buffers.reduce((n, b) => n + b.length, 0);
+    const shared = new SharedArrayBuffer(total);
+    const view = Buffer.from(shared);
+    const ranges: [number, number][] = [];
+    let at = 0;
+    for (const b of buffers) {
+      b.copy(view, at);
+      ranges.push([at, b.length]);
+      at += b.length;
+    }
+    // Split across the pool so every core hashes.
+    const per = Math.ceil(ranges.length / this.pool.size);
+    const parts = await Promise.all(
+      Array.from({ length: this.pool.size }, (_, i) => ranges.slice(i * per, (i + 1) * per))
+        .filter((r) => r.length > 0)
+        .map((r) => this.pool.hash(shared, r, false)),
+    );
+    return parts.flat() as string[];
+  }
+
+  check(options?: { readData?: boolean }): Promise<CheckResult> {
+    this.assertOpen();
+    return checkRepository(this.store, this.manifests, this.pool, options);
+  }
+
+  async forget(manifestIds: string[]): Promise<void> {
+    this.assertOpen();
+    for (const id of manifestIds) await this.manifests.delete(id);
+  }
+
+  async gc(): Promise<{ packsDeleted: number; bytesFreed: number }> {
+    this.assertOpen();
+    const lock = await this.locks.acquire(GC_LOCK, `garbage collection of ${this.location}`);
+    try {
+      const running = await this.locks.liveLocks('vm:');
+      if (running.length > 0 || this.activeBackups.size > 0) {
+        throw conflict(`cannot collect garbage while backups run (${running.join(', ') || 'in this process'})`);
+      }
+      return await collectGarbage(this.store, this.manifests, this.index);
+    } finally {
+      await lock.release();
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    for (const w of [...this.activeBackups]) await w.abort();
+    await this.pool.close();
+  }
+
+  private assertOpen(): void {
+    if (this.closed) throw new OpenemError('UNAVAILABLE', `repository ${this.location} is closed`);
+  }
+}

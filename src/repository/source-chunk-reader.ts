@@ -1,0 +1,102 @@
+import { open, type FileHandle } from 'node:fs/promises';
+import { BLOCK_SIZE, type BlockSource } from '../disks/block-source.js';
+import { ImageFileSource } from '../disks/image-file-source.js';
+
+/** Contiguous blocks read into one shared buffer; workers see it without a copy. */
+export interface SourceChunk {
+  firstBlock: number;
+  blockCount: number;
+  byteLength: number;
+  buf: SharedArrayBuffer;
+}
+
+export const CHUNK_BLOCKS = 16;
+
+/** Block index ranges [start, end) holding data, from the source's allocated extents. */
+export function allocatedBlockRanges(size: number, extents: { offset: number; length: number }[]): [number, number][] {
+  const total = Math.ceil(size / BLOCK_SIZE);
+  const ranges = extents
+    .filter((e) => e.length > 0)
+    .map((e): [number, number] => [Math.floor(e.offset / BLOCK_SIZE), Math.min(total, Math.ceil((e.offset + e.length) / BLOCK_SIZE))])
+    .sort((a, b) => a[0] - b[0]);
+  const merged: [number, number][] = [];
+  for (const r of ranges) {
+    const last = merged[merged.length - 1];
+    if (last && r[0] <= last[1]) last[1] = Math.max(last[1], r[1]);
+    else if (r[1] > r[0]) merged.push([r[0], r[1]]);
+  }
+  return merged;
+}
+
+/**
+ * Reads a block source's allocated blocks sequentially, 16 MiB at a time, into a ring of shared
+ * buffers: reading runs ahead of hashing by as many chunks as the ring holds, and stops when the
+ * consumer has not released a buffer. Image files are read straight into the shared buffer (one copy,
+ * by the kernel); other sources are read and copied.
+ */
+export class SourceChunkReader {
+  private readonly free: SharedArrayBuffer[] = [];
+  private waitingForBuffer: (() => void) | undefined;
+
+  constructor(
+    private readonly source: BlockSource,
+    ringSize: number,
+  ) {
+    for (let i = 0; i < ringSize; i++) this.free.push(new SharedArrayBuffer(CHUNK_BLOCKS * BLOCK_SIZE));
+  }
+
+  /** Gives a chunk's buffer back to the ring. */
+  release(buf: SharedArrayBuffer): void {
+    this.free.push(buf);
+    const wake = this.waitingForBuffer;
+    this.waitingForBuffer = undefined;
+    wake?.();
+  }
+
+  private async takeBuffer(signal?: AbortSignal): Promise<SharedArrayBuffer> {
+    while (this.free.length === 0) {
+      signal?.throwIfAborted();
+      await new Promise<void>((resolve) => (this.waitingForBuffer = resolve));
+    }
+    return this.free.pop()!;
+  }
+
+  async *chunks(signal?: AbortSignal): AsyncGenerator<SourceChunk> {
+    const ranges = allocatedBlockRanges(this.source.size, await this.source.allocatedExtents());
+    const direct = this.source instanceof ImageFileSource ? await open(this.source.path, 'r') : undefined;
+    try {
+      for (const [start, end] of ranges) {
+        for (let first = start; first < end; first += CHUNK_BLOCKS) {
+          signal?.throwIfAborted();
+          const blockCount = Math.min(CHUNK_BLOCKS, end - first);
+          const offset = first * BLOCK_SIZE;
+          const byteLength = Math.min(this.source.size, (first + blockCount) * BLOCK_SIZE) - offset;
+          const buf = await this.takeBuffer(signal);
+          await this.readInto(direct, buf, offset, byteLength);
+          yield { firstBlock: first, blockCount, byteLength, buf };
+        }
+      }
+    } finally {
+      await direct?.close();
+    }
+  }
+
+  private async readInto(direct: FileHandle | undefined, buf: SharedArrayBuffer, offset: number, length: number): Promise<void> {
+    const target = Buffer.from(buf, 0, length);
+    if (!direct) {
+      const data = await this.source.read(offset, length);
+      data.copy(target);
+      if (data.length < length) target.fill(0, data.length);
+      return;
+    }
+    let done = 0;
+    while (done < length) {
+      const { bytesRead } = await direct.read(target, done, length - done, offset + done);
+      if (bytesRead === 0) {
+        target.fill(0, done);
+        break;
+      }
+      done += bytesRead;
+    }
+  }
+}

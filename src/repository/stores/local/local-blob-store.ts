@@ -1,0 +1,174 @@
+import { randomBytes } from 'node:crypto';
+import { link, mkdir, open, readdir, rename, rm, stat, unlink } from 'node:fs/promises';
+import { dirname, join, resolve, sep } from 'node:path';
+import { badRequest, notFound } from '../../../errors.js';
+import type { BlobStat, BlobStore, ByteRange } from '../../blob-store.js';
+
+const TEMP_MARK = '.tmp-';
+
+/**
+ * A blob store in a local folder. `put` writes a temporary file next to the target, fsyncs it,
+ * renames it into place and fsyncs the folder, so a crash leaves either nothing or the whole object
+ * (plus possibly a `*.tmp-*` file, which `list` never shows).
+ */
+export class LocalBlobStore implements BlobStore {
+  private readonly knownDirs = new Set<string>();
+
+  readonly location: string;
+
+  constructor(location: string) {
+    this.location = resolve(location);
+  }
+
+  private pathOf(key: string): string {
+    if (key === '' || key.startsWith('/') || key.split('/').some((p) => p === '..' || p === '.' || p === '')) {
+      throw badRequest(`invalid blob key "${key}"`);
+    }
+    return join(this.location, ...key.split('/'));
+  }
+
+  private async ensureDir(dir: string): Promise<void> {
+    if (this.knownDirs.has(dir)) return;
+    await mkdir(dir, { recursive: true });
+    this.knownDirs.add(dir);
+  }
+
+  async put(key: string, data: Buffer | readonly Buffer[]): Promise<void> {
+    const path = this.pathOf(key);
+    const dir = dirname(path);
+    await this.ensureDir(dir);
+    const temp = `${path}${TEMP_MARK}${randomBytes(6).toString('hex')}`;
+    await this.writeDurable(temp, Buffer.isBuffer(data) ? [data] : data);
+    try {
+      await rename(temp, path);
+    } catch (e) {
+      await unlink(temp).catch(() => undefined);
+      throw e;
+    }
+    await syncDir(dir);
+  }
+
+  async putIfAbsent(key: string, data: Buffer): Promise<boolean> {
+    const path = this.pathOf(key);
+    const dir = dirname(path);
+    await this.ensureDir(dir);
+    // Written whole to a temp file, then hard-linked into place: link fails if the target exists,
+    // so the object appears atomically and complete, or not at all.
+    const temp = `${path}${TEMP_MARK}${randomBytes(6).toString('hex')}`;
+    await this.writeDurable(temp, [data]);
+    try {
+      await link(temp, path);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'EEXIST') return false;
+      throw e;
+    } finally {
+      await unlink(temp).catch(() => undefined);
+    }
+    await syncDir(dir);
+    return true;
+  }
+
+  private async writeDurable(temp: string, parts: readonly Buffer[]): Promise<void> {
+    const fh = await open(temp, 'wx');
+    try {
+      await writeAll(fh, parts);
+      await fh.sync();
+    } catch (e) {
+      await fh.close().catch(() => undefined);
+      await unlink(temp).catch(() => undefined);
+      throw e;
+    }
+    await fh.close();
+  }
+
+  async get(key: string, range?: ByteRange): Promise<Buffer> {
+    const path = this.pathOf(key);
+    let fh;
+    try {
+      fh = await open(path, 'r');
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') throw notFound(`blob ${key} not found in ${this.location}`);
+      throw e;
+    }
+    try {
+      const offset = range?.offset ?? 0;
+      const length = range?.length ?? (await fh.stat()).size - offset;
+      // A fresh ArrayBuffer per read, so callers may transfer it to a worker without copying.
+      const buf = Buffer.from(new ArrayBuffer(Math.max(0, length)));
+      let done = 0;
+      while (done < length) {
+        const { bytesRead } = await fh.read(buf, done, length - done, offset + done);
+        if (bytesRead === 0) break;
+        done += bytesRead;
+      }
+      return done === length ? buf : buf.subarray(0, done);
+    } finally {
+      await fh.close();
+    }
+  }
+
+  async stat(key: string): Promise<BlobStat | undefined> {
+    try {
+      const st = await stat(this.pathOf(key));
+      return { size: st.size };
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      throw e;
+    }
+  }
+
+  async exists(key: string): Promise<boolean> {
+    return (await this.stat(key)) !== undefined;
+  }
+
+  async list(prefix: string): Promise<string[]> {
+    const base = prefix.endsWith('/') ? prefix.slice(0, -1) : prefix;
+    const root = base === '' ? this.location : this.pathOf(base);
+    let entries;
+    try {
+      entries = await readdir(root, { recursive: true, withFileTypes: true });
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return [];
+      throw e;
+    }
+    const keys: string[] = [];
+    for (const ent of entries) {
+      if (!ent.isFile() || ent.name.includes(TEMP_MARK)) continue;
+      const parent = (ent as unknown as { parentPath?: string; path?: string }).parentPath ?? (ent as unknown as { path: string }).path;
+      const rel = join(parent, ent.name).slice(this.location.length + 1).split(sep).join('/');
+      keys.push(rel);
+    }
+    return keys;
+  }
+
+  async delete(key: string): Promise<void> {
+    await rm(this.pathOf(key), { force: true });
+  }
+}
+
+async function writeAll(fh: import('node:fs/promises').FileHandle, parts: readonly Buffer[]): Promise<void> {
+  // writev in batches; it may write partially, so continue from where it stopped.
+  let pending = parts.filter((p) => p.length > 0);
+  while (pending.length > 0) {
+    const batch = pending.slice(0, 512);
+    let { bytesWritten } = await fh.writev(batch);
+    const rest: Buffer[] = [];
+    for (const b of batch) {
+      if (bytesWritten >= b.length) bytesWritten -= b.length;
+      else {
+        rest.push(b.subarray(bytesWritten));
+        bytesWritten = 0;
+      }
+    }
+    pending = [...rest, ...pending.slice(batch.length)];
+  }
+}
+
+async function syncDir(dir: string): Promise<void> {
+  const fh = await open(dir, 'r');
+  try {
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+}

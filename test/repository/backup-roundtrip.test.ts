@@ -1,0 +1,50 @@
+import assert from 'node:assert/strict';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import { BLOCK_SIZE } from '../../src/disks/block-source.js';
+import { openRepository } from '../../src/repository/open-repository.js';
+import type { Repository } from '../../src/repository/repository.js';
+import { backUpImage, restoreToBuffer, tempDir, writeImage, type BlockKind } from './repository-fixtures.js';
+
+let dir: Awaited<ReturnType<typeof tempDir>>;
+let repo: Repository;
+
+before(async () => {
+  dir = await tempDir();
+  repo = await openRepository(join(dir.path, 'repo'), { create: true, packSize: 8 * BLOCK_SIZE });
+});
+after(async () => {
+  await repo.close();
+  await dir.cleanup();
+});
+
+test('a backed-up image restores byte for byte through fetchBlocks, zero blocks as holes', async () => {
+  const kinds: BlockKind[] = Array.from({ length: 24 }, (_, i) => (['random', 'text', 'zero'] as const)[i % 3]);
+  const image = join(dir.path, 'a.img');
+  const size = 24 * BLOCK_SIZE - 12345; // a last block shorter than 1 MiB
+  await writeImage(image, kinds, size);
+  const { manifest, stats } = await backUpImage(repo, 'vm-a', image);
+
+  const disk = manifest.disks[0];
+  assert.equal(disk.size, size);
+  assert.equal(disk.blocks.length, 24);
+  kinds.forEach((k, i) => assert.equal(disk.blocks[i] === null, k === 'zero', `block ${i} (${k})`));
+  assert.equal(stats.blocksZero, 8);
+  assert.equal(stats.blocksNew, 16);
+  assert.ok(stats.bytesStored < 16 * BLOCK_SIZE, 'text blocks are stored compressed');
+
+  const restored = await restoreToBuffer(repo, manifest);
+  assert.ok(restored.equals(await readFile(image)));
+  assert.deepEqual(await repo.readManifest(manifest.id), manifest);
+  assert.deepEqual((await repo.listManifests()).map((m) => m.id), [manifest.id]);
+});
+
+test('hashBlocks returns the SHA-256 of each buffer', async () => {
+  const { createHash } = await import('node:crypto');
+  const bufs = [Buffer.from('a'), Buffer.alloc(BLOCK_SIZE, 7), Buffer.alloc(0)];
+  assert.deepEqual(
+    await repo.hashBlocks(bufs),
+    bufs.map((b) => createHash('sha256').update(b).digest('hex')),
+  );
+});
