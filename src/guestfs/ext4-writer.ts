@@ -114,8 +114,12 @@ function planWrites(imagePath: string, offset: number, items: GuestWriteItem[]):
       const existing = await typeAt(path);
       if (existing === 'dir' && item.type !== 'dir') throw conflict(`cannot replace folder ${path} with a ${item.type}`);
       if (existing !== 'absent' && existing !== 'dir') {
-        // Credit the blocks the replaced file frees, so replacing a big file on a full disk works.
-        if (!state.has(path)) freedBlocks += Math.floor(((await fs.allocatedBytes(path)) ?? 0) / blockSize);
+        // Credit the blocks the replaced file frees (only its last link frees them), so replacing
+        // a big file on a full disk works.
+        const old = state.has(path) ? undefined : await fs.stat(path);
+        if (old && (await fs.readInode(old.inode)).linksCount === 1) {
+          freedBlocks += Math.floor(((await fs.allocatedBytes(path)) ?? 0) / blockSize);
+        }
         plan.commands.push(debugfsCommand('rm', path));
         state.set(path, 'absent');
       }
