@@ -8,6 +8,7 @@ import { debugfsCommand, setAttributesCommands } from './debugfs-script.js';
 import { checkFilesystemClean, imageWithOffset, runE2fsTool } from './e2fsprogs.js';
 import { Ext4Reader } from './ext4-reader.js';
 import { S_IFDIR, S_IFREG } from './ext4-inode.js';
+import { INCOMPAT } from './ext4-superblock.js';
 import type { GuestEntryType } from './guest-filesystem.js';
 import { guestPathComponents, normaliseGuestPath } from './guest-path.js';
 
@@ -87,6 +88,10 @@ async function withReader<T>(imagePath: string, offset: number, use: (fs: Ext4Re
 function planWrites(imagePath: string, offset: number, items: GuestWriteItem[]): Promise<WritePlan> {
   return withReader(imagePath, offset, async (fs) => {
     const blockSize = fs.superblock.blockSize;
+    // debugfs does not replay the journal: writing past an unreplayed one would be undone or corrupted.
+    if (fs.superblock.featureIncompat & INCOMPAT.RECOVER) {
+      throw conflict('guest filesystem needs journal recovery (unclean shutdown); run e2fsck on it first');
+    }
     // What each path will be once the earlier commands of this batch have run.
     const state = new Map<string, GuestEntryType | 'absent'>();
     const typeAt = async (p: string) => state.get(p) ?? (await fs.stat(p))?.type ?? 'absent';
