@@ -64,6 +64,7 @@ test('a backup SIGKILLed at any moment leaves no restore point, check passes, an
     const repo = await openRepository(repoPath);
     const result = await repo.check({ readData: true });
     assert.deepEqual(result.problems, [], `check after a kill ${moment}`);
+    if (moment === 'at 50%') assert.ok((result.unreferencedPacks ?? []).length > 0, 'the killed backup left orphan packs, reported but not problems');
     // The kill may land after the manifest's rename on the 'committing' line; then the point is complete.
     const points = await repo.listManifests();
     assert.ok(points.length === 0 || lines.includes('committing'), `no restore point after a kill ${moment}`);
@@ -79,8 +80,7 @@ test('a backup SIGKILLed at any moment leaves no restore point, check passes, an
   const [point] = await repo.listManifests();
   const manifest = (await repo.readManifest(point.id))!;
   assert.ok((await restoreToBuffer(repo, manifest)).equals(await readFile(image)));
-  const before = await repo.check();
-  assert.ok((before.unreferencedPacks ?? []).length > 0, 'killed backups left orphan packs');
+  // The completed backup dedups against the killed ones' packs; whatever is still unreferenced goes with gc.
   await repo.gc();
   const after = await repo.check({ readData: true });
   assert.deepEqual(after.problems, []);
