@@ -1,0 +1,23 @@
+import type { BaseContext } from '../context.js';
+import type { Principal } from '../services/auth/logon-sessions.js';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** Set by the session hook on every non-public route. */
+    principal?: Principal;
+  }
+  interface FastifySchema {
+    /** One line for the OpenAPI document. */
+    summary?: string;
+  }
+  interface FastifyContextConfig {
+    /** Reachable without a logon session (entry point, logon, health). Every other route needs one. */
+    public?: boolean;
+  }
+}
+
+/**
+ * What the API layer needs: the base context now; later issues add services (restore, mounts, …)
+ * by extending this type in one place.
+ */
+export type ApiContext = BaseContext & Record<string, unknown>;

@@ -1,0 +1,44 @@
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { isOpenemError } from '../errors.js';
+import { ERROR_STATUS, errorBody } from './errors.js';
+import { sendWire } from './negotiate.js';
+
+/** Fastify's own error codes that mean bad input, with their HTTP statuses. */
+const FASTIFY_CODES: Record<string, number> = {
+  FST_ERR_CTP_BODY_TOO_LARGE: 413,
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: 415,
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: 400,
+  FST_ERR_CTP_EMPTY_JSON_BODY: 400,
+  FST_ERR_CTP_INVALID_JSON_BODY: 400,
+  FST_ERR_VALIDATION: 400,
+  FST_ERR_BAD_URL: 400,
+  FST_ERR_ASYNC_CONSTRAINT: 400,
+};
+
+export function sendError(request: FastifyRequest, reply: FastifyReply, status: number, message: string, stack?: string) {
+  if (status === 401) reply.header('WWW-Authenticate', 'Basic Realm=RestSvc');
+  return sendWire(request, reply, status, errorBody(status, message, stack));
+}
+
+/** Every 4xx/5xx carries Enterprise Manager's Error body in the negotiated format (issue #2 §5). */
+export function installErrorHandling(app: FastifyInstance, options: { debug: boolean; isMethodKnown: (url: string) => boolean }) {
+  app.setErrorHandler((error: FastifyError, request, reply) => {
+    if (isOpenemError(error)) {
+      const status = ERROR_STATUS[error.code];
+      if (status >= 500) request.log.error({ err: error }, 'request failed');
+      return sendError(request, reply, status, error.message, options.debug && status >= 500 ? error.stack : undefined);
+    }
+    const mapped = error.code ? FASTIFY_CODES[error.code] : undefined;
+    if (mapped) return sendError(request, reply, mapped, error.message);
+    if (typeof error.statusCode === 'number' && error.statusCode >= 400 && error.statusCode < 500) {
+      return sendError(request, reply, error.statusCode, error.message);
+    }
+    request.log.error({ err: error }, 'internal error');
+    return sendError(request, reply, 500, 'Internal server error', options.debug ? error.stack : undefined);
+  });
+  app.setNotFoundHandler((request, reply) => {
+    const path = request.url.split('?')[0];
+    if (options.isMethodKnown(path)) return sendError(request, reply, 405, `Method ${request.method} is not allowed on ${path}`);
+    return sendError(request, reply, 404, `No resource at ${path}`);
+  });
+}

@@ -1,0 +1,50 @@
+import type { FastifyInstance } from 'fastify';
+import { Registry, Histogram, Counter, collectDefaultMetrics } from 'prom-client';
+import type { BaseContext } from '../context.js';
+import { sql } from 'kysely';
+
+export interface Metrics {
+  registry: Registry;
+  requests: Counter<'route' | 'method' | 'status'>;
+  latency: Histogram<'route' | 'method' | 'status'>;
+}
+
+export function createMetrics(): Metrics {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry });
+  return {
+    registry,
+    requests: new Counter({ name: 'openem_http_requests_total', help: 'HTTP requests by route and status', labelNames: ['route', 'method', 'status'], registers: [registry] }),
+    latency: new Histogram({
+      name: 'openem_http_request_duration_seconds',
+      help: 'HTTP request latency by route and status',
+      labelNames: ['route', 'method', 'status'],
+      buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 10],
+      registers: [registry],
+    }),
+  };
+}
+
+/** `/healthz`, `/readyz` and Prometheus `/metrics`, outside `/api` and without a session. */
+export function operationsPlugin(ctx: BaseContext, metrics: Metrics) {
+  return async function (app: FastifyInstance) {
+    app.addHook('onResponse', async (request, reply) => {
+      const route = request.routeOptions.url ?? 'unmatched';
+      const labels = { route, method: request.method, status: String(reply.statusCode) };
+      metrics.requests.inc(labels);
+      metrics.latency.observe(labels, reply.elapsedTime / 1000);
+    });
+    app.get('/healthz', { config: { public: true } }, async () => ({ status: 'ok' }));
+    app.get('/readyz', { config: { public: true } }, async (_req, reply) => {
+      try {
+        await sql`select 1`.execute(ctx.store.db);
+        return { status: 'ready' };
+      } catch {
+        return reply.code(503).send({ status: 'store unavailable' });
+      }
+    });
+    app.get('/metrics', { config: { public: true } }, async (_req, reply) => {
+      reply.type(metrics.registry.contentType).send(await metrics.registry.metrics());
+    });
+  };
+}

@@ -1,0 +1,62 @@
+/**
+ * A neutral, ordered tree for Enterprise Manager representations. One tree renders to both XML
+ * (attribute and element order exactly as built) and JSON (em-api.md §3: attributes and children become
+ * properties, `Links` and repeated items become arrays).
+ */
+export type Scalar = string | number | boolean;
+
+export interface WireElement {
+  kind: 'element';
+  name: string;
+  attrs: [string, Scalar | undefined][];
+  children: WireChild[];
+}
+
+/** A leaf element `<Name>value</Name>`; JSON property `Name: value`. */
+export interface WireText {
+  kind: 'text';
+  name: string;
+  value: Scalar | undefined;
+  /** Attributes on a leaf, rare (e.g. `<Result Success="true">` is an element, not a leaf). */
+}
+
+/**
+ * Repeated elements. XML: `<wrapper><item/>…</wrapper>` or, with `wrapper` null, the items inline.
+ * JSON: property `jsonName` holding an array.
+ */
+export interface WireList {
+  kind: 'list';
+  wrapper: string | null;
+  jsonName: string;
+  items: WireElement[];
+}
+
+export type WireChild = WireElement | WireText | WireList;
+
+export function el(name: string, attrs: [string, Scalar | undefined][] = [], children: (WireChild | undefined | false)[] = []): WireElement {
+  return { kind: 'element', name, attrs, children: children.filter((c): c is WireChild => !!c) };
+}
+
+export function text(name: string, value: Scalar | undefined): WireText {
+  return { kind: 'text', name, value };
+}
+
+export function list(wrapper: string | null, jsonName: string, items: WireElement[]): WireList {
+  return { kind: 'list', wrapper, jsonName, items };
+}
+
+/** A `<Link Rel Type Href Name>` (attribute order as Enterprise Manager writes it, em-api.md §3). */
+export interface Link {
+  rel: string;
+  type?: string;
+  href: string;
+  name?: string;
+}
+
+export function links(items: Link[]): WireList {
+  return list(
+    'Links',
+    'Links',
+    items.map((l) => el('Link', [['Rel', l.rel], ['Type', l.type], ['Href', l.href], ['Name', l.name]])),
+  );
+}

@@ -1,0 +1,40 @@
+import { randomBytes, randomUUID } from 'node:crypto';
+import type { Logger } from 'pino';
+import type { Config } from './config.js';
+import { type BaseContext, type Clock, systemClock } from './context.js';
+import { openStore } from './state/open-store.js';
+import { createAccount } from './services/auth/accounts.js';
+
+export interface ContextOptions {
+  clock?: Clock;
+  /** Where a generated admin password is announced (once). */
+  announce?: (line: string) => void;
+}
+
+/** Opens the store and makes sure the first administrator exists (issue #2 §6). */
+export async function createBaseContext(config: Config, log: Logger, options: ContextOptions = {}): Promise<BaseContext> {
+  const store = await openStore({ dataDir: config.dataDir, databaseUrl: config.databaseUrl });
+  const ctx: BaseContext = { config, store, log, clock: options.clock ?? systemClock, nodeId: randomUUID() };
+  try {
+    await ensureAdministrator(ctx, options.announce ?? ((l) => process.stdout.write(l + '\n')));
+  } catch (e) {
+    await store.close();
+    throw e;
+  }
+  return ctx;
+}
+
+async function ensureAdministrator(ctx: BaseContext, announce: (line: string) => void): Promise<void> {
+  const any = await ctx.store.db.selectFrom('accounts').select('id').limit(1).executeTakeFirst();
+  if (any) return;
+  const given = ctx.config.adminPassword;
+  const password = given ?? randomBytes(18).toString('base64url');
+  try {
+    await createAccount(ctx, { name: 'admin', password, role: 'portal-admin' });
+  } catch (e) {
+    // Another node or process created it first.
+    if ((e as { code?: string }).code === 'CONFLICT') return;
+    throw e;
+  }
+  if (!given) announce(`openem: created account "admin" with generated password: ${password}  (shown once; change it with "openem user passwd admin")`);
+}

@@ -1,0 +1,65 @@
+import type { Command } from 'commander';
+import { loadConfig, type Config } from '../config.js';
+import { createLogger } from '../logger.js';
+import { createBaseContext } from '../app-context.js';
+import { startServer } from '../server.js';
+import { VERSION } from '../version.js';
+import { apiAreas, attachServices } from '../services/app-services.js';
+
+export interface ServeFlags {
+  dataDir?: string;
+  listen?: string;
+  httpsPort?: string;
+  httpPort?: string;
+  config?: string;
+  logLevel?: string;
+  demo?: boolean;
+}
+
+/** `openem serve`: runs the whole server in this process until SIGTERM/SIGINT. */
+export function registerServeCommand(program: Command) {
+  program
+    .command('serve')
+    .description('start the Enterprise Manager-compatible REST API server (HTTPS 9398, HTTP 9399)')
+    .option('--data-dir <dir>', 'data directory (OPENEM_DATA_DIR)')
+    .option('--listen <address>', 'listen address (OPENEM_LISTEN)')
+    .option('--https-port <port>', 'HTTPS port, 0 turns it off (OPENEM_HTTPS_PORT)')
+    .option('--http-port <port>', 'HTTP port, 0 turns it off (OPENEM_HTTP_PORT)')
+    .option('--config <file>', 'JSON config file (default <data-dir>/openem.json)')
+    .option('--log-level <level>', 'log level (OPENEM_LOG_LEVEL)')
+    .option('--demo', 'on an empty data directory, create demo VMs and back them up')
+    .action(async (flags: ServeFlags) => {
+      const config = loadConfig({
+        configFile: flags.config,
+        flags: { dataDir: flags.dataDir, listen: flags.listen, httpsPort: flags.httpsPort, httpPort: flags.httpPort, logLevel: flags.logLevel },
+      });
+      await serve(config, { demo: !!flags.demo });
+    });
+}
+
+export async function serve(config: Config, options: { demo: boolean }): Promise<void> {
+  const log = createLogger(config.logLevel);
+  const base = await createBaseContext(config, log);
+  const ctx = await attachServices(base, { demo: options.demo });
+  const server = await startServer(ctx, config, apiAreas(), VERSION);
+  log.info({ urls: server.urls, dataDir: config.dataDir }, 'openem is listening');
+  process.stdout.write(`openem ${VERSION} listening: ${Object.values(server.urls).join(' ')}  (data: ${config.dataDir})\n`);
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    log.info({ signal }, 'shutting down: no new requests, finishing in-flight ones');
+    const force = setTimeout(() => process.exit(1), 30_000);
+    force.unref();
+    try {
+      await server.close();
+      await ctx.shutdown();
+      await base.store.close();
+    } finally {
+      log.flush?.();
+      process.exit(0);
+    }
+  };
+  process.on('SIGTERM', () => void stop('SIGTERM'));
+  process.on('SIGINT', () => void stop('SIGINT'));
+}

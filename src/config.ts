@@ -1,0 +1,123 @@
+import { readFileSync, existsSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+
+/** Everything the server and CLI can be told. Precedence: defaults < config file < environment < flags. */
+export interface Config {
+  dataDir: string;
+  listen: string;
+  /** 0 turns the listener off. */
+  httpsPort: number;
+  /** 0 turns the listener off. */
+  httpPort: number;
+  tlsCert?: string;
+  tlsKey?: string;
+  adminPassword?: string;
+  /** `postgres://…` switches the state store to PostgreSQL; otherwise SQLite in the data directory. */
+  databaseUrl?: string;
+  logLevel: string;
+  /** Enterprise Manager ends a logon session after 15 idle minutes (em-api.md §1). */
+  sessionIdleSeconds: number;
+  maxSessionsPerAccount: number;
+  bodyLimitBytes: number;
+  maxUrlLength: number;
+  maxRestores: number;
+  maxMounts: number;
+  mountIdleSeconds: number;
+  /** Where mounted restore points appear as folders (seed 002's C:\VeeamFLR\<vm-name>). */
+  flrRoot: string;
+  /** Failed logons from one address or for one account before refusal. */
+  logonFailureLimit: number;
+  logonLockoutSeconds: number;
+  debug: boolean;
+}
+
+export const DEFAULTS: Omit<Config, 'dataDir' | 'flrRoot'> = {
+  listen: '0.0.0.0',
+  httpsPort: 9398,
+  httpPort: 9399,
+  logLevel: 'info',
+  sessionIdleSeconds: 15 * 60,
+  maxSessionsPerAccount: 64,
+  bodyLimitBytes: 1024 * 1024,
+  maxUrlLength: 8192,
+  maxRestores: 2,
+  maxMounts: 8,
+  mountIdleSeconds: 30 * 60,
+  logonFailureLimit: 5,
+  logonLockoutSeconds: 300,
+  debug: false,
+};
+
+const ENV: Record<string, keyof Config> = {
+  OPENEM_DATA_DIR: 'dataDir',
+  OPENEM_LISTEN: 'listen',
+  OPENEM_HTTPS_PORT: 'httpsPort',
+  OPENEM_HTTP_PORT: 'httpPort',
+  OPENEM_TLS_CERT: 'tlsCert',
+  OPENEM_TLS_KEY: 'tlsKey',
+  OPENEM_ADMIN_PASSWORD: 'adminPassword',
+  OPENEM_DATABASE_URL: 'databaseUrl',
+  OPENEM_LOG_LEVEL: 'logLevel',
+  OPENEM_SESSION_IDLE_SECONDS: 'sessionIdleSeconds',
+  OPENEM_MAX_RESTORES: 'maxRestores',
+  OPENEM_MAX_MOUNTS: 'maxMounts',
+  OPENEM_MOUNT_IDLE_SECONDS: 'mountIdleSeconds',
+  OPENEM_FLR_ROOT: 'flrRoot',
+  OPENEM_BODY_LIMIT: 'bodyLimitBytes',
+  OPENEM_DEBUG: 'debug',
+};
+
+const NUMERIC = new Set<keyof Config>([
+  'httpsPort', 'httpPort', 'sessionIdleSeconds', 'maxSessionsPerAccount', 'bodyLimitBytes', 'maxUrlLength',
+  'maxRestores', 'maxMounts', 'mountIdleSeconds', 'logonFailureLimit', 'logonLockoutSeconds',
+]);
+
+function coerce(key: keyof Config, value: unknown): unknown {
+  if (value === undefined || value === null) return undefined;
+  if (NUMERIC.has(key)) {
+    const n = Number(value);
+    if (!Number.isInteger(n) || n < 0) throw new Error(`configuration ${key}: "${String(value)}" is not a non-negative integer`);
+    return n;
+  }
+  if (key === 'debug') return value === true || value === 'true' || value === '1';
+  return String(value);
+}
+
+export interface ConfigSources {
+  env?: NodeJS.ProcessEnv;
+  /** Already-parsed flags, keyed like Config. */
+  flags?: Partial<Record<keyof Config, unknown>>;
+  /** Path of a JSON config file; default `<dataDir>/openem.json` if it exists. */
+  configFile?: string;
+}
+
+export function loadConfig(sources: ConfigSources = {}): Config {
+  const env = sources.env ?? process.env;
+  const fromEnv: Partial<Record<keyof Config, unknown>> = {};
+  for (const [name, key] of Object.entries(ENV)) if (env[name] !== undefined && env[name] !== '') fromEnv[key] = env[name];
+  const flags = Object.fromEntries(Object.entries(sources.flags ?? {}).filter(([, v]) => v !== undefined));
+
+  const dataDir = resolve(String(flags.dataDir ?? fromEnv.dataDir ?? '.data'));
+  const fileName = sources.configFile ?? join(dataDir, 'openem.json');
+  let fromFile: Record<string, unknown> = {};
+  if (existsSync(fileName)) {
+    try {
+      fromFile = JSON.parse(readFileSync(fileName, 'utf8'));
+    } catch (e) {
+      throw new Error(`configuration file ${fileName} is not valid JSON: ${(e as Error).message}`);
+    }
+  } else if (sources.configFile) {
+    throw new Error(`configuration file ${fileName} does not exist`);
+  }
+
+  const merged: Record<string, unknown> = { ...DEFAULTS };
+  for (const layer of [fromFile, fromEnv, flags]) {
+    for (const [k, v] of Object.entries(layer)) {
+      const c = coerce(k as keyof Config, v);
+      if (c !== undefined) merged[k] = c;
+    }
+  }
+  merged.dataDir = dataDir;
+  merged.flrRoot = resolve(String(merged.flrRoot ?? join(dataDir, 'flr')));
+  return merged as unknown as Config;
+}

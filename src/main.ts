@@ -1,0 +1,18 @@
+#!/usr/bin/env node
+import { Command } from 'commander';
+import { VERSION } from './version.js';
+import { registerServeCommand } from './cli/serve.js';
+import { registerUserCommand } from './cli/user.js';
+import { registerVmCommand } from './cli/vm.js';
+import { loadConfig } from './config.js';
+
+const program = new Command();
+program.name('openem').description('Enterprise Manager-compatible restore server').version(VERSION);
+registerServeCommand(program);
+registerUserCommand(program);
+registerVmCommand(program, () => loadConfig().dataDir);
+
+program.parseAsync(process.argv).catch((e: unknown) => {
+  process.stderr.write(`openem: ${e instanceof Error ? e.message : String(e)}\n`);
+  process.exit(1);
+});

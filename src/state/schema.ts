@@ -1,0 +1,152 @@
+import type { Generated } from 'kysely';
+
+/**
+ * The state store's tables. Common subset of SQLite and PostgreSQL: TEXT ids, INTEGER epoch-ms times,
+ * JSON as TEXT, booleans as 0/1 integers.
+ */
+export interface AccountsTable {
+  id: string;
+  name: string;
+  password_hash: string;
+  /** portal-admin | portal-user | restore-operator | '' (no role: cannot log on). */
+  role: string;
+  /** JSON RestoreScope. */
+  scope: string;
+  created_at: number;
+  password_changed_at: number;
+}
+
+export interface LogonSessionsTable {
+  id: string;
+  /** SHA-256 of the token; the token itself is never stored. */
+  token_hash: string;
+  account_id: string;
+  user_name: string;
+  created_at: number;
+  last_seen_at: number;
+  address: string;
+}
+
+export interface JobsTable {
+  id: string;
+  name: string;
+  /** JSON array of VM names. */
+  vm_names: string;
+  created_at: number;
+}
+
+export interface RestorePointsTable {
+  id: string;
+  job_id: string;
+  created_at: number;
+}
+
+export interface VmRestorePointsTable {
+  id: string;
+  restore_point_id: string;
+  job_id: string;
+  vm_id: string;
+  vm_name: string;
+  platform: string;
+  hierarchy_root_id: string;
+  created_at: number;
+  point_type: string;
+  /** Indexed | NotIndexed */
+  index_state: string;
+  index_message: string;
+}
+
+export interface CatalogEntriesTable {
+  vm_restore_point_id: string;
+  path: string;
+  parent_path: string;
+  name: string;
+  type: string;
+  size: number;
+  mtime: number;
+}
+
+export interface TasksTable {
+  seq: Generated<number>;
+  operation: string;
+  /** Running | Finished */
+  state: string;
+  /** null while running, 0/1 when finished. */
+  success: number | null;
+  message: string | null;
+  related_type: string | null;
+  related_path: string | null;
+  related_name: string | null;
+  account_id: string;
+  /** What the work is (restore-vm, mount, restore-file, backup). */
+  kind: string;
+  payload: string;
+  cancel_requested: number;
+  node_id: string;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface RestoreSessionsTable {
+  id: string;
+  name: string;
+  job_type: string;
+  vm_display_name: string;
+  vm_restore_point_id: string;
+  account_id: string;
+  /** Starting | Working | Stopping | Stopped */
+  state: string;
+  /** None | Success | Warning | Failed */
+  result: string;
+  progress: number;
+  failure_message: string | null;
+  /** JSON array of {at, text}. */
+  log: string;
+  restored_obj_ref: string | null;
+  node_id: string;
+  heartbeat_at: number;
+  created_at: number;
+  end_at: number | null;
+}
+
+export interface MountsTable {
+  id: string;
+  vm_restore_point_id: string;
+  number: number;
+  os_kind: string;
+  account_id: string;
+  node_id: string;
+  folder: string | null;
+  created_at: number;
+  last_used_at: number;
+}
+
+export interface AuditTable {
+  seq: Generated<number>;
+  at: number;
+  user_name: string;
+  address: string;
+  action: string;
+  target: string;
+  result: string;
+  detail: string;
+}
+
+export interface MetaTable {
+  key: string;
+  value: string;
+}
+
+export interface Database {
+  accounts: AccountsTable;
+  logon_sessions: LogonSessionsTable;
+  jobs: JobsTable;
+  restore_points: RestorePointsTable;
+  vm_restore_points: VmRestorePointsTable;
+  catalog_entries: CatalogEntriesTable;
+  tasks: TasksTable;
+  restore_sessions: RestoreSessionsTable;
+  mounts: MountsTable;
+  audit: AuditTable;
+  meta: MetaTable;
+}
