@@ -1,0 +1,118 @@
+import { randomUUID } from 'node:crypto';
+import type { BaseContext } from '../context.js';
+import type { RestoreSessionsTable } from '../state/schema.js';
+import type { RestoreSessionRecord } from './task-types.js';
+
+const MAX_LOG_LINES = 500;
+const STALE_MS = 30_000;
+
+function toRecord(r: RestoreSessionsTable): RestoreSessionRecord {
+  return {
+    id: r.id,
+    name: r.name,
+    jobType: r.job_type as RestoreSessionRecord['jobType'],
+    vmDisplayName: r.vm_display_name,
+    vmRestorePointId: r.vm_restore_point_id,
+    accountId: r.account_id,
+    state: r.state as RestoreSessionRecord['state'],
+    result: r.result as RestoreSessionRecord['result'],
+    progress: Number(r.progress),
+    failureMessage: r.failure_message ?? undefined,
+    log: JSON.parse(r.log) as RestoreSessionRecord['log'],
+    restoredObjRef: r.restored_obj_ref ?? undefined,
+    createdAt: Number(r.created_at),
+    endAt: r.end_at === null ? undefined : Number(r.end_at),
+  };
+}
+
+/** `yyyy-MM-dd HH:mm:ss` in UTC, as in Enterprise Manager's names (`sql01@2013-08-26 08:31:22`). */
+export function emTimestamp(ms: number): string {
+  return new Date(ms).toISOString().replace('T', ' ').slice(0, 19);
+}
+
+/**
+ * Restore sessions (em-api.md "restoreSessions"): created Starting, Working with Progress while the work
+ * runs, Stopped with a Result at the end; each keeps a log of what it did.
+ */
+export class RestoreSessionStore {
+  constructor(private readonly ctx: BaseContext) {}
+
+  async create(input: { jobType: RestoreSessionRecord['jobType']; vmDisplayName: string; vmRestorePointId: string; accountId: string }): Promise<RestoreSessionRecord> {
+    const now = this.ctx.clock.now();
+    const name = input.jobType === 'FileLevelRestore' ? `FLR_[${input.vmDisplayName}]@${emTimestamp(now)}` : `${input.vmDisplayName}@${emTimestamp(now)}`;
+    const row: RestoreSessionsTable = {
+      id: randomUUID(),
+      name,
+      job_type: input.jobType,
+      vm_display_name: input.vmDisplayName,
+      vm_restore_point_id: input.vmRestorePointId,
+      account_id: input.accountId,
+      state: 'Starting',
+      result: 'None',
+      progress: 0,
+      failure_message: null,
+      log: JSON.stringify([{ at: now, text: 'Restore session created' }]),
+      restored_obj_ref: null,
+      node_id: this.ctx.nodeId,
+      heartbeat_at: now,
+      created_at: now,
+      end_at: null,
+    };
+    await this.ctx.store.db.insertInto('restore_sessions').values(row).execute();
+    return toRecord(row);
+  }
+
+  async get(id: string): Promise<RestoreSessionRecord | undefined> {
+    const r = await this.ctx.store.db.selectFrom('restore_sessions').selectAll().where('id', '=', id).executeTakeFirst();
+    return r ? toRecord(r) : undefined;
+  }
+
+  async list(): Promise<RestoreSessionRecord[]> {
+    const rows = await this.ctx.store.db.selectFrom('restore_sessions').selectAll().orderBy('created_at', 'desc').execute();
+    return rows.map(toRecord);
+  }
+
+  async update(id: string, changes: { state?: RestoreSessionRecord['state']; progress?: number; restoredObjRef?: string; log?: string }): Promise<void> {
+    const set: Partial<RestoreSessionsTable> = { heartbeat_at: this.ctx.clock.now() };
+    if (changes.state) set.state = changes.state;
+    if (changes.progress !== undefined) set.progress = Math.max(0, Math.min(100, Math.floor(changes.progress)));
+    if (changes.restoredObjRef) set.restored_obj_ref = changes.restoredObjRef;
+    if (changes.log) set.log = await this.appendedLog(id, changes.log);
+    await this.ctx.store.db.updateTable('restore_sessions').set(set).where('id', '=', id).execute();
+  }
+
+  async log(id: string, text: string): Promise<void> {
+    await this.update(id, { log: text });
+  }
+
+  async finish(id: string, result: 'Success' | 'Warning' | 'Failed', text: string, failureMessage?: string): Promise<void> {
+    const now = this.ctx.clock.now();
+    const set: Partial<RestoreSessionsTable> = {
+      state: 'Stopped',
+      result,
+      end_at: now,
+      heartbeat_at: now,
+      failure_message: failureMessage ?? null,
+      log: await this.appendedLog(id, text),
+    };
+    if (result === 'Success') set.progress = 100;
+    await this.ctx.store.db.updateTable('restore_sessions').set(set).where('id', '=', id).execute();
+  }
+
+  private async appendedLog(id: string, text: string): Promise<string> {
+    const r = await this.ctx.store.db.selectFrom('restore_sessions').select('log').where('id', '=', id).executeTakeFirst();
+    const log = r ? (JSON.parse(r.log) as RestoreSessionRecord['log']) : [];
+    log.push({ at: this.ctx.clock.now(), text });
+    return JSON.stringify(log.slice(-MAX_LOG_LINES));
+  }
+
+  /** On start: sessions an unclean stop left open are Stopped/Failed with the reason, never Working forever. */
+  async recover(reason: string): Promise<string[]> {
+    const now = this.ctx.clock.now();
+    let q = this.ctx.store.db.selectFrom('restore_sessions').selectAll().where('state', '!=', 'Stopped');
+    if (this.ctx.store.dialect === 'postgres') q = q.where('heartbeat_at', '<', now - STALE_MS);
+    const rows = await q.execute();
+    for (const r of rows) await this.finish(r.id, 'Failed', reason, reason);
+    return rows.map((r) => r.id);
+  }
+}

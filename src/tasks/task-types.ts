@@ -1,0 +1,62 @@
+/** Enterprise Manager's task (em-api.md "tasks"): `task-N`, Running then Finished, with a Result. */
+export interface TaskRecord {
+  /** `task-N` */
+  taskId: string;
+  seq: number;
+  operation: string;
+  state: 'Running' | 'Finished';
+  success?: boolean;
+  message?: string;
+  /** Link to what the task produced: a restore session, a mount. Path is relative to `/api`. */
+  related?: { type: string; path: string; name?: string };
+  accountId: string;
+  kind: string;
+  createdAt: number;
+  updatedAt: number;
+}
+
+/** What a task's work gets while it runs. */
+export interface TaskRunContext {
+  taskId: string;
+  signal: AbortSignal;
+  /** Points the task at what it produced; visible to clients at once. */
+  setRelated(related: { type: string; path: string; name?: string }): Promise<void>;
+  /**
+   * Marks the task Finished with success while the work goes on (EM's restore task finishes once the restore
+   * session has started, seed 003). Cancelling the task after this still aborts `signal`.
+   */
+  finishEarly(message: string): Promise<void>;
+}
+
+export interface TaskOutcome {
+  message: string;
+}
+
+export type TaskWork = (run: TaskRunContext) => Promise<TaskOutcome>;
+
+export interface TaskSubmission {
+  operation: string;
+  /** restore-vm | mount | restore-file | backup | … */
+  kind: string;
+  accountId: string;
+  /** Stored for the record and for recovery messages. */
+  payload?: unknown;
+}
+
+/** `JobType` RestoreVm | FileLevelRestore; State Starting | Working | Stopping | Stopped; Result None | Success | Warning | Failed. */
+export interface RestoreSessionRecord {
+  id: string;
+  name: string;
+  jobType: 'RestoreVm' | 'FileLevelRestore';
+  vmDisplayName: string;
+  vmRestorePointId: string;
+  accountId: string;
+  state: 'Starting' | 'Working' | 'Stopping' | 'Stopped';
+  result: 'None' | 'Success' | 'Warning' | 'Failed';
+  progress: number;
+  failureMessage?: string;
+  log: { at: number; text: string }[];
+  restoredObjRef?: string;
+  createdAt: number;
+  endAt?: number;
+}
