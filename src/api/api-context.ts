@@ -1,4 +1,4 @@
-import type { BaseContext } from '../context.js';
+import type { AppContext } from '../services/app-services.js';
 import type { Principal } from '../services/auth/logon-sessions.js';
 
 declare module 'fastify' {
@@ -16,8 +16,5 @@ declare module 'fastify' {
   }
 }
 
-/**
- * What the API layer needs: the base context now; later issues add services (restore, mounts, …)
- * by extending this type in one place.
- */
-export type ApiContext = BaseContext & Record<string, unknown>;
+/** What the API layer is handed: the application context with its services. */
+export type ApiContext = AppContext;

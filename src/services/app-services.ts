@@ -1,17 +1,61 @@
+import { join } from 'node:path';
 import type { BaseContext } from '../context.js';
 import type { AreaPlugin } from '../api/build-api.js';
+import type { Platform } from '../platform/platform.js';
+import type { Repository } from '../repository/repository.js';
+import { LocalPlatform } from '../platform/local/local-platform.js';
+import { openRepository } from '../repository/open-repository.js';
+import { TaskEngine } from '../tasks/task-engine.js';
+import { RestoreSessionStore } from '../tasks/restore-session-store.js';
+import { backupServerId } from './inventory/backup-server.js';
+import { API_AREAS } from '../api/areas.js';
+import { syncRestorePoints } from './backup/sync-restore-points.js';
+import { prepareDemo } from './demo/prepare-demo.js';
 
-/** The application context with its services; each later part (platform, repository, tasks) is added here. */
-export type AppContext = BaseContext & {
+/** The application context: the base parts plus platform, repository, tasks and restore sessions. */
+export interface AppContext extends BaseContext {
+  platform: Platform;
+  /** The local platform, for operations only it offers (creating VMs from folders, demo data). */
+  localPlatform: LocalPlatform;
+  repository: Repository;
+  tasks: TaskEngine;
+  restoreSessions: RestoreSessionStore;
+  /** Id of this deployment as Enterprise Manager's backup server. */
+  backupServerId: string;
+  /** Hooks run on shutdown (mounts unmount, workers stop). */
+  onShutdown: (() => Promise<void>)[];
   shutdown(): Promise<void>;
-  [key: string]: unknown;
-};
+}
 
-export async function attachServices(base: BaseContext, _options: { demo: boolean }): Promise<AppContext> {
-  return { ...base, shutdown: async () => {} };
+export async function attachServices(base: BaseContext, options: { demo: boolean; startTasks?: boolean }): Promise<AppContext> {
+  const localPlatform = await LocalPlatform.open(base.config.dataDir);
+  const repository = await openRepository(join(base.config.dataDir, 'repository'), { create: true });
+  const ctx: AppContext = {
+    ...base,
+    platform: localPlatform,
+    localPlatform,
+    repository,
+    tasks: new TaskEngine(base),
+    restoreSessions: new RestoreSessionStore(base),
+    backupServerId: await backupServerId(base),
+    onShutdown: [],
+    shutdown: async () => {
+      await ctx.tasks.stop();
+      for (const hook of ctx.onShutdown.reverse()) await hook().catch((e) => base.log.warn({ err: e }, 'shutdown hook failed'));
+      await repository.close();
+    },
+  };
+  if (options.startTasks !== false) {
+    const failedTasks = await ctx.tasks.start();
+    const failedSessions = await ctx.restoreSessions.recover('Interrupted: the openem server stopped while this restore was running; an in-place restore leaves the VM powered off');
+    if (failedTasks || failedSessions.length) base.log.warn({ failedTasks, failedSessions }, 'marked work left running by an unclean stop as failed');
+  }
+  await syncRestorePoints(ctx);
+  if (options.demo) await prepareDemo(ctx);
+  return ctx;
 }
 
 /** The API areas beyond entry point and logon, in registration order. */
 export function apiAreas(): AreaPlugin[] {
-  return [];
+  return API_AREAS;
 }
