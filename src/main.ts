@@ -4,6 +4,9 @@ import { VERSION } from './version.js';
 import { registerServeCommand } from './cli/serve.js';
 import { registerUserCommand } from './cli/user.js';
 import { registerVmCommand } from './cli/vm.js';
+import { registerBackupCommand } from './cli/backup.js';
+import { registerJobCommand } from './cli/job.js';
+import { registerRepoCommand } from './cli/repo.js';
 import { loadConfig } from './config.js';
 
 const program = new Command();
@@ -11,6 +14,9 @@ program.name('openem').description('Enterprise Manager-compatible restore server
 registerServeCommand(program);
 registerUserCommand(program);
 registerVmCommand(program, () => loadConfig().dataDir);
+registerBackupCommand(program);
+registerJobCommand(program);
+registerRepoCommand(program);
 
 program.parseAsync(process.argv).catch((e: unknown) => {
   process.stderr.write(`openem: ${e instanceof Error ? e.message : String(e)}\n`);

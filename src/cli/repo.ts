@@ -1,0 +1,44 @@
+import type { Command } from 'commander';
+import { withApp } from './open-app.js';
+import { syncRestorePoints } from '../services/backup/sync-restore-points.js';
+
+/** `openem repo check [--read-data]` and `openem repo forget --keep N [--vm NAME]` (retention + gc). */
+export function registerRepoCommand(program: Command) {
+  const repo = program.command('repo').description('the backup repository');
+  repo
+    .command('check')
+    .option('--read-data', 'also read every block and verify its hash')
+    .option('--json')
+    .action(async (opts: { readData?: boolean; json?: boolean }) => {
+      const result = await withApp((ctx) => ctx.repository.check({ readData: !!opts.readData }));
+      if (opts.json) process.stdout.write(JSON.stringify(result, null, 2) + '\n');
+      else {
+        process.stdout.write(`${result.manifests} restore points, ${result.packs} packs, ${result.blocksChecked} blocks checked\n`);
+        for (const p of result.problems) process.stdout.write(`problem: ${p}\n`);
+        process.stdout.write(result.ok ? 'repository is clean\n' : 'repository has problems\n');
+      }
+      if (!result.ok) process.exitCode = 2;
+    });
+  repo
+    .command('forget')
+    .requiredOption('--keep <n>', 'restore points to keep per VM (newest)')
+    .option('--vm <name>', 'only this VM')
+    .action(async (opts: { keep: string; vm?: string }) => {
+      const keep = Number(opts.keep);
+      if (!Number.isInteger(keep) || keep < 1) throw new Error('--keep must be a whole number of at least 1');
+      await withApp(async (ctx) => {
+        const manifests = await ctx.repository.listManifests();
+        const byVm = new Map<string, typeof manifests>();
+        for (const m of manifests) if (!opts.vm || m.vmName === opts.vm) byVm.set(m.vmId, [...(byVm.get(m.vmId) ?? []), m]);
+        const drop: string[] = [];
+        for (const list of byVm.values()) {
+          list.sort((a, b) => b.createdAt.localeCompare(a.createdAt));
+          drop.push(...list.slice(keep).map((m) => m.id));
+        }
+        await ctx.repository.forget(drop);
+        await syncRestorePoints(ctx);
+        const gc = await ctx.repository.gc();
+        process.stdout.write(`forgot ${drop.length} restore points; gc deleted ${gc.packsDeleted} packs (${(gc.bytesFreed / 2 ** 20).toFixed(1)} MiB)\n`);
+      });
+    });
+}
