@@ -1,4 +1,23 @@
 import type { AreaPlugin } from './build-api.js';
+import { collectionPlugin } from './inventory/collections.js';
+import { backupServerKind, hierarchyRootKind } from './inventory/server-kinds.js';
+import { backupKind, jobKind, restorePointKind } from './inventory/backup-kinds.js';
+import { vmRestorePointKind } from './inventory/vm-restore-point-kind.js';
+import { nestedCollectionsPlugin } from './inventory/nested-collections.js';
+import { queryPlugin } from './query/query.js';
+import { jobsStartPlugin } from './jobs-start.js';
+import { catalogVmsPlugin } from './catalog-vms.js';
 
 /** Every Enterprise Manager API area openem serves beyond the entry point and logon, in registration order. */
-export const API_AREAS: AreaPlugin[] = [];
+export const API_AREAS: AreaPlugin[] = [
+  collectionPlugin(backupServerKind),
+  collectionPlugin(hierarchyRootKind),
+  collectionPlugin(jobKind),
+  collectionPlugin(backupKind),
+  collectionPlugin(restorePointKind),
+  collectionPlugin(vmRestorePointKind),
+  nestedCollectionsPlugin,
+  queryPlugin,
+  jobsStartPlugin,
+  catalogVmsPlugin,
+];

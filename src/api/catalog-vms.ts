@@ -1,0 +1,112 @@
+import type { FastifyInstance } from 'fastify';
+import type { ApiContext } from './api-context.js';
+import { badRequest, notFound } from '../errors.js';
+import { apiBase, sendWire } from './negotiate.js';
+import { el, links, list, text } from './wire/wire-node.js';
+import { entityReferences } from './inventory/resource-kind.js';
+import { visiblePoints, assertPointVisible } from './inventory/visible-points.js';
+import { vmRestorePointName } from './inventory/vm-restore-point-kind.js';
+import { isoUtc } from './inventory/em-dates.js';
+import { wantsEntity } from './inventory/collections.js';
+import { findVmRestorePoint, type VmRestorePointRecord } from '../services/inventory/restore-point-records.js';
+import { searchCatalog } from '../services/inventory/catalog-search.js';
+
+const vmPath = (base: string, name: string) => `${base}/catalog/vms/${encodeURIComponent(name)}`;
+
+function catalogVmRef(base: string, name: string, elementName = 'Ref') {
+  const href = vmPath(base, name);
+  return el(elementName, [['Type', 'CatalogVmReference'], ['Href', href], ['Name', name], ['UID', `urn:veeam:CatalogVm:${encodeURIComponent(name)}`]], [
+    links([
+      { rel: 'Down', type: 'CatalogVmRestorePointReferenceList', href: `${href}/vmRestorePoints` },
+      { rel: 'Alternate', type: 'CatalogVm', href: `${href}?format=Entity`, name },
+    ]),
+  ]);
+}
+
+function pointRef(base: string, r: VmRestorePointRecord, elementName = 'Ref') {
+  const href = `${vmPath(base, r.vmName)}/vmRestorePoints/${r.id}`;
+  return el(elementName, [['Type', 'CatalogVmRestorePointReference'], ['Href', href], ['Name', vmRestorePointName(r)], ['UID', `urn:veeam:CatalogVmRestorePoint:${r.id}`]], [
+    links([
+      { rel: 'Up', type: 'CatalogVmReference', href: vmPath(base, r.vmName), name: r.vmName },
+      { rel: 'Alternate', type: 'CatalogVmRestorePoint', href: `${href}?format=Entity`, name: vmRestorePointName(r) },
+    ]),
+  ]);
+}
+
+/** The catalog entity; `IndexState`/`IndexMessage` (openem, after EM's elements) say whether guest files were indexed. */
+function pointEntity(base: string, r: VmRestorePointRecord) {
+  const href = `${vmPath(base, r.vmName)}/vmRestorePoints/${r.id}`;
+  return el('CatalogVmRestorePoint', [['Type', 'CatalogVmRestorePoint'], ['Href', `${href}?format=Entity`], ['Name', vmRestorePointName(r)], ['UID', `urn:veeam:CatalogVmRestorePoint:${r.id}`]], [
+    links([
+      { rel: 'Up', type: 'CatalogVmReference', href: vmPath(base, r.vmName), name: r.vmName },
+      { rel: 'Down', type: 'FileSystemEntries', href: `${href}/guestfs` },
+      { rel: 'Related', type: 'VmRestorePointReference', href: `${base}/vmRestorePoints/${r.id}`, name: vmRestorePointName(r) },
+      { rel: 'Alternate', type: 'CatalogVmRestorePointReference', href, name: vmRestorePointName(r) },
+    ]),
+    text('BackupDateUTC', isoUtc(r.createdAt)),
+    text('IndexState', r.indexState),
+    text('IndexMessage', r.indexMessage),
+  ]);
+}
+
+/** The guest-file catalog by VM name (em-api.md §4 "Catalog / guest-fs"), and a search by file name. */
+export function catalogVmsPlugin(ctx: ApiContext) {
+  return async function (app: FastifyInstance) {
+    app.get('/api/catalog/vms', { schema: { summary: 'VMs with indexed restore points' } }, async (request, reply) => {
+      const names = [...new Set((await visiblePoints(ctx, request.principal!)).map((r) => r.vmName))].sort();
+      return sendWire(request, reply, 200, entityReferences(names.map((n) => catalogVmRef(apiBase(request), n))));
+    });
+    app.get('/api/catalog/vms/:vmname', { schema: { summary: 'One catalog VM' } }, async (request, reply) => {
+      const { vmname } = request.params as { vmname: string };
+      const points = await visiblePoints(ctx, request.principal!, { vmName: vmname });
+      if (points.length === 0) throw notFound(`No catalog for VM ${vmname}`);
+      const base = apiBase(request);
+      if (!wantsEntity(request)) return sendWire(request, reply, 200, catalogVmRef(base, vmname, 'EntityRef'));
+      const href = vmPath(base, vmname);
+      return sendWire(request, reply, 200, el('CatalogVm', [['Type', 'CatalogVm'], ['Href', `${href}?format=Entity`], ['Name', vmname], ['UID', `urn:veeam:CatalogVm:${encodeURIComponent(vmname)}`], ['VmDisplayName', vmname]], [
+        links([{ rel: 'Down', type: 'CatalogVmRestorePointReferenceList', href: `${href}/vmRestorePoints` }, { rel: 'Alternate', type: 'CatalogVmReference', href, name: vmname }]),
+      ]));
+    });
+    app.get('/api/catalog/vms/:vmname/vmRestorePoints', { schema: { summary: 'Restore points of a catalog VM' } }, async (request, reply) => {
+      const { vmname } = request.params as { vmname: string };
+      const points = await visiblePoints(ctx, request.principal!, { vmName: vmname });
+      const base = apiBase(request);
+      if (wantsEntity(request)) return sendWire(request, reply, 200, el('CatalogVmRestorePoints', [], [list(null, 'CatalogVmRestorePoints', points.map((r) => pointEntity(base, r)))]));
+      return sendWire(request, reply, 200, entityReferences(points.map((r) => pointRef(base, r))));
+    });
+    app.get('/api/catalog/vms/:vmname/vmRestorePoints/:id', { schema: { summary: 'One catalog restore point' } }, async (request, reply) => {
+      const { vmname, id } = request.params as { vmname: string; id: string };
+      const r = await findVmRestorePoint(ctx, id);
+      if (!r || r.vmName !== vmname) throw notFound(`Restore point ${id} of VM ${vmname} was not found`);
+      await assertPointVisible(ctx, request.principal!, r);
+      const base = apiBase(request);
+      return sendWire(request, reply, 200, wantsEntity(request) ? pointEntity(base, r) : pointRef(base, r, 'EntityRef'));
+    });
+    app.get('/api/catalog/search', { schema: { summary: 'openem: find guest files by name (* wildcards) across indexed restore points' } }, async (request, reply) => {
+      const q = request.query as Record<string, string | undefined>;
+      if (!q.name) throw badRequest("Query parameter 'name' is required");
+      const visible = await visiblePoints(ctx, request.principal!, q.vm ? { vmName: q.vm } : {});
+      const hits = await searchCatalog(ctx, q.name, visible.map((r) => r.id), 1000);
+      const byId = new Map(visible.map((r) => [r.id, r]));
+      const base = apiBase(request);
+      const items = hits.map((h) => {
+        const r = byId.get(h.vmRestorePointId)!;
+        const browse = `${vmPath(base, r.vmName)}/vmRestorePoints/${r.id}/guestfs${h.path.split('/').map(encodeURIComponent).join('/')}`;
+        return el('CatalogFile', [], [
+          links([
+            { rel: 'Related', type: 'CatalogVmRestorePointReference', href: `${vmPath(base, r.vmName)}/vmRestorePoints/${r.id}`, name: vmRestorePointName(r) },
+            { rel: 'Browse', href: browse },
+            { rel: 'Restore', href: `${browse}?action=restore` },
+          ]),
+          text('Path', h.path),
+          text('Name', h.name),
+          text('Type', h.type),
+          text('Size', h.size),
+          text('ModifiedDateUTC', isoUtc(h.mtime)),
+          text('VmName', r.vmName),
+        ]);
+      });
+      return sendWire(request, reply, 200, el('CatalogFiles', [], [list(null, 'CatalogFiles', items)]));
+    });
+  };
+}

@@ -1,0 +1,16 @@
+const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
+
+/** xs:dateTime in UTC without fractions when there are none: `2013-08-21T10:44:36Z`. */
+export function isoUtc(ms: number): string {
+  const s = new Date(ms).toISOString();
+  return s.endsWith('.000Z') ? s.slice(0, 19) + 'Z' : s;
+}
+
+/** A RestorePoint's name as Enterprise Manager writes it: `Aug 21 2013 10:44AM`, `Aug 21 2013  1:32PM` (seed 003). */
+export function restorePointName(ms: number): string {
+  const d = new Date(ms);
+  const h24 = d.getUTCHours();
+  const h12 = h24 % 12 === 0 ? 12 : h24 % 12;
+  const mm = String(d.getUTCMinutes()).padStart(2, '0');
+  return `${MONTHS[d.getUTCMonth()]} ${String(d.getUTCDate()).padStart(2, ' ')} ${d.getUTCFullYear()} ${String(h12).padStart(2, ' ')}:${mm}${h24 < 12 ? 'AM' : 'PM'}`;
+}

@@ -1,0 +1,70 @@
+import { hostname } from 'node:os';
+import { text } from '../wire/wire-node.js';
+import type { ResourceKind } from './resource-kind.js';
+import { findVmRestorePoint, type VmRestorePointRecord } from '../../services/inventory/restore-point-records.js';
+import { emTimestamp } from '../../tasks/restore-session-store.js';
+import { isoUtc, restorePointName } from './em-dates.js';
+import { assertPointVisible, visiblePoints } from './visible-points.js';
+
+/** `sql01-hv@2013-08-21 10:44:36` (seed 003). */
+export const vmRestorePointName = (r: VmRestorePointRecord) => `${r.vmName}@${emTimestamp(r.createdAt)}`;
+
+/** The VM as a hierarchy object reference (em-api.md §3: `urn:VMware:Vm:<root>.vm-…`, `urn:HyperV:Vm:…`, `urn:vCloud:Vm:…`). */
+export function hierarchyObjRef(r: VmRestorePointRecord): string {
+  if (r.platform === 'hyperv') return `urn:HyperV:Vm:${r.hierarchyRootId}.${r.vmId}`;
+  if (r.platform === 'vcloud') return `urn:vCloud:Vm:${r.hierarchyRootId}.urn:vcloud:vm:${r.vmId}`;
+  return `urn:VMware:Vm:${r.hierarchyRootId}.vm-${r.vmId}`;
+}
+
+/**
+ * VM restore points (seed 003, em-api.md §4): the reference carries Up links to the backup server and the
+ * restore point and Alternate to the entity; the entity adds Restore, the mount list and mount Create.
+ */
+export const vmRestorePointKind: ResourceKind<VmRestorePointRecord> = {
+  type: 'VmRestorePoint',
+  collection: '/vmRestorePoints',
+  entityList: 'VmRestorePoints',
+  list: (ctx, p) => visiblePoints(ctx, p),
+  find: async (ctx, p, id) => {
+    const r = await findVmRestorePoint(ctx, id);
+    if (r) await assertPointVisible(ctx, p, r);
+    return r;
+  },
+  id: (r) => r.id,
+  name: vmRestorePointName,
+  refLinks: (base, r, ctx) => [
+    { rel: 'Up', type: 'BackupServerReference', href: `${base}/backupServers/${ctx.backupServerId}`, name: hostname() },
+    { rel: 'Up', type: 'RestorePointReference', href: `${base}/restorePoints/${r.restorePointId}`, name: restorePointName(r.createdAt) },
+  ],
+  entity: (base, r, ctx) => ({
+    attrs: [['VmDisplayName', r.vmName]],
+    links: [
+      { rel: 'Restore', href: `${base}/vmRestorePoints/${r.id}?action=restore` },
+      { rel: 'Up', type: 'BackupServerReference', href: `${base}/backupServers/${ctx.backupServerId}`, name: hostname() },
+      { rel: 'Up', type: 'RestorePointReference', href: `${base}/restorePoints/${r.restorePointId}`, name: restorePointName(r.createdAt) },
+      { rel: 'Down', type: 'VmRestorePointMountList', href: `${base}/vmRestorePoints/${r.id}/mounts` },
+      { rel: 'Create', type: 'VmRestorePointMount', href: `${base}/vmRestorePoints/${r.id}/mounts` },
+    ],
+    children: [
+      text('CreationTimeUTC', isoUtc(r.createdAt)),
+      text('VmName', r.vmName),
+      text('Algorithm', r.pointType === 'Full' ? 'Full' : 'Incremental'),
+      text('PointType', r.pointType),
+      text('HierarchyObjRef', hierarchyObjRef(r)),
+    ],
+  }),
+  fields: (r) => ({
+    uid: `urn:veeam:VmRestorePoint:${r.id}`,
+    name: vmRestorePointName(r),
+    creationtime: r.createdAt,
+    type: r.pointType,
+    pointtype: r.pointType,
+    algorithm: r.pointType === 'Full' ? 'Full' : 'Incremental',
+    restorepointid: r.restorePointId,
+    restorepointname: restorePointName(r.createdAt),
+    vmdisplayname: r.vmName,
+    vmname: r.vmName,
+    backupserveruid: undefined,
+    backupservername: hostname(),
+  }),
+};

@@ -1,0 +1,76 @@
+import type { FastifyInstance } from 'fastify';
+import type { ApiContext } from '../api-context.js';
+import { badRequest } from '../../errors.js';
+import { apiBase, sendWire } from '../negotiate.js';
+import { el, links, list, type Link } from '../wire/wire-node.js';
+import { entityElement, refElement } from '../inventory/resource-kind.js';
+import { parseFilter } from './query-filter.js';
+import { QUERY_KINDS } from './query-kinds.js';
+
+const MAX_PAGE_SIZE = 10_000;
+
+function positiveInt(name: string, v: unknown): number | undefined {
+  if (v === undefined || v === '') return undefined;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1) throw badRequest(`Query parameter '${name}' must be a positive integer`);
+  return n;
+}
+
+/**
+ * `GET /query?type=&format=&filter=&sortAsc|sortDesc=&pageSize=&page=` (em-api.md §4 "Query service"):
+ * a QueryResult holding Refs or Entities, Links, then PagingInfo. Without pageSize everything is one page.
+ */
+export function queryPlugin(ctx: ApiContext) {
+  return async function (app: FastifyInstance) {
+    app.get('/api/query', { schema: { summary: 'Query service: filter, sort and page any supported type' } }, async (request, reply) => {
+      const q = request.query as Record<string, string | undefined>;
+      if (!q.type) throw badRequest("Query parameter 'type' is required");
+      const kind = QUERY_KINDS.get(q.type.toLowerCase());
+      if (!kind) throw badRequest(`Query type '${q.type}' is not supported; supported: ${[...QUERY_KINDS.values()].map((k) => k.type).join(', ')}`);
+      let items = await kind.list(ctx, request.principal!);
+      const sample = items[0] ? Object.keys(kind.fields(items[0])) : [];
+      const known = new Set([...sample, 'uid', 'name']);
+      if (q.filter) {
+        const filter = parseFilter(q.filter, known);
+        items = items.filter((t) => filter(kind.fields(t)));
+      }
+      const sortField = (q.sortDesc ?? q.sortAsc)?.toLowerCase();
+      if (sortField) {
+        if (!known.has(sortField) && items.length > 0) throw badRequest(`Cannot sort by unknown field '${q.sortDesc ?? q.sortAsc}'`);
+        const dir = q.sortDesc ? -1 : 1;
+        items = [...items].sort((a, b) => {
+          const x = kind.fields(a)[sortField];
+          const y = kind.fields(b)[sortField];
+          if (x === y) return 0;
+          if (x === undefined) return 1;
+          if (y === undefined) return -1;
+          return (typeof x === 'number' && typeof y === 'number' ? x - y : String(x).localeCompare(String(y))) * dir;
+        });
+      }
+      const pageSize = Math.min(positiveInt('pageSize', q.pageSize) ?? Math.max(items.length, 1), MAX_PAGE_SIZE);
+      const pagesCount = Math.max(1, Math.ceil(items.length / pageSize));
+      const page = positiveInt('page', q.page) ?? 1;
+      const pageItems = items.slice((page - 1) * pageSize, page * pageSize);
+
+      const base = apiBase(request);
+      const entities = /^entit(y|ies)$/i.test(q.format ?? '');
+      const pageHref = (n: number) => {
+        const params = new URLSearchParams(Object.entries(q).filter(([k, v]) => v !== undefined && k !== 'page') as [string, string][]);
+        params.set('pageSize', String(pageSize));
+        params.set('page', String(n));
+        return `${base}/query?${params.toString()}`;
+      };
+      const pagingLinks: Link[] = [{ rel: 'First', href: pageHref(1) }, { rel: 'Last', href: pageHref(pagesCount) }];
+      if (page > 1) pagingLinks.push({ rel: 'Previous', href: pageHref(page - 1) });
+      if (page < pagesCount) pagingLinks.push({ rel: 'Next', href: pageHref(page + 1) });
+      const result = el('QueryResult', [], [
+        entities
+          ? el('Entities', [], [list(kind.entityList, kind.entityList, pageItems.map((t) => entityElement(base, kind, t, ctx)))])
+          : list('Refs', 'Refs', pageItems.map((t) => refElement(base, kind, t, ctx))),
+        links([{ rel: 'Alternate', href: pageHref(page) }]),
+        el('PagingInfo', [['PageNum', page], ['PageSize', pageSize], ['PagesCount', pagesCount]], [links(pagingLinks)]),
+      ]);
+      return sendWire(request, reply, 200, result);
+    });
+  };
+}
