@@ -20,6 +20,14 @@ export function sendError(request: FastifyRequest, reply: FastifyReply, status: 
   return sendWire(request, reply, status, errorBody(status, message, stack));
 }
 
+/**
+ * Fastify answers a few framework errors (a path with bad percent-encoding) before any route or hook runs,
+ * with its own JSON body; pass this as the `frameworkErrors` server option so they get the Error body too.
+ */
+export function frameworkErrorHandler(error: FastifyError, request: FastifyRequest, reply: FastifyReply) {
+  return sendError(request, reply, 400, error.code === 'FST_ERR_BAD_URL' ? 'The URL is not validly percent-encoded' : error.message);
+}
+
 /** Every 4xx/5xx carries Enterprise Manager's Error body in the negotiated format (issue #2 §5). */
 export function installErrorHandling(app: FastifyInstance, options: { debug: boolean; isMethodKnown: (url: string) => boolean }) {
   app.setErrorHandler((error: FastifyError, request, reply) => {

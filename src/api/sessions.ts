@@ -7,6 +7,21 @@ import { apiBase, sendWire } from './negotiate.js';
 import { logonSessionElement } from './logon-session-wire.js';
 import { SUPPORTED_VERSIONS } from './entry.js';
 import { SESSION_HEADER } from './session-hook.js';
+import { parseBody } from './request-body.js';
+import { opt, req, seq, type BodySpec } from './wire/body-spec.js';
+
+/**
+ * The optional logon body (em-api.md §1 "Tenant logon"): `LoginSpec` with `VMwareSSOToken` [0..1] and
+ * `TenantCredentials` [0..1]. openem has neither SSO nor tenants, so a body naming either is refused, but the
+ * body is still parsed so malformed or hostile XML/JSON gets its 400 like any other body.
+ */
+const LOGIN_SPEC: BodySpec = {
+  root: 'LoginSpec',
+  content: seq(
+    opt('VMwareSSOToken', 'string', 65536),
+    opt('TenantCredentials', seq(req('Username', 'string', 256), req('Password', 'string', 1024), opt('TenantName', 'string', 256))),
+  ),
+};
 
 function basicCredentials(request: FastifyRequest): { user: string; password: string } {
   const h = request.headers.authorization;
@@ -26,6 +41,10 @@ export function sessionsPlugin(ctx: BaseContext) {
       const v = (request.query as Record<string, string | undefined>).v;
       if (v !== undefined && v !== 'latest' && !SUPPORTED_VERSIONS.includes(v)) {
         throw badRequest(`Unsupported REST API version '${v}'. Supported: latest, ${SUPPORTED_VERSIONS.join(', ')}`);
+      }
+      const spec = parseBody(request, LOGIN_SPEC);
+      if (spec && (spec.VMwareSSOToken !== undefined || spec.TenantCredentials !== undefined)) {
+        throw new OpenemError('NOT_IMPLEMENTED', 'Single sign-on and tenant logon are not supported; log on with HTTP Basic credentials');
       }
       const { user, password } = basicCredentials(request);
       const { session, token } = await logOn(ctx, user, password, request.ip);

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { BaseContext } from '../../context.js';
 import { conflict, notFound, badRequest } from '../../errors.js';
 import { hashPassword } from './password-hash.js';
+import { isUniqueViolation } from '../../state/store-errors.js';
 import { type Role, type RestoreScope, FULL_SCOPE, EMPTY_SCOPE, parseStoredScope, isRole } from './roles.js';
 
 export interface Account {
@@ -45,7 +46,13 @@ export async function createAccount(
     created_at: now,
     password_changed_at: now,
   };
-  await ctx.store.db.insertInto('accounts').values(row).execute();
+  try {
+    await ctx.store.db.insertInto('accounts').values(row).execute();
+  } catch (e) {
+    // Another request or process created the same name between the check and the insert.
+    if (isUniqueViolation(e)) throw conflict(`account ${input.name} already exists`);
+    throw e;
+  }
   return toAccount(row);
 }
 
