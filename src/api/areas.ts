@@ -7,6 +7,9 @@ import { nestedCollectionsPlugin } from './inventory/nested-collections.js';
 import { queryPlugin } from './query/query.js';
 import { jobsStartPlugin } from './jobs-start.js';
 import { catalogVmsPlugin } from './catalog-vms.js';
+import { vmRestorePlugin } from './vm-restore.js';
+import { tasksPlugin } from './tasks.js';
+import { restoreSessionsPlugin } from './restore-sessions.js';
 
 /** Every Enterprise Manager API area openem serves beyond the entry point and logon, in registration order. */
 export const API_AREAS: AreaPlugin[] = [
@@ -20,4 +23,5 @@ export const API_AREAS: AreaPlugin[] = [
   queryPlugin,
   jobsStartPlugin,
   catalogVmsPlugin,
+  vmRestorePlugin, tasksPlugin, restoreSessionsPlugin,
 ];

@@ -1,0 +1,73 @@
+import type { RestoreSessionRecord } from '../tasks/task-types.js';
+import { el, links, list, text, type Link, type WireElement } from './wire/wire-node.js';
+
+/** The backup server a session ran on (`Up BackupServerReference`, seed 003). */
+export interface BackupServerRef {
+  id: string;
+  name: string;
+}
+
+/** xs:dateTime in UTC, without fractions when there are none (seed 003: `2013-08-26T08:31:22Z`). */
+function utc(ms: number): string {
+  const s = new Date(ms).toISOString();
+  return s.endsWith('.000Z') ? s.slice(0, 19) + 'Z' : s;
+}
+
+export const restoreSessionUid = (s: RestoreSessionRecord) => `urn:veeam:RestoreSession:${s.id}`;
+export const restoreSessionHref = (base: string, s: RestoreSessionRecord) => `${base}/restoreSessions/${s.id}`;
+
+/**
+ * `<Ref|EntityRef Type="RestoreSessionReference" Href Name UID>` with Links `Up` backup server and
+ * `Alternate` to the entity (em-api.md §3 collections and single references).
+ */
+export function restoreSessionRef(base: string, s: RestoreSessionRecord, server: BackupServerRef, elementName: 'Ref' | 'EntityRef' = 'Ref'): WireElement {
+  const href = restoreSessionHref(base, s);
+  return el(elementName, [['Type', 'RestoreSessionReference'], ['Href', href], ['Name', s.name], ['UID', restoreSessionUid(s)]], [
+    links([
+      { rel: 'Up', type: 'BackupServerReference', href: `${base}/backupServers/${server.id}`, name: server.name },
+      { rel: 'Alternate', type: 'RestoreSession', href: `${href}?format=Entity`, name: s.name },
+    ]),
+  ]);
+}
+
+/**
+ * `<RestoreSession Type Href Name UID VmDisplayName>` (seed 003, em-api.md §4 restoreSessions): Links, then
+ * in XSD order JobType, CreationTimeUTC, EndTimeUTC (once ended), State, Result, Progress, FailureMessage
+ * (when failed), RestoredObjRef (when a new VM was made). Enterprise Manager publishes no element for a
+ * session's log, so openem adds `Log` (records of `Time`, `Text`) after the documented children, where
+ * clients that follow the XSD ignore it.
+ */
+export function restoreSessionEntity(base: string, s: RestoreSessionRecord, server: BackupServerRef): WireElement {
+  const href = restoreSessionHref(base, s);
+  const l: Link[] = [
+    { rel: 'Up', type: 'BackupServerReference', href: `${base}/backupServers/${server.id}`, name: server.name },
+    { rel: 'Alternate', type: 'RestoreSessionReference', href, name: s.name },
+    { rel: 'Related', type: 'VmRestorePointReference', href: `${base}/vmRestorePoints/${s.vmRestorePointId}` },
+  ];
+  return el(
+    'RestoreSession',
+    [['Type', 'RestoreSession'], ['Href', `${href}?format=Entity`], ['Name', s.name], ['UID', restoreSessionUid(s)], ['VmDisplayName', s.vmDisplayName]],
+    [
+      links(l),
+      text('JobType', s.jobType),
+      text('CreationTimeUTC', utc(s.createdAt)),
+      s.endAt !== undefined && text('EndTimeUTC', utc(s.endAt)),
+      text('State', s.state),
+      text('Result', s.result),
+      text('Progress', s.progress),
+      s.failureMessage !== undefined && text('FailureMessage', s.failureMessage),
+      s.restoredObjRef !== undefined && text('RestoredObjRef', s.restoredObjRef),
+      list('Log', 'Log', s.log.map((r) => el('LogRecord', [], [text('Time', utc(r.at)), text('Text', r.text)]))),
+    ],
+  );
+}
+
+/** `GET /restoreSessions`: EntityReferences of RestoreSessionReference. */
+export function restoreSessionReferences(base: string, sessions: RestoreSessionRecord[], server: BackupServerRef): WireElement {
+  return el('EntityReferences', [], [list(null, 'Refs', sessions.map((s) => restoreSessionRef(base, s, server)))]);
+}
+
+/** `GET /restoreSessions?format=Entity`: `<RestoreSessions>` of RestoreSession. */
+export function restoreSessionEntities(base: string, sessions: RestoreSessionRecord[], server: BackupServerRef): WireElement {
+  return el('RestoreSessions', [], [list(null, 'RestoreSessions', sessions.map((s) => restoreSessionEntity(base, s, server)))]);
+}

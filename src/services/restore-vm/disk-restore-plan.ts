@@ -1,0 +1,42 @@
+import { BLOCK_SIZE } from '../../disks/block-source.js';
+import type { BlockFetch, DiskManifest } from '../../repository/repository.js';
+
+/** What restoring one disk will do, block by block (ARCHITECTURE.md "VM restore = plan per disk"). */
+export interface DiskRestorePlan {
+  diskName: string;
+  size: number;
+  /** Blocks fetched from the repository and written at their offsets. */
+  fetch: BlockFetch[];
+  /** Blocks that are all zeros in the restore point and must become holes in the target. */
+  zero: number[];
+  /** Blocks left as they are: already equal (QuickRollback) or already holes (a fresh disk). */
+  unchanged: number;
+  /** Bytes read from the target to decide (QuickRollback only). */
+  scannedBytes: number;
+}
+
+/** Length of block `index` of a disk of `size` bytes (the last block may be short). */
+export function blockLength(size: number, index: number): number {
+  return Math.min(BLOCK_SIZE, size - index * BLOCK_SIZE);
+}
+
+/**
+ * Every block of the restore point's disk. A `fresh` target (a new sparse image) is all holes already, so
+ * its zero blocks need nothing; an `existing` target must have them punched.
+ */
+export function fullRestorePlan(disk: DiskManifest, target: 'fresh' | 'existing'): DiskRestorePlan {
+  const plan: DiskRestorePlan = { diskName: disk.name, size: disk.size, fetch: [], zero: [], unchanged: 0, scannedBytes: 0 };
+  disk.blocks.forEach((hash, index) => {
+    if (hash !== null) plan.fetch.push({ index, hash });
+    else if (target === 'existing') plan.zero.push(index);
+    else plan.unchanged++;
+  });
+  return plan;
+}
+
+/** Bytes the plan will fetch and write. */
+export function planFetchBytes(plan: DiskRestorePlan): number {
+  let n = 0;
+  for (const b of plan.fetch) n += blockLength(plan.size, b.index);
+  return n;
+}

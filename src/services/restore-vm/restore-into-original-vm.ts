@@ -1,0 +1,68 @@
+import type { DiskWriter, VmConfig } from '../../platform/platform.js';
+import { applyDiskPlan, describeCounters } from './apply-disk-plan.js';
+import { fullRestorePlan, planFetchBytes, type DiskRestorePlan } from './disk-restore-plan.js';
+import { quickRollbackPlan } from './quick-rollback-plan.js';
+import type { RestoreRun } from './restore-run.js';
+
+/** Refuses before touching the VM when its disks no longer match the restore point's (sizes cannot change in place). */
+function assertSameDisks(vm: VmConfig, run: RestoreRun): void {
+  for (const d of run.manifest.disks) {
+    const now = vm.disks.find((x) => x.name === d.name);
+    if (!now) throw new Error(`VM ${vm.name} has no disk ${d.name} any more; restore with KeepOriginalVM instead`);
+    if (now.size !== d.size) throw new Error(`disk ${d.name} of VM ${vm.name} is ${now.size} bytes now but ${d.size} bytes in the restore point; restore with KeepOriginalVM instead`);
+  }
+}
+
+async function planDisk(run: RestoreRun, vm: VmConfig, diskIndex: number): Promise<DiskRestorePlan> {
+  const disk = run.manifest.disks[diskIndex];
+  if (!run.request.quickRollback) return fullRestorePlan(disk, 'existing');
+  const source = await run.ctx.platform.openDisk(vm.id, disk.name);
+  try {
+    return await quickRollbackPlan(run.ctx.repository, source, disk, { signal: run.signal, onScanned: (b) => run.progress.add(b) });
+  } finally {
+    await source.close();
+  }
+}
+
+/**
+ * Restore to the original location (seed 003 "The VM is restored from the backup to its initial location"):
+ * power the VM off, write every disk back (or, with QuickRollback, only the blocks that differ), bring its
+ * config back, and power it on if asked. Stopped midway, the VM stays powered off.
+ */
+export async function restoreIntoOriginalVm(run: RestoreRun, vm: VmConfig): Promise<string> {
+  const { ctx, manifest } = run;
+  assertSameDisks(vm, run);
+  if (run.request.quickRollback) run.progress.addTotal(manifest.disks.reduce((n, d) => n + d.size, 0));
+  else for (const d of manifest.disks) run.progress.addTotal(planFetchBytes(fullRestorePlan(d, 'existing')));
+
+  await ctx.platform.setPowerState(vm.id, 'PoweredOff');
+  run.originalPoweredOff = { vmName: vm.name };
+  await run.log(`VM ${vm.name} powered off`);
+
+  let fetched = 0;
+  for (let i = 0; i < manifest.disks.length; i++) {
+    run.signal.throwIfAborted();
+    const plan = await planDisk(run, vm, i);
+    if (run.request.quickRollback) run.progress.addTotal(planFetchBytes(plan));
+    let writer: DiskWriter | undefined = await ctx.platform.openDiskForWrite(vm.id, plan.diskName);
+    try {
+      const counters = await applyDiskPlan(ctx.repository, writer, plan, { signal: run.signal, onWritten: (b) => run.progress.add(b) });
+      await writer.close();
+      writer = undefined;
+      fetched += counters.bytesFetched;
+      await run.log(describeCounters(plan.diskName, counters));
+    } finally {
+      await writer?.close().catch(() => undefined);
+    }
+  }
+
+  // The config comes back from the point; name, id and location stay those of the VM as it is now.
+  await ctx.platform.updateVmConfig({ ...manifest.vm, id: vm.id, name: vm.name, disks: vm.disks, powerState: 'PoweredOff', createdAt: vm.createdAt });
+  await run.log(`Configuration of VM ${vm.name} restored (${manifest.vm.cpus} CPUs, ${manifest.vm.memoryMiB} MiB)`);
+  if (run.request.powerOnAfterRestore) {
+    await ctx.platform.setPowerState(vm.id, 'PoweredOn');
+    await run.log(`VM ${vm.name} powered on`);
+  }
+  const mode = run.request.quickRollback ? 'Quick rollback' : 'Restore';
+  return `${mode} of VM ${vm.name} to ${manifest.createdAt} finished: ${(fetched / 2 ** 20).toFixed(1)} MiB restored`;
+}

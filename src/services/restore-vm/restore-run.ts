@@ -1,0 +1,17 @@
+import type { AppContext } from '../app-services.js';
+import type { RestorePointManifest } from '../../repository/repository.js';
+import type { VmRestoreRequest } from './vm-restore-request.js';
+import type { RestoreProgress } from './restore-progress.js';
+
+/** One restore as it runs: what the in-place and new-VM flows are handed. */
+export interface RestoreRun {
+  ctx: AppContext;
+  sessionId: string;
+  manifest: RestorePointManifest;
+  request: VmRestoreRequest;
+  signal: AbortSignal;
+  progress: RestoreProgress;
+  log(text: string): Promise<void>;
+  /** Set once the original VM has been powered off: a failure from then on leaves it off, and says so. */
+  originalPoweredOff?: { vmName: string };
+}

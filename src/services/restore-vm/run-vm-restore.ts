@@ -1,0 +1,94 @@
+import type { AppContext } from '../app-services.js';
+import type { TaskRunContext, TaskWork } from '../../tasks/task-types.js';
+import { RestoreProgress } from './restore-progress.js';
+import { restoreAsNewVm } from './restore-as-new-vm.js';
+import { restoreIntoOriginalVm } from './restore-into-original-vm.js';
+import type { RestoreRun } from './restore-run.js';
+import { restoreSchedulerFor } from './restore-scheduler.js';
+import type { VmRestoreRequest } from './vm-restore-request.js';
+
+export interface VmRestoreJob {
+  accountId: string;
+  vmId: string;
+  vmName: string;
+  request: VmRestoreRequest;
+  /** Gives the VM back to the scheduler (reserved when the request was accepted). */
+  releaseVm: () => void;
+}
+
+/** Why the work stopped, in words for FailureMessage. */
+function stopReason(run: TaskRunContext, e: unknown): string {
+  if (run.signal.aborted) {
+    const why = run.signal.reason instanceof Error ? run.signal.reason.message : String(run.signal.reason);
+    return why === 'cancelled' ? `Stopped: the restore was cancelled (DELETE /tasks/${run.taskId})` : `Interrupted: ${why}`;
+  }
+  return e instanceof Error ? e.message : String(e);
+}
+
+/**
+ * The task behind `POST /vmRestorePoints/{ID}?action=restore`. It creates the restore session, points the
+ * task at it and finishes the task ("Ok", seed 003: the task ends once the session has started); the
+ * restore goes on in the background, waiting for a slot with its session Starting, then Working with
+ * Progress, Stopped with a Result. Cancelling the task aborts it.
+ */
+export function vmRestoreWork(ctx: AppContext, job: VmRestoreJob): TaskWork {
+  return async (task) => {
+    const scheduler = restoreSchedulerFor(ctx);
+    let releaseSlot: (() => void) | undefined;
+    try {
+      const session = await ctx.restoreSessions.create({ jobType: 'RestoreVm', vmDisplayName: job.vmName, vmRestorePointId: job.request.vmRestorePointId, accountId: job.accountId });
+      scheduler.relabel(job.vmId, `restore session ${session.id}`);
+      await task.setRelated({ type: 'RestoreSession', path: `/restoreSessions/${session.id}?format=Entity` });
+      await task.finishEarly('Ok');
+
+      const progress = new RestoreProgress(ctx.clock, (percent) => ctx.restoreSessions.update(session.id, { progress: percent }));
+      const run: RestoreRun = {
+        ctx,
+        sessionId: session.id,
+        request: job.request,
+        signal: task.signal,
+        progress,
+        manifest: undefined as never,
+        log: (text) => ctx.restoreSessions.log(session.id, text),
+      };
+      try {
+        if (scheduler.active >= ctx.config.maxRestores) await run.log(`Waiting for a free restore slot (${ctx.config.maxRestores} restores run at once)`);
+        releaseSlot = await scheduler.acquireSlot(task.signal);
+        await ctx.restoreSessions.update(session.id, { state: 'Working', log: `Restoring VM ${job.vmName} from restore point ${job.request.vmRestorePointId}` });
+        const manifest = await ctx.repository.readManifest(job.request.vmRestorePointId);
+        if (!manifest) throw new Error(`restore point ${job.request.vmRestorePointId} is no longer in the repository`);
+        run.manifest = manifest;
+        const summary = await restoreTo(run, job);
+        await progress.stop();
+        await ctx.restoreSessions.finish(session.id, 'Success', summary);
+      } catch (e) {
+        await progress.stop();
+        if (task.signal.aborted) await ctx.restoreSessions.update(session.id, { state: 'Stopping' });
+        const reason = stopReason(task, e);
+        const after = run.originalPoweredOff
+          ? `; VM ${run.originalPoweredOff.vmName} is left powered off with its disks partly restored — restore it again`
+          : job.request.target.kind === 'new-vm'
+            ? `; no VM named ${job.request.target.name} was created`
+            : '';
+        ctx.log.warn({ err: e, session: session.id }, 'VM restore failed');
+        await ctx.restoreSessions.finish(session.id, 'Failed', `Restore failed: ${reason}${after}`, `${reason}${after}`);
+      }
+    } finally {
+      releaseSlot?.();
+      job.releaseVm();
+    }
+    return { message: 'Ok' };
+  };
+}
+
+async function restoreTo(run: RestoreRun, job: VmRestoreJob): Promise<string> {
+  const target = job.request.target;
+  if (target.kind === 'new-vm') return restoreAsNewVm(run, target);
+  const vm = await run.ctx.platform.findVm(job.vmId);
+  // The original is gone: bring it back under its own name, built out of sight like a new VM.
+  if (!vm) {
+    await run.log(`VM ${job.vmName} no longer exists; restoring it as a new VM`);
+    return restoreAsNewVm(run, { kind: 'new-vm', name: run.manifest.vmName, datastoreId: run.manifest.vm.datastoreId });
+  }
+  return restoreIntoOriginalVm(run, vm);
+}
