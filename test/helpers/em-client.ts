@@ -9,7 +9,8 @@ const xml = new XMLParser({
   attributeNamePrefix: '',
   parseTagValue: false,
   parseAttributeValue: false,
-  isArray: (name) => ['Link', 'Ref', 'SupportedVersion', 'LogonSession', 'Task', 'RestoreSession', 'VmRestorePoint', 'FileEntry', 'DirectoryEntry', 'VmRestorePointMount'].includes(name),
+  // Repeated elements become arrays below the root; a root element (a single Task, LogonSession…) stays an object.
+  isArray: (name, jpath) => String(jpath).includes('.') && ['Link', 'Ref', 'SupportedVersion', 'LogonSession', 'Task', 'RestoreSession', 'VmRestorePoint', 'FileEntry', 'DirectoryEntry', 'VmRestorePointMount'].includes(name),
 });
 
 export interface EmResponse {
