@@ -25,6 +25,9 @@ export interface ResourceKind<T> {
   refLinks(base: string, t: T, ctx: ApiContext): Link[];
   /** Children of the entity after its Links, and the entity's own links. */
   entity(base: string, t: T, ctx: ApiContext): { links: Link[]; children: (WireElement | import('../wire/wire-node.js').WireChild)[]; attrs?: [string, string | undefined][] };
+  /** Kinds whose wire form lives elsewhere (restore sessions, tasks) render themselves. */
+  renderRef?(base: string, t: T, ctx: ApiContext, elementName: 'Ref' | 'EntityRef'): WireElement;
+  renderEntity?(base: string, t: T, ctx: ApiContext): WireElement;
   /** Query-service fields (em-api.md §4 query), lower-cased names. */
   fields(t: T): Record<string, FieldValue>;
 }
@@ -36,7 +39,8 @@ export function hrefOf<T>(base: string, kind: ResourceKind<T>, t: T): string {
 }
 
 /** `<Ref Type="XReference" Href Name UID>` with its Links (seed 003's VmRestorePointReference list). */
-export function refElement<T>(base: string, kind: ResourceKind<T>, t: T, ctx: ApiContext, elementName = 'Ref'): WireElement {
+export function refElement<T>(base: string, kind: ResourceKind<T>, t: T, ctx: ApiContext, elementName: 'Ref' | 'EntityRef' = 'Ref'): WireElement {
+  if (kind.renderRef) return kind.renderRef(base, t, ctx, elementName);
   const href = hrefOf(base, kind, t);
   return el(
     elementName,
@@ -47,6 +51,7 @@ export function refElement<T>(base: string, kind: ResourceKind<T>, t: T, ctx: Ap
 
 /** The entity form: `<X Type="X" Href="…?format=Entity" Name UID …>` with Links first (em-api.md §3). */
 export function entityElement<T>(base: string, kind: ResourceKind<T>, t: T, ctx: ApiContext): WireElement {
+  if (kind.renderEntity) return kind.renderEntity(base, t, ctx);
   const href = hrefOf(base, kind, t);
   const e = kind.entity(base, t, ctx);
   return el(
