@@ -10,6 +10,8 @@ import { catalogVmsPlugin } from './catalog-vms.js';
 import { vmRestorePlugin } from './vm-restore.js';
 import { tasksPlugin } from './tasks.js';
 import { restoreSessionsPlugin } from './restore-sessions.js';
+import { mountsPlugin } from './mounts.js';
+import { catalogGuestFsPlugin } from './catalog-guestfs.js';
 
 /** Every Enterprise Manager API area openem serves beyond the entry point and logon, in registration order. */
 export const API_AREAS: AreaPlugin[] = [
@@ -24,4 +26,5 @@ export const API_AREAS: AreaPlugin[] = [
   jobsStartPlugin,
   catalogVmsPlugin,
   vmRestorePlugin, tasksPlugin, restoreSessionsPlugin,
+  mountsPlugin, catalogGuestFsPlugin,
 ];

@@ -1,0 +1,153 @@
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { GuestEntry, GuestFilesystem } from '../guestfs/guest-filesystem.js';
+import { guestParentAndName } from '../guestfs/guest-path.js';
+import { badRequest, notFound } from '../errors.js';
+import { guestFolderArchive } from '../services/mounts/guest-folder-archive.js';
+import { sendWire } from './negotiate.js';
+import { guestPathToUrl } from './guest-path.js';
+import { el, links, list, text, type Link, type WireElement } from './wire/wire-node.js';
+
+/** Where a tree of guest entries lives in the API: a mount (`.../mounts/1`) or a catalog point (`.../guestfs`). */
+export interface GuestFsHrefs {
+  /** Entry hrefs are `${base}/${path}`. */
+  base: string;
+  /** Href of the root folder (a mount's root is `.../mounts/1/%2F`; the catalog's is `.../guestfs` itself). */
+  root: string;
+  /** Mounts offer downloads; the catalog offers restores only (seed 000). */
+  download: boolean;
+}
+
+export type ListAction = 'listAll' | 'listDirs' | 'listFiles';
+
+export interface ListQuery {
+  action: ListAction;
+  pageSize?: number;
+  page: number;
+}
+
+export function entryHref(h: GuestFsHrefs, path: string): string {
+  return path === '/' ? h.root : `${h.base}/${guestPathToUrl(path)}`;
+}
+
+function parentPath(path: string): string | undefined {
+  return path === '/' ? undefined : guestParentAndName(path).parent;
+}
+
+/** `2013-08-21T10:44:36Z` (em-api.md §3). */
+function emDate(d: Date): string {
+  return d.toISOString().replace(/\.\d{3}Z$/, 'Z');
+}
+
+/**
+ * Every entry carries the links a client follows (issue #5 §2): browse into a folder, download, restore, and up
+ * to its parent folder, so clients never build guest URLs themselves.
+ */
+function entryLinks(h: GuestFsHrefs, e: GuestEntry): Link[] {
+  const href = entryHref(h, e.path);
+  const l: Link[] = [];
+  if (e.type === 'dir') l.push({ rel: 'Down', type: 'FileSystemEntries', href: `${href}?action=listAll` });
+  const up = parentPath(e.path);
+  if (up !== undefined) l.push({ rel: 'Up', type: 'DirectoryEntry', href: `${entryHref(h, up)}?action=listAll` });
+  if (h.download && (e.type === 'file' || e.type === 'dir')) l.push({ rel: 'Download', href: `${href}?action=download` });
+  l.push({ rel: 'Restore', href: `${href}?action=restore` });
+  return l;
+}
+
+/** DirectoryEntry: Links, Path, Name (em-api.md "FLR mounts"). */
+export function directoryEntryElement(h: GuestFsHrefs, e: GuestEntry): WireElement {
+  return el('DirectoryEntry', [['Type', 'DirectoryEntry'], ['Href', entryHref(h, e.path)]], [links(entryLinks(h, e)), text('Path', e.path), text('Name', e.path === '/' ? '/' : e.name)]);
+}
+
+/** FileEntry: Links, Path, Name, Size, Owner, ModifiedDateUTC (Owner is the guest uid: names live in the guest's /etc/passwd). */
+export function fileEntryElement(h: GuestFsHrefs, e: GuestEntry): WireElement {
+  return el('FileEntry', [['Type', 'FileEntry'], ['Href', entryHref(h, e.path)]], [
+    links(entryLinks(h, e)),
+    text('Path', e.path),
+    text('Name', e.name),
+    text('Size', e.size),
+    text('Owner', String(e.uid)),
+    text('ModifiedDateUTC', emDate(e.mtime)),
+  ]);
+}
+
+export function parseListQuery(query: Record<string, string | undefined>): ListQuery {
+  const action = (query.action ?? 'listAll') as ListAction;
+  if (!['listAll', 'listDirs', 'listFiles'].includes(action)) throw badRequest(`Unknown action '${query.action}' for a GET; use listAll, listDirs, listFiles or download`);
+  const int = (name: string, v: string | undefined) => {
+    if (v === undefined) return undefined;
+    if (!/^\d{1,9}$/.test(v) || Number(v) < 1) throw badRequest(`${name} must be a positive integer`);
+    return Number(v);
+  };
+  return { action, pageSize: int('pageSize', query.pageSize), page: int('page', query.page) ?? 1 };
+}
+
+/**
+ * `<FileSystemEntries Href>`: Links (Up to the parent folder, Down to the list variants), Files, Directories,
+ * PagingInfo. Without pageSize everything is on one page, as EM's query service does by default.
+ */
+export function fileSystemEntriesElement(h: GuestFsHrefs, dir: GuestEntry, entries: GuestEntry[], q: ListQuery): WireElement {
+  const sorted = [...entries].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  const dirs = q.action === 'listFiles' ? [] : sorted.filter((e) => e.type === 'dir');
+  const files = q.action === 'listDirs' ? [] : sorted.filter((e) => e.type !== 'dir');
+  const all = [...dirs, ...files];
+  const pageSize = q.pageSize ?? Math.max(1, all.length);
+  const pages = Math.max(1, Math.ceil(all.length / pageSize));
+  const shown = all.slice((q.page - 1) * pageSize, q.page * pageSize);
+  const dirHref = entryHref(h, dir.path);
+  const pageHref = (page: number) => `${dirHref}?action=${q.action}&pageSize=${pageSize}&page=${page}`;
+  const top: Link[] = [];
+  const up = parentPath(dir.path);
+  if (up !== undefined) top.push({ rel: 'Up', type: 'FileSystemEntries', href: `${entryHref(h, up)}?action=listAll` });
+  for (const a of ['listAll', 'listDirs', 'listFiles']) top.push({ rel: 'Down', type: 'FileSystemEntries', href: `${dirHref}?action=${a}`, name: a });
+  const paging: Link[] = [{ rel: 'First', href: pageHref(1) }];
+  if (q.page > 1) paging.push({ rel: 'Previous', href: pageHref(Math.min(q.page - 1, pages)) });
+  if (q.page < pages) paging.push({ rel: 'Next', href: pageHref(q.page + 1) });
+  paging.push({ rel: 'Last', href: pageHref(pages) });
+  return el('FileSystemEntries', [['Href', pageHref(q.page)]], [
+    links(top),
+    list('Files', 'Files', shown.filter((e) => e.type !== 'dir').map((e) => fileEntryElement(h, e))),
+    list('Directories', 'Directories', shown.filter((e) => e.type === 'dir').map((e) => directoryEntryElement(h, e))),
+    el('PagingInfo', [['PageNum', q.page], ['PageSize', pageSize], ['PagesCount', pages]], [links(paging)]),
+  ]);
+}
+
+/** GET on a guest path: a folder's entries, or a file "stat" as a one-entry list. 404 for a missing path. */
+export async function sendGuestListing(request: FastifyRequest, reply: FastifyReply, fs: GuestFilesystem, h: GuestFsHrefs, path: string, q: ListQuery) {
+  const entry = await fs.stat(path);
+  if (!entry) throw notFound(`${path} does not exist in the restore point`);
+  const entries = entry.type === 'dir' ? await fs.list(path) : [entry];
+  const dir = entry.type === 'dir' ? entry : ((await fs.stat(guestParentAndName(path).parent)) ?? entry);
+  return sendWire(request, reply, 200, fileSystemEntriesElement(h, dir, entries, q));
+}
+
+/** `filename` for plain clients plus RFC 6266 `filename*` so non-ASCII names survive. */
+function contentDisposition(name: string): string {
+  const ascii = name.replace(/[^\x20-\x7e]|["\\]/g, '_');
+  return `attachment; filename="${ascii}"; filename*=UTF-8''${encodeURIComponent(name)}`;
+}
+
+/**
+ * Streams a file (Content-Length set; a 2 GiB file never sits in memory) or a folder as a tar archive.
+ * `release` runs when the response ends, however it ends.
+ */
+export async function sendGuestDownload(reply: FastifyReply, fs: GuestFilesystem, path: string, release: () => void) {
+  reply.raw.once('close', release);
+  try {
+    const entry = await fs.stat(path);
+    if (!entry) throw notFound(`${path} does not exist in the restore point`);
+    const name = entry.path === '/' ? 'root' : entry.name;
+    if (entry.type === 'file') {
+      const stream = await fs.createReadStream(path);
+      reply.header('Content-Length', entry.size).header('Content-Disposition', contentDisposition(name)).type('application/octet-stream');
+      return reply.code(200).send(stream);
+    }
+    if (entry.type === 'dir') {
+      reply.header('Content-Disposition', contentDisposition(`${name}.tar`)).type('application/x-tar');
+      return reply.code(200).send(guestFolderArchive(fs, entry));
+    }
+    throw badRequest(`${path} is a ${entry.type}; only files and folders can be downloaded`);
+  } catch (e) {
+    release();
+    throw e;
+  }
+}

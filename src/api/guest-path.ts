@@ -1,0 +1,55 @@
+import type { FastifyRequest } from 'fastify';
+import { badRequest } from '../errors.js';
+
+const MAX_PATH_BYTES = 4096;
+const MAX_NAME_BYTES = 255;
+
+/**
+ * The guest path a URL names after its fixed part (issue #5 §2, em-api.md "FLR mounts"):
+ * - a Linux absolute path without its leading slash: `.../etc/nginx/nginx.conf`; a doubled slash or a leading
+ *   `%2F` means the same, and `%2F` alone is the root;
+ * - a Windows-style path as the seeds append it (`.../guestfs/C:/Users`): a Linux guest has one root, so a literal
+ *   drive prefix (`C:`, any letter) names it and `C:/Users` is `/Users`. Only a literal `X:` counts; openem's own
+ *   links encode `:` as `%3A`, so a Linux file really named `C:` stays reachable;
+ * - percent-encoding is decoded once per segment (spaces, non-ASCII); `.` or `..` segments (also as `%2e%2e`) and
+ *   NUL bytes are refused with 400, never resolved, so a request cannot name anything outside the guest root.
+ * The raw URL is read (not the router's decoded wildcard) so `%2F`, `%3A` and `%2e` keep their meaning.
+ */
+export function guestPathFromRequest(request: FastifyRequest, fixedSegments: number): string {
+  return guestPathFromRawUrl(request.raw.url ?? request.url, fixedSegments);
+}
+
+export function guestPathFromRawUrl(url: string, fixedSegments: number): string {
+  const pathname = url.split('?')[0];
+  const raw = pathname.split('/');
+  let i = 0;
+  for (let seen = 0; i < raw.length && seen < fixedSegments; i++) if (raw[i] !== '') seen++;
+  const rest = raw.slice(i).filter((s) => s !== '');
+  if (rest.length > 0 && /^[A-Za-z]:$/.test(rest[0])) rest.shift();
+  const names: string[] = [];
+  for (const seg of rest) {
+    let decoded: string;
+    try {
+      decoded = decodeURIComponent(seg);
+    } catch {
+      throw badRequest(`The guest path segment '${seg}' is not valid percent-encoding`);
+    }
+    if (decoded.includes('\0')) throw badRequest('The guest path must not contain NUL bytes');
+    // An encoded slash separates names like a plain one (`%2Fetc` = `/etc`).
+    for (const name of decoded.split('/')) {
+      if (name === '') continue;
+      if (name === '.' || name === '..') throw badRequest(`The guest path must not contain '${name}' segments`);
+      if (Buffer.byteLength(name) > MAX_NAME_BYTES) throw badRequest(`A guest file name is longer than ${MAX_NAME_BYTES} bytes`);
+      names.push(name);
+    }
+  }
+  const path = '/' + names.join('/');
+  if (Buffer.byteLength(path) > MAX_PATH_BYTES) throw badRequest(`The guest path is longer than ${MAX_PATH_BYTES} bytes`);
+  return path;
+}
+
+/** The URL form of a guest path, each name percent-encoded (`:` too); the root is `%2F`. */
+export function guestPathToUrl(path: string): string {
+  if (path === '/') return '%2F';
+  return path.slice(1).split('/').map(encodeURIComponent).join('/');
+}

@@ -1,0 +1,144 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { ApiContext } from './api-context.js';
+import { badRequest, notFound } from '../errors.js';
+import { assertCanRestore, assertCanSeeVm } from '../services/auth/access.js';
+import { findVmRestorePoint, type VmRestorePointRecord } from '../services/inventory/restore-point-records.js';
+import { vmRefOfPoint } from '../services/guest-restore/vm-scope.js';
+import { mountServiceFor } from '../services/mounts/mount-service.js';
+import type { OpenMount } from '../services/mounts/mount-types.js';
+import { startDirectDownload } from '../services/mounts/direct-download.js';
+import { startFileRestore } from '../services/guest-restore/start-file-restore.js';
+import { apiBase, sendWire } from './negotiate.js';
+import { taskElement } from './task-wire.js';
+import { parseFileRestoreSpec, parseMountSpec } from './mount-spec.js';
+import { guestPathFromRequest, guestPathToUrl } from './guest-path.js';
+import { directoryEntryElement, parseListQuery, sendGuestDownload, sendGuestListing, type GuestFsHrefs } from './guest-fs-wire.js';
+import { el, links, list, text, type WireElement } from './wire/wire-node.js';
+
+/** `/api/vmRestorePoints/:id/mounts/:n/<guest path>`: five fixed segments before the guest path. */
+const MOUNT_PATH_SEGMENTS = 5;
+
+type Params = { id: string; n?: string };
+
+function mountNumber(n: string | undefined): number {
+  if (!n || !/^\d{1,9}$/.test(n)) throw notFound(`Mount '${n}' was not found`);
+  return Number(n);
+}
+
+function mountHrefs(base: string, rp: VmRestorePointRecord, m: OpenMount): GuestFsHrefs {
+  const href = `${base}/vmRestorePoints/${rp.id}/mounts/${m.info.number}`;
+  return { base: href, root: `${href}/%2F`, download: true };
+}
+
+/**
+ * `<VmRestorePointMount Type Href>`: Links (Delete self, Up to the point), FSRoots of DirectoryEntry (em-api.md
+ * "FLR mounts"). A Linux guest has one root, `/`. After the documented children come openem's own: the OsKind
+ * asked for and the one detected, and the FUSE folder or why there is none (issue #5 §1).
+ */
+function mountElement(base: string, rp: VmRestorePointRecord, m: OpenMount): WireElement {
+  const h = mountHrefs(base, rp, m);
+  const rpHref = `${base}/vmRestorePoints/${rp.id}`;
+  const root = { path: '/', name: '/', type: 'dir' as const, size: 0, mtime: new Date(m.info.createdAt), mode: 0o40755, uid: 0, gid: 0, inode: 2 };
+  return el('VmRestorePointMount', [['Type', 'VmRestorePointMount'], ['Href', h.base], ['Name', `${rp.id}@${m.info.number}`]], [
+    links([
+      { rel: 'Delete', type: 'VmRestorePointMount', href: h.base },
+      { rel: 'Up', type: 'VmRestorePointReference', href: rpHref, name: rp.vmName },
+      { rel: 'Down', type: 'FileSystemEntries', href: `${h.root}?action=listAll` },
+    ]),
+    list('FSRoots', 'FSRoots', [directoryEntryElement(h, root)]),
+    text('OsKind', m.info.requestedOsKind),
+    text('DetectedOsKind', m.info.detectedOsKind),
+    text('LocalFolder', m.info.folder),
+    text('LocalFolderUnavailable', m.info.folderUnavailable),
+  ]);
+}
+
+/** FLR mounts (seed 002, em-api.md "FLR mounts"): mount, list, show, browse, download, restore, unmount. */
+export function mountsPlugin(ctx: ApiContext) {
+  return async function (app: FastifyInstance) {
+    const mounts = await mountServiceFor(ctx);
+
+    async function point(request: FastifyRequest, mutate: boolean): Promise<VmRestorePointRecord> {
+      const { id } = request.params as Params;
+      const rp = await findVmRestorePoint(ctx, id);
+      if (!rp) throw notFound(`VM restore point ${id} was not found`);
+      const ref = await vmRefOfPoint(ctx, rp);
+      if (mutate) assertCanRestore(request.principal!, 'file', ref);
+      else assertCanSeeVm(request.principal!, ref);
+      return rp;
+    }
+
+    const hrefs = (request: FastifyRequest, rp: VmRestorePointRecord, m: OpenMount) => mountHrefs(apiBase(request), rp, m);
+
+    app.post('/api/vmRestorePoints/:id/mounts', { schema: { summary: 'Mount a VM restore point for file-level restore (seed 002)' } }, async (request, reply) => {
+      const rp = await point(request, true);
+      const osKind = parseMountSpec(request);
+      const task = await mounts.requestMount(rp, osKind, request.principal!.account.id);
+      return sendWire(request, reply, 202, taskElement(apiBase(request), task));
+    });
+
+    app.get('/api/vmRestorePoints/:id/mounts', { schema: { summary: 'Mounts of a VM restore point' } }, async (request, reply) => {
+      const rp = await point(request, false);
+      const items = mounts.list(rp.id).map((m) => mountElement(apiBase(request), rp, m));
+      return sendWire(request, reply, 200, el('VmRestorePointMounts', [], [list(null, 'VmRestorePointMounts', items)]));
+    });
+
+    app.get('/api/vmRestorePoints/:id/mounts/:n', { schema: { summary: 'One mount: its links and file system roots' } }, async (request, reply) => {
+      const rp = await point(request, false);
+      const m = mounts.get(rp.id, mountNumber((request.params as Params).n));
+      return sendWire(request, reply, 200, mountElement(apiBase(request), rp, m));
+    });
+
+    app.delete('/api/vmRestorePoints/:id/mounts/:n', { schema: { summary: 'Unmount' } }, async (request, reply) => {
+      const rp = await point(request, true);
+      await mounts.unmount(rp.id, mountNumber((request.params as Params).n));
+      return reply.code(204).send();
+    });
+
+    app.get('/api/vmRestorePoints/:id/mounts/:n/*', { schema: { summary: 'List a guest folder, or download a file or folder (?action=download)' } }, async (request, reply) => {
+      const rp = await point(request, false);
+      const m = mounts.get(rp.id, mountNumber((request.params as Params).n));
+      const path = guestPathFromRequest(request, MOUNT_PATH_SEGMENTS);
+      const query = request.query as Record<string, string | undefined>;
+      if (query.action === 'download') return download(request, reply, m, path);
+      return sendGuestListing(request, reply, m.fs, hrefs(request, rp, m), path, parseListQuery(query));
+    });
+
+    app.post('/api/vmRestorePoints/:id/mounts/:n/*', { schema: { summary: 'Restore a guest file or folder (?action=restore, FileRestoreSpec) or download it (?action=download)' } }, async (request, reply) => {
+      const action = (request.query as Record<string, string | undefined>).action;
+      if (action === 'download') {
+        const rp = await point(request, false);
+        const m = mounts.get(rp.id, mountNumber((request.params as Params).n));
+        return download(request, reply, m, guestPathFromRequest(request, MOUNT_PATH_SEGMENTS));
+      }
+      if (action !== 'restore') throw badRequest(`Unknown action '${action ?? ''}'; use ?action=restore or ?action=download`);
+      const rp = await point(request, true);
+      const m = mounts.get(rp.id, mountNumber((request.params as Params).n));
+      const path = guestPathFromRequest(request, MOUNT_PATH_SEGMENTS);
+      const spec = parseFileRestoreSpec(request);
+      const entry = await m.fs.stat(path);
+      if (!entry) throw notFound(`${path} does not exist in VM restore point ${rp.id}`);
+      const accountId = request.principal!.account.id;
+      if (spec.kind === 'download') {
+        const downloadPath = `/vmRestorePoints/${rp.id}/mounts/${m.info.number}/${guestPathToUrl(path)}?action=download`;
+        const task = await startDirectDownload(ctx, { accountId, vmRestorePointId: rp.id, downloadPath, name: entry.name || '/' });
+        return sendWire(request, reply, 202, taskElement(apiBase(request), task));
+      }
+      const release = mounts.hold(m);
+      const diskName = mounts.diskNameOf(m);
+      const task = await startFileRestore(ctx, {
+        rp, guestPath: path, overwrite: spec.overwrite, accountId,
+        // The mount's reader is borrowed: the restore holds the mount open and releases it when done.
+        source: async () => ({ fs: m.fs, diskName, close: async () => release() }),
+      }).catch((e) => {
+        release();
+        throw e;
+      });
+      return sendWire(request, reply, 202, taskElement(apiBase(request), task));
+    });
+
+    function download(request: FastifyRequest, reply: FastifyReply, m: OpenMount, path: string) {
+      return sendGuestDownload(reply, m.fs, path, mounts.hold(m));
+    }
+  };
+}

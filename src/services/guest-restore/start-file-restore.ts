@@ -1,0 +1,72 @@
+import type { AppContext } from '../app-services.js';
+import { isOpenemError } from '../../errors.js';
+import type { TaskRecord } from '../../tasks/task-types.js';
+import type { VmRestorePointRecord } from '../inventory/restore-point-records.js';
+import type { GuestFilesystem } from '../../guestfs/guest-filesystem.js';
+import { restoreGuestPath } from './restore-guest-path.js';
+
+export interface FileRestoreRequest {
+  rp: VmRestorePointRecord;
+  guestPath: string;
+  overwrite: boolean;
+  accountId: string;
+  /**
+   * The filesystem to read from: a mount's (`borrowed`, left open) or one this restore opens and closes
+   * (catalog restore, no mount needed).
+   */
+  source: () => Promise<{ fs: GuestFilesystem; diskName: string; close(): Promise<void> }>;
+}
+
+/** Seed 000's task message once the restore session has started. */
+export const RESTORE_STARTED = 'Restore operations started successfully.';
+
+/**
+ * Starts a guest file restore as EM does (seed 000): a task (Operation RestoreFile) that finishes as soon as
+ * its restore session (JobType FileLevelRestore) is running, with a Related link to that session; the session
+ * then reports Progress and ends Stopped with Success or Failed and the reason.
+ */
+export async function startFileRestore(ctx: AppContext, req: FileRestoreRequest): Promise<TaskRecord> {
+  return ctx.tasks.submit(
+    { operation: 'RestoreFile', kind: 'restore-file', accountId: req.accountId, payload: { vmRestorePointId: req.rp.id, path: req.guestPath, overwrite: req.overwrite } },
+    async (run) => {
+      const session = await ctx.restoreSessions.create({ jobType: 'FileLevelRestore', vmDisplayName: req.rp.vmName, vmRestorePointId: req.rp.id, accountId: req.accountId });
+      await run.setRelated({ type: 'RestoreSession', path: `/restoreSessions/${session.id}?format=Entity`, name: 'Restore job session' });
+      await ctx.restoreSessions.update(session.id, { state: 'Working', log: `Restoring ${req.guestPath} from ${req.rp.vmName} restore point ${req.rp.id}` });
+      await run.finishEarly(RESTORE_STARTED);
+      let lastPercent = -1;
+      // Progress and log lines are written in order (each rewrites the session row), before the final state.
+      let writes = Promise.resolve();
+      const record = (f: () => Promise<void>) => void (writes = writes.then(f).catch((e) => ctx.log.warn({ err: e }, 'could not record restore progress')));
+      try {
+        const source = await req.source();
+        try {
+          const r = await restoreGuestPath(ctx, {
+            fs: source.fs,
+            vmId: req.rp.vmId,
+            diskName: source.diskName,
+            guestPath: req.guestPath,
+            overwrite: req.overwrite,
+            signal: run.signal,
+            onProgress: (p) => {
+              const percent = Math.floor(p);
+              if (percent === lastPercent) return;
+              lastPercent = percent;
+              record(() => ctx.restoreSessions.update(session.id, { progress: percent }));
+            },
+            log: (text) => record(() => ctx.restoreSessions.log(session.id, text)),
+          });
+          await writes;
+          await ctx.restoreSessions.finish(session.id, 'Success', `Restored ${r.written} item(s) to ${r.target}`);
+        } finally {
+          await source.close();
+        }
+      } catch (e) {
+        const message = run.signal.aborted ? 'Stopped: the restore was cancelled' : e instanceof Error ? e.message : String(e);
+        await writes;
+        if (!isOpenemError(e)) ctx.log.error({ err: e, session: session.id }, 'file restore failed');
+        await ctx.restoreSessions.finish(session.id, 'Failed', `Restore failed: ${message}`, message);
+      }
+      return { message: RESTORE_STARTED };
+    },
+  );
+}

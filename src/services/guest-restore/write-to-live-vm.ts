@@ -1,0 +1,33 @@
+import type { AppContext } from '../app-services.js';
+import { openGuestFilesystem } from '../../guestfs/open-guest-filesystem.js';
+import { notFound, OpenemError } from '../../errors.js';
+import type { VmConfig } from '../../platform/platform.js';
+
+/** Where restored files go: the live VM's disk image and the byte offset of its ext4 filesystem. */
+export interface LiveGuestTarget {
+  vm: VmConfig;
+  imagePath: string;
+  partitionOffset: number;
+}
+
+/**
+ * Finds the original VM's filesystem on the same disk the restore point's files came from. The offset is read
+ * from the live disk (its partition table may differ from the backup's), and the image path comes from the
+ * platform, so nothing outside the VM's own disk image is ever written.
+ */
+export async function liveGuestTarget(ctx: AppContext, vmId: string, diskName: string): Promise<LiveGuestTarget> {
+  const vm = await ctx.platform.findVm(vmId);
+  if (!vm) throw notFound(`The original VM of this restore point (id ${vmId}) no longer exists; restore the whole VM first`);
+  if (!vm.disks.some((d) => d.name === diskName)) throw notFound(`VM ${vm.name} has no disk ${diskName} any more`);
+  const disk = await ctx.platform.openDisk(vm.id, diskName);
+  let offset: number;
+  try {
+    const opened = await openGuestFilesystem(disk);
+    if (!opened.fs) throw new OpenemError('CONFLICT', `VM ${vm.name} disk ${diskName} holds no ext4 filesystem to restore into: ${opened.reason}`);
+    offset = opened.offset;
+  } finally {
+    await disk.close();
+  }
+  const { path } = await ctx.platform.diskImageLocation(vm.id, diskName);
+  return { vm, imagePath: path, partitionOffset: offset };
+}

@@ -1,0 +1,72 @@
+import type { BaseContext } from '../../context.js';
+import type { MountOsKind } from './mount-types.js';
+
+/**
+ * The `mounts` table records which node holds which mount, so numbers stay unique per restore point and the
+ * limit counts every node. The readers themselves live in memory: a row outlives its process only by accident.
+ */
+export async function insertMountRow(
+  ctx: BaseContext,
+  row: { id: string; vmRestorePointId: string; osKind: MountOsKind; accountId: string; folder: string | null },
+): Promise<number> {
+  // Two mounts of one point racing for the same number: the unique constraint refuses one; it takes the next.
+  for (let attempt = 0; ; attempt++) {
+    const max = await ctx.store.db
+      .selectFrom('mounts')
+      .select((eb) => eb.fn.max('number').as('n'))
+      .where('vm_restore_point_id', '=', row.vmRestorePointId)
+      .executeTakeFirst();
+    const number = Number(max?.n ?? 0) + 1;
+    const now = ctx.clock.now();
+    try {
+      await ctx.store.db
+        .insertInto('mounts')
+        .values({
+          id: row.id,
+          vm_restore_point_id: row.vmRestorePointId,
+          number,
+          os_kind: row.osKind,
+          account_id: row.accountId,
+          node_id: ctx.nodeId,
+          folder: row.folder,
+          created_at: now,
+          last_used_at: now,
+        })
+        .execute();
+      return number;
+    } catch (e) {
+      if (attempt >= 5) throw e;
+    }
+  }
+}
+
+export async function deleteMountRow(ctx: BaseContext, id: string): Promise<void> {
+  await ctx.store.db.deleteFrom('mounts').where('id', '=', id).execute();
+}
+
+export async function touchMountRow(ctx: BaseContext, id: string, at: number): Promise<void> {
+  await ctx.store.db.updateTable('mounts').set({ last_used_at: at }).where('id', '=', id).execute();
+}
+
+export async function setMountFolder(ctx: BaseContext, id: string, folder: string | null): Promise<void> {
+  await ctx.store.db.updateTable('mounts').set({ folder }).where('id', '=', id).execute();
+}
+
+export async function countMountRows(ctx: BaseContext): Promise<number> {
+  const r = await ctx.store.db.selectFrom('mounts').select((eb) => eb.fn.countAll().as('n')).executeTakeFirst();
+  return Number(r?.n ?? 0);
+}
+
+/**
+ * On start: mounts whose readers died with their process are removed. With SQLite one server owns the store, so
+ * every row is dead; on PostgreSQL other nodes' rows are dead once older than the idle limit (a live node touches
+ * its rows on use and expires them itself).
+ */
+export async function removeDeadMountRows(ctx: BaseContext): Promise<number> {
+  let q = ctx.store.db.deleteFrom('mounts');
+  if (ctx.store.dialect === 'postgres') {
+    q = q.where((eb) => eb.or([eb('node_id', '=', ctx.nodeId), eb('last_used_at', '<', ctx.clock.now() - ctx.config.mountIdleSeconds * 1000)]));
+  }
+  const r = await q.executeTakeFirst();
+  return Number(r.numDeletedRows);
+}

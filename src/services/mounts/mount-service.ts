@@ -1,0 +1,219 @@
+import { randomUUID } from 'node:crypto';
+import { join } from 'node:path';
+import type { AppContext } from '../app-services.js';
+import { conflict, notFound } from '../../errors.js';
+import type { TaskRecord } from '../../tasks/task-types.js';
+import type { VmRestorePointRecord } from '../inventory/restore-point-records.js';
+import { openRestorePointFilesystem, type RestorePointFilesystem } from '../guest-restore/restore-point-filesystem.js';
+import { openFuseFolder, type FuseFolder } from './fuse-folder.js';
+import { countMountRows, deleteMountRow, insertMountRow, removeDeadMountRows, setMountFolder, touchMountRow } from './mount-rows.js';
+import type { MountInfo, MountOsKind, OpenMount } from './mount-types.js';
+
+/** Touching the row on every FUSE read would write the store per block; once in this long is enough. */
+const ROW_TOUCH_MS = 10_000;
+
+interface LiveMount extends OpenMount {
+  reader: RestorePointFilesystem;
+  fuse?: FuseFolder;
+  rowTouchedAt: number;
+  /** Downloads and restores in progress: a busy mount never expires under them. */
+  busy: number;
+}
+
+/**
+ * One service per application context. Each listener (HTTPS, HTTP) builds its own Fastify instance from the same
+ * context, so the plugin asks here rather than constructing one per instance; AppContext has no slot for it yet.
+ */
+const services = new WeakMap<AppContext, Promise<MountService>>();
+
+export function mountServiceFor(ctx: AppContext): Promise<MountService> {
+  let s = services.get(ctx);
+  if (!s) {
+    s = MountService.start(ctx);
+    services.set(ctx, s);
+  }
+  return s;
+}
+
+/**
+ * FLR mounts (seed 002, em-api.md "FLR mounts"): a restore point's guest filesystem opened straight from the
+ * repository, served to the API and as a read-only FUSE folder, until DELETE, idle expiry or shutdown.
+ */
+export class MountService {
+  private readonly live = new Map<string, LiveMount>();
+  /** Mounts accepted (task submitted) but not open yet: they count against the limit. */
+  private pending = 0;
+  private timer?: NodeJS.Timeout;
+
+  private constructor(private readonly ctx: AppContext) {}
+
+  /** Drops rows a previous process left, starts idle expiry, and unmounts everything on shutdown. */
+  /** Use `mountServiceFor(ctx)`. */
+  static async start(ctx: AppContext): Promise<MountService> {
+    const service = new MountService(ctx);
+    const removed = await removeDeadMountRows(ctx);
+    if (removed) ctx.log.info({ removed }, 'removed mounts left by a previous run');
+    const every = Math.max(250, Math.min(30_000, (ctx.config.mountIdleSeconds * 1000) / 4));
+    service.timer = setInterval(() => void service.expireIdle().catch((e) => ctx.log.warn({ err: e }, 'mount expiry failed')), every);
+    service.timer.unref();
+    ctx.onShutdown.push(() => service.stop());
+    return service;
+  }
+
+  /**
+   * Accepts a mount and opens it in a task (Operation MountRestorePoint) that finishes with a Related link to
+   * the mount. The limit is checked here, before the task, so a refusal is an immediate, clear error.
+   *
+   * OsKind: Veeam Backup & Replication "detects guest OS on the mounted backup automatically" (seed 002); the
+   * client's OsKind (Windows by default) is only a hint. openem does the same: the guest is opened as what it is
+   * (ext4, so Linux) whatever OsKind says, and the requested kind is kept on the mount and logged. Refusing
+   * Windows would break every client that sends no body, since Windows is the documented default.
+   */
+  async requestMount(rp: VmRestorePointRecord, requested: MountOsKind, accountId: string): Promise<TaskRecord> {
+    const inUse = Math.max(this.live.size, await countMountRows(this.ctx)) + this.pending;
+    if (inUse >= this.ctx.config.maxMounts) {
+      throw conflict(
+        `Too many mounted restore points: ${inUse} of ${this.ctx.config.maxMounts} allowed are in use. ` +
+          'Unmount one (DELETE /vmRestorePoints/{ID}/mounts/{mountID}) or wait until an idle mount expires.',
+      );
+    }
+    this.pending++;
+    let released = false;
+    const release = () => {
+      if (!released) this.pending--;
+      released = true;
+    };
+    try {
+      return await this.ctx.tasks.submit(
+        { operation: 'MountRestorePoint', kind: 'mount', accountId, payload: { vmRestorePointId: rp.id, osKind: requested } },
+        async (run) => {
+          try {
+            const mount = await this.open(rp, requested, accountId);
+            await run.setRelated({
+              type: 'VmRestorePointMount',
+              path: `/vmRestorePoints/${rp.id}/mounts/${mount.info.number}`,
+              name: `${rp.id}@${mount.info.number}`,
+            });
+            return { message: 'Ok' };
+          } finally {
+            release();
+          }
+        },
+      );
+    } catch (e) {
+      release();
+      throw e;
+    }
+  }
+
+  private async open(rp: VmRestorePointRecord, requested: MountOsKind, accountId: string): Promise<LiveMount> {
+    const reader = await openRestorePointFilesystem(this.ctx, rp.id);
+    const id = randomUUID();
+    let number: number;
+    try {
+      number = await insertMountRow(this.ctx, { id, vmRestorePointId: rp.id, osKind: requested, accountId, folder: null });
+    } catch (e) {
+      await reader.close();
+      throw e;
+    }
+    const now = this.ctx.clock.now();
+    const info: MountInfo = {
+      id, vmRestorePointId: rp.id, number, requestedOsKind: requested, detectedOsKind: 'Linux',
+      vmName: rp.vmName, vmId: rp.vmId, accountId, createdAt: now, lastUsedAt: now,
+    };
+    const mount: LiveMount = { info, fs: reader.fs, reader, rowTouchedAt: now, busy: 0 };
+    this.live.set(id, mount);
+    if (requested !== info.detectedOsKind) {
+      this.ctx.log.info({ vmRestorePointId: rp.id, requested }, `mount requested as ${requested}; the guest is ${info.detectedOsKind} and is mounted as such`);
+    }
+    await this.attachFolder(mount);
+    return mount;
+  }
+
+  /** The FUSE folder is a convenience: when it cannot be served the mount stays usable through the API. */
+  private async attachFolder(mount: LiveMount): Promise<void> {
+    const path = this.folderPathFor(mount.info.vmName);
+    try {
+      mount.fuse = await openFuseFolder(path, mount.fs, this.ctx.log, () => this.touch(mount));
+      mount.info.folder = path;
+      await setMountFolder(this.ctx, mount.info.id, path);
+    } catch (e) {
+      mount.info.folderUnavailable = `The guest files are not available as a folder: ${(e as Error).message}`;
+      this.ctx.log.warn({ vmRestorePointId: mount.info.vmRestorePointId, folder: path, err: e }, 'FLR folder unavailable; the mount is served through the API only');
+    }
+  }
+
+  /** `<flrRoot>/<vm-name>` (seed 002's C:\VeeamFLR\<vm-name>); a second mount of the same VM gets `<vm-name>_2`. */
+  private folderPathFor(vmName: string): string {
+    const taken = new Set([...this.live.values()].map((m) => m.info.folder).filter(Boolean));
+    for (let k = 1; ; k++) {
+      const p = join(this.ctx.config.flrRoot, k === 1 ? vmName : `${vmName}_${k}`);
+      if (!taken.has(p)) return p;
+    }
+  }
+
+  private touch(mount: LiveMount): void {
+    const now = this.ctx.clock.now();
+    mount.info.lastUsedAt = now;
+    if (now - mount.rowTouchedAt >= ROW_TOUCH_MS) {
+      mount.rowTouchedAt = now;
+      void touchMountRow(this.ctx, mount.info.id, now).catch((e) => this.ctx.log.warn({ err: e }, 'could not record mount use'));
+    }
+  }
+
+  /** One mount of a restore point; counts as use. NOT_FOUND for another point's number or an ended mount. */
+  get(vmRestorePointId: string, number: number): OpenMount {
+    const m = [...this.live.values()].find((x) => x.info.vmRestorePointId === vmRestorePointId.toLowerCase() && x.info.number === number);
+    if (!m) throw notFound(`Mount ${number} of VM restore point ${vmRestorePointId} was not found (unmounted, expired, or never created)`);
+    this.touch(m);
+    return m;
+  }
+
+  /** Keeps a mount from expiring while a download or restore reads from it; call the returned function when done. */
+  hold(mount: OpenMount): () => void {
+    const m = mount as LiveMount;
+    m.busy++;
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      m.busy--;
+      this.touch(m);
+    };
+  }
+
+  /** The disk (by name in the manifest) a mount reads from, for restores through it. */
+  diskNameOf(mount: OpenMount): string {
+    return (mount as LiveMount).reader.diskName;
+  }
+
+  list(vmRestorePointId: string): OpenMount[] {
+    return [...this.live.values()].filter((m) => m.info.vmRestorePointId === vmRestorePointId.toLowerCase()).sort((a, b) => a.info.number - b.info.number);
+  }
+
+  async unmount(vmRestorePointId: string, number: number): Promise<void> {
+    const m = this.get(vmRestorePointId, number) as LiveMount;
+    await this.close(m, 'unmounted');
+  }
+
+  private async close(m: LiveMount, why: string): Promise<void> {
+    if (!this.live.delete(m.info.id)) return;
+    await m.fuse?.close().catch((e) => this.ctx.log.warn({ err: e }, 'FUSE folder close failed'));
+    await m.reader.close().catch((e) => this.ctx.log.warn({ err: e }, 'mount reader close failed'));
+    await deleteMountRow(this.ctx, m.info.id);
+    this.ctx.log.info({ vmRestorePointId: m.info.vmRestorePointId, number: m.info.number }, `mount ${why}`);
+  }
+
+  /** Ends mounts unused for `mountIdleSeconds` (API calls and FUSE reads count as use). */
+  async expireIdle(): Promise<number> {
+    const limit = this.ctx.clock.now() - this.ctx.config.mountIdleSeconds * 1000;
+    const idle = [...this.live.values()].filter((m) => m.busy === 0 && m.info.lastUsedAt < limit);
+    for (const m of idle) await this.close(m, 'expired after idle time');
+    return idle.length;
+  }
+
+  async stop(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    for (const m of [...this.live.values()]) await this.close(m, 'unmounted at shutdown');
+  }
+}
