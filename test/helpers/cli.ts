@@ -26,7 +26,7 @@ export function runCli(dataDir: string, args: string[], options: { input?: strin
   });
 }
 
-export async function cliOk(dataDir: string, args: string[], options: { input?: string } = {}): Promise<string> {
+export async function cliOk(dataDir: string, args: string[], options: { input?: string; env?: Record<string, string> } = {}): Promise<string> {
   const r = await runCli(dataDir, args, options);
   if (r.code !== 0) throw new Error(`openem ${args.join(' ')} failed (${r.code}):\n${r.stderr}${r.stdout}`);
   return r.stdout;

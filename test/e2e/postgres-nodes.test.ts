@@ -1,0 +1,69 @@
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, mkdirSync, writeFileSync, readFileSync, openSync, writeSync, closeSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startTestPostgres, type TestPostgres } from '../state/postgres-fixture.js';
+import { startServerProcess, type ServerProcess } from '../helpers/server-process.js';
+import { EmClient, findLink, waitFor } from '../helpers/em-client.js';
+import { cliOk } from '../helpers/cli.js';
+
+let pg: TestPostgres;
+let nodes: ServerProcess[] = [];
+let dataDir: string;
+let imagePath: string;
+let atBackup: Buffer;
+
+before(async () => {
+  pg = await startTestPostgres();
+  const url = await pg.newDatabaseUrl();
+  dataDir = mkdtempSync(join(tmpdir(), 'openem-pgnodes-'));
+  const src = mkdtempSync(join(tmpdir(), 'openem-pgnodes-src-'));
+  mkdirSync(join(src, 'etc'));
+  writeFileSync(join(src, 'etc', 'hostname'), 'pgvm\n');
+  writeFileSync(join(src, 'data.bin'), randomBytes(3 * 2 ** 20));
+  const env = { OPENEM_DATABASE_URL: url };
+  await cliOk(dataDir, ['vm', 'create', 'pgvm', '--from-dir', src, '--size', '32M'], { env });
+  await cliOk(dataDir, ['backup', 'pgvm'], { env });
+  const vm = JSON.parse(await cliOk(dataDir, ['vm', 'show', 'pgvm', '--json'], { env }));
+  imagePath = vm.disks[0].path;
+  atBackup = readFileSync(imagePath);
+  // Damage the live disk so the restore has something to put back.
+  const fd = openSync(imagePath, 'r+');
+  writeSync(fd, randomBytes(2 ** 20), 0, 2 ** 20, 2 ** 20);
+  closeSync(fd);
+  nodes = [await startServerProcess({ dataDir, env }), await startServerProcess({ dataDir, env })];
+});
+
+after(async () => {
+  for (const n of nodes) await n.stop();
+  await pg?.stop();
+});
+
+test('two nodes on one PostgreSQL share logon sessions, tasks and restore sessions, and the restore puts the bytes back', async () => {
+  const [a, b] = nodes;
+  const onA = new EmClient(a.http, 'xml');
+  await onA.logOn();
+  const onB = new EmClient(b.http, 'xml');
+  onB.token = onA.token;
+  const list = await onB.get(`${b.http}/api/vmRestorePoints`);
+  assert.equal(list.status, 200, 'a session made on node A is valid on node B');
+  const ref = list.body.EntityReferences.Ref[0];
+  const entity = await onA.get(findLink(ref, 'Alternate', 'VmRestorePoint')!.Href);
+  const restore = await onA.request('POST', findLink(entity.body.VmRestorePoint, 'Restore')!.Href);
+  assert.equal(restore.status, 202, restore.text);
+  const taskPath = new URL(findLink(restore.body.Task, 'Delete')!.Href).pathname;
+  const task = await waitFor('task finished on node B', async () => {
+    const t = await onB.get(`${b.http}${taskPath}`);
+    return t.body.Task.State === 'Finished' ? t.body.Task : undefined;
+  });
+  assert.equal(task.Result.Success, 'true');
+  const sessionPath = new URL(findLink(task, 'Related', 'RestoreSession')!.Href);
+  const session = await waitFor('restore session stopped', async () => {
+    const s = await onB.get(`${b.http}${sessionPath.pathname}${sessionPath.search}`);
+    return s.body.RestoreSession.State === 'Stopped' ? s.body.RestoreSession : undefined;
+  });
+  assert.equal(session.Result, 'Success', JSON.stringify(session));
+  assert.ok(readFileSync(imagePath).equals(atBackup), 'the disk is byte for byte what it was at backup time');
+});
