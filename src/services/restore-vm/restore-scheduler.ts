@@ -10,28 +10,30 @@ import { conflict } from '../../errors.js';
 export class RestoreScheduler {
   private running = 0;
   private readonly waiting: (() => void)[] = [];
-  private readonly vmHolders = new Map<string, string>();
+  private readonly vmHolders = new Map<string, { label: string }>();
 
   constructor(private readonly maxRestores: () => number) {}
 
   /** Claims a VM for a restore, synchronously so two requests cannot both win; `release` gives it back. */
   reserveVm(vmId: string, vmName: string, holder: string): { release: () => void } {
     const current = this.vmHolders.get(vmId);
-    if (current !== undefined) throw conflict(`VM ${vmName} is already being restored (${current}); wait for that restore to stop`);
-    this.vmHolders.set(vmId, holder);
+    if (current !== undefined) throw conflict(`VM ${vmName} is already being restored (${current.label}); wait for that restore to stop`);
+    const token = { label: holder };
+    this.vmHolders.set(vmId, token);
     let released = false;
     return {
       release: () => {
         if (released) return;
         released = true;
-        if (this.vmHolders.get(vmId) === holder) this.vmHolders.delete(vmId);
+        if (this.vmHolders.get(vmId) === token) this.vmHolders.delete(vmId);
       },
     };
   }
 
   /** Re-labels a VM's reservation once the restore session exists (for the 409 message). */
   relabel(vmId: string, holder: string): void {
-    if (this.vmHolders.has(vmId)) this.vmHolders.set(vmId, holder);
+    const token = this.vmHolders.get(vmId);
+    if (token) token.label = holder;
   }
 
   get active(): number {

@@ -35,6 +35,11 @@ export function vmRestoreWork(ctx: AppContext, job: VmRestoreJob): TaskWork {
   return async (task) => {
     const scheduler = restoreSchedulerFor(ctx);
     let releaseSlot: (() => void) | undefined;
+    // The VM and the slot are given back before the session says Stopped: a client that sees Stopped may restore again at once.
+    const releaseAll = () => {
+      releaseSlot?.();
+      job.releaseVm();
+    };
     try {
       const session = await ctx.restoreSessions.create({ jobType: 'RestoreVm', vmDisplayName: job.vmName, vmRestorePointId: job.request.vmRestorePointId, accountId: job.accountId });
       scheduler.relabel(job.vmId, `restore session ${session.id}`);
@@ -60,6 +65,7 @@ export function vmRestoreWork(ctx: AppContext, job: VmRestoreJob): TaskWork {
         run.manifest = manifest;
         const summary = await restoreTo(run, job);
         await progress.stop();
+        releaseAll();
         await ctx.restoreSessions.finish(session.id, 'Success', summary);
       } catch (e) {
         await progress.stop();
@@ -71,11 +77,11 @@ export function vmRestoreWork(ctx: AppContext, job: VmRestoreJob): TaskWork {
             ? `; no VM named ${job.request.target.name} was created`
             : '';
         ctx.log.warn({ err: e, session: session.id }, 'VM restore failed');
+        releaseAll();
         await ctx.restoreSessions.finish(session.id, 'Failed', `Restore failed: ${reason}${after}`, `${reason}${after}`);
       }
     } finally {
-      releaseSlot?.();
-      job.releaseVm();
+      releaseAll();
     }
     return { message: 'Ok' };
   };
