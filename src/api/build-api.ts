@@ -4,7 +4,7 @@ import './api-context.js';
 import type { ApiContext } from './api-context.js';
 import { OpenemError } from '../errors.js';
 import { RouteRegistry } from './route-registry.js';
-import { installErrorHandling } from './error-handler.js';
+import { installErrorHandling, frameworkErrorHandler } from './error-handler.js';
 import { sessionHook } from './session-hook.js';
 import { entryPlugin } from './entry.js';
 import { sessionsPlugin } from './sessions.js';
@@ -30,6 +30,8 @@ export async function buildApi(ctx: ApiContext, options: BuildApiOptions): Promi
     bodyLimit: ctx.config.bodyLimitBytes,
     routerOptions: { ignoreTrailingSlash: true, ignoreDuplicateSlashes: true, maxParamLength: 1024 },
     return503OnClosing: true,
+    // Errors Fastify raises before routing (a malformed %-escape in the path) also get an EM Error body.
+    frameworkErrors: frameworkErrorHandler,
     forceCloseConnections: false,
   };
   if (options.https) fastifyOptions.https = { ...options.https, minVersion: 'TLSv1.2' };
