@@ -80,7 +80,7 @@ export function entriesOf(c: EmClient, r: any): { files: any[]; dirs: any[]; pag
 
 /** The live VM's disk image (from `openem vm show`), where restores write. */
 export async function liveImage(dataDir: string, vmName: string): Promise<string> {
-  const shown = JSON.parse(await cliOk(dataDir, ['vm', 'show', vmName]));
+  const shown = JSON.parse(await cliOk(dataDir, ['vm', 'show', vmName, '--json']));
   return shown.disks[0].path;
 }
 
