@@ -7,6 +7,7 @@ import { registerVmCommand } from './cli/vm.js';
 import { registerBackupCommand } from './cli/backup.js';
 import { registerJobCommand } from './cli/job.js';
 import { registerRepoCommand } from './cli/repo.js';
+import { registerClientCommand } from './cli/client.js';
 import { loadConfig } from './config.js';
 
 const program = new Command();
@@ -17,6 +18,7 @@ registerVmCommand(program, () => loadConfig().dataDir);
 registerBackupCommand(program);
 registerJobCommand(program);
 registerRepoCommand(program);
+registerClientCommand(program);
 
 program.parseAsync(process.argv).catch((e: unknown) => {
   process.stderr.write(`openem: ${e instanceof Error ? e.message : String(e)}\n`);

@@ -1,0 +1,66 @@
+/** Enterprise Manager's JSON representations, as far as clients of the restore API read them (em-api.md §3). */
+export interface EmLink {
+  Rel: string;
+  Type?: string;
+  Href: string;
+  Name?: string;
+}
+
+export interface EmResource {
+  Href?: string;
+  Type?: string;
+  Name?: string;
+  UID?: string;
+  Links?: EmLink[];
+}
+
+export interface EmReference extends EmResource {}
+
+export interface EmVmRestorePoint extends EmResource {
+  VmDisplayName: string;
+  CreationTimeUTC: string;
+  PointType: 'Full' | 'Increment';
+  Algorithm?: string;
+  VmName?: string;
+}
+
+export interface EmTask extends EmResource {
+  TaskId: string;
+  State: 'Running' | 'OperationFinished' | 'Finished';
+  Operation: string;
+  Result?: { Success: boolean; Message?: string };
+}
+
+export interface EmRestoreSession extends EmResource {
+  VmDisplayName: string;
+  JobType: string;
+  CreationTimeUTC: string;
+  EndTimeUTC?: string;
+  State: 'Starting' | 'Working' | 'Stopping' | 'Stopped';
+  Result: 'None' | 'Success' | 'Warning' | 'Failed';
+  Progress?: number;
+  FailureMessage?: string;
+}
+
+export interface EmError {
+  Message: string;
+  StatusCode: number;
+  Status: string;
+}
+
+/** The body of `POST /vmRestorePoints/{ID}?action=restore` (seed 001), JSON form. */
+export interface EmRestoreSpec {
+  VmRestoreSpec: {
+    PowerOnAfterRestore: boolean;
+    HierarchyRootUid?: string;
+    QuickRollback?: boolean;
+    KeepOriginalVM?: boolean;
+    VmRestoreParameters?: {
+      VmRestorePointUid: string;
+      VmNewName?: string;
+      DatastoreRef?: string;
+      OrgVdcStorageProfileRef?: string;
+      LinkedCloneVmTemplateRef?: string;
+    };
+  };
+}
