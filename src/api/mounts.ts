@@ -85,7 +85,7 @@ export function mountsPlugin(ctx: ApiContext) {
 
     app.get('/api/vmRestorePoints/:id/mounts/:n', { schema: { summary: 'One mount: its links and file system roots' } }, async (request, reply) => {
       const rp = await point(request, false);
-      const m = mounts.get(rp.id, mountNumber((request.params as Params).n));
+      const m = mounts.get(rp.id, mountNumber((request.params as Params).n), { use: false });
       return sendWire(request, reply, 200, mountElement(apiBase(request), rp, m));
     });
 

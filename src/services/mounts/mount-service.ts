@@ -161,11 +161,14 @@ export class MountService {
     }
   }
 
-  /** One mount of a restore point; counts as use. NOT_FOUND for another point's number or an ended mount. */
-  get(vmRestorePointId: string, number: number): OpenMount {
+  /**
+   * One mount of a restore point. NOT_FOUND for another point's number or an ended mount. Reading files counts as
+   * use; looking at the mount resource itself (`use: false`) does not, so a client polling it cannot keep it alive.
+   */
+  get(vmRestorePointId: string, number: number, options: { use?: boolean } = {}): OpenMount {
     const m = [...this.live.values()].find((x) => x.info.vmRestorePointId === vmRestorePointId.toLowerCase() && x.info.number === number);
     if (!m) throw notFound(`Mount ${number} of VM restore point ${vmRestorePointId} was not found (unmounted, expired, or never created)`);
-    this.touch(m);
+    if (options.use !== false) this.touch(m);
     return m;
   }
 
