@@ -1,0 +1,153 @@
+/**
+ * Entire VM restore throughput (issue #4 "bench/restore"): a 4 GiB generated disk (half random, a quarter
+ * compressible text, a quarter zeros), backed up once, then
+ *   - a full in-place restore, against `cp` of the same image and `restic restore` of the same data;
+ *   - QuickRollback after 1% of the blocks changed, against `cat` of the image (a plain read of its data,
+ *     the least any rollback without changed-block tracking must do) and against the full restore.
+ * Goals are ratios (absolute figures swing up to 2x on a shared machine): full >= 1.5x restic and >= 0.9x cp;
+ * QuickRollback <= 1.25x cat, faster than full, fetching and writing <= 1.1% of the blocks.
+ * Usage: node --import tsx bench/restore.ts [sizeGiB]     (never part of npm test; restic is optional)
+ */
+import { execFileSync, spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, open, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { loadConfig } from '../src/config.js';
+import { createLogger } from '../src/logger.js';
+import { createBaseContext } from '../src/app-context.js';
+import { attachServices, type AppContext } from '../src/services/app-services.js';
+import { backupVm } from '../src/services/backup/backup-vm.js';
+import { BLOCK_SIZE } from '../src/disks/block-source.js';
+import { FULL_SCOPE } from '../src/services/auth/roles.js';
+import type { Principal } from '../src/services/auth/logon-sessions.js';
+import { findVmRestorePoint } from '../src/services/inventory/restore-point-records.js';
+import { startVmRestore } from '../src/services/restore-vm/start-vm-restore.js';
+
+const GiB = 1024 ** 3;
+const sizeGiB = Number(process.argv[2] ?? 4);
+const blocks = Math.round((sizeGiB * GiB) / BLOCK_SIZE);
+
+function textPool(): Buffer {
+  const words = ['restore', 'point', 'backup', 'job', 'vm', 'disk', 'block', 'the', 'and', 'enterprise', 'manager', 'session'];
+  const seed = randomBytes(1 << 16);
+  let s = '';
+  for (let i = 0; s.length < 4 * BLOCK_SIZE; i++) s += `${words[seed[i % seed.length] % words.length]}${i % 11 === 0 ? '\n' : ' '}`;
+  return Buffer.from(s);
+}
+
+/** Block i: 0,1 random; 2 text; 3 zero (a hole), repeating — as bench/backup.ts. */
+async function generateImage(path: string): Promise<void> {
+  const pool = textPool();
+  const fh = await open(path, 'r+');
+  for (let j = 0; j < blocks; j++) {
+    const kind = j % 4;
+    if (kind === 3) continue;
+    let b: Buffer;
+    if (kind <= 1) b = randomBytes(BLOCK_SIZE);
+    else {
+      const start = (j * 7919) % (pool.length - BLOCK_SIZE);
+      b = Buffer.from(pool.subarray(start, start + BLOCK_SIZE));
+      b.write(`block ${j} `, 0);
+    }
+    await fh.write(b, 0, BLOCK_SIZE, j * BLOCK_SIZE);
+  }
+  await fh.sync();
+  await fh.close();
+}
+
+async function changeOnePercent(path: string): Promise<void> {
+  const fh = await open(path, 'r+');
+  for (let i = 0; i < blocks; i += 100) await fh.write(randomBytes(BLOCK_SIZE), 0, BLOCK_SIZE, i * BLOCK_SIZE);
+  await fh.sync();
+  await fh.close();
+}
+
+const seconds = (fn: () => void) => {
+  const t = performance.now();
+  fn();
+  return (performance.now() - t) / 1000;
+};
+const sh = (cmd: string) => execFileSync('sh', ['-c', cmd], { stdio: ['ignore', 'ignore', 'inherit'] });
+const rate = (s: number) => `${((blocks * BLOCK_SIZE) / GiB / s).toFixed(2)} GiB/s`;
+
+async function restoreTimed(ctx: AppContext, principal: Principal, pointId: string, quickRollback: boolean): Promise<{ s: number; log: string[] }> {
+  const point = (await findVmRestorePoint(ctx, pointId))!;
+  const t = performance.now();
+  const task = await startVmRestore(ctx, principal, point, { vmRestorePointId: pointId, powerOnAfterRestore: false, quickRollback, target: { kind: 'original' } });
+  for (;;) {
+    const related = (await ctx.tasks.get(task.taskId))?.related?.path;
+    const id = related ? /restoreSessions\/([^?]+)/.exec(related)?.[1] : undefined;
+    const s = id ? await ctx.restoreSessions.get(id) : undefined;
+    if (s?.state === 'Stopped') {
+      if (s.result !== 'Success') throw new Error(`restore failed: ${s.failureMessage}`);
+      return { s: (performance.now() - t) / 1000, log: s.log.map((l) => l.text) };
+    }
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+const dir = await mkdtemp(join(tmpdir(), 'openem-bench-restore-'));
+const config = loadConfig({ env: { OPENEM_ADMIN_PASSWORD: 'bench-admin-1' }, flags: { dataDir: join(dir, 'data') } });
+const base = await createBaseContext(config, createLogger('warn'), { announce: () => {} });
+const ctx = await attachServices(base, { demo: false });
+try {
+  console.log(`generating a ${sizeGiB} GiB VM disk (50% random, 25% text, 25% zeros) in ${dir} ...`);
+  const staged = await ctx.localPlatform.stageNewVm({
+    name: 'bench-vm', cpus: 2, memoryMiB: 2048, powerState: 'PoweredOff', guestOs: 'linux', platform: 'vsphere',
+    hierarchyRootId: '', datastoreId: '', disks: [{ name: 'disk0', file: 'disk0.img', size: blocks * BLOCK_SIZE }],
+  });
+  await generateImage(staged.diskImagePath('disk0'));
+  const vm = await staged.commit();
+  const image = (await ctx.platform.diskImageLocation(vm.id, 'disk0')).path;
+  const point = await backupVm(ctx, vm.name);
+  const admin = await ctx.store.db.selectFrom('accounts').selectAll().where('name', '=', 'admin').executeTakeFirstOrThrow();
+  const principal = { session: { id: 'bench' }, account: { id: admin.id, name: admin.name, role: 'portal-admin', scope: FULL_SCOPE, createdAt: 0, passwordChangedAt: 0 } } as unknown as Principal;
+
+  // Baselines: cp of the image (sparse-aware, as a restore keeps holes) and restic restore of the same data.
+  const copy = join(dir, 'cp.img');
+  sh(`cat '${image}' > /dev/null`);
+  const cpTime = seconds(() => sh(`cp --sparse=always '${image}' '${copy}' && sync -f '${copy}'`));
+  console.log(`baseline cp image: ${cpTime.toFixed(2)} s (${rate(cpTime)})`);
+
+  const hasRestic = spawnSync('restic', ['version'], { stdio: 'ignore' }).status === 0;
+  let resticTime = NaN;
+  if (hasRestic) {
+    const env = { ...process.env, RESTIC_PASSWORD: 'bench', RESTIC_REPOSITORY: join(dir, 'restic-repo'), RESTIC_CACHE_DIR: join(dir, 'restic-cache') };
+    const restic = (...args: string[]) => execFileSync('restic', args, { env, stdio: ['ignore', 'ignore', 'inherit'] });
+    restic('init');
+    restic('backup', '--quiet', copy);
+    resticTime = seconds(() => {
+      restic('restore', 'latest', '--target', join(dir, 'restic-out'));
+      sh(`sync -f '${join(dir, 'restic-out')}'`);
+    });
+    console.log(`restic restore: ${resticTime.toFixed(2)} s (${rate(resticTime)})`);
+    await rm(join(dir, 'restic-out'), { recursive: true, force: true });
+  } else console.log('restic is not on PATH: no restic comparison (apt-get install restic)');
+
+  const full = await restoreTimed(ctx, principal, point.manifest.id, false);
+  console.log(`openem full restore: ${full.s.toFixed(2)} s (${rate(full.s)})`);
+  sh(`cmp '${image}' '${copy}'`);
+  console.log('  restored image is identical to the original (cmp)');
+
+  await changeOnePercent(image);
+  sh(`cat '${image}' > /dev/null`);
+  const catTime = seconds(() => sh(`cat '${image}' > /dev/null`));
+  console.log(`baseline cat image > /dev/null: ${catTime.toFixed(2)} s (${rate(catTime)}, page cache warm)`);
+  const quick = await restoreTimed(ctx, principal, point.manifest.id, true);
+  const line = quick.log.find((l) => l.startsWith('Disk disk0:')) ?? '';
+  const fetched = Number(/fetched (\d+) blocks/.exec(line)?.[1]);
+  const written = Number(/wrote (\d+) blocks/.exec(line)?.[1]);
+  console.log(`openem QuickRollback: ${quick.s.toFixed(2)} s — ${line}`);
+  sh(`cmp '${image}' '${copy}'`);
+  console.log('  rolled-back image is identical to the original (cmp)');
+
+  console.log('\nsummary');
+  console.log(`  full restore: ${(cpTime / full.s).toFixed(2)}x cp's throughput (goal >= 0.9)` + (hasRestic ? `; ${(resticTime / full.s).toFixed(2)}x restic's (goal >= 1.5)` : ''));
+  console.log(`  QuickRollback: ${(quick.s / catTime).toFixed(2)}x cat time (goal <= 1.25); ${(quick.s / full.s).toFixed(2)}x the full restore's time (goal < 1)`);
+  console.log(`  QuickRollback fetched ${fetched} and wrote ${written} of ${blocks} blocks = ${((100 * Math.max(fetched, written)) / blocks).toFixed(2)}% (goal <= 1.1%)`);
+} finally {
+  await ctx.shutdown();
+  await base.store.close();
+  await rm(dir, { recursive: true, force: true });
+}
