@@ -65,7 +65,8 @@ export function sessionsPlugin(ctx: BaseContext) {
     app.get('/api/logonSessions/:id', { schema: { summary: 'One logon session' } }, async (request, reply) => {
       const { id } = request.params as { id: string };
       const p = request.principal!;
-      const s = await getSession(ctx, id);
+      // A client looking at its own session (the common case) needs no second trip to the store.
+      const s = id === p.session.id ? p.session : await getSession(ctx, id);
       if (!s || (s.accountId !== p.account.id && p.account.role !== 'portal-admin')) throw notFound(`Logon session ${id} was not found`);
       return sendWire(request, reply, 200, logonSessionElement(apiBase(request), s));
     });

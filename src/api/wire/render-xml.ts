@@ -2,7 +2,11 @@ import type { WireChild, WireElement, Scalar } from './wire-node.js';
 
 export const EM_NAMESPACE = 'http://www.veeam.com/ent/v1.0';
 
+const NEEDS_ESCAPE = /[&<>"']/;
+
 function escapeXml(s: string): string {
+  // Most values (ids, names, hrefs without a query) need no escaping; skip the replace for them.
+  if (!NEEDS_ESCAPE.test(s)) return s;
   return s.replace(/[&<>"']/g, (c) => (c === '&' ? '&amp;' : c === '<' ? '&lt;' : c === '>' ? '&gt;' : c === '"' ? '&quot;' : '&apos;'));
 }
 

@@ -2,7 +2,8 @@ import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import type { BaseContext } from '../../context.js';
 import { OpenemError } from '../../errors.js';
 import { verifyPassword, DUMMY_HASH } from './password-hash.js';
-import { getAccount, findAccountByName, type Account } from './accounts.js';
+import { getAccount, findAccountByName, toAccount, type Account } from './accounts.js';
+import { sessionCacheOf, REVALIDATE_MS } from './session-cache.js';
 
 export interface LogonSession {
   id: string;
@@ -51,23 +52,52 @@ export async function logOn(ctx: BaseContext, userName: string, password: string
   return { session: toSession(s), token, account };
 }
 
-/** The principal behind a token, or undefined when it is unknown or idle past the timeout (then it is removed). */
+/**
+ * The principal behind a token, or undefined when it is unknown, idle past the timeout (then it is removed) or its
+ * account may no longer log on. Served from the session cache while fresh (session-cache.ts).
+ */
 export async function resolveToken(ctx: BaseContext, token: string): Promise<Principal | undefined> {
   if (!token || token.length > 512) return undefined;
-  const row = await ctx.store.db.selectFrom('logon_sessions').selectAll().where('token_hash', '=', tokenHash(token)).executeTakeFirst();
-  if (!row) return undefined;
+  const hash = tokenHash(token);
+  const cache = sessionCacheOf(ctx.store);
   const now = ctx.clock.now();
-  if (now - Number(row.last_seen_at) > ctx.config.sessionIdleSeconds * 1000) {
+  const idleMs = ctx.config.sessionIdleSeconds * 1000;
+  const cached = cache.get(hash);
+  if (cached && now - cached.checkedAt < REVALIDATE_MS && now >= cached.checkedAt && now - cached.lastUsedAt <= idleMs) {
+    cached.lastUsedAt = now;
+    return cached.principal;
+  }
+  const row = await ctx.store.db
+    .selectFrom('logon_sessions as s')
+    .innerJoin('accounts as a', 'a.id', 's.account_id')
+    .select([
+      's.id', 's.account_id', 's.user_name', 's.created_at', 's.last_seen_at', 's.address',
+      'a.name', 'a.role', 'a.scope', 'a.created_at as account_created_at', 'a.password_changed_at',
+    ])
+    .where('s.token_hash', '=', hash)
+    .executeTakeFirst();
+  if (!row) {
+    cache.delete(hash);
+    return undefined;
+  }
+  const lastSeen = Math.max(Number(row.last_seen_at), cached?.lastUsedAt ?? 0);
+  if (now - lastSeen > idleMs) {
+    cache.delete(hash);
     await ctx.store.db.deleteFrom('logon_sessions').where('id', '=', row.id).execute();
     return undefined;
   }
-  const account = await getAccount(ctx, row.account_id);
-  if (!account || !account.role) return undefined;
+  const account = toAccount({ id: row.account_id, name: row.name, role: row.role, scope: row.scope, created_at: row.account_created_at, password_changed_at: row.password_changed_at });
+  if (!account.role) {
+    cache.delete(hash);
+    return undefined;
+  }
   if (now - Number(row.last_seen_at) > TOUCH_INTERVAL_MS) {
     await ctx.store.db.updateTable('logon_sessions').set({ last_seen_at: now }).where('id', '=', row.id).execute();
     row.last_seen_at = now;
   }
-  return { session: toSession(row), account };
+  const principal = { session: toSession(row), account };
+  cache.set(hash, { principal, checkedAt: now, lastUsedAt: now });
+  return principal;
 }
 
 export async function listSessions(ctx: BaseContext, accountId?: string): Promise<LogonSession[]> {
@@ -83,6 +113,7 @@ export async function getSession(ctx: BaseContext, id: string): Promise<LogonSes
 }
 
 export async function deleteSession(ctx: BaseContext, id: string): Promise<boolean> {
+  sessionCacheOf(ctx.store).dropSession(id);
   const r = await ctx.store.db.deleteFrom('logon_sessions').where('id', '=', id).executeTakeFirst();
   return Number(r.numDeletedRows) > 0;
 }
