@@ -9,6 +9,7 @@ import { sessionHook } from './session-hook.js';
 import { entryPlugin } from './entry.js';
 import { sessionsPlugin } from './sessions.js';
 import { openApiPlugin } from './openapi.js';
+import { uiPlugin } from './ui.js';
 import { operationsPlugin, type Metrics } from './operations.js';
 
 /** One API area per plugin; later areas register here. */
@@ -65,5 +66,6 @@ export async function buildApi(ctx: ApiContext, options: BuildApiOptions): Promi
   await app.register(sessionsPlugin(ctx));
   for (const area of options.areas ?? []) await app.register(area(ctx));
   await app.register(openApiPlugin(registry, options.version ?? '0.0.0'));
+  await app.register(uiPlugin);
   return app;
 }

@@ -16,7 +16,8 @@ const FASTIFY_CODES: Record<string, number> = {
 };
 
 export function sendError(request: FastifyRequest, reply: FastifyReply, status: number, message: string, stack?: string) {
-  if (status === 401) reply.header('WWW-Authenticate', 'Basic Realm=RestSvc');
+  // A browser page's own fetch (X-Requested-With) must not trigger the browser's Basic prompt, which would hang it.
+  if (status === 401 && request.headers['x-requested-with'] !== 'XMLHttpRequest') reply.header('WWW-Authenticate', 'Basic Realm=RestSvc');
   return sendWire(request, reply, status, errorBody(status, message, stack));
 }
 
