@@ -1,13 +1,12 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, mkdirSync, writeFileSync, readFileSync, openSync, writeSync, closeSync } from 'node:fs';
-import { randomBytes } from 'node:crypto';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startTestPostgres, type TestPostgres } from '../state/postgres-fixture.js';
 import { startServerProcess, type ServerProcess } from '../helpers/server-process.js';
 import { EmClient, findLink, waitFor } from '../helpers/em-client.js';
-import { cliOk } from '../helpers/cli.js';
+import { createBackedUpVm, damageDisk } from '../helpers/vm-fixture.js';
 
 let pg: TestPostgres;
 let nodes: ServerProcess[] = [];
@@ -19,20 +18,9 @@ before(async () => {
   pg = await startTestPostgres();
   const url = await pg.newDatabaseUrl();
   dataDir = mkdtempSync(join(tmpdir(), 'openem-pgnodes-'));
-  const src = mkdtempSync(join(tmpdir(), 'openem-pgnodes-src-'));
-  mkdirSync(join(src, 'etc'));
-  writeFileSync(join(src, 'etc', 'hostname'), 'pgvm\n');
-  writeFileSync(join(src, 'data.bin'), randomBytes(3 * 2 ** 20));
   const env = { OPENEM_DATABASE_URL: url };
-  await cliOk(dataDir, ['vm', 'create', 'pgvm', '--from-dir', src, '--size', '32M'], { env });
-  await cliOk(dataDir, ['backup', 'pgvm'], { env });
-  const vm = JSON.parse(await cliOk(dataDir, ['vm', 'show', 'pgvm', '--json'], { env }));
-  imagePath = vm.disks[0].path;
-  atBackup = readFileSync(imagePath);
-  // Damage the live disk so the restore has something to put back.
-  const fd = openSync(imagePath, 'r+');
-  writeSync(fd, randomBytes(2 ** 20), 0, 2 ** 20, 2 ** 20);
-  closeSync(fd);
+  ({ image: imagePath, atBackup } = await createBackedUpVm(dataDir, 'pgvm', { sizeMiB: 32, payloadMiB: 3, env }));
+  damageDisk(imagePath, 1);
   nodes = [await startServerProcess({ dataDir, env }), await startServerProcess({ dataDir, env })];
 });
 

@@ -1,26 +1,17 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, mkdirSync, writeFileSync, readFileSync, openSync, writeSync, closeSync } from 'node:fs';
-import { randomBytes } from 'node:crypto';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startServerProcess, ADMIN_PASSWORD } from '../helpers/server-process.js';
-import { cliOk, runCli } from '../helpers/cli.js';
+import { runCli } from '../helpers/cli.js';
+import { createBackedUpVm, damageDisk } from '../helpers/vm-fixture.js';
 import { EmClient, EmApiError } from '../../src/sdk/em-client.js';
 
 test('the SDK and `openem client restore-vm` restore a VM over HTTPS, with progress, byte for byte', async () => {
   const dataDir = mkdtempSync(join(tmpdir(), 'openem-sdk-'));
-  const src = mkdtempSync(join(tmpdir(), 'openem-sdk-src-'));
-  mkdirSync(join(src, 'etc'));
-  writeFileSync(join(src, 'etc', 'hostname'), 'sdkvm\n');
-  writeFileSync(join(src, 'payload.bin'), randomBytes(6 * 2 ** 20));
-  await cliOk(dataDir, ['vm', 'create', 'sdkvm', '--from-dir', src, '--size', '48M']);
-  await cliOk(dataDir, ['backup', 'sdkvm']);
-  const image = JSON.parse(await cliOk(dataDir, ['vm', 'show', 'sdkvm', '--json'])).disks[0].path as string;
-  const atBackup = readFileSync(image);
-  const fd = openSync(image, 'r+');
-  writeSync(fd, randomBytes(2 ** 20), 0, 2 ** 20, 3 * 2 ** 20);
-  closeSync(fd);
+  const { image, atBackup } = await createBackedUpVm(dataDir, 'sdkvm', { sizeMiB: 48, payloadMiB: 6 });
+  damageDisk(image, 3);
   assert.ok(!readFileSync(image).equals(atBackup));
 
   const server = await startServerProcess({ dataDir });

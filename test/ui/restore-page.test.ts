@@ -1,11 +1,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, mkdirSync, writeFileSync, readFileSync, openSync, writeSync, closeSync } from 'node:fs';
-import { randomBytes } from 'node:crypto';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium } from 'playwright-core';
-import { startServerProcess, ADMIN_PASSWORD } from '../helpers/server-process.js';
+import { startServerProcess } from '../helpers/server-process.js';
+import { createBackedUpVm, damageDisk } from '../helpers/vm-fixture.js';
 import { cliOk } from '../helpers/cli.js';
 
 /** Debian's chromium, started the way this machine allows (no background networking, no sandbox as root). */
@@ -13,18 +13,9 @@ const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable
 
 test('a restore operator logs on in the web page, restores a VM with QuickRollback and sees the session succeed', async () => {
   const dataDir = mkdtempSync(join(tmpdir(), 'openem-ui-'));
-  const src = mkdtempSync(join(tmpdir(), 'openem-ui-src-'));
-  mkdirSync(join(src, 'etc'));
-  writeFileSync(join(src, 'etc', 'hostname'), 'uivm\n');
-  writeFileSync(join(src, 'payload.bin'), randomBytes(4 * 2 ** 20));
-  await cliOk(dataDir, ['vm', 'create', 'uivm', '--from-dir', src, '--size', '32M']);
-  await cliOk(dataDir, ['backup', 'uivm']);
+  const { image, atBackup } = await createBackedUpVm(dataDir, 'uivm', { sizeMiB: 32, payloadMiB: 4 });
   await cliOk(dataDir, ['user', 'add', 'operator', '--password-stdin', '--role', 'restore-operator', '--scope', 'vm:uivm'], { input: 'Operator-pass-1\n' });
-  const image = JSON.parse(await cliOk(dataDir, ['vm', 'show', 'uivm', '--json'])).disks[0].path as string;
-  const atBackup = readFileSync(image);
-  const fd = openSync(image, 'r+');
-  writeSync(fd, randomBytes(2 ** 20), 0, 2 ** 20, 2 * 2 ** 20);
-  closeSync(fd);
+  damageDisk(image, 2);
 
   const server = await startServerProcess({ dataDir });
   const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
@@ -55,6 +46,4 @@ test('a restore operator logs on in the web page, restores a VM with QuickRollba
     await browser.close();
     await server.stop();
   }
-  // ADMIN_PASSWORD is unused here on purpose: the page is for restore operators.
-  void ADMIN_PASSWORD;
 });
