@@ -25,7 +25,11 @@ export interface Config {
   mountIdleSeconds: number;
   /** Where mounted restore points appear as folders (seed 002's C:\VeeamFLR\<vm-name>). */
   flrRoot: string;
-  /** Failed logons from one address or for one account before refusal. */
+  /**
+   * Failed logons from one address or for one account name within `logonLockoutSeconds` before that address or
+   * name is refused (429 with Retry-After) for `logonLockoutSeconds`; each failure before that slows the answer.
+   * 0 turns the lockout off.
+   */
   logonFailureLimit: number;
   logonLockoutSeconds: number;
   debug: boolean;
@@ -65,6 +69,10 @@ const ENV: Record<string, keyof Config> = {
   OPENEM_FLR_ROOT: 'flrRoot',
   OPENEM_BODY_LIMIT: 'bodyLimitBytes',
   OPENEM_DEBUG: 'debug',
+  OPENEM_MAX_SESSIONS_PER_ACCOUNT: 'maxSessionsPerAccount',
+  OPENEM_MAX_URL_LENGTH: 'maxUrlLength',
+  OPENEM_LOGON_FAILURE_LIMIT: 'logonFailureLimit',
+  OPENEM_LOGON_LOCKOUT_SECONDS: 'logonLockoutSeconds',
 };
 
 const NUMERIC = new Set<keyof Config>([

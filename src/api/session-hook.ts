@@ -3,7 +3,21 @@ import { OpenemError } from '../errors.js';
 import { resolveToken } from '../services/auth/logon-sessions.js';
 import type { BaseContext } from '../context.js';
 
+import { recordRefusal } from '../services/audit/audit-refusal.js';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** Set once the request's outcome is in the audit trail, so it is not recorded twice. */
+    audited?: boolean;
+  }
+}
+
 export const SESSION_HEADER = 'x-restsvcsessionid';
+
+/** The path and method of a request as an audit target; the query is left out (it may be long, never secret). */
+export function auditTarget(request: FastifyRequest): string {
+  return `${request.method} ${request.url.split('?')[0].slice(0, 512)}`;
+}
 
 /** The cookie wins over the header when both are sent (em-api.md §1). */
 export function sessionToken(request: FastifyRequest): string | undefined {
@@ -27,7 +41,12 @@ export function sessionHook(ctx: BaseContext) {
     if (request.routeOptions.config?.public) return;
     const token = sessionToken(request);
     const principal = token ? await resolveToken(ctx, token) : undefined;
-    if (!principal) throw new OpenemError('UNAUTHORIZED', token ? 'The logon session is unknown or has expired; log on again' : 'A logon session is required: send the X-RestSvcSessionId header');
+    if (!principal) {
+      const message = token ? 'The logon session is unknown or has expired; log on again' : 'A logon session is required: send the X-RestSvcSessionId header';
+      request.audited = true;
+      await recordRefusal(ctx, { address: request.ip, target: auditTarget(request), status: 401, message });
+      throw new OpenemError('UNAUTHORIZED', message);
+    }
     request.principal = principal;
   };
 }

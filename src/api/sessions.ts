@@ -6,7 +6,11 @@ import { el, list } from './wire/wire-node.js';
 import { apiBase, sendWire } from './negotiate.js';
 import { logonSessionElement } from './logon-session-wire.js';
 import { SUPPORTED_VERSIONS } from './entry.js';
-import { SESSION_HEADER } from './session-hook.js';
+import { SESSION_HEADER, auditTarget } from './session-hook.js';
+import { recordAudit } from '../services/audit/audit-trail.js';
+import { recordRefusal } from '../services/audit/audit-refusal.js';
+import { canSeeOwned, isAdmin } from '../services/auth/access.js';
+import { logonThrottleOf } from '../services/auth/logon-throttle.js';
 import { parseBody } from './request-body.js';
 import { opt, req, seq, type BodySpec } from './wire/body-spec.js';
 
@@ -36,7 +40,12 @@ function basicCredentials(request: FastifyRequest): { user: string; password: st
 
 /** Logon, the session list, one session, and logoff (em-api.md §1). */
 export function sessionsPlugin(ctx: BaseContext) {
-  return async function (app: FastifyInstance) {
+  const plugin = async function (app: FastifyInstance) {
+    // Refusals by role or scope (403), from whichever area raised them; 401s are recorded by the session hook.
+    app.addHook('onResponse', async (request, reply) => {
+      if (reply.statusCode !== 403 || request.audited) return;
+      await recordRefusal(ctx, { who: request.principal?.account.name, address: request.ip, target: auditTarget(request), status: 403, message: 'not allowed by role or restore scope' });
+    });
     app.post('/api/sessionMngr/', { config: { public: true }, schema: { summary: 'Log on (HTTP Basic) and create a logon session' } }, async (request, reply) => {
       const v = (request.query as Record<string, string | undefined>).v;
       if (v !== undefined && v !== 'latest' && !SUPPORTED_VERSIONS.includes(v)) {
@@ -46,8 +55,35 @@ export function sessionsPlugin(ctx: BaseContext) {
       if (spec && (spec.VMwareSSOToken !== undefined || spec.TenantCredentials !== undefined)) {
         throw new OpenemError('NOT_IMPLEMENTED', 'Single sign-on and tenant logon are not supported; log on with HTTP Basic credentials');
       }
-      const { user, password } = basicCredentials(request);
-      const { session, token } = await logOn(ctx, user, password, request.ip);
+      const address = request.ip;
+      request.audited = true;
+      let credentials: { user: string; password: string };
+      try {
+        credentials = basicCredentials(request);
+      } catch (e) {
+        await recordAudit(ctx, { who: '-', what: 'logon', result: 'failure', address, detail: (e as Error).message });
+        throw e;
+      }
+      const { user, password } = credentials;
+      const throttle = logonThrottleOf(ctx);
+      try {
+        throttle.assertNotLocked(address, user);
+      } catch (e) {
+        await recordAudit(ctx, { who: user, what: 'logon', result: 'refused', address, detail: 'locked out after repeated failed logons' });
+        throw e;
+      }
+      let result: Awaited<ReturnType<typeof logOn>>;
+      try {
+        result = await logOn(ctx, user, password, address);
+      } catch (e) {
+        const wrongCredentials = (e as OpenemError).code === 'UNAUTHORIZED';
+        await recordAudit(ctx, { who: user, what: 'logon', result: 'failure', address, detail: wrongCredentials ? 'wrong user name or password, or no role' : (e as Error).message });
+        if (wrongCredentials) await delay(throttle.failed(address, user));
+        throw e;
+      }
+      throttle.succeeded(address, user);
+      const { session, token } = result;
+      await recordAudit(ctx, { who: user, what: 'logon', target: `logonSession:${session.id}`, result: 'success', address });
       const secure = request.protocol === 'https' ? '; Secure' : '';
       reply.header('X-RestSvcSessionId', token);
       reply.header('Set-Cookie', `X-RestSvcSessionId=${encodeURIComponent(token)}; Path=/api; HttpOnly; SameSite=Strict${secure}`);
@@ -57,7 +93,7 @@ export function sessionsPlugin(ctx: BaseContext) {
 
     app.get('/api/logonSessions', { schema: { summary: 'Logon sessions of the calling account (all for a Portal Administrator)' } }, async (request, reply) => {
       const p = request.principal!;
-      const sessions = await listSessions(ctx, p.account.role === 'portal-admin' ? undefined : p.account.id);
+      const sessions = await listSessions(ctx, isAdmin(p) ? undefined : p.account.id);
       const base = apiBase(request);
       return sendWire(request, reply, 200, el('LogonSessions', [], [list(null, 'LogonSessions', sessions.map((s) => logonSessionElement(base, s)))]));
     });
@@ -67,7 +103,7 @@ export function sessionsPlugin(ctx: BaseContext) {
       const p = request.principal!;
       // A client looking at its own session (the common case) needs no second trip to the store.
       const s = id === p.session.id ? p.session : await getSession(ctx, id);
-      if (!s || (s.accountId !== p.account.id && p.account.role !== 'portal-admin')) throw notFound(`Logon session ${id} was not found`);
+      if (!s || !canSeeOwned(p, s.accountId)) throw notFound(`Logon session ${id} was not found`);
       return sendWire(request, reply, 200, logonSessionElement(apiBase(request), s));
     });
 
@@ -75,11 +111,17 @@ export function sessionsPlugin(ctx: BaseContext) {
       const { id } = request.params as { id: string };
       const p = request.principal!;
       const s = await getSession(ctx, id);
-      if (!s || (s.accountId !== p.account.id && p.account.role !== 'portal-admin')) throw notFound(`Logon session ${id} was not found`);
+      if (!s || !canSeeOwned(p, s.accountId)) throw notFound(`Logon session ${id} was not found`);
       await deleteSession(ctx, id);
+      await recordAudit(ctx, { who: p.account.name, what: 'logoff', target: `logonSession:${id}`, result: 'success', address: request.ip });
       return reply.code(204).send();
     });
   };
+  // Not encapsulated, so the refusal hook above applies to every area registered after it (fastify-plugin's flag).
+  (plugin as unknown as Record<symbol, boolean>)[Symbol.for('skip-override')] = true;
+  return plugin;
 }
+
+const delay = (ms: number) => (ms > 0 ? new Promise<void>((r) => setTimeout(r, ms)) : Promise.resolve());
 
 export { SESSION_HEADER };

@@ -40,3 +40,19 @@ export function assertCanRestore(p: Principal, kind: RestoreKind, source: VmRef,
 export function isAdmin(p: Principal): boolean {
   return p.account.role === 'portal-admin';
 }
+
+/** Tasks, restore sessions, mounts and logon sessions belong to the account that made them; a Portal Administrator sees all. */
+export function canSeeOwned(p: Principal, ownerAccountId: string): boolean {
+  return isAdmin(p) || p.account.id === ownerAccountId;
+}
+
+/** For actions only a Portal Administrator may take (starting jobs, other accounts' objects). */
+export function assertAdmin(p: Principal, what: string): void {
+  if (!isAdmin(p)) throw forbidden(`Only a Portal Administrator may ${what}`);
+}
+
+/** The items whose VM is in the principal's restore scope, in their order (collections are filtered, issue #6 §1). */
+export function visibleVms<T>(p: Principal, items: T[], vmOf: (item: T) => VmRef): T[] {
+  if (isAdmin(p)) return items;
+  return items.filter((i) => canSeeVm(p, vmOf(i)));
+}
