@@ -7,6 +7,7 @@ import { LocalPlatform } from '../platform/local/local-platform.js';
 import { openRepository } from '../repository/open-repository.js';
 import { TaskEngine } from '../tasks/task-engine.js';
 import { RestoreSessionStore } from '../tasks/restore-session-store.js';
+import { RestoreScheduler } from './restore-vm/restore-scheduler.js';
 import { backupServerId } from './inventory/backup-server.js';
 import { API_AREAS } from '../api/areas.js';
 import { syncRestorePoints } from './backup/sync-restore-points.js';
@@ -20,6 +21,8 @@ export interface AppContext extends BaseContext {
   repository: Repository;
   tasks: TaskEngine;
   restoreSessions: RestoreSessionStore;
+  /** Admission of VM restores on this node: restore slots and one restore per VM. */
+  restoreScheduler: RestoreScheduler;
   /** Id of this deployment as Enterprise Manager's backup server. */
   backupServerId: string;
   /** Hooks run on shutdown (mounts unmount, workers stop). */
@@ -37,6 +40,7 @@ export async function attachServices(base: BaseContext, options: { demo: boolean
     repository,
     tasks: new TaskEngine(base),
     restoreSessions: new RestoreSessionStore(base),
+    restoreScheduler: new RestoreScheduler(() => base.config.maxRestores),
     backupServerId: await backupServerId(base),
     onShutdown: [],
     shutdown: async () => {

@@ -75,18 +75,3 @@ export class RestoreScheduler {
     };
   }
 }
-
-const schedulers = new WeakMap<object, RestoreScheduler>();
-
-/**
- * The scheduler of one application context. Kept beside the context rather than in it because the context
- * (services/app-services.ts) is shared; keyed by the context object, so two contexts never share one.
- */
-export function restoreSchedulerFor(ctx: { config: { maxRestores: number } }): RestoreScheduler {
-  let s = schedulers.get(ctx);
-  if (!s) {
-    s = new RestoreScheduler(() => ctx.config.maxRestores);
-    schedulers.set(ctx, s);
-  }
-  return s;
-}

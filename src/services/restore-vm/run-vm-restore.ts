@@ -4,7 +4,6 @@ import { RestoreProgress } from './restore-progress.js';
 import { restoreAsNewVm } from './restore-as-new-vm.js';
 import { restoreIntoOriginalVm } from './restore-into-original-vm.js';
 import type { RestoreRun } from './restore-run.js';
-import { restoreSchedulerFor } from './restore-scheduler.js';
 import type { VmRestoreRequest } from './vm-restore-request.js';
 
 export interface VmRestoreJob {
@@ -33,7 +32,7 @@ function stopReason(run: TaskRunContext, e: unknown): string {
  */
 export function vmRestoreWork(ctx: AppContext, job: VmRestoreJob): TaskWork {
   return async (task) => {
-    const scheduler = restoreSchedulerFor(ctx);
+    const scheduler = ctx.restoreScheduler;
     let releaseSlot: (() => void) | undefined;
     // The VM and the slot are given back before the session says Stopped: a client that sees Stopped may restore again at once.
     const releaseAll = () => {

@@ -3,7 +3,6 @@ import type { Principal } from '../auth/logon-sessions.js';
 import { assertCanRestore, type VmRef } from '../auth/access.js';
 import type { VmRestorePointRecord } from '../inventory/restore-point-records.js';
 import type { TaskRecord } from '../../tasks/task-types.js';
-import { restoreSchedulerFor } from './restore-scheduler.js';
 import { vmRestoreWork } from './run-vm-restore.js';
 import type { VmRestoreRequest } from './vm-restore-request.js';
 
@@ -21,7 +20,7 @@ export async function startVmRestore(ctx: AppContext, principal: Principal, poin
   }
   assertCanRestore(principal, 'vm', source, target);
 
-  const reservation = restoreSchedulerFor(ctx).reserveVm(point.vmId, point.vmName, 'a restore starting now');
+  const reservation = ctx.restoreScheduler.reserveVm(point.vmId, point.vmName, 'a restore starting now');
   try {
     return await ctx.tasks.submit(
       { operation: 'StartVMRestore', kind: 'restore-vm', accountId: principal.account.id, payload: { vmRestorePointId: point.id, request } },
