@@ -1,5 +1,6 @@
 import type { RestoreSessionRecord } from '../tasks/task-types.js';
 import { el, links, list, text, type Link, type WireElement } from './wire/wire-node.js';
+import { isoUtc as utc } from './inventory/em-dates.js';
 
 /** The backup server a session ran on (`Up BackupServerReference`, seed 003). */
 export interface BackupServerRef {
@@ -7,11 +8,6 @@ export interface BackupServerRef {
   name: string;
 }
 
-/** xs:dateTime in UTC, without fractions when there are none (seed 003: `2013-08-26T08:31:22Z`). */
-function utc(ms: number): string {
-  const s = new Date(ms).toISOString();
-  return s.endsWith('.000Z') ? s.slice(0, 19) + 'Z' : s;
-}
 
 export const restoreSessionUid = (s: RestoreSessionRecord) => `urn:veeam:RestoreSession:${s.id}`;
 export const restoreSessionHref = (base: string, s: RestoreSessionRecord) => `${base}/restoreSessions/${s.id}`;
