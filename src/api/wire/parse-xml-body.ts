@@ -26,8 +26,30 @@ function elementChildren(node: OrderedNode, tag: string): OrderedNode[] {
   return ((node[tag] as OrderedNode[]) ?? []).filter((c) => tagOf(c) !== undefined);
 }
 
+const PREDEFINED: Record<string, string> = { lt: '<', gt: '>', amp: '&', quot: '"', apos: "'" };
+
+/**
+ * The parser runs with entity processing off (no DTD can define any), so the five predefined entities and
+ * character references are decoded here; anything else named `&x;` is refused rather than passed on literally.
+ */
+function decodeReferences(s: string): string {
+  if (!s.includes('&')) return s;
+  return s.replace(/&(#x[0-9A-Fa-f]{1,6}|#[0-9]{1,7}|[A-Za-z]+);|&/g, (whole, ref: string | undefined) => {
+    if (ref === undefined) throw badRequest('Malformed XML body: a bare & must be written &amp;');
+    if (ref.startsWith('#')) {
+      const code = ref[1] === 'x' ? parseInt(ref.slice(2), 16) : parseInt(ref.slice(1), 10);
+      const allowed = code === 0x9 || code === 0xa || code === 0xd || (code >= 0x20 && code <= 0xd7ff) || (code >= 0xe000 && code <= 0xfffd) || (code >= 0x10000 && code <= 0x10ffff);
+      if (!allowed) throw badRequest(`Malformed XML body: character reference ${whole} is not allowed in XML`);
+      return String.fromCodePoint(code);
+    }
+    const v = PREDEFINED[ref];
+    if (v === undefined) throw badRequest(`Malformed XML body: undefined entity ${whole}`);
+    return v;
+  });
+}
+
 function textOf(node: OrderedNode, tag: string): string {
-  return ((node[tag] as OrderedNode[]) ?? []).map((c) => (c['#text'] !== undefined ? String(c['#text']) : '')).join('');
+  return decodeReferences(((node[tag] as OrderedNode[]) ?? []).map((c) => (c['#text'] !== undefined ? String(c['#text']) : '')).join(''));
 }
 
 function countAndDepth(nodes: OrderedNode[], depth: number, counter: { n: number }): void {
