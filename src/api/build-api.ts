@@ -30,10 +30,11 @@ export async function buildApi(ctx: ApiContext, options: BuildApiOptions): Promi
     requestIdHeader: false,
     bodyLimit: ctx.config.bodyLimitBytes,
     routerOptions: { ignoreTrailingSlash: true, ignoreDuplicateSlashes: true, maxParamLength: 1024 },
-    return503OnClosing: true,
+    // While closing, in-flight requests finish and idle keep-alive sockets close; Fastify's own 503 body is not EM's.
+    return503OnClosing: false,
     // Errors Fastify raises before routing (a malformed %-escape in the path) also get an EM Error body.
     frameworkErrors: frameworkErrorHandler,
-    forceCloseConnections: false,
+    forceCloseConnections: 'idle',
   };
   if (options.https) fastifyOptions.https = { ...options.https, minVersion: 'TLSv1.2' };
   const app = Fastify(fastifyOptions as FastifyServerOptions) as unknown as FastifyInstance;
@@ -56,7 +57,7 @@ export async function buildApi(ctx: ApiContext, options: BuildApiOptions): Promi
     reply.header('X-Frame-Options', 'DENY');
     reply.header('Cache-Control', 'no-store');
     if (request.protocol === 'https') reply.header('Strict-Transport-Security', 'max-age=31536000');
-    if (request.url.length > ctx.config.maxUrlLength) throw new OpenemError('BAD_REQUEST', `URL longer than ${ctx.config.maxUrlLength} characters`);
+    if (request.url.length > ctx.config.maxUrlLength) throw new OpenemError('URI_TOO_LONG', `URL longer than ${ctx.config.maxUrlLength} characters`);
   });
   // Sessions are checked before the body is read, so nobody without one gets a body parsed.
   app.addHook('onRequest', sessionHook(ctx));

@@ -6,6 +6,7 @@ import { jobKind } from './inventory/backup-kinds.js';
 import { runJob } from '../services/backup/run-job.js';
 import { apiBase, sendWire } from './negotiate.js';
 import { taskElement } from './task-wire.js';
+import { recordAudit } from '../services/audit/audit-trail.js';
 
 /**
  * `POST /jobs/{ID}?action=start` → 202 + Task `StartJob` (em-api.md §4 "/jobs"): the task finishes once the job
@@ -27,6 +28,7 @@ export function jobsStartPlugin(ctx: ApiContext) {
         const results = await backup;
         return { message: `Job "${job.name}" finished: ${results.length} VM(s) backed up.` };
       });
+      await recordAudit(ctx, { who: p.account.name, what: 'start-job', target: `${job.name} (${task.taskId})`, result: 'success', address: request.ip });
       return sendWire(request, reply, 202, taskElement(apiBase(request), task));
     });
   };

@@ -8,6 +8,7 @@ import { apiBase, sendWire } from './negotiate.js';
 import { parseBody } from './request-body.js';
 import { RESTORE_SPEC, toVmRestoreRequest } from './restore-spec.js';
 import { taskElement } from './task-wire.js';
+import { recordAudit } from '../services/audit/audit-trail.js';
 
 /**
  * `POST /vmRestorePoints/{ID}?action=restore` (seed 001; seed 003 posts it with no body): 202 with the
@@ -25,7 +26,12 @@ export function vmRestorePlugin(ctx: ApiContext) {
       assertCanSeeVm(request.principal!, { vmName: point.vmName, hierarchyRootId: point.hierarchyRootId });
       const request_ = await toVmRestoreRequest(ctx, point, parseBody(request, RESTORE_SPEC));
       const task = await startVmRestore(ctx, request.principal!, point, request_);
+      await recordAudit(ctx, { who: request.principal!.account.name, what: 'restore-vm', target: `${point.vmName} ${point.id} (${task.taskId})`, result: 'success', address: request.ip, detail: describeTarget(request_) });
       return sendWire(request, reply, 202, taskElement(apiBase(request), task));
     });
   };
+}
+
+function describeTarget(r: { quickRollback: boolean; target: { kind: string } }): string {
+  return `target ${r.target.kind}${r.quickRollback ? ', QuickRollback' : ''}`;
 }

@@ -72,7 +72,7 @@ const CASES: BadInput[] = [
   { name: 'wrong method on a known route', method: 'PUT', path: '/api/logonSessions', session: true, status: 405 },
   { name: 'wrong method on the entry point', method: 'DELETE', path: '/api/', session: true, status: 405 },
   { name: 'unknown logon session id', method: 'GET', path: '/api/logonSessions/00000000-0000-0000-0000-000000000000', session: true, status: 404 },
-  { name: 'URL longer than the limit', method: 'GET', path: '/api/?' + 'a'.repeat(9000), status: 400 },
+  { name: 'URL longer than the limit', method: 'GET', path: '/api/?' + 'a'.repeat(9000), status: 414 },
 ];
 
 /** Every table's rows, so a test can prove a bad request changed nothing. The audit trail is expected to grow. */
