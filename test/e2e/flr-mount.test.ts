@@ -71,7 +71,8 @@ for (const format of ['xml', 'json'] as Format[]) {
     assert.equal(conf.Path, '/etc/nginx/nginx.conf');
     assert.equal(Number(conf.Size), readFileSync(join(src, 'etc/nginx/nginx.conf')).length);
     assert.match(conf.ModifiedDateUTC, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
-    for (const rel of ['Download', 'Restore', 'Up']) assert.ok(findLink(conf, rel), `FileEntry has a ${rel} link`);
+    for (const rel of ['Download', 'Restore']) assert.ok(findLink(conf, rel), `FileEntry has a ${rel} link`);
+    assert.ok(findLink(body(c, r.body, 'FileSystemEntries'), 'Up'), 'the listing links up to its parent folder');
     for (const form of ['etc/nginx/nginx.conf', '/etc/nginx/nginx.conf', '%2Fetc/nginx/nginx.conf', 'C:/etc/nginx/nginx.conf', 'etc/nginx/nginx%2Econf']) {
       const one = await c.get(`${href}/${form}`);
       assert.equal(one.status, 200, form);
