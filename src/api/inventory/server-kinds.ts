@@ -3,6 +3,11 @@ import type { HierarchyRootInfo } from '../../platform/platform.js';
 import { text } from '../wire/wire-node.js';
 import { VERSION } from '../../version.js';
 import type { ResourceKind } from './resource-kind.js';
+import type { ApiContext } from '../api-context.js';
+import type { Principal } from '../../services/auth/logon-sessions.js';
+import { isAdmin } from '../../services/auth/access.js';
+import { forbidden } from '../../errors.js';
+import { visiblePoints } from './visible-points.js';
 
 export interface BackupServerItem {
   id: string;
@@ -31,13 +36,34 @@ export const backupServerKind: ResourceKind<BackupServerItem> = {
   fields: (s) => ({ uid: `urn:veeam:BackupServer:${s.id}`, name: s.name }),
 };
 
-/** Hierarchy roots come from the platform (em-api.md §4 "/hierarchyRoots"). */
+/**
+ * Roots a Portal User or Restore Operator sees: those their scope names, those of their datastores, and those
+ * holding a VM restore point in their scope (undefined: all of them).
+ */
+async function visibleRootIds(ctx: ApiContext, p: Principal): Promise<Set<string> | undefined> {
+  const { scope } = p.account;
+  if (isAdmin(p) || scope.all) return undefined;
+  const ids = new Set(scope.roots.map((r) => r.toLowerCase()));
+  if (scope.datastores.length > 0) for (const d of await ctx.platform.datastores()) if (scope.datastores.includes(d.id)) ids.add(d.hierarchyRootId);
+  for (const r of await visiblePoints(ctx, p)) ids.add(r.hierarchyRootId);
+  return ids;
+}
+
+/** Hierarchy roots come from the platform (em-api.md §4 "/hierarchyRoots"), filtered by restore scope (issue #6). */
 export const hierarchyRootKind: ResourceKind<HierarchyRootInfo> = {
   type: 'HierarchyRoot',
   collection: '/hierarchyRoots',
   entityList: 'HierarchyRoots',
-  list: (ctx) => ctx.platform.hierarchyRoots(),
-  find: async (ctx, _p, id) => (await ctx.platform.hierarchyRoots()).find((r) => r.id === id.toLowerCase()),
+  list: async (ctx, p) => {
+    const visible = await visibleRootIds(ctx, p);
+    return (await ctx.platform.hierarchyRoots()).filter((r) => !visible || visible.has(r.id));
+  },
+  find: async (ctx, p, id) => {
+    const root = (await ctx.platform.hierarchyRoots()).find((r) => r.id === id.toLowerCase());
+    const visible = root && (await visibleRootIds(ctx, p));
+    if (root && visible && !visible.has(root.id)) throw forbidden(`Hierarchy root ${root.name} is outside the restore scope of account ${p.account.name}`);
+    return root;
+  },
   id: (r) => r.id,
   name: (r) => r.name,
   refLinks: (base, _r, ctx) => [{ rel: 'Up', type: 'BackupServerReference', href: `${base}/backupServers/${ctx.backupServerId}`, name: hostname() }],
