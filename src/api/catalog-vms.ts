@@ -1,6 +1,8 @@
 import type { FastifyInstance } from 'fastify';
 import type { ApiContext } from './api-context.js';
-import { badRequest, notFound } from '../errors.js';
+import { badRequest, forbidden, notFound } from '../errors.js';
+import { isAdmin } from '../services/auth/access.js';
+import type { Principal } from '../services/auth/logon-sessions.js';
 import { apiBase, sendWire } from './negotiate.js';
 import { el, links, list, text } from './wire/wire-node.js';
 import { entityReferences } from './inventory/resource-kind.js';
@@ -8,7 +10,7 @@ import { visiblePoints, assertPointVisible } from './inventory/visible-points.js
 import { vmRestorePointName } from './inventory/vm-restore-point-kind.js';
 import { isoUtc } from './inventory/em-dates.js';
 import { wantsEntity } from './inventory/collections.js';
-import { findVmRestorePoint, type VmRestorePointRecord } from '../services/inventory/restore-point-records.js';
+import { findVmRestorePoint, listVmRestorePoints, type VmRestorePointRecord } from '../services/inventory/restore-point-records.js';
 import { searchCatalog } from '../services/inventory/catalog-search.js';
 
 const vmPath = (base: string, name: string) => `${base}/catalog/vms/${encodeURIComponent(name)}`;
@@ -49,6 +51,15 @@ function pointEntity(base: string, r: VmRestorePointRecord) {
   ]);
 }
 
+/** A VM's points the caller may see; naming a VM that has points, none of them in scope, is refused with 403 (issue #6). */
+async function scopedPointsOf(ctx: ApiContext, p: Principal, vmName: string): Promise<VmRestorePointRecord[]> {
+  const points = await visiblePoints(ctx, p, { vmName });
+  if (points.length === 0 && !isAdmin(p) && (await listVmRestorePoints(ctx, { vmName })).length > 0) {
+    throw forbidden(`The restore scope of account ${p.account.name} does not include VM ${vmName}`);
+  }
+  return points;
+}
+
 /** The guest-file catalog by VM name (em-api.md §4 "Catalog / guest-fs"), and a search by file name. */
 export function catalogVmsPlugin(ctx: ApiContext) {
   return async function (app: FastifyInstance) {
@@ -58,7 +69,7 @@ export function catalogVmsPlugin(ctx: ApiContext) {
     });
     app.get('/api/catalog/vms/:vmname', { schema: { summary: 'One catalog VM' } }, async (request, reply) => {
       const { vmname } = request.params as { vmname: string };
-      const points = await visiblePoints(ctx, request.principal!, { vmName: vmname });
+      const points = await scopedPointsOf(ctx, request.principal!, vmname);
       if (points.length === 0) throw notFound(`No catalog for VM ${vmname}`);
       const base = apiBase(request);
       if (!wantsEntity(request)) return sendWire(request, reply, 200, catalogVmRef(base, vmname, 'EntityRef'));
@@ -69,7 +80,7 @@ export function catalogVmsPlugin(ctx: ApiContext) {
     });
     app.get('/api/catalog/vms/:vmname/vmRestorePoints', { schema: { summary: 'Restore points of a catalog VM' } }, async (request, reply) => {
       const { vmname } = request.params as { vmname: string };
-      const points = await visiblePoints(ctx, request.principal!, { vmName: vmname });
+      const points = await scopedPointsOf(ctx, request.principal!, vmname);
       const base = apiBase(request);
       if (wantsEntity(request)) return sendWire(request, reply, 200, el('CatalogVmRestorePoints', [], [list(null, 'CatalogVmRestorePoints', points.map((r) => pointEntity(base, r)))]));
       return sendWire(request, reply, 200, entityReferences(points.map((r) => pointRef(base, r))));
@@ -85,7 +96,7 @@ export function catalogVmsPlugin(ctx: ApiContext) {
     app.get('/api/catalog/search', { schema: { summary: 'openem: find guest files by name (* wildcards) across indexed restore points' } }, async (request, reply) => {
       const q = request.query as Record<string, string | undefined>;
       if (!q.name) throw badRequest("Query parameter 'name' is required");
-      const visible = await visiblePoints(ctx, request.principal!, q.vm ? { vmName: q.vm } : {});
+      const visible = q.vm ? await scopedPointsOf(ctx, request.principal!, q.vm) : await visiblePoints(ctx, request.principal!);
       const hits = await searchCatalog(ctx, q.name, visible.map((r) => r.id), 1000);
       const byId = new Map(visible.map((r) => [r.id, r]));
       const base = apiBase(request);
