@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { badRequest, notFound } from '../errors.js';
-import { assertCanSeeVm } from '../services/auth/access.js';
+import { assertCanRestore } from '../services/auth/access.js';
+import { vmRefOf } from './inventory/visible-points.js';
 import { findVmRestorePoint } from '../services/inventory/restore-point-records.js';
 import { startVmRestore } from '../services/restore-vm/start-vm-restore.js';
 import type { ApiContext } from './api-context.js';
@@ -23,7 +24,8 @@ export function vmRestorePlugin(ctx: ApiContext) {
       if (action !== 'restore') throw badRequest(`POST /vmRestorePoints/{ID} needs ?action=restore (got ${action === undefined ? 'no action' : `'${String(action)}'`})`);
       const point = await findVmRestorePoint(ctx, id);
       if (!point) throw notFound(`VM restore point ${id} was not found`);
-      assertCanSeeVm(request.principal!, { vmName: point.vmName, hierarchyRootId: point.hierarchyRootId });
+      // Scope and restore kind are checked before the body, so a refused caller learns nothing from validation.
+      assertCanRestore(request.principal!, 'vm', await vmRefOf(ctx, point));
       const request_ = await toVmRestoreRequest(ctx, point, parseBody(request, RESTORE_SPEC));
       const task = await startVmRestore(ctx, request.principal!, point, request_);
       await recordAudit(ctx, { who: request.principal!.account.name, what: 'restore-vm', target: `${point.vmName} ${point.id} (${task.taskId})`, result: 'success', address: request.ip, detail: describeTarget(request_) });
