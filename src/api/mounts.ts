@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ApiContext } from './api-context.js';
 import { badRequest, notFound } from '../errors.js';
-import { assertCanRestore, assertCanSeeVm } from '../services/auth/access.js';
+import { assertCanRestore, assertCanSeeVm, canSeeOwned } from '../services/auth/access.js';
 import { findVmRestorePoint, type VmRestorePointRecord } from '../services/inventory/restore-point-records.js';
 import { vmRefOfPoint } from '../services/guest-restore/vm-scope.js';
 import { mountServiceFor } from '../services/mounts/mount-service.js';
@@ -68,6 +68,14 @@ export function mountsPlugin(ctx: ApiContext) {
       return rp;
     }
 
+    /** A mount belongs to the account that made it, as tasks do: another account's mount is not found (admins see all). */
+    function ownMount(request: FastifyRequest, rp: VmRestorePointRecord, options?: { use: boolean }): OpenMount {
+      const n = mountNumber((request.params as Params).n);
+      const m = mounts.get(rp.id, n, options);
+      if (!canSeeOwned(request.principal!, m.info.accountId)) throw notFound(`Mount ${n} of VM restore point ${rp.id} was not found`);
+      return m;
+    }
+
     const hrefs = (request: FastifyRequest, rp: VmRestorePointRecord, m: OpenMount) => mountHrefs(apiBase(request), rp, m);
 
     app.post('/api/vmRestorePoints/:id/mounts', { schema: { summary: 'Mount a VM restore point for file-level restore (seed 002)' } }, async (request, reply) => {
@@ -79,25 +87,26 @@ export function mountsPlugin(ctx: ApiContext) {
 
     app.get('/api/vmRestorePoints/:id/mounts', { schema: { summary: 'Mounts of a VM restore point' } }, async (request, reply) => {
       const rp = await point(request, false);
-      const items = mounts.list(rp.id).map((m) => mountElement(apiBase(request), rp, m));
+      const items = mounts.list(rp.id).filter((m) => canSeeOwned(request.principal!, m.info.accountId)).map((m) => mountElement(apiBase(request), rp, m));
       return sendWire(request, reply, 200, el('VmRestorePointMounts', [], [list(null, 'VmRestorePointMounts', items)]));
     });
 
     app.get('/api/vmRestorePoints/:id/mounts/:n', { schema: { summary: 'One mount: its links and file system roots' } }, async (request, reply) => {
       const rp = await point(request, false);
-      const m = mounts.get(rp.id, mountNumber((request.params as Params).n), { use: false });
+      const m = ownMount(request, rp, { use: false });
       return sendWire(request, reply, 200, mountElement(apiBase(request), rp, m));
     });
 
     app.delete('/api/vmRestorePoints/:id/mounts/:n', { schema: { summary: 'Unmount' } }, async (request, reply) => {
       const rp = await point(request, true);
-      await mounts.unmount(rp.id, mountNumber((request.params as Params).n));
+      const m = ownMount(request, rp, { use: false });
+      await mounts.unmount(rp.id, m.info.number);
       return reply.code(204).send();
     });
 
     app.get('/api/vmRestorePoints/:id/mounts/:n/*', { schema: { summary: 'List a guest folder, or download a file or folder (?action=download)' } }, async (request, reply) => {
       const rp = await point(request, false);
-      const m = mounts.get(rp.id, mountNumber((request.params as Params).n));
+      const m = ownMount(request, rp);
       const path = guestPathFromRequest(request, MOUNT_PATH_SEGMENTS);
       const query = request.query as Record<string, string | undefined>;
       if (query.action === 'download') return download(request, reply, m, path);
@@ -108,12 +117,12 @@ export function mountsPlugin(ctx: ApiContext) {
       const action = (request.query as Record<string, string | undefined>).action;
       if (action === 'download') {
         const rp = await point(request, false);
-        const m = mounts.get(rp.id, mountNumber((request.params as Params).n));
+        const m = ownMount(request, rp);
         return download(request, reply, m, guestPathFromRequest(request, MOUNT_PATH_SEGMENTS));
       }
       if (action !== 'restore') throw badRequest(`Unknown action '${action ?? ''}'; use ?action=restore or ?action=download`);
       const rp = await point(request, true);
-      const m = mounts.get(rp.id, mountNumber((request.params as Params).n));
+      const m = ownMount(request, rp);
       const path = guestPathFromRequest(request, MOUNT_PATH_SEGMENTS);
       const spec = parseFileRestoreSpec(request);
       const entry = await m.fs.stat(path);

@@ -64,14 +64,14 @@ GET    /api/catalog/vms/{vmname}/vmRestorePoints/{id}/guestfs        | in    | 4
 GET    /api/catalog/vms/{vmname}/vmRestorePoints/{id}/guestfs        | out   | 401  401   401   | 200   403  403    403
 GET    /api/catalog/vms/{vmname}/vmRestorePoints/{id}/guestfs/{path} | in    | 401  401   401   | 200   200  200    200
 GET    /api/catalog/vms/{vmname}/vmRestorePoints/{id}/guestfs/{path} | out   | 401  401   401   | 200   403  403    403
-GET    /api/vmRestorePoints/{id}/mounts                      | in            | 401  401   401   | 200   200  200    200  | todo: lists other accounts' mounts
+GET    /api/vmRestorePoints/{id}/mounts                      | in            | 401  401   401   | 200   200  200    200
 GET    /api/vmRestorePoints/{id}/mounts                      | out           | 401  401   401   | 200   403  403    403
 GET    /api/vmRestorePoints/{id}/mounts/{n}                  | own           | 401  401   401   | 200   200  200    200
-GET    /api/vmRestorePoints/{id}/mounts/{n}                  | other         | 401  401   401   | 200   404  404    404  | todo: another account's mount is served
+GET    /api/vmRestorePoints/{id}/mounts/{n}                  | other         | 401  401   401   | 200   404  404    404
 GET    /api/vmRestorePoints/{id}/mounts/{n}                  | out           | 401  401   401   | 200   403  403    403
 GET    /api/vmRestorePoints/{id}/mounts/{n}/{path}           | own           | 401  401   401   | 200   200  200    200
 GET    /api/vmRestorePoints/{id}/mounts/{n}/{path}           | own download  | 401  401   401   | 200   200  200    200
-GET    /api/vmRestorePoints/{id}/mounts/{n}/{path}           | other         | 401  401   401   | 200   404  404    404  | todo: another account's mount is browsed
+GET    /api/vmRestorePoints/{id}/mounts/{n}/{path}           | other         | 401  401   401   | 200   404  404    404
 GET    /api/vmRestorePoints/{id}/mounts/{n}/{path}           | out           | 401  401   401   | 200   403  403    403
 GET    /api/tasks                                            | list          | 401  401   401   | 200   200  200    200
 GET    /api/tasks/{id}                                       | own           | 401  401   401   | 200   200  200    200
@@ -83,7 +83,7 @@ POST   /api/vmRestorePoints/{id}/mounts                      | in            | 4
 POST   /api/vmRestorePoints/{id}/mounts                      | out           | 401  401   401   | 202   403  403    403
 POST   /api/vmRestorePoints/{id}/mounts/{n}/{path}           | own download  | 401  401   401   | 200   200  200    200
 POST   /api/vmRestorePoints/{id}/mounts/{n}/{path}           | own           | 401  401   401   | 202   202  202    202
-POST   /api/vmRestorePoints/{id}/mounts/{n}/{path}           | other         | 401  401   401   | 202   404  404    404  | todo: restores from another account's mount
+POST   /api/vmRestorePoints/{id}/mounts/{n}/{path}           | other         | 401  401   401   | 202   404  404    404
 POST   /api/vmRestorePoints/{id}/mounts/{n}/{path}           | out           | 401  401   401   | 202   403  403    403
 POST   /api/catalog/vms/{vmname}/vmRestorePoints/{id}/guestfs/{path} | in    | 401  401   401   | 202   202  202    202
 POST   /api/catalog/vms/{vmname}/vmRestorePoints/{id}/guestfs/{path} | out   | 401  401   401   | 202   403  403    403
@@ -91,7 +91,7 @@ POST   /api/vmRestorePoints/{id}                             | in            | 4
 POST   /api/vmRestorePoints/{id}                             | in, bad body  | 401  401   401   | 400   400  403    400
 POST   /api/vmRestorePoints/{id}                             | out           | 401  401   401   | 202   403  403    403
 POST   /api/vmRestorePoints/{id}                             | out, bad body | 401  401   401   | 400   403  403    403
-DELETE /api/vmRestorePoints/{id}/mounts/{n}                  | other         | 401  401   401   | 204   404  404    404  | todo: unmounts another account's mount
+DELETE /api/vmRestorePoints/{id}/mounts/{n}                  | other         | 401  401   401   | 204   404  404    404
 DELETE /api/vmRestorePoints/{id}/mounts/{n}                  | out           | 401  401   401   | 204   403  403    403
 DELETE /api/vmRestorePoints/{id}/mounts/{n}                  | own           | 401  401   401   | 204   204  204    204
 DELETE /api/tasks/{id}                                       | other         | 401  401   401   | 204   404  404    404
