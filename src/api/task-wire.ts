@@ -8,7 +8,9 @@ import { el, links, text, type Link, type WireElement } from './wire/wire-node.j
 export function taskElement(base: string, t: TaskRecord): WireElement {
   const self = `${base}/tasks/${t.taskId}`;
   const l: Link[] = [{ rel: 'Delete', type: 'Task', href: self }];
-  if (t.related) l.push({ rel: 'Related', type: t.related.type, href: `${base}${t.related.path}`, name: t.related.name });
+  // A direct download's task points at the file with Rel="Download" (em-api.md "tasks"); everything else is Related.
+  if (t.related?.type === 'Download') l.push({ rel: 'Download', href: `${base}${t.related.path}`, name: t.related.name });
+  else if (t.related) l.push({ rel: 'Related', type: t.related.type, href: `${base}${t.related.path}`, name: t.related.name });
   const result =
     t.state === 'Finished'
       ? el('Result', [['Success', t.success === true]], t.message ? [text('Message', t.message)] : [])

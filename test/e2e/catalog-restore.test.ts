@@ -110,7 +110,7 @@ test('ForDirectDownload finishes its task with a link that downloads the file', 
   const r = await c.request('POST', `${href}/etc/nginx/nginx.conf?action=restore`, { body: '{"ForDirectDownload":{}}' });
   assert.equal(r.status, 202, r.text);
   const task = await finishedTask(c, r.body.Href);
-  const link = (task.Links as any[]).find((l) => /action=download/.test(l.Href));
+  const link = (task.Links as any[]).find((l) => l.Rel === 'Download' && /action=download/.test(l.Href));
   assert.ok(link, JSON.stringify(task));
   const dl = await c.get(link.Href);
   assert.equal(dl.text, readFileSync(join(src, 'etc/nginx/nginx.conf'), 'utf8'));
