@@ -11,11 +11,14 @@ import type { VmRestoreRequest } from './vm-restore-request.js';
  * go), claims the VM so no second restore of it can start, and submits the StartVMRestore task (seed 001).
  */
 export async function startVmRestore(ctx: AppContext, principal: Principal, point: VmRestorePointRecord, request: VmRestoreRequest): Promise<TaskRecord> {
-  const source: VmRef = { vmName: point.vmName, hierarchyRootId: point.hierarchyRootId };
+  const live = await ctx.platform.findVm(point.vmId);
+  const source: VmRef = { vmName: point.vmName, hierarchyRootId: point.hierarchyRootId, datastoreId: live?.datastoreId };
   let target: VmRef = source;
-  if (request.target.kind === 'new-vm') {
+  // A new VM kept beside the original, on the original's datastore, stays where the caller may restore; only
+  // one placed on another datastore must be inside the scope itself (issue #6: "KeepOriginalVM into another datastore").
+  if (request.target.kind === 'new-vm' && request.target.datastoreId && request.target.datastoreId !== source.datastoreId) {
     const datastoreId = request.target.datastoreId;
-    const ds = datastoreId ? (await ctx.platform.datastores()).find((d) => d.id === datastoreId) : undefined;
+    const ds = (await ctx.platform.datastores()).find((d) => d.id === datastoreId);
     target = { vmName: request.target.name, hierarchyRootId: ds?.hierarchyRootId ?? point.hierarchyRootId, datastoreId };
   }
   assertCanRestore(principal, 'vm', source, target);
