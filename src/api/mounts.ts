@@ -4,7 +4,6 @@ import { badRequest, notFound } from '../errors.js';
 import { assertCanRestore, assertCanSeeVm, canSeeOwned } from '../services/auth/access.js';
 import { findVmRestorePoint, type VmRestorePointRecord } from '../services/inventory/restore-point-records.js';
 import { vmRefOfPoint } from '../services/guest-restore/vm-scope.js';
-import { mountServiceFor } from '../services/mounts/mount-service.js';
 import type { OpenMount } from '../services/mounts/mount-types.js';
 import { startDirectDownload } from '../services/mounts/direct-download.js';
 import { startFileRestore } from '../services/guest-restore/start-file-restore.js';
@@ -56,7 +55,8 @@ function mountElement(base: string, rp: VmRestorePointRecord, m: OpenMount): Wir
 /** FLR mounts (seed 002, em-api.md "FLR mounts"): mount, list, show, browse, download, restore, unmount. */
 export function mountsPlugin(ctx: ApiContext) {
   return async function (app: FastifyInstance) {
-    const mounts = await mountServiceFor(ctx);
+    if (!ctx.mounts) throw new Error('the mount service is not running in this context');
+    const mounts = ctx.mounts;
 
     async function point(request: FastifyRequest, mutate: boolean): Promise<VmRestorePointRecord> {
       const { id } = request.params as Params;

@@ -8,6 +8,7 @@ import { openRepository } from '../repository/open-repository.js';
 import { TaskEngine } from '../tasks/task-engine.js';
 import { RestoreSessionStore } from '../tasks/restore-session-store.js';
 import { RestoreScheduler } from './restore-vm/restore-scheduler.js';
+import { MountService } from './mounts/mount-service.js';
 import { backupServerId } from './inventory/backup-server.js';
 import { API_AREAS } from '../api/areas.js';
 import { syncRestorePoints } from './backup/sync-restore-points.js';
@@ -23,6 +24,8 @@ export interface AppContext extends BaseContext {
   restoreSessions: RestoreSessionStore;
   /** Admission of VM restores on this node: restore slots and one restore per VM. */
   restoreScheduler: RestoreScheduler;
+  /** FLR mounts of this server; absent in CLI commands, which must not touch a running server's mounts. */
+  mounts?: MountService;
   /** Id of this deployment as Enterprise Manager's backup server. */
   backupServerId: string;
   /** Hooks run on shutdown (mounts unmount, workers stop). */
@@ -53,6 +56,7 @@ export async function attachServices(base: BaseContext, options: { demo: boolean
     const failedTasks = await ctx.tasks.start();
     const failedSessions = await ctx.restoreSessions.recover('Interrupted: the openem server stopped while this restore was running; an in-place restore leaves the VM powered off');
     if (failedTasks || failedSessions.length) base.log.warn({ failedTasks, failedSessions }, 'marked work left running by an unclean stop as failed');
+    ctx.mounts = await MountService.start(ctx);
   }
   await syncRestorePoints(ctx);
   if (options.demo) await prepareDemo(ctx);

@@ -21,21 +21,6 @@ interface LiveMount extends OpenMount {
 }
 
 /**
- * One service per application context. Each listener (HTTPS, HTTP) builds its own Fastify instance from the same
- * context, so the plugin asks here rather than constructing one per instance; AppContext has no slot for it yet.
- */
-const services = new WeakMap<AppContext, Promise<MountService>>();
-
-export function mountServiceFor(ctx: AppContext): Promise<MountService> {
-  let s = services.get(ctx);
-  if (!s) {
-    s = MountService.start(ctx);
-    services.set(ctx, s);
-  }
-  return s;
-}
-
-/**
  * FLR mounts (seed 002, em-api.md "FLR mounts"): a restore point's guest filesystem opened straight from the
  * repository, served to the API and as a read-only FUSE folder, until DELETE, idle expiry or shutdown.
  */
@@ -48,7 +33,6 @@ export class MountService {
   private constructor(private readonly ctx: AppContext) {}
 
   /** Drops rows a previous process left, starts idle expiry, and unmounts everything on shutdown. */
-  /** Use `mountServiceFor(ctx)`. */
   static async start(ctx: AppContext): Promise<MountService> {
     const service = new MountService(ctx);
     const removed = await removeDeadMountRows(ctx);
