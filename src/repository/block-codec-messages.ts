@@ -1,4 +1,5 @@
 /** Messages between `block-codec-pool.ts` (main thread) and `block-codec-worker.ts`. */
+import type { BlockHashAlgorithm } from './block-hash.js';
 
 /** [offset, length] within the job's buffer. */
 export type Range = [number, number];
@@ -6,10 +7,27 @@ export type Range = [number, number];
 export interface HashJob {
   type: 'hash';
   id: number;
+  algorithm: BlockHashAlgorithm;
   buf: SharedArrayBuffer | ArrayBuffer;
   ranges: Range[];
   /** Report all-zero ranges as null instead of hashing them. */
   detectZero: boolean;
+}
+
+/**
+ * Reads blocks of an image file inside the worker and hashes each one while it is still in the core's
+ * cache (null for all-zero blocks): nothing crosses threads but the file name and the hex digests.
+ */
+export interface HashFileJob {
+  type: 'hash-file';
+  id: number;
+  algorithm: BlockHashAlgorithm;
+  path: string;
+  /** Byte offset of the first block (a multiple of the block size). */
+  offset: number;
+  /** Bytes to read; the last block may be short. */
+  length: number;
+  blockSize: number;
 }
 
 export interface CompressJob {
@@ -32,11 +50,12 @@ export interface DecodeEntry {
 export interface DecodeJob {
   type: 'decode';
   id: number;
+  algorithm: BlockHashAlgorithm;
   buf: ArrayBuffer;
   entries: DecodeEntry[];
 }
 
-export type CodecJob = HashJob | CompressJob | DecodeJob;
+export type CodecJob = HashJob | HashFileJob | CompressJob | DecodeJob;
 
 export interface EncodedBlock {
   data: Uint8Array;
@@ -46,6 +65,7 @@ export interface EncodedBlock {
 export type CodecReply =
   | { id: number; type: 'hash'; hashes: (string | null)[] }
   | { id: number; type: 'compress'; blocks: EncodedBlock[] }
+  /** Raw blocks are views into the job's buffer (transferred back once); decompressed ones have their own. */
   | { id: number; type: 'decode'; blocks: Uint8Array[] }
   | { id: number; type: 'decode-failed'; entry: number; reason: string }
   | { id: number; type: 'error'; message: string };

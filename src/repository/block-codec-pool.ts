@@ -1,12 +1,11 @@
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { OpenemError } from '../errors.js';
-import type { CodecReply, DecodeEntry, EncodedBlock, Range } from './block-codec-messages.js';
+import type { CodecJob, CodecReply, DecodeEntry, EncodedBlock, Range } from './block-codec-messages.js';
+import type { BlockHashAlgorithm } from './block-hash.js';
 
 /** Distributive Omit, so each job variant keeps its own fields. */
-type JobWithoutId = { type: 'hash'; buf: SharedArrayBuffer | ArrayBuffer; ranges: Range[]; detectZero: boolean }
-  | { type: 'compress'; buf: SharedArrayBuffer | ArrayBuffer; ranges: Range[]; level: number }
-  | { type: 'decode'; buf: ArrayBuffer; entries: DecodeEntry[] };
+type JobWithoutId = CodecJob extends infer J ? (J extends CodecJob ? Omit<J, 'id'> : never) : never;
 
 interface Pending {
   resolve: (r: CodecReply) => void;
@@ -34,7 +33,11 @@ export class BlockCodecPool {
   private nextId = 1;
   private closed = false;
 
-  constructor(size = availableParallelism()) {
+  constructor(
+    /** The repository's block hash: every hash and verification on this pool uses it. */
+    readonly algorithm: BlockHashAlgorithm,
+    size = availableParallelism(),
+  ) {
     for (let i = 0; i < Math.max(1, size); i++) {
       const worker = startCodecWorker();
       const slot: Slot = { worker, pending: new Map() };
@@ -78,9 +81,16 @@ export class BlockCodecPool {
     });
   }
 
-  /** SHA-256 (hex) of each range; null for all-zero ranges when `detectZero`. */
+  /** Block hash (hex) of each range, read in place; null for all-zero ranges when `detectZero`. */
   async hash(buf: SharedArrayBuffer | ArrayBuffer, ranges: Range[], detectZero: boolean): Promise<(string | null)[]> {
-    const r = await this.run({ type: 'hash', buf, ranges, detectZero });
+    const r = await this.run({ type: 'hash', algorithm: this.algorithm, buf, ranges, detectZero });
+    if (r.type !== 'hash') throw new OpenemError('INTERNAL', `unexpected codec reply ${r.type}`);
+    return r.hashes;
+  }
+
+  /** Reads [offset, offset+length) of the file at `path` on a worker and hashes it block by block (null for all-zero blocks). */
+  async hashFile(path: string, offset: number, length: number, blockSize: number): Promise<(string | null)[]> {
+    const r = await this.run({ type: 'hash-file', algorithm: this.algorithm, path, offset, length, blockSize });
     if (r.type !== 'hash') throw new OpenemError('INTERNAL', `unexpected codec reply ${r.type}`);
     return r.hashes;
   }
@@ -97,7 +107,7 @@ export class BlockCodecPool {
    * Throws BlockDecodeError naming the first bad entry.
    */
   async decode(buf: ArrayBuffer, entries: DecodeEntry[]): Promise<Buffer[]> {
-    const r = await this.run({ type: 'decode', buf, entries }, [buf]);
+    const r = await this.run({ type: 'decode', algorithm: this.algorithm, buf, entries }, [buf]);
     if (r.type === 'decode-failed') throw new BlockDecodeError(r.entry, r.reason);
     if (r.type !== 'decode') throw new OpenemError('INTERNAL', `unexpected codec reply ${r.type}`);
     return r.blocks.map((b) => Buffer.from(b.buffer, b.byteOffset, b.byteLength));

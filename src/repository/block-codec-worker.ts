@@ -1,12 +1,14 @@
-import { createHash } from 'node:crypto';
+import { closeSync, openSync, readSync } from 'node:fs';
 import { parentPort } from 'node:worker_threads';
 import { Compressor, Decompressor } from 'zstd-napi';
-import type { CodecJob, CodecReply, CompressJob, DecodeJob, EncodedBlock, HashJob } from './block-codec-messages.js';
+import type { CodecJob, CodecReply, CompressJob, DecodeJob, EncodedBlock, HashFileJob, HashJob } from './block-codec-messages.js';
+import { hashBlock } from './block-hash.js';
 
 /**
  * Worker thread: hashing, zero detection, zstd compression and decompress+verify of blocks.
- * Data arrives as SharedArrayBuffers (backup: the reader's chunk ring, no copy) or transferred
- * ArrayBuffers (restore: the pack range just read); results are transferred back.
+ * Data arrives as SharedArrayBuffers (backup: the reader's chunk ring, no copy), transferred
+ * ArrayBuffers (restore: the pack range just read), or is read here from an image file (QuickRollback);
+ * results are transferred back.
  */
 
 const ZERO = Buffer.alloc(1024 * 1024);
@@ -17,21 +19,47 @@ const PROBE_BYTES = 64 * 1024;
 const compressor = new Compressor();
 let compressorLevel = -1;
 const decompressor = new Decompressor();
+/** One block's worth of reading space, reused so a scanned block is hashed while it is in this core's cache. */
+let fileBlock: Buffer | undefined;
 
-function isZero(b: Buffer): boolean {
+function isZero(b: Uint8Array): boolean {
   for (let at = 0; at < b.length; at += ZERO.length) {
     const n = Math.min(ZERO.length, b.length - at);
-    if (!b.subarray(at, at + n).equals(ZERO.subarray(0, n))) return false;
+    if (!ZERO.subarray(0, n).equals(b.subarray(at, at + n))) return false;
   }
   return true;
 }
 
 function hashJob(job: HashJob): (string | null)[] {
   return job.ranges.map(([off, len]) => {
-    const b = Buffer.from(job.buf, off, len);
+    const b = new Uint8Array(job.buf, off, len);
     if (job.detectZero && isZero(b)) return null;
-    return createHash('sha256').update(b).digest('hex');
+    return hashBlock(job.algorithm, b);
   });
+}
+
+function hashFileJob(job: HashFileJob): (string | null)[] {
+  if (!fileBlock || fileBlock.length < job.blockSize) fileBlock = Buffer.allocUnsafe(job.blockSize);
+  const out: (string | null)[] = [];
+  const fd = openSync(job.path, 'r');
+  try {
+    for (let at = 0; at < job.length; at += job.blockSize) {
+      const want = Math.min(job.blockSize, job.length - at);
+      let done = 0;
+      while (done < want) {
+        const n = readSync(fd, fileBlock, done, want - done, job.offset + at + done);
+        if (n === 0) break;
+        done += n;
+      }
+      // Past the end of the file reads as zeros, as a hole does.
+      if (done < want) fileBlock.fill(0, done, want);
+      const block = fileBlock.subarray(0, want);
+      out.push(isZero(block) ? null : hashBlock(job.algorithm, block));
+    }
+  } finally {
+    closeSync(fd);
+  }
+  return out;
 }
 
 function ownCopy(b: Uint8Array): Uint8Array {
@@ -63,32 +91,36 @@ function decodeJob(job: DecodeJob): CodecReply {
   for (let i = 0; i < job.entries.length; i++) {
     const e = job.entries[i];
     if (e.offset + e.length > job.buf.byteLength) return { id: job.id, type: 'decode-failed', entry: i, reason: 'pack is shorter than its index says' };
-    const stored = Buffer.from(job.buf, e.offset, e.length);
+    const stored = new Uint8Array(job.buf, e.offset, e.length);
     let raw: Uint8Array;
     try {
-      raw = e.compression === 1 ? decompressor.decompress(stored) : ownCopy(stored);
+      // A raw block stays where it is: a view into the pack range, which goes back to the caller whole.
+      raw = e.compression === 1 ? decompressor.decompress(stored as Buffer) : stored;
     } catch (err) {
       return { id: job.id, type: 'decode-failed', entry: i, reason: `cannot decompress (${(err as Error).message})` };
     }
     if (raw.length !== e.rawLength) return { id: job.id, type: 'decode-failed', entry: i, reason: `length ${raw.length} instead of ${e.rawLength}` };
-    const actual = createHash('sha256').update(raw).digest('hex');
+    const actual = hashBlock(job.algorithm, raw);
     if (actual !== e.hash) return { id: job.id, type: 'decode-failed', entry: i, reason: `hash mismatch (content hashes to ${actual})` };
-    const exact = raw.byteOffset === 0 && raw.buffer.byteLength === raw.length;
-    blocks.push(exact ? raw : ownCopy(raw));
+    const own = raw.buffer === job.buf || (raw.byteOffset === 0 && raw.buffer.byteLength === raw.length);
+    blocks.push(own ? raw : ownCopy(raw));
   }
   return { id: job.id, type: 'decode', blocks };
 }
 
 function transferablesOf(reply: CodecReply): ArrayBuffer[] {
-  if (reply.type === 'compress') return reply.blocks.map((b) => b.data.buffer as ArrayBuffer);
-  if (reply.type === 'decode') return reply.blocks.map((b) => b.buffer as ArrayBuffer);
-  return [];
+  const buffers: ArrayBuffer[] = [];
+  if (reply.type === 'compress') for (const b of reply.blocks) buffers.push(b.data.buffer as ArrayBuffer);
+  if (reply.type === 'decode') for (const b of reply.blocks) buffers.push(b.buffer as ArrayBuffer);
+  // Several raw blocks share the pack range's buffer; each buffer may be listed only once.
+  return [...new Set(buffers)];
 }
 
 parentPort!.on('message', (job: CodecJob) => {
   let reply: CodecReply;
   try {
     if (job.type === 'hash') reply = { id: job.id, type: 'hash', hashes: hashJob(job) };
+    else if (job.type === 'hash-file') reply = { id: job.id, type: 'hash', hashes: hashFileJob(job) };
     else if (job.type === 'compress') reply = { id: job.id, type: 'compress', blocks: compressJob(job) };
     else reply = decodeJob(job);
   } catch (err) {

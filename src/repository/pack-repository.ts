@@ -14,11 +14,14 @@ import type {
   BlockFetch,
   CheckResult,
   FetchOptions,
+  HashedBlocks,
   ManifestSummary,
   Repository,
   RestorePointManifest,
 } from './repository.js';
+import type { RepositoryConfig } from './repository-config.js';
 import { RepositoryDiskSource } from './repository-disk-source.js';
+import { hashSource } from './source-hasher.js';
 import { LockTable } from './vm-lock.js';
 
 export interface PackRepositoryOptions {
@@ -46,18 +49,19 @@ export class PackRepository implements Repository {
   private constructor(
     private readonly store: BlobStore,
     private readonly index: PackIndex,
+    readonly config: RepositoryConfig,
     private readonly options: PackRepositoryOptions,
   ) {
     this.manifests = new ManifestStore(store);
     this.locks = new LockTable(store);
-    this.pool = new BlockCodecPool(options.workers);
+    this.pool = new BlockCodecPool(config.hash, options.workers);
   }
 
   /** Opens a repository whose config has been validated; loads the index. */
-  static async load(store: BlobStore, options: PackRepositoryOptions = {}): Promise<PackRepository> {
+  static async load(store: BlobStore, config: RepositoryConfig, options: PackRepositoryOptions = {}): Promise<PackRepository> {
     const index = new PackIndex(store);
     await index.refresh();
-    return new PackRepository(store, index, options);
+    return new PackRepository(store, index, config, options);
   }
 
   get location(): string {
@@ -129,6 +133,11 @@ export class PackRepository implements Repository {
         .map((r) => this.pool.hash(shared, r, false)),
     );
     return parts.flat() as string[];
+  }
+
+  hashSource(source: BlockSource, onHashed: (run: HashedBlocks) => void, options: { signal?: AbortSignal } = {}): Promise<void> {
+    this.assertOpen();
+    return hashSource(this.pool, source, onHashed, options.signal);
   }
 
   check(options?: { readData?: boolean }): Promise<CheckResult> {

@@ -1,20 +1,23 @@
 import { corrupt, OpenemError } from '../errors.js';
 import { BLOCK_SIZE } from '../disks/block-source.js';
 import type { BlobStore } from './blob-store.js';
+import { BLOCK_HASH_ALGORITHMS, type BlockHashAlgorithm } from './block-hash.js';
 
 /** The repository format version file, `config.json` at the root. */
 export interface RepositoryConfig {
   format: 'openem-repository';
   version: 1;
   blockSize: number;
-  hash: 'sha256';
+  /** How blocks are named; chosen when the repository is created and never changed. */
+  hash: BlockHashAlgorithm;
   compression: 'zstd';
 }
 
 export const CONFIG_KEY = 'config.json';
 
-export function defaultConfig(): RepositoryConfig {
-  return { format: 'openem-repository', version: 1, blockSize: BLOCK_SIZE, hash: 'sha256', compression: 'zstd' };
+/** The config of a new repository: BLAKE3 block ids unless told otherwise (see block-hash.ts). */
+export function defaultConfig(hash: BlockHashAlgorithm = 'blake3'): RepositoryConfig {
+  return { format: 'openem-repository', version: 1, blockSize: BLOCK_SIZE, hash, compression: 'zstd' };
 }
 
 export async function readConfig(store: BlobStore): Promise<RepositoryConfig | undefined> {
@@ -29,8 +32,11 @@ export async function readConfig(store: BlobStore): Promise<RepositoryConfig | u
   if (c.version !== 1) {
     throw new OpenemError('NOT_IMPLEMENTED', `repository ${store.location} has format version ${c.version}; this openem reads version 1`);
   }
-  if (c.blockSize !== BLOCK_SIZE || c.hash !== 'sha256' || c.compression !== 'zstd') {
-    throw new OpenemError('NOT_IMPLEMENTED', `repository ${store.location} uses blockSize ${c.blockSize}, ${c.hash}, ${c.compression}; only ${BLOCK_SIZE}/sha256/zstd is supported`);
+  if (c.blockSize !== BLOCK_SIZE || !BLOCK_HASH_ALGORITHMS.includes(c.hash) || c.compression !== 'zstd') {
+    throw new OpenemError(
+      'NOT_IMPLEMENTED',
+      `repository ${store.location} uses blockSize ${c.blockSize}, ${c.hash}, ${c.compression}; only ${BLOCK_SIZE}/${BLOCK_HASH_ALGORITHMS.join('|')}/zstd is supported`,
+    );
   }
   return c;
 }

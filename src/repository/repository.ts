@@ -6,7 +6,10 @@ export type PointType = 'Full' | 'Increment';
 export interface DiskManifest {
   name: string;
   size: number;
-  /** One entry per 1 MiB block: hex SHA-256 of the block's bytes, or null for an all-zero block (a hole). */
+  /**
+   * One entry per 1 MiB block: the hex block hash of its bytes (the repository config's `hash`: BLAKE3, or
+   * SHA-256 in repositories created before), or null for an all-zero block (a hole).
+   */
   blocks: (string | null)[];
 }
 
@@ -73,6 +76,14 @@ export interface BlockFetch {
   hash: string;
 }
 
+/** Hashes of consecutive blocks of a source, from `firstBlock` on; null for all-zero blocks. */
+export interface HashedBlocks {
+  firstBlock: number;
+  hashes: (string | null)[];
+  /** Bytes of the source these blocks cover. */
+  bytes: number;
+}
+
 export interface FetchOptions {
   signal?: AbortSignal;
   /** Reads in flight. */
@@ -104,8 +115,14 @@ export interface Repository {
    * not match fails with a CORRUPT error naming the block.
    */
   fetchBlocks(blocks: BlockFetch[], write: (index: number, data: Buffer) => Promise<void>, options?: FetchOptions): Promise<void>;
-  /** Hex SHA-256 of each buffer, computed off the main thread. */
+  /** Hex block hash of each buffer, computed off the main thread. */
   hashBlocks(buffers: Buffer[]): Promise<string[]>;
+  /**
+   * Hashes every allocated block of `source` with this repository's block hash on the worker pool (null for
+   * all-zero blocks), several chunks in flight, without copying blocks between threads; `onHashed` gets runs
+   * of consecutive blocks in any order. Blocks outside the source's allocated extents are not reported (they are holes).
+   */
+  hashSource(source: BlockSource, onHashed: (run: HashedBlocks) => void, options?: { signal?: AbortSignal }): Promise<void>;
   check(options?: { readData?: boolean }): Promise<CheckResult>;
   /** Removes manifests (retention); data goes with the next `gc`. */
   forget(manifestIds: string[]): Promise<void>;

@@ -3,6 +3,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { BLOCK_SIZE } from '../../src/disks/block-source.js';
+import { hashBlock } from '../../src/repository/block-hash.js';
 import { openRepository } from '../../src/repository/open-repository.js';
 import type { Repository } from '../../src/repository/repository.js';
 import { backUpImage, restoreToBuffer, tempDir, writeImage, type BlockKind } from './repository-fixtures.js';
@@ -40,11 +41,13 @@ test('a backed-up image restores byte for byte through fetchBlocks, zero blocks 
   assert.deepEqual((await repo.listManifests()).map((m) => m.id), [manifest.id]);
 });
 
-test('hashBlocks returns the SHA-256 of each buffer', async () => {
-  const { createHash } = await import('node:crypto');
-  const bufs = [Buffer.from('a'), Buffer.alloc(BLOCK_SIZE, 7), Buffer.alloc(0)];
-  assert.deepEqual(
-    await repo.hashBlocks(bufs),
-    bufs.map((b) => createHash('sha256').update(b).digest('hex')),
-  );
+test('a new repository names blocks by BLAKE3, and hashBlocks returns the BLAKE3 of each buffer', async () => {
+  const config = JSON.parse(await readFile(join(dir.path, 'repo', 'config.json'), 'utf8'));
+  assert.equal(config.hash, 'blake3');
+  const bufs = [Buffer.from('abc'), Buffer.alloc(BLOCK_SIZE, 7), Buffer.alloc(0)];
+  const hashes = await repo.hashBlocks(bufs);
+  // BLAKE3("abc") and BLAKE3("") from the BLAKE3 specification's test vectors.
+  assert.equal(hashes[0], '6437b3ac38465133ffb63b75273a8db548c558465d79db03fd359c6cd5bd9d85');
+  assert.equal(hashes[2], 'af1349b9f5f9a1a6a0404dea36dcc9499bcb25c9adc112b7cc9a93cae41f3262');
+  assert.equal(hashes[1], hashBlock('blake3', bufs[1]));
 });

@@ -1,0 +1,81 @@
+import { BLOCK_SIZE, type BlockSource } from '../disks/block-source.js';
+import { ImageFileSource } from '../disks/image-file-source.js';
+import type { Range } from './block-codec-messages.js';
+import type { BlockCodecPool } from './block-codec-pool.js';
+import type { HashedBlocks } from './repository.js';
+import { allocatedBlockRanges, SourceChunkReader } from './source-chunk-reader.js';
+
+/** Blocks per job a worker reads and hashes from an image file itself. */
+const FILE_JOB_BLOCKS = 16;
+/** Jobs queued per worker, so a worker never waits for the main thread between two jobs. */
+const JOBS_PER_WORKER = 2;
+
+/**
+ * Repository.hashSource: every allocated block of `source` hashed with the repository's block hash, null
+ * for all-zero blocks. An image file is read by the workers themselves, each block hashed while it is
+ * still in the reading core's cache (no buffer crosses threads); any other source is read sequentially
+ * into the shared chunk ring and hashed in place on the workers, as a backup does.
+ */
+export async function hashSource(pool: BlockCodecPool, source: BlockSource, onHashed: (run: HashedBlocks) => void, signal?: AbortSignal): Promise<void> {
+  if (source instanceof ImageFileSource) return hashImageFile(pool, source, onHashed, signal);
+  return hashThroughChunkRing(pool, source, onHashed, signal);
+}
+
+async function hashImageFile(pool: BlockCodecPool, source: ImageFileSource, onHashed: (run: HashedBlocks) => void, signal?: AbortSignal): Promise<void> {
+  const jobs: { firstBlock: number; offset: number; length: number }[] = [];
+  for (const [start, end] of allocatedBlockRanges(source.size, await source.allocatedExtents())) {
+    for (let first = start; first < end; first += FILE_JOB_BLOCKS) {
+      const offset = first * BLOCK_SIZE;
+      const length = Math.min(source.size, Math.min(end, first + FILE_JOB_BLOCKS) * BLOCK_SIZE) - offset;
+      jobs.push({ firstBlock: first, offset, length });
+    }
+  }
+  let next = 0;
+  const lane = async (): Promise<void> => {
+    while (next < jobs.length) {
+      signal?.throwIfAborted();
+      const job = jobs[next++];
+      const hashes = await pool.hashFile(source.path, job.offset, job.length, BLOCK_SIZE);
+      onHashed({ firstBlock: job.firstBlock, hashes, bytes: job.length });
+    }
+  };
+  await settleAll(Array.from({ length: Math.min(jobs.length, pool.size * JOBS_PER_WORKER) }, lane));
+}
+
+async function hashThroughChunkRing(pool: BlockCodecPool, source: BlockSource, onHashed: (run: HashedBlocks) => void, signal?: AbortSignal): Promise<void> {
+  const reader = new SourceChunkReader(source, pool.size * JOBS_PER_WORKER + 2);
+  const inFlight = new Set<Promise<void>>();
+  let failure: unknown;
+  try {
+    for await (const chunk of reader.chunks(signal)) {
+      if (failure !== undefined) {
+        reader.release(chunk.buf);
+        break;
+      }
+      const ranges: Range[] = [];
+      for (let i = 0; i < chunk.blockCount; i++) ranges.push([i * BLOCK_SIZE, Math.min(BLOCK_SIZE, chunk.byteLength - i * BLOCK_SIZE)]);
+      const p: Promise<void> = pool
+        .hash(chunk.buf, ranges, true)
+        .then((hashes) => onHashed({ firstBlock: chunk.firstBlock, hashes, bytes: chunk.byteLength }))
+        .catch((e) => {
+          failure ??= e;
+        })
+        .finally(() => {
+          reader.release(chunk.buf);
+          inFlight.delete(p);
+        });
+      inFlight.add(p);
+    }
+  } catch (e) {
+    failure ??= e;
+  }
+  await Promise.all(inFlight);
+  if (failure !== undefined) throw failure;
+}
+
+/** Waits for every promise and then throws the first failure, so no job is left running behind an error. */
+async function settleAll(promises: Promise<void>[]): Promise<void> {
+  const results = await Promise.allSettled(promises);
+  const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (failed) throw failed.reason;
+}
