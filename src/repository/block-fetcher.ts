@@ -113,14 +113,18 @@ export async function fetchBlocks(
       signal?.throwIfAborted();
       const read = reads[next++];
       const decoded = await readPackRange(store, pool, read);
+      signal?.throwIfAborted();
+      // Every block of the range is written at once (positional writes, any order): the writes queue on
+      // the I/O threads while this lane's next range is read and decoded.
+      const writes: Promise<void>[] = [];
       for (let i = 0; i < decoded.length; i++) {
-        signal?.throwIfAborted();
         for (const at of indexesByHash.get(read.blocks[i].hash)!) {
-          await write(at, decoded[i]);
+          writes.push(write(at, decoded[i]));
           blocksDone++;
           bytesDone += decoded[i].length;
         }
       }
+      await Promise.all(writes);
       options.onProgress?.(blocksDone, bytesDone);
     }
   };

@@ -19,13 +19,20 @@ before(async () => {
   app = await openTestApp(undefined, { maxRestores: 1 });
   ctx = app.ctx;
   refs = await mkdtemp(join(tmpdir(), 'openem-refs-'));
-  // A seam for "midway": every fetched block waits a little before it is written.
+  // A seam for "midway": a slow disk. Blocks are written one at a time, each after a little wait, however
+  // many writes the fetcher has in flight.
   const fetch = ctx.repository.fetchBlocks.bind(ctx.repository);
-  ctx.repository.fetchBlocks = (blocks, write, options) =>
-    fetch(blocks, async (i, d) => {
-      if (slowWrites) await new Promise((r) => setTimeout(r, slowWrites));
-      await write(i, d);
+  ctx.repository.fetchBlocks = (blocks, write, options) => {
+    let disk: Promise<unknown> = Promise.resolve();
+    return fetch(blocks, (i, d) => {
+      const written = disk.then(async () => {
+        if (slowWrites) await new Promise((r) => setTimeout(r, slowWrites));
+        await write(i, d);
+      });
+      disk = written.catch(() => undefined);
+      return written;
     }, options);
+  };
 });
 after(async () => app.close());
 
