@@ -8,6 +8,7 @@ import type { OpenMount } from '../services/mounts/mount-types.js';
 import { startDirectDownload } from '../services/mounts/direct-download.js';
 import { startFileRestore } from '../services/guest-restore/start-file-restore.js';
 import { apiBase, sendWire } from './negotiate.js';
+import { auditRequest } from './audit-request.js';
 import { taskElement } from './task-wire.js';
 import { parseFileRestoreSpec, parseMountSpec } from './mount-spec.js';
 import { guestPathFromRequest, guestPathToUrl } from './guest-path.js';
@@ -82,6 +83,7 @@ export function mountsPlugin(ctx: ApiContext) {
       const rp = await point(request, true);
       const osKind = parseMountSpec(request);
       const task = await mounts.requestMount(rp, osKind, request.principal!.account.id);
+      await auditRequest(ctx, request, 'mount', `${rp.vmName} ${rp.id} (${task.taskId})`, `OsKind ${osKind}`);
       return sendWire(request, reply, 202, taskElement(apiBase(request), task));
     });
 
@@ -101,6 +103,7 @@ export function mountsPlugin(ctx: ApiContext) {
       const rp = await point(request, true);
       const m = ownMount(request, rp, { use: false });
       await mounts.unmount(rp.id, m.info.number);
+      await auditRequest(ctx, request, 'unmount', `${rp.vmName} ${rp.id} mount ${m.info.number}`);
       return reply.code(204).send();
     });
 
@@ -131,6 +134,7 @@ export function mountsPlugin(ctx: ApiContext) {
       if (spec.kind === 'download') {
         const downloadPath = `/vmRestorePoints/${rp.id}/mounts/${m.info.number}/${guestPathToUrl(path)}?action=download`;
         const task = await startDirectDownload(ctx, { accountId, vmRestorePointId: rp.id, downloadPath, name: entry.name || '/' });
+        await auditRequest(ctx, request, 'download', `${rp.vmName} ${rp.id}:${path} (${task.taskId})`, 'ForDirectDownload');
         return sendWire(request, reply, 202, taskElement(apiBase(request), task));
       }
       const release = mounts.hold(m);
@@ -143,10 +147,12 @@ export function mountsPlugin(ctx: ApiContext) {
         release();
         throw e;
       });
+      await auditRequest(ctx, request, 'restore-file', `${rp.vmName} ${rp.id}:${path} (${task.taskId})`, spec.overwrite ? 'overwrite' : 'keep both');
       return sendWire(request, reply, 202, taskElement(apiBase(request), task));
     });
 
-    function download(request: FastifyRequest, reply: FastifyReply, m: OpenMount, path: string) {
+    async function download(request: FastifyRequest, reply: FastifyReply, m: OpenMount, path: string) {
+      await auditRequest(ctx, request, 'download', `${m.info.vmRestorePointId}:${path}`);
       return sendGuestDownload(reply, m.fs, path, mounts.hold(m));
     }
   };

@@ -1,0 +1,49 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startServerProcess, ADMIN_PASSWORD } from '../helpers/server-process.js';
+import { EmClient, findLink, waitFor } from '../helpers/em-client.js';
+import { cliOk } from '../helpers/cli.js';
+import { createBackedUpVm } from '../helpers/vm-fixture.js';
+
+test('the audit trail names every restore, mount, download and unmount, with who and from where, and no secrets', async () => {
+  const dataDir = mkdtempSync(join(tmpdir(), 'openem-audit-'));
+  await createBackedUpVm(dataDir, 'auditvm', { sizeMiB: 32, payloadMiB: 1 });
+  const server = await startServerProcess({ dataDir });
+  try {
+    const c = new EmClient(server.http, 'json');
+    await c.logOn();
+    const points = await c.get(`${server.http}/api/query?type=VmRestorePoint&format=Entities`);
+    const point = points.body.Entities.VmRestorePoints[0];
+    const mountTask = await c.request('POST', findLink(point, 'Create', 'VmRestorePointMount')!.Href, { body: '{"OsKind":"Linux"}' });
+    assert.equal(mountTask.status, 202);
+    const done = await waitFor('mount', async () => {
+      const t = await c.get(mountTask.body.Href);
+      return t.body.State === 'Finished' ? t.body : undefined;
+    });
+    const mountHref = findLink(done, 'Related', 'VmRestorePointMount')!.Href;
+    const file = await c.get(`${mountHref}/etc/hostname?action=download`);
+    assert.equal(file.text, 'auditvm\n');
+    const restore = await c.request('POST', `${server.http}/api/catalog/vms/auditvm/vmRestorePoints/${point.UID.split(':').pop()}/guestfs/etc/hostname?action=restore`);
+    assert.equal(restore.status, 202, restore.text);
+    assert.equal((await c.request('DELETE', mountHref)).status, 204);
+    const vmRestore = await c.request('POST', findLink(point, 'Restore')!.Href);
+    assert.equal(vmRestore.status, 202);
+    await waitFor('restores finished', async () => {
+      const s = await c.get(`${server.http}/api/restoreSessions?format=Entity`);
+      return s.body.RestoreSessions.length === 2 && s.body.RestoreSessions.every((x: any) => x.State === 'Stopped') ? true : undefined;
+    });
+
+    const lines = (await cliOk(dataDir, ['audit', '--json'])).trim().split('\n').map((l) => JSON.parse(l));
+    const actions = lines.filter((l) => l.user_name === 'admin' || l.userName === 'admin' || l.who === 'admin').map((l) => l.action ?? l.what);
+    for (const a of ['logon', 'mount', 'download', 'restore-file', 'unmount', 'restore-vm']) assert.ok(actions.includes(a), `audit has ${a}: ${JSON.stringify(actions)}`);
+    const all = JSON.stringify(lines);
+    assert.ok(!all.includes(ADMIN_PASSWORD), 'no password in the audit trail');
+    assert.ok(!all.includes(c.token!), 'no session token in the audit trail');
+    assert.ok(lines.every((l) => (l.address ?? '').length > 0), 'every entry says where it came from');
+  } finally {
+    await server.stop();
+  }
+});
