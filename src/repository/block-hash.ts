@@ -16,3 +16,20 @@ export function hashBlock(algorithm: BlockHashAlgorithm, data: Uint8Array): stri
   if (algorithm === 'blake3') return new Blake3Hasher().update(data as Buffer).digest('hex');
   return createHash('sha256').update(data).digest('hex');
 }
+
+/** An incremental block hash, for blocks read in pieces. */
+export interface BlockHasher {
+  update(data: Uint8Array): BlockHasher;
+  digest(encoding: 'hex'): string;
+}
+
+export function createBlockHasher(algorithm: BlockHashAlgorithm): BlockHasher {
+  if (algorithm === 'blake3') {
+    const h = new Blake3Hasher();
+    const hasher: BlockHasher = { update: (d) => (h.update(d as Buffer), hasher), digest: () => h.digest('hex') };
+    return hasher;
+  }
+  const h = createHash('sha256');
+  const hasher: BlockHasher = { update: (d) => (h.update(d), hasher), digest: () => h.digest('hex') };
+  return hasher;
+}
