@@ -2,6 +2,7 @@ import { BLOCK_SIZE, type BlockSource } from '../disks/block-source.js';
 import { ImageFileSource } from '../disks/image-file-source.js';
 import type { Range } from './block-codec-messages.js';
 import type { BlockCodecPool } from './block-codec-pool.js';
+import { fileDataExtents } from './file-extents.js';
 import type { HashedBlocks } from './repository.js';
 import { allocatedBlockRanges, SourceChunkReader } from './source-chunk-reader.js';
 
@@ -12,8 +13,9 @@ const JOBS_PER_WORKER = 2;
 
 /**
  * Repository.hashSource: every allocated block of `source` hashed with the repository's block hash, null
- * for all-zero blocks. An image file is read by the workers themselves, each block hashed while it is
- * still in the reading core's cache (no buffer crosses threads); any other source is read sequentially
+ * for all-zero blocks. An image file is read by the workers themselves, only where its extent map says it
+ * holds data, each piece hashed while it is still in the reading core's cache (no buffer crosses
+ * threads); any other source is read sequentially
  * into the shared chunk ring and hashed in place on the workers, as a backup does.
  */
 export async function hashSource(pool: BlockCodecPool, source: BlockSource, onHashed: (run: HashedBlocks) => void, signal?: AbortSignal): Promise<void> {
@@ -23,7 +25,9 @@ export async function hashSource(pool: BlockCodecPool, source: BlockSource, onHa
 
 async function hashImageFile(pool: BlockCodecPool, source: ImageFileSource, onHashed: (run: HashedBlocks) => void, signal?: AbortSignal): Promise<void> {
   const jobs: { firstBlock: number; offset: number; length: number }[] = [];
-  for (const [start, end] of allocatedBlockRanges(source.size, await source.allocatedExtents())) {
+  // Holes need no reading: they are zero blocks, which the caller assumes for every block not reported.
+  const extents = (await fileDataExtents(source.path, source.size)) ?? (await source.allocatedExtents());
+  for (const [start, end] of allocatedBlockRanges(source.size, extents)) {
     for (let first = start; first < end; first += FILE_JOB_BLOCKS) {
       const offset = first * BLOCK_SIZE;
       const length = Math.min(source.size, Math.min(end, first + FILE_JOB_BLOCKS) * BLOCK_SIZE) - offset;
