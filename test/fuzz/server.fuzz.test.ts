@@ -63,7 +63,7 @@ test('generated requests never get a 5xx other than 501, and the server keeps se
   const dataDir = mkdtempSync(join(tmpdir(), 'openem-fuzz-'));
   const config = loadConfig({ env: {}, flags: { dataDir, listen: '127.0.0.1', httpsPort: 0, httpPort: await freePort(), adminPassword: ADMIN_PASSWORD, logonFailureLimit: 0 } });
   const base = await createBaseContext(config, createLogger('silent'), {});
-  const ctx = await attachServices(base, { demo: false, startTasks: false });
+  const ctx = await attachServices(base, { demo: false });
   const server = await startServer(ctx, config, apiAreas(), 'fuzz');
   const url = new URL(server.urls.http!);
   try {
