@@ -36,6 +36,8 @@ export async function quickRollbackPlan(
     },
     { signal: options.signal },
   );
+  // Holes were not read, but they count as done for the session's progress.
+  options.onScanned?.(disk.size - plan.scannedBytes);
   // Blocks outside the source's allocated extents read as zeros.
   for (let index = 0; index < disk.blocks.length; index++) if (!seen[index]) decide(index, null);
   plan.fetch.sort((a, b) => a.index - b.index);
