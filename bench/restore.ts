@@ -125,6 +125,7 @@ try {
     await rm(join(dir, 'restic-out'), { recursive: true, force: true });
   } else console.log('restic is not on PATH: no restic comparison (apt-get install restic)');
 
+  console.log('  (cp reads the image after a cat; restic and openem read repositories their own backups just wrote: page cache warm for all three; each ends with a sync)');
   const full = await restoreTimed(ctx, principal, point.manifest.id, false);
   console.log(`openem full restore: ${full.s.toFixed(2)} s (${rate(full.s)})`);
   sh(`cmp '${image}' '${copy}'`);
