@@ -44,6 +44,7 @@ function mountElement(base: string, rp: VmRestorePointRecord, m: OpenMount): Wir
       { rel: 'Delete', type: 'VmRestorePointMount', href: h.base },
       { rel: 'Up', type: 'VmRestorePointReference', href: rpHref, name: rp.vmName },
       { rel: 'Down', type: 'FileSystemEntries', href: `${h.root}?action=listAll` },
+      ...(m.info.restoreSessionId ? [{ rel: 'Related', type: 'RestoreSession', href: `${base}/restoreSessions/${m.info.restoreSessionId}?format=Entity` }] : []),
     ]),
     list('FSRoots', 'FSRoots', [directoryEntryElement(h, root)]),
     text('OsKind', m.info.requestedOsKind),
@@ -135,6 +136,7 @@ export function mountsPlugin(ctx: ApiContext) {
         const downloadPath = `/vmRestorePoints/${rp.id}/mounts/${m.info.number}/${guestPathToUrl(path)}?action=download`;
         const task = await startDirectDownload(ctx, { accountId, vmRestorePointId: rp.id, downloadPath, name: entry.name || '/' });
         await auditRequest(ctx, request, 'download', `${rp.vmName} ${rp.id}:${path} (${task.taskId})`, 'ForDirectDownload');
+        await mounts.recordActivity(m, `Direct download of ${path} prepared (${task.taskId})`);
         return sendWire(request, reply, 202, taskElement(apiBase(request), task));
       }
       const release = mounts.hold(m);
@@ -148,11 +150,13 @@ export function mountsPlugin(ctx: ApiContext) {
         throw e;
       });
       await auditRequest(ctx, request, 'restore-file', `${rp.vmName} ${rp.id}:${path} (${task.taskId})`, spec.overwrite ? 'overwrite' : 'keep both');
+      await mounts.recordActivity(m, `Restore of ${path} to the original location started (${task.taskId})`);
       return sendWire(request, reply, 202, taskElement(apiBase(request), task));
     });
 
     async function download(request: FastifyRequest, reply: FastifyReply, m: OpenMount, path: string) {
       await auditRequest(ctx, request, 'download', `${m.info.vmRestorePointId}:${path}`);
+      await mounts.recordActivity(m, `Downloaded ${path}`);
       return sendGuestDownload(reply, m.fs, path, mounts.hold(m));
     }
   };

@@ -31,9 +31,10 @@ test('the audit trail names every restore, mount, download and unmount, with who
     assert.equal((await c.request('DELETE', mountHref)).status, 204);
     const vmRestore = await c.request('POST', findLink(point, 'Restore')!.Href);
     assert.equal(vmRestore.status, 202);
+    // The mount's FileLevelRestore session, the catalog restore's and the VM restore's.
     await waitFor('restores finished', async () => {
       const s = await c.get(`${server.http}/api/restoreSessions?format=Entity`);
-      return s.body.RestoreSessions.length === 2 && s.body.RestoreSessions.every((x: any) => x.State === 'Stopped') ? true : undefined;
+      return s.body.RestoreSessions.length === 3 && s.body.RestoreSessions.every((x: any) => x.State === 'Stopped') ? true : undefined;
     });
 
     const lines = (await cliOk(dataDir, ['audit', '--json'])).trim().split('\n').map((l) => JSON.parse(l));

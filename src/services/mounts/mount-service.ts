@@ -111,7 +111,26 @@ export class MountService {
       this.ctx.log.info({ vmRestorePointId: rp.id, requested }, `mount requested as ${requested}; the guest is ${info.detectedOsKind} and is mounted as such`);
     }
     await this.attachFolder(mount);
+    await this.startSession(mount);
     return mount;
+  }
+
+  /**
+   * Like Veeam Backup & Replication's file-level restore session, a mount has a restore session (JobType
+   * FileLevelRestore) that is Working while the restore point is mounted, logs what is done through it, and
+   * stops when the mount ends (issue #5 §1).
+   */
+  private async startSession(mount: LiveMount): Promise<void> {
+    const s = await this.ctx.restoreSessions.create({ jobType: 'FileLevelRestore', vmDisplayName: mount.info.vmName, vmRestorePointId: mount.info.vmRestorePointId, accountId: mount.info.accountId });
+    mount.info.restoreSessionId = s.id;
+    const where = mount.info.folder ? `guest files in ${mount.info.folder}` : mount.info.folderUnavailable ?? 'no local folder';
+    await this.ctx.restoreSessions.update(s.id, { state: 'Working', log: `Mounted restore point ${mount.info.vmRestorePointId} as mount ${mount.info.number} (${where})` });
+  }
+
+  /** Adds a line to the mount's restore session (downloads, restores started through the mount). */
+  async recordActivity(mount: OpenMount, text: string): Promise<void> {
+    const id = mount.info.restoreSessionId;
+    if (id) await this.ctx.restoreSessions.log(id, text).catch((e) => this.ctx.log.warn({ err: e }, 'could not log mount activity'));
   }
 
   /** The FUSE folder is a convenience: when it cannot be served the mount stays usable through the API. */
@@ -188,6 +207,9 @@ export class MountService {
     await m.fuse?.close().catch((e) => this.ctx.log.warn({ err: e }, 'FUSE folder close failed'));
     await m.reader.close().catch((e) => this.ctx.log.warn({ err: e }, 'mount reader close failed'));
     await deleteMountRow(this.ctx, m.info.id);
+    if (m.info.restoreSessionId) {
+      await this.ctx.restoreSessions.finish(m.info.restoreSessionId, 'Success', `Mount ${m.info.number} ${why}`).catch((e) => this.ctx.log.warn({ err: e }, 'could not stop the mount session'));
+    }
     this.ctx.log.info({ vmRestorePointId: m.info.vmRestorePointId, number: m.info.number }, `mount ${why}`);
   }
 

@@ -23,6 +23,8 @@ export interface MountInfo {
   folder?: string;
   /** Why there is no folder (no /dev/fuse, load failure, permission…). */
   folderUnavailable?: string;
+  /** The FileLevelRestore restore session recording what is done through this mount, Working while mounted. */
+  restoreSessionId?: string;
 }
 
 /** A mount open in this process: its info plus the reader serving API and FUSE. */
