@@ -5,11 +5,12 @@
  * Usage: node --import tsx bench/backup.ts [sizeGiB]     (never part of npm test)
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { randomBytes, randomUUID } from 'node:crypto';
-import { mkdtemp, open, rm } from 'node:fs/promises';
+import { randomUUID } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BLOCK_SIZE } from '../src/disks/block-source.js';
+import { generateBenchImage, changeOnePercent } from './bench-image.js';
 import { ImageFileSource } from '../src/disks/image-file-source.js';
 import { openRepository } from '../src/repository/open-repository.js';
 import type { Repository, RestorePointManifest } from '../src/repository/repository.js';
@@ -18,44 +19,6 @@ const GiB = 1024 ** 3;
 const sizeGiB = Number(process.argv[2] ?? 4);
 const blocks = Math.round((sizeGiB * GiB) / BLOCK_SIZE);
 
-function textPool(): Buffer {
-  const words = ['restore', 'point', 'backup', 'job', 'vm', 'disk', 'block', 'the', 'and', 'enterprise', 'manager', 'session'];
-  const seed = randomBytes(1 << 16);
-  let s = '';
-  for (let i = 0; s.length < 4 * BLOCK_SIZE; i++) s += `${words[seed[i % seed.length] % words.length]}${i % 11 === 0 ? '\n' : ' '}`;
-  return Buffer.from(s);
-}
-
-/** Block i: 0,1 random; 2 text; 3 zero (a hole), repeating. */
-async function generateImage(path: string): Promise<void> {
-  const pool = textPool();
-  const fh = await open(path, 'w');
-  const batch = 16;
-  for (let i = 0; i < blocks; i += batch) {
-    const parts: Buffer[] = [];
-    for (let j = i; j < Math.min(blocks, i + batch); j++) {
-      const kind = j % 4;
-      if (kind <= 1) parts.push(randomBytes(BLOCK_SIZE));
-      else if (kind === 2) {
-        const start = (j * 7919) % (pool.length - BLOCK_SIZE);
-        const b = Buffer.from(pool.subarray(start, start + BLOCK_SIZE));
-        b.write(`block ${j} `, 0); // unique, so text blocks do not dedup against each other
-        parts.push(b);
-      } else parts.push(Buffer.alloc(BLOCK_SIZE));
-    }
-    for (let k = 0; k < parts.length; k++) if ((i + k) % 4 !== 3) await fh.write(parts[k], 0, BLOCK_SIZE, (i + k) * BLOCK_SIZE);
-  }
-  await fh.truncate(blocks * BLOCK_SIZE);
-  await fh.close();
-}
-
-async function changeOnePercent(path: string): Promise<void> {
-  const fh = await open(path, 'r+');
-  const step = 100;
-  for (let i = 0; i < blocks; i += step) await fh.write(randomBytes(BLOCK_SIZE), 0, BLOCK_SIZE, i * BLOCK_SIZE);
-  await fh.sync();
-  await fh.close();
-}
 
 function seconds(fn: () => void): number {
   const t = performance.now();
@@ -93,7 +56,7 @@ const dir = await mkdtemp(join(tmpdir(), 'openem-bench-'));
 try {
   const image = join(dir, 'disk.img');
   console.log(`generating a ${sizeGiB} GiB image (50% random, 25% text, 25% zeros) in ${dir} ...`);
-  await generateImage(image);
+  await generateBenchImage(image, blocks);
   seconds(() => execFileSync('sh', ['-c', `cat '${image}' > /dev/null`]));
   const catTime = seconds(() => execFileSync('sh', ['-c', `cat '${image}' > /dev/null`]));
   console.log(`baseline cat image > /dev/null: ${catTime.toFixed(2)} s (${rate(catTime)}, page cache warm)`);
@@ -113,7 +76,7 @@ try {
     console.log(`restic full backup: ${resticFull.toFixed(2)} s (${rate(resticFull)})`);
   } else console.log('restic is not on PATH: no restic comparison (apt-get install restic)');
 
-  await changeOnePercent(image);
+  await changeOnePercent(image, blocks);
   seconds(() => execFileSync('sh', ['-c', `cat '${image}' > /dev/null`]));
   const oursInc = await timed(() => ourBackup(repo, image, full));
   console.log(`openem 1% increment: ${oursInc.toFixed(2)} s (${rate(oursInc)})`);

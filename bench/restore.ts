@@ -9,8 +9,7 @@
  * Usage: node --import tsx bench/restore.ts [sizeGiB]     (never part of npm test; restic is optional)
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
-import { mkdtemp, open, rm } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig } from '../src/config.js';
@@ -19,6 +18,7 @@ import { createBaseContext } from '../src/app-context.js';
 import { attachServices, type AppContext } from '../src/services/app-services.js';
 import { backupVm } from '../src/services/backup/backup-vm.js';
 import { BLOCK_SIZE } from '../src/disks/block-source.js';
+import { generateBenchImage, changeOnePercent } from './bench-image.js';
 import { FULL_SCOPE } from '../src/services/auth/roles.js';
 import type { Principal } from '../src/services/auth/logon-sessions.js';
 import { findVmRestorePoint } from '../src/services/inventory/restore-point-records.js';
@@ -28,40 +28,6 @@ const GiB = 1024 ** 3;
 const sizeGiB = Number(process.argv[2] ?? 4);
 const blocks = Math.round((sizeGiB * GiB) / BLOCK_SIZE);
 
-function textPool(): Buffer {
-  const words = ['restore', 'point', 'backup', 'job', 'vm', 'disk', 'block', 'the', 'and', 'enterprise', 'manager', 'session'];
-  const seed = randomBytes(1 << 16);
-  let s = '';
-  for (let i = 0; s.length < 4 * BLOCK_SIZE; i++) s += `${words[seed[i % seed.length] % words.length]}${i % 11 === 0 ? '\n' : ' '}`;
-  return Buffer.from(s);
-}
-
-/** Block i: 0,1 random; 2 text; 3 zero (a hole), repeating — as bench/backup.ts. */
-async function generateImage(path: string): Promise<void> {
-  const pool = textPool();
-  const fh = await open(path, 'r+');
-  for (let j = 0; j < blocks; j++) {
-    const kind = j % 4;
-    if (kind === 3) continue;
-    let b: Buffer;
-    if (kind <= 1) b = randomBytes(BLOCK_SIZE);
-    else {
-      const start = (j * 7919) % (pool.length - BLOCK_SIZE);
-      b = Buffer.from(pool.subarray(start, start + BLOCK_SIZE));
-      b.write(`block ${j} `, 0);
-    }
-    await fh.write(b, 0, BLOCK_SIZE, j * BLOCK_SIZE);
-  }
-  await fh.sync();
-  await fh.close();
-}
-
-async function changeOnePercent(path: string): Promise<void> {
-  const fh = await open(path, 'r+');
-  for (let i = 0; i < blocks; i += 100) await fh.write(randomBytes(BLOCK_SIZE), 0, BLOCK_SIZE, i * BLOCK_SIZE);
-  await fh.sync();
-  await fh.close();
-}
 
 const seconds = (fn: () => void) => {
   const t = performance.now();
@@ -97,7 +63,7 @@ try {
     name: 'bench-vm', cpus: 2, memoryMiB: 2048, powerState: 'PoweredOff', guestOs: 'linux', platform: 'vsphere',
     hierarchyRootId: '', datastoreId: '', disks: [{ name: 'disk0', file: 'disk0.img', size: blocks * BLOCK_SIZE }],
   });
-  await generateImage(staged.diskImagePath('disk0'));
+  await generateBenchImage(staged.diskImagePath('disk0'), blocks);
   const vm = await staged.commit();
   const image = (await ctx.platform.diskImageLocation(vm.id, 'disk0')).path;
   const point = await backupVm(ctx, vm.name);
@@ -131,7 +97,7 @@ try {
   sh(`cmp '${image}' '${copy}'`);
   console.log('  restored image is identical to the original (cmp)');
 
-  await changeOnePercent(image);
+  await changeOnePercent(image, blocks);
   sh(`cat '${image}' > /dev/null`);
   const catTime = seconds(() => sh(`cat '${image}' > /dev/null`));
   console.log(`baseline cat image > /dev/null: ${catTime.toFixed(2)} s (${rate(catTime)}, page cache warm)`);
