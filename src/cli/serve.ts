@@ -5,6 +5,7 @@ import { createBaseContext } from '../app-context.js';
 import { startServer } from '../server.js';
 import { VERSION } from '../version.js';
 import { apiAreas, attachServices } from '../services/app-services.js';
+import { findTool } from '../platform/local/external-tool.js';
 
 export interface ServeFlags {
   dataDir?: string;
@@ -39,6 +40,7 @@ export function registerServeCommand(program: Command) {
 
 export async function serve(config: Config, options: { demo: boolean }): Promise<void> {
   const log = createLogger(config.logLevel);
+  await warnAboutMissingTools(log);
   const base = await createBaseContext(config, log);
   const ctx = await attachServices(base, { demo: options.demo });
   const server = await startServer(ctx, config, apiAreas(), VERSION);
@@ -62,4 +64,17 @@ export async function serve(config: Config, options: { demo: boolean }): Promise
   };
   process.on('SIGTERM', () => void stop('SIGTERM'));
   process.on('SIGINT', () => void stop('SIGINT'));
+}
+
+/**
+ * e2fsprogs builds guest filesystems (mke2fs), writes restored guest files (debugfs) and checks them (e2fsck).
+ * The API and VM restores work without it, so a missing tool is said clearly at start, not fatal.
+ */
+async function warnAboutMissingTools(log: { warn(msg: string): void }): Promise<void> {
+  const missing: string[] = [];
+  for (const tool of ['mke2fs', 'debugfs', 'e2fsck']) if (!(await findTool(tool))) missing.push(tool);
+  if (missing.length === 0) return;
+  const line = `openem: ${missing.join(', ')} not found: creating VMs and restoring guest files need e2fsprogs (Debian/Ubuntu: apt-get install e2fsprogs)`;
+  log.warn(line);
+  process.stderr.write(line + '\n');
 }
