@@ -33,6 +33,10 @@ export interface AppContext extends BaseContext {
   shutdown(): Promise<void>;
 }
 
+/**
+ * Builds the application context. `startTasks` (default true) is for the server: it fails work an unclean stop
+ * left running and starts the mount service. CLI commands pass false: a server may be running on the same data.
+ */
 export async function attachServices(base: BaseContext, options: { demo: boolean; startTasks?: boolean }): Promise<AppContext> {
   const localPlatform = await LocalPlatform.open(base.config.dataDir);
   const repository = await openRepository(join(base.config.dataDir, 'repository'), { create: true });
@@ -54,7 +58,7 @@ export async function attachServices(base: BaseContext, options: { demo: boolean
   };
   if (options.startTasks !== false) {
     const failedTasks = await ctx.tasks.start();
-    const failedSessions = await ctx.restoreSessions.recover('Interrupted: the openem server stopped while this restore was running; an in-place restore leaves the VM powered off');
+    const failedSessions = await ctx.restoreSessions.recover('Interrupted: the openem server stopped while this restore was running (an interrupted in-place VM restore leaves the VM powered off)');
     if (failedTasks || failedSessions.length) base.log.warn({ failedTasks, failedSessions }, 'marked work left running by an unclean stop as failed');
     ctx.mounts = await MountService.start(ctx);
   }
