@@ -57,12 +57,41 @@ export function parseInode(ino: number, raw: Buffer, blockSize: number): Ext4Ino
   };
 }
 
+/** What a listing shows of an inode. */
+export interface Ext4InodeAttributes {
+  mode: number;
+  uid: number;
+  gid: number;
+  size: number;
+  mtimeMs: number;
+}
+
+/**
+ * The listing fields of the inode at `at` in `buf` (an inode-table chunk), decoded in place: no copy, no
+ * subarray, so a folder of 10,000 entries decodes without 20,000 short-lived views. Same fields as parseInode.
+ */
+export function inodeAttributes(buf: Buffer, at: number, inodeSize: number): Ext4InodeAttributes {
+  const length = Math.min(inodeSize, buf.length - at);
+  const extraIsize = length > 128 ? buf.readUInt16LE(at + 0x80) : 0;
+  return {
+    mode: buf.readUInt16LE(at),
+    uid: buf.readUInt16LE(at + 0x2) | (buf.readUInt16LE(at + 0x78) << 16),
+    gid: buf.readUInt16LE(at + 0x18) | (buf.readUInt16LE(at + 0x7a) << 16),
+    size: buf.readUInt32LE(at + 0x4) + buf.readUInt32LE(at + 0x6c) * 2 ** 32,
+    mtimeMs: mtimeMsAt(buf, at, length, extraIsize),
+  };
+}
+
 function mtimeMs(raw: Buffer, extraIsize: number): number {
-  let seconds = raw.readInt32LE(0x10);
+  return mtimeMsAt(raw, 0, raw.length, extraIsize);
+}
+
+function mtimeMsAt(buf: Buffer, at: number, length: number, extraIsize: number): number {
+  let seconds = buf.readInt32LE(at + 0x10);
   let nanos = 0;
   // i_mtime_extra sits at 0x88; it exists only when the extra area reaches past it.
-  if (raw.length >= 0x8c && 128 + extraIsize >= 0x8c) {
-    const extra = raw.readUInt32LE(0x88);
+  if (length >= 0x8c && 128 + extraIsize >= 0x8c) {
+    const extra = buf.readUInt32LE(at + 0x88);
     seconds += (extra & 3) * 2 ** 32; // epoch bits extend the signed 32-bit seconds past 2038
     nanos = extra >>> 2;
   }
