@@ -5,7 +5,7 @@ import { badRequest, notFound } from '../errors.js';
 import { guestFolderArchive } from '../services/mounts/guest-folder-archive.js';
 import { sendWire } from './negotiate.js';
 import { guestPathToUrl } from './guest-path.js';
-import { el, links, list, text, type Link, type WireElement } from './wire/wire-node.js';
+import { el, links, list, text, type Link, type WireChild, type WireElement, type WireList } from './wire/wire-node.js';
 
 /** Where a tree of guest entries lives in the API: a mount (`.../mounts/1`) or a catalog point (`.../guestfs`). */
 export interface GuestFsHrefs {
@@ -35,7 +35,9 @@ function parentPath(path: string): string | undefined {
 
 /** `2013-08-21T10:44:36Z` (em-api.md §3). */
 function emDate(d: Date): string {
-  return d.toISOString().replace(/\.\d{3}Z$/, 'Z');
+  const iso = d.toISOString();
+  // `YYYY-MM-DDTHH:mm:ss.sssZ` is 24 characters; years past 9999 carry a sign and more digits.
+  return iso.length === 24 ? iso.slice(0, 19) + 'Z' : iso.replace(/\.\d{3}Z$/, 'Z');
 }
 
 /**
@@ -43,23 +45,40 @@ function emDate(d: Date): string {
  * clients never build guest URLs themselves. (Up to the parent is on the listing itself, not repeated per entry.)
  * `href` is passed in so a listing encodes each name once: 10,000 entries must render in well under 200 ms.
  */
-function entryLinks(h: GuestFsHrefs, e: GuestEntry, href: string): Link[] {
-  const l: Link[] = [];
-  if (e.type === 'dir') l.push({ rel: 'Down', type: 'FileSystemEntries', href: `${href}?action=listAll` });
-  if (h.download && (e.type === 'file' || e.type === 'dir')) l.push({ rel: 'Download', href: `${href}?action=download` });
-  l.push({ rel: 'Restore', href: `${href}?action=restore` });
-  return l;
+function entryLinks(h: GuestFsHrefs, e: GuestEntry, href: string): WireList {
+  // Built as wire nodes directly (what links() would make): a listing builds 20,000+ of them.
+  const items: WireElement[] = [];
+  if (e.type === 'dir') items.push(linkElement(SHARED_ATTRS.relDown, SHARED_ATTRS.typeEntries, `${href}?action=listAll`));
+  if (h.download && (e.type === 'file' || e.type === 'dir')) items.push(linkElement(SHARED_ATTRS.relDownload, SHARED_ATTRS.noType, `${href}?action=download`));
+  items.push(linkElement(SHARED_ATTRS.relRestore, SHARED_ATTRS.noType, `${href}?action=restore`));
+  return { kind: 'list', wrapper: 'Links', jsonName: 'Links', items };
+}
+
+/** Attribute pairs every entry repeats, shared rather than rebuilt (wire nodes are never mutated after building). */
+type Attr = [string, string | undefined];
+const SHARED_ATTRS: Record<string, Attr> = {
+  relDown: ['Rel', 'Down'], relDownload: ['Rel', 'Download'], relRestore: ['Rel', 'Restore'],
+  typeEntries: ['Type', 'FileSystemEntries'], noType: ['Type', undefined], noName: ['Name', undefined],
+  FileEntry: ['Type', 'FileEntry'], DirectoryEntry: ['Type', 'DirectoryEntry'],
+};
+
+function linkElement(rel: Attr, type: Attr, href: string): WireElement {
+  return { kind: 'element', name: 'Link', attrs: [rel, type, ['Href', href], SHARED_ATTRS.noName], children: [] };
+}
+
+function element(name: 'FileEntry' | 'DirectoryEntry', href: string, children: WireChild[]): WireElement {
+  return { kind: 'element', name, attrs: [SHARED_ATTRS[name], ['Href', href]], children };
 }
 
 /** DirectoryEntry: Links, Path, Name (em-api.md "FLR mounts"). */
 export function directoryEntryElement(h: GuestFsHrefs, e: GuestEntry, href = entryHref(h, e.path)): WireElement {
-  return el('DirectoryEntry', [['Type', 'DirectoryEntry'], ['Href', href]], [links(entryLinks(h, e, href)), text('Path', e.path), text('Name', e.path === '/' ? '/' : e.name)]);
+  return element('DirectoryEntry', href, [entryLinks(h, e, href), text('Path', e.path), text('Name', e.path === '/' ? '/' : e.name)]);
 }
 
 /** FileEntry: Links, Path, Name, Size, Owner, ModifiedDateUTC (Owner is the guest uid: names live in the guest's /etc/passwd). */
 export function fileEntryElement(h: GuestFsHrefs, e: GuestEntry, href = entryHref(h, e.path)): WireElement {
-  return el('FileEntry', [['Type', 'FileEntry'], ['Href', href]], [
-    links(entryLinks(h, e, href)),
+  return element('FileEntry', href, [
+    entryLinks(h, e, href),
     text('Path', e.path),
     text('Name', e.name),
     text('Size', e.size),
@@ -85,9 +104,14 @@ export function parseListQuery(query: Record<string, string | undefined>): ListQ
  */
 export function fileSystemEntriesElement(h: GuestFsHrefs, dir: GuestEntry, entries: GuestEntry[], q: ListQuery): WireElement {
   const sorted = [...entries].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-  const dirs = q.action === 'listFiles' ? [] : sorted.filter((e) => e.type === 'dir');
-  const files = q.action === 'listDirs' ? [] : sorted.filter((e) => e.type !== 'dir');
-  const all = [...dirs, ...files];
+  const dirs: GuestEntry[] = [];
+  const files: GuestEntry[] = [];
+  for (const e of sorted) {
+    if (e.type === 'dir') {
+      if (q.action !== 'listFiles') dirs.push(e);
+    } else if (q.action !== 'listDirs') files.push(e);
+  }
+  const all = dirs.concat(files);
   const pageSize = q.pageSize ?? Math.max(1, all.length);
   const pages = Math.max(1, Math.ceil(all.length / pageSize));
   const shown = all.slice((q.page - 1) * pageSize, q.page * pageSize);

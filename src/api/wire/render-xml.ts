@@ -14,45 +14,59 @@ function scalar(v: Scalar): string {
   return typeof v === 'string' ? v : String(v);
 }
 
+/** Indentation by depth, built once: a listing renders ~100,000 lines at a handful of depths. */
+const INDENTS: string[] = [''];
+function indentOf(depth: number): string {
+  while (INDENTS.length <= depth) INDENTS.push(INDENTS[INDENTS.length - 1] + '  ');
+  return INDENTS[depth];
+}
+
 function attrs(e: WireElement): string {
   let out = '';
-  for (const [k, v] of e.attrs) if (v !== undefined) out += ` ${k}="${escapeXml(scalar(v))}"`;
+  const list = e.attrs;
+  for (let i = 0; i < list.length; i++) {
+    const v = list[i][1];
+    if (v !== undefined) out += ` ${list[i][0]}="${escapeXml(scalar(v))}"`;
+  }
   return out;
 }
 
-function renderChild(c: WireChild, out: string[], indent: string): void {
+function renderChild(c: WireChild, out: string[], depth: number): void {
   if (c.kind === 'text') {
     if (c.value === undefined) return;
-    out.push(`${indent}<${c.name}>${escapeXml(scalar(c.value))}</${c.name}>`);
+    out.push(`${indentOf(depth)}<${c.name}>${escapeXml(scalar(c.value))}</${c.name}>`);
   } else if (c.kind === 'list') {
+    const items = c.items;
     if (c.wrapper === null) {
-      for (const item of c.items) renderElement(item, out, indent, '');
-    } else if (c.items.length === 0) {
-      out.push(`${indent}<${c.wrapper} />`);
+      for (let i = 0; i < items.length; i++) renderElement(items[i], out, depth, '');
+    } else if (items.length === 0) {
+      out.push(`${indentOf(depth)}<${c.wrapper} />`);
     } else {
-      out.push(`${indent}<${c.wrapper}>`);
-      for (const item of c.items) renderElement(item, out, indent + '  ', '');
-      out.push(`${indent}</${c.wrapper}>`);
+      out.push(`${indentOf(depth)}<${c.wrapper}>`);
+      for (let i = 0; i < items.length; i++) renderElement(items[i], out, depth + 1, '');
+      out.push(`${indentOf(depth)}</${c.wrapper}>`);
     }
   } else {
-    renderElement(c, out, indent, '');
+    renderElement(c, out, depth, '');
   }
 }
 
-function renderElement(e: WireElement, out: string[], indent: string, ns: string): void {
+function renderElement(e: WireElement, out: string[], depth: number, ns: string): void {
+  const indent = indentOf(depth);
   const open = `${indent}<${e.name}${ns}${attrs(e)}`;
-  if (e.children.length === 0) {
+  const children = e.children;
+  if (children.length === 0) {
     out.push(`${open} />`);
     return;
   }
   out.push(`${open}>`);
-  for (const c of e.children) renderChild(c, out, indent + '  ');
+  for (let i = 0; i < children.length; i++) renderChild(children[i], out, depth + 1);
   out.push(`${indent}</${e.name}>`);
 }
 
 /** Renders a root element with the Enterprise Manager namespace; `&` in hrefs becomes `&amp;` (em-api.md §2). */
 export function renderXml(root: WireElement): string {
   const out: string[] = ['<?xml version="1.0" encoding="utf-8"?>'];
-  renderElement(root, out, '', ` xmlns="${EM_NAMESPACE}"`);
+  renderElement(root, out, 0, ` xmlns="${EM_NAMESPACE}"`);
   return out.join('\n') + '\n';
 }
