@@ -45,31 +45,11 @@ export class RepositoryBackupWriter implements BackupWriter {
     const blocks: (string | null)[] = new Array(Math.ceil(source.size / BLOCK_SIZE)).fill(null);
     const progress: BackupProgress = { diskName: name, bytesDone: 0, bytesTotal: source.size, bytesNew: 0 };
     const reader = new SourceChunkReader(source, this.deps.pool.size * 2 + 2);
-    const inFlight = new Set<Promise<void>>();
-    let failure: unknown;
     try {
-      for await (const chunk of reader.chunks(options.signal)) {
-        if (failure !== undefined) {
-          reader.release(chunk.buf);
-          break;
-        }
-        const p = this.processChunk(chunk, blocks, progress, options.onProgress)
-          .catch((e) => {
-            failure ??= e;
-          })
-          .finally(() => {
-            reader.release(chunk.buf);
-            inFlight.delete(p);
-          });
-        inFlight.add(p);
-      }
+      await reader.forEachChunk((chunk) => this.processChunk(chunk, blocks, progress, options.onProgress), options.signal);
     } catch (e) {
-      failure ??= e;
-    }
-    await Promise.all(inFlight);
-    if (failure !== undefined) {
       this.broken = true;
-      throw asStorageError(failure, this.deps.location);
+      throw asStorageError(e, this.deps.location);
     }
     const disk: DiskManifest = { name, size: source.size, blocks };
     this.disks.push(disk);

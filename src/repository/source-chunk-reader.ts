@@ -61,6 +61,37 @@ export class SourceChunkReader {
     return this.free.pop()!;
   }
 
+  /**
+   * Runs `work` on every chunk as it is read, several at once (as many as the ring has buffers), giving each
+   * buffer back when its work ends. Stops reading at the first failure, waits for the work in flight, then
+   * throws that first failure.
+   */
+  async forEachChunk(work: (chunk: SourceChunk) => Promise<void>, signal?: AbortSignal): Promise<void> {
+    const inFlight = new Set<Promise<void>>();
+    let failure: unknown;
+    try {
+      for await (const chunk of this.chunks(signal)) {
+        if (failure !== undefined) {
+          this.release(chunk.buf);
+          break;
+        }
+        const p: Promise<void> = work(chunk)
+          .catch((e) => {
+            failure ??= e;
+          })
+          .finally(() => {
+            this.release(chunk.buf);
+            inFlight.delete(p);
+          });
+        inFlight.add(p);
+      }
+    } catch (e) {
+      failure ??= e;
+    }
+    await Promise.all(inFlight);
+    if (failure !== undefined) throw failure;
+  }
+
   async *chunks(signal?: AbortSignal): AsyncGenerator<SourceChunk> {
     const ranges = allocatedBlockRanges(this.source.size, await this.source.allocatedExtents());
     const direct = this.source instanceof ImageFileSource ? await open(this.source.path, 'r') : undefined;

@@ -48,33 +48,12 @@ async function hashImageFile(pool: BlockCodecPool, source: ImageFileSource, onHa
 
 async function hashThroughChunkRing(pool: BlockCodecPool, source: BlockSource, onHashed: (run: HashedBlocks) => void, signal?: AbortSignal): Promise<void> {
   const reader = new SourceChunkReader(source, pool.size * JOBS_PER_WORKER + 2);
-  const inFlight = new Set<Promise<void>>();
-  let failure: unknown;
-  try {
-    for await (const chunk of reader.chunks(signal)) {
-      if (failure !== undefined) {
-        reader.release(chunk.buf);
-        break;
-      }
-      const ranges: Range[] = [];
-      for (let i = 0; i < chunk.blockCount; i++) ranges.push([i * BLOCK_SIZE, Math.min(BLOCK_SIZE, chunk.byteLength - i * BLOCK_SIZE)]);
-      const p: Promise<void> = pool
-        .hash(chunk.buf, ranges, true)
-        .then((hashes) => onHashed({ firstBlock: chunk.firstBlock, hashes, bytes: chunk.byteLength }))
-        .catch((e) => {
-          failure ??= e;
-        })
-        .finally(() => {
-          reader.release(chunk.buf);
-          inFlight.delete(p);
-        });
-      inFlight.add(p);
-    }
-  } catch (e) {
-    failure ??= e;
-  }
-  await Promise.all(inFlight);
-  if (failure !== undefined) throw failure;
+  await reader.forEachChunk(async (chunk) => {
+    const ranges: Range[] = [];
+    for (let i = 0; i < chunk.blockCount; i++) ranges.push([i * BLOCK_SIZE, Math.min(BLOCK_SIZE, chunk.byteLength - i * BLOCK_SIZE)]);
+    const hashes = await pool.hash(chunk.buf, ranges, true);
+    onHashed({ firstBlock: chunk.firstBlock, hashes, bytes: chunk.byteLength });
+  }, signal);
 }
 
 /** Waits for every promise and then throws the first failure, so no job is left running behind an error. */
