@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 // @ts-expect-error autocannon ships no types
 import autocannon from 'autocannon';
+import { reportResult } from './bench-result.js';
 
 const PASSWORD = 'bench-admin-password';
 
@@ -118,7 +119,7 @@ async function main(): Promise<void> {
     console.log(row('bare Fastify route (baseline)', bare));
     console.log(row('GET /api/logonSessions/{ID}', api));
     const ratio = api.rps / bare.rps;
-    console.log(`ratio (openem / bare): ${ratio.toFixed(2)}   goal >= 0.50   ${ratio >= 0.5 ? 'met' : 'NOT met'}`);
+    reportResult('GET /logonSessions/{ID} req/s vs bare route', ratio, '>=', 0.5, { baseline: 'bare Fastify route' });
   } finally {
     child.disconnect();
   }

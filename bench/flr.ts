@@ -20,6 +20,7 @@ import type { AppContext } from '../src/services/app-services.js';
 import { fileSystemEntriesElement } from '../src/api/guest-fs-wire.js';
 import { renderXml } from '../src/api/wire/render-xml.js';
 import { imageWithOffset } from '../src/guestfs/e2fsprogs.js';
+import { reportResult } from './bench-result.js';
 
 const GiB = 1024 ** 3;
 const MiB = 1024 ** 2;
@@ -85,7 +86,10 @@ async function main(): Promise<void> {
     console.log(`list 10,000 entries (+ XML, ${(xml.length / MiB).toFixed(1)} MiB): ${listMs.toFixed(1)} ms, of which reading the folder ${readMs.toFixed(1)} ms; again on the same mount ${warmMs.toFixed(1)} ms   (goal < 200 ms)`);
     console.log(`download 1 GiB from the restore point: ${mbps(bytes, oursS)} MiB/s`);
     console.log(`debugfs dump from the live image:      ${mbps(GiB, debugfsS)} MiB/s${d.status === 0 ? '' : ` (debugfs exit ${d.status})`}`);
-    console.log(`ratio openem / debugfs:                ${(debugfsS / oursS).toFixed(2)}x   (goal >= 0.5x)`);
+    reportResult('mount a 64 GiB disk', mountMs, '<', 1000, { unit: 'ms', baseline: 'absolute' });
+    reportResult('list 10,000 entries (+ XML)', listMs, '<', 200, { unit: 'ms', baseline: 'absolute' });
+    reportResult('list 10,000 entries again', warmMs, '<', 200, { unit: 'ms', baseline: 'absolute' });
+    reportResult('download 1 GiB vs debugfs dump', debugfsS / oursS, '>=', 0.5, { baseline: 'debugfs dump of the live image' });
   } finally {
     await rm(work, { recursive: true, force: true });
   }

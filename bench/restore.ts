@@ -19,6 +19,7 @@ import { attachServices, type AppContext } from '../src/services/app-services.js
 import { backupVm } from '../src/services/backup/backup-vm.js';
 import { BLOCK_SIZE } from '../src/disks/block-source.js';
 import { generateBenchImage, changeOnePercent } from './bench-image.js';
+import { reportResult } from './bench-result.js';
 import { FULL_SCOPE } from '../src/services/auth/roles.js';
 import type { Principal } from '../src/services/auth/logon-sessions.js';
 import { findVmRestorePoint } from '../src/services/inventory/restore-point-records.js';
@@ -34,7 +35,8 @@ const seconds = (fn: () => void) => {
   fn();
   return (performance.now() - t) / 1000;
 };
-const sh = (cmd: string) => execFileSync('sh', ['-c', cmd], { stdio: ['ignore', 'ignore', 'inherit'] });
+/** Runs a tool with an argv array (no shell); stdout goes to /dev/null. */
+const tool = (file: string, ...args: string[]) => execFileSync(file, args, { stdio: ['ignore', 'ignore', 'inherit'] });
 const rate = (s: number) => `${((blocks * BLOCK_SIZE) / GiB / s).toFixed(2)} GiB/s`;
 
 async function restoreTimed(ctx: AppContext, principal: Principal, pointId: string, quickRollback: boolean): Promise<{ s: number; log: string[] }> {
@@ -72,8 +74,8 @@ try {
 
   // Baselines: cp of the image (sparse-aware, as a restore keeps holes) and restic restore of the same data.
   const copy = join(dir, 'cp.img');
-  sh(`cat '${image}' > /dev/null`);
-  const cpTime = seconds(() => sh(`cp --sparse=always '${image}' '${copy}' && sync -f '${copy}'`));
+  tool('cat', image);
+  const cpTime = seconds(() => (tool('cp', '--sparse=always', image, copy), tool('sync', '-f', copy)));
   console.log(`baseline cp image: ${cpTime.toFixed(2)} s (${rate(cpTime)})`);
 
   const hasRestic = spawnSync('restic', ['version'], { stdio: 'ignore' }).status === 0;
@@ -85,7 +87,7 @@ try {
     restic('backup', '--quiet', copy);
     resticTime = seconds(() => {
       restic('restore', 'latest', '--target', join(dir, 'restic-out'));
-      sh(`sync -f '${join(dir, 'restic-out')}'`);
+      tool('sync', '-f', join(dir, 'restic-out'));
     });
     console.log(`restic restore: ${resticTime.toFixed(2)} s (${rate(resticTime)})`);
     await rm(join(dir, 'restic-out'), { recursive: true, force: true });
@@ -94,25 +96,27 @@ try {
   console.log('  (cp reads the image after a cat; restic and openem read repositories their own backups just wrote: page cache warm for all three; each ends with a sync)');
   const full = await restoreTimed(ctx, principal, point.manifest.id, false);
   console.log(`openem full restore: ${full.s.toFixed(2)} s (${rate(full.s)})`);
-  sh(`cmp '${image}' '${copy}'`);
+  tool('cmp', image, copy);
   console.log('  restored image is identical to the original (cmp)');
 
   await changeOnePercent(image, blocks);
-  sh(`cat '${image}' > /dev/null`);
-  const catTime = seconds(() => sh(`cat '${image}' > /dev/null`));
+  tool('cat', image);
+  const catTime = seconds(() => tool('cat', image));
   console.log(`baseline cat image > /dev/null: ${catTime.toFixed(2)} s (${rate(catTime)}, page cache warm)`);
   const quick = await restoreTimed(ctx, principal, point.manifest.id, true);
   const line = quick.log.find((l) => l.startsWith('Disk disk0:')) ?? '';
   const fetched = Number(/fetched (\d+) blocks/.exec(line)?.[1]);
   const written = Number(/wrote (\d+) blocks/.exec(line)?.[1]);
   console.log(`openem QuickRollback: ${quick.s.toFixed(2)} s — ${line}`);
-  sh(`cmp '${image}' '${copy}'`);
+  tool('cmp', image, copy);
   console.log('  rolled-back image is identical to the original (cmp)');
 
   console.log('\nsummary');
-  console.log(`  full restore: ${(cpTime / full.s).toFixed(2)}x cp's throughput (goal >= 0.9)` + (hasRestic ? `; ${(resticTime / full.s).toFixed(2)}x restic's (goal >= 1.5)` : ''));
-  console.log(`  QuickRollback: ${(quick.s / catTime).toFixed(2)}x cat time (goal <= 1.25); ${(quick.s / full.s).toFixed(2)}x the full restore's time (goal < 1)`);
-  console.log(`  QuickRollback fetched ${fetched} and wrote ${written} of ${blocks} blocks = ${((100 * Math.max(fetched, written)) / blocks).toFixed(2)}% (goal <= 1.1%)`);
+  reportResult("full restore throughput vs cp", cpTime / full.s, '>=', 0.9, { baseline: 'cp --sparse=always + sync' });
+  reportResult("full restore throughput vs restic", resticTime / full.s, '>=', 1.5, { baseline: hasRestic ? 'restic restore + sync' : 'restic not installed' });
+  reportResult('QuickRollback time vs cat', quick.s / catTime, '<=', 1.25, { baseline: 'cat image > /dev/null, warm' });
+  reportResult("QuickRollback time vs full restore", quick.s / full.s, '<', 1, { baseline: 'openem full restore' });
+  reportResult('QuickRollback blocks fetched or written', (100 * Math.max(fetched, written)) / blocks, '<=', 1.1, { unit: '%', baseline: `${blocks} blocks, 1% changed` });
 } finally {
   await ctx.shutdown();
   await base.store.close();

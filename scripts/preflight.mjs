@@ -1,0 +1,55 @@
+#!/usr/bin/env node
+// Checks, before any test runs, that this machine has every Debian package the tests use, and stops at once with
+// the apt-get line that installs what is missing (issue #9 item 10: a fresh machine lacked libfuse2 and the FUSE
+// tests failed deep inside). The list is the README's and .ci/run's.
+import { accessSync, constants, statSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { delimiter, join } from 'node:path';
+
+const SBIN = ['/usr/sbin', '/sbin', '/usr/local/sbin'];
+
+function onPath(name) {
+  for (const dir of [...(process.env.PATH ?? '').split(delimiter).filter(Boolean), ...SBIN]) {
+    try {
+      accessSync(join(dir, name), constants.X_OK);
+      return true;
+    } catch {
+      // not in this folder
+    }
+  }
+  return false;
+}
+
+function executable(path) {
+  try {
+    accessSync(path, constants.X_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** fuse-native links against libfuse.so.2: loading it in a child is the one check that cannot disagree with the tests. */
+function fuseNativeLoads() {
+  const r = spawnSync(process.execPath, ['-e', "require('fuse-native')"], { encoding: 'utf8' });
+  return r.status === 0;
+}
+
+/** Each check: what is looked for, the Debian package that brings it, and how to tell it is there. */
+export const CHECKS = [
+  { what: 'mke2fs, e2fsck, debugfs', pkg: 'e2fsprogs', ok: () => ['mke2fs', 'e2fsck', 'debugfs'].every(onPath) },
+  { what: 'fuse2fs', pkg: 'fuse2fs', ok: () => onPath('fuse2fs') },
+  { what: 'libfuse.so.2 (loaded by fuse-native)', pkg: 'libfuse2', ok: fuseNativeLoads },
+  { what: 'fusermount', pkg: 'fuse3', ok: () => onPath('fusermount') || onPath('fusermount3') },
+  { what: 'setpriv', pkg: 'util-linux', ok: () => onPath('setpriv') },
+  { what: '/usr/bin/chromium', pkg: 'chromium', ok: () => executable('/usr/bin/chromium') },
+];
+
+const missing = CHECKS.filter((c) => !c.ok());
+const noFuseDevice = !statSync('/dev/fuse', { throwIfNoEntry: false })?.isCharacterDevice();
+if (missing.length || noFuseDevice) {
+  for (const c of missing) console.error(`missing: ${c.what} — Debian package '${c.pkg}'`);
+  if (missing.length) console.error(`install with: apt-get install -y ${[...new Set(missing.map((c) => c.pkg))].join(' ')}`);
+  if (noFuseDevice) console.error('missing: /dev/fuse (the FUSE kernel device); load the fuse module or run where FUSE is available');
+  process.exit(1);
+}
