@@ -1,22 +1,5 @@
-import { execFile } from 'node:child_process';
-import { access, constants } from 'node:fs/promises';
-import { delimiter, join } from 'node:path';
 import { OpenemError } from '../errors.js';
-
-/** e2fsprogs live in sbin, which is often missing from a non-root PATH. */
-async function findTool(name: string): Promise<string> {
-  const dirs = [...(process.env.PATH ?? '').split(delimiter), '/usr/sbin', '/sbin', '/usr/local/sbin'];
-  for (const dir of dirs.filter(Boolean)) {
-    const p = join(dir, name);
-    try {
-      await access(p, constants.X_OK);
-      return p;
-    } catch {
-      // not here; try the next directory
-    }
-  }
-  throw new OpenemError('UNAVAILABLE', `${name} (e2fsprogs) is not installed`);
-}
+import { runHelper } from '../host/helper-process.js';
 
 export interface ToolResult {
   code: number;
@@ -24,18 +7,10 @@ export interface ToolResult {
   stderr: string;
 }
 
-/** Runs an e2fsprogs tool without a shell (arguments are never interpreted) and returns its output. */
+/** Runs an e2fsprogs tool without a shell (arguments are never interpreted), bound to this process's life. */
 export async function runE2fsTool(name: 'debugfs' | 'e2fsck', args: string[]): Promise<ToolResult> {
-  const file = await findTool(name);
-  return new Promise((resolve, reject) => {
-    execFile(file, args, { maxBuffer: 64 * 1024 * 1024 }, (err, stdout, stderr) => {
-      if (err && typeof err.code !== 'number') {
-        reject(new OpenemError('INTERNAL', `${name} could not run: ${err.message}`, { cause: err }));
-        return;
-      }
-      resolve({ code: err ? (err.code as number) : 0, stdout, stderr });
-    });
-  });
+  const r = await runHelper(name, args, { debianPackage: 'e2fsprogs', acceptExitCodes: 'any' });
+  return { code: r.code as number, stdout: r.stdout, stderr: r.stderr };
 }
 
 /**

@@ -1,5 +1,5 @@
-import { execFile } from 'node:child_process';
 import type { Extent } from '../disks/block-source.js';
+import { runHelper } from '../host/helper-process.js';
 
 /** Longest a `filefrag` run may take before the file is simply read whole. */
 const FILEFRAG_TIMEOUT_MS = 10_000;
@@ -13,11 +13,7 @@ const FILEFRAG_TIMEOUT_MS = 10_000;
 export async function fileDataExtents(path: string, size: number): Promise<Extent[] | undefined> {
   let out: string;
   try {
-    out = await new Promise<string>((resolve, reject) =>
-      execFile('filefrag', ['-e', path], { timeout: FILEFRAG_TIMEOUT_MS, maxBuffer: 64 * 1024 * 1024, env: { ...process.env, LC_ALL: 'C' } }, (err, stdout) =>
-        err ? reject(err) : resolve(stdout),
-      ),
-    );
+    out = (await runHelper('filefrag', ['-e', path], { timeoutMs: FILEFRAG_TIMEOUT_MS, env: { ...process.env, LC_ALL: 'C' } })).stdout;
   } catch {
     return undefined;
   }

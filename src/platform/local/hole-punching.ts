@@ -1,28 +1,27 @@
-import { execFile } from 'node:child_process';
 import type { Extent } from '../../disks/block-source.js';
+import { runHelper, setprivPath } from '../../host/helper-process.js';
 
 /**
  * Node has no fallocate(2), so holes are punched with util-linux `fallocate --punch-hole --keep-size`.
  * One `sh` runs a whole batch of ranges, so a restore that zeroes many blocks pays one process spawn
- * per batch rather than per block.
+ * per batch rather than per block. The script is fixed text; the file and the numbers are its positional
+ * parameters, never parsed as commands. Each fallocate is itself started through setpriv with a parent-death
+ * signal (setpriv's path is a parameter too), so when the server dies, the sh dies and with it
+ * the fallocate it was running: nothing goes on changing the image.
  */
 const PUNCH_SCRIPT =
-  'f=$1; shift; while [ $# -gt 1 ]; do fallocate --punch-hole --keep-size -o "$1" -l "$2" "$f" || exit 1; shift 2; done';
+  's=$1; fa=$2; f=$3; shift 3; while [ $# -gt 1 ]; do "$s" --pdeathsig KILL -- "$fa" --punch-hole --keep-size -o "$1" -l "$2" "$f" || exit 1; shift 2; done';
 
 /** Punches every range as a hole; rejects if a punch fails (e.g. the filesystem cannot). */
-export function punchHoles(fallocatePath: string, file: string, ranges: Extent[]): Promise<void> {
-  if (ranges.length === 0) return Promise.resolve();
-  const args = ['-c', PUNCH_SCRIPT, 'sh', file];
+export async function punchHoles(fallocatePath: string, file: string, ranges: Extent[]): Promise<void> {
+  if (ranges.length === 0) return;
+  const args = ['-c', PUNCH_SCRIPT, 'sh', await setprivPath(), fallocatePath, file];
   for (const r of ranges) args.push(String(r.offset), String(r.length));
-  // fallocate is run by name inside sh; put its folder first on PATH so the found binary is the one used.
-  const dir = fallocatePath.slice(0, fallocatePath.lastIndexOf('/'));
-  const env = { ...process.env, PATH: `${dir}:${process.env.PATH ?? ''}` };
-  return new Promise((resolve, reject) => {
-    execFile('/bin/sh', args, { env }, (err, _stdout, stderr) => {
-      if (err) reject(new Error(`punching holes in ${file} failed: ${stderr.trim() || err.message}`));
-      else resolve();
-    });
-  });
+  try {
+    await runHelper('/bin/sh', args);
+  } catch (e) {
+    throw new Error(`punching holes in ${file} failed: ${(e as Error).message}`);
+  }
 }
 
 /** Sorts ranges and merges those that touch or overlap, so adjacent zero blocks become one punch. */
