@@ -1,6 +1,5 @@
 import { join } from 'node:path';
 import type { BaseContext } from '../context.js';
-import type { AreaPlugin } from '../api/build-api.js';
 import type { Platform } from '../platform/platform.js';
 import type { Repository } from '../repository/repository.js';
 import { LocalPlatform } from '../platform/local/local-platform.js';
@@ -10,7 +9,6 @@ import { RestoreSessionStore } from '../tasks/restore-session-store.js';
 import { RestoreScheduler } from './restore-vm/restore-scheduler.js';
 import { MountService } from './mounts/mount-service.js';
 import { backupServerId } from './inventory/backup-server.js';
-import { API_AREAS } from '../api/areas.js';
 import { syncRestorePoints } from './backup/sync-restore-points.js';
 import { prepareDemo } from './demo/prepare-demo.js';
 
@@ -65,9 +63,4 @@ export async function attachServices(base: BaseContext, options: { demo: boolean
   await syncRestorePoints(ctx);
   if (options.demo) await prepareDemo(ctx);
   return ctx;
-}
-
-/** The API areas beyond entry point and logon, in registration order. */
-export function apiAreas(): AreaPlugin[] {
-  return API_AREAS;
 }

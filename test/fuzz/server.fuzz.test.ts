@@ -10,7 +10,8 @@ import fc from 'fast-check';
 import { loadConfig } from '../../src/config.js';
 import { createLogger } from '../../src/logger.js';
 import { createBaseContext } from '../../src/app-context.js';
-import { attachServices, apiAreas } from '../../src/services/app-services.js';
+import { attachServices } from '../../src/services/app-services.js';
+import { API_AREAS } from '../../src/api/areas.js';
 import { startServer } from '../../src/server.js';
 import { freePort } from '../helpers/free-port.js';
 import { ADMIN_PASSWORD } from '../helpers/server-process.js';
@@ -64,7 +65,7 @@ test('generated requests never get a 5xx other than 501, and the server keeps se
   const config = loadConfig({ env: {}, flags: { dataDir, listen: '127.0.0.1', httpsPort: 0, httpPort: await freePort(), adminPassword: ADMIN_PASSWORD, logonFailureLimit: 0 } });
   const base = await createBaseContext(config, createLogger('silent'), {});
   const ctx = await attachServices(base, { demo: false });
-  const server = await startServer(ctx, config, apiAreas(), 'fuzz');
+  const server = await startServer(ctx, config, API_AREAS, 'fuzz');
   const url = new URL(server.urls.http!);
   try {
     const logon = await fetch(`${server.urls.http}/api/sessionMngr/?v=latest`, { method: 'POST', headers: { Authorization: 'Basic ' + Buffer.from(`admin:${ADMIN_PASSWORD}`).toString('base64') } });
