@@ -6,6 +6,8 @@ import { freePort } from './free-port.js';
 
 export const ADMIN_PASSWORD = 'Admin-pass-1';
 const MAIN = resolve('dist/src/main.js');
+/** How long stop() waits for a graceful exit after SIGTERM before SIGKILL. */
+const STOP_GRACE_MS = 30_000;
 
 export interface ServerProcess {
   http: string;
@@ -33,7 +35,11 @@ export async function startServerProcess(options: { dataDir?: string; env?: Reco
   proc.stderr!.on('data', (d) => (out += d));
   const exited = new Promise<number | null>((r) => proc.once('exit', (code) => r(code)));
   await new Promise<void>((resolveReady, reject) => {
-    const timer = setTimeout(() => reject(new Error(`server did not start:\n${out}`)), options.timeoutMs ?? 120_000);
+    // A server that does not come up is killed, so a failed start leaves nothing running.
+    const timer = setTimeout(() => {
+      proc.kill('SIGKILL');
+      reject(new Error(`server did not start:\n${out}`));
+    }, options.timeoutMs ?? 120_000);
     const check = () => {
       if (out.includes('listening:')) {
         clearTimeout(timer);
@@ -53,8 +59,15 @@ export async function startServerProcess(options: { dataDir?: string; env?: Reco
     proc,
     output: () => out,
     stop: async () => {
+      if (proc.exitCode !== null || proc.signalCode !== null) return exited;
       proc.kill('SIGTERM');
-      return exited;
+      // A server that does not finish its graceful stop in time is killed: a test never hangs on it.
+      const escalate = setTimeout(() => proc.kill('SIGKILL'), STOP_GRACE_MS);
+      try {
+        return await exited;
+      } finally {
+        clearTimeout(escalate);
+      }
     },
     kill: async () => {
       proc.kill('SIGKILL');
