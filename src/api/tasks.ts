@@ -30,11 +30,12 @@ export function tasksPlugin(ctx: ApiContext) {
       return sendWire(request, reply, 200, taskElement(apiBase(request), await visibleTask(ctx, request, id)));
     });
 
-    // "To stop the task execution, send the DELETE /task/{ID} request" (seed 001): stops the work the task started.
-    app.delete('/api/tasks/:id', { schema: { summary: 'Stop the work a task started' } }, async (request, reply) => {
+    // delete_task_id: "Removes a task having the specified ID", 204. "To stop the task execution" (seed 001) stops
+    // the task's own work when it still runs; a restore session or job run it started is not the task's (issue 9 §3).
+    app.delete('/api/tasks/:id', { schema: { summary: 'Remove a task (a task still running has its own work stopped)' } }, async (request, reply) => {
       const { id } = request.params as { id: string };
       const t = await visibleTask(ctx, request, id);
-      await ctx.tasks.cancel(t.taskId);
+      await ctx.tasks.remove(t.taskId);
       return reply.code(204).send();
     });
   };

@@ -2,6 +2,7 @@ import type { BaseContext } from '../context.js';
 import { notFound } from '../errors.js';
 import type { TasksTable } from '../state/schema.js';
 import type { TaskRecord, TaskRunContext, TaskSubmission, TaskWork } from './task-types.js';
+import { WorkLifetimes } from './work-lifetimes.js';
 
 const HEARTBEAT_MS = 5_000;
 /** A Running task whose heartbeat is older than this belongs to a node that died. */
@@ -28,12 +29,18 @@ export function parseTaskId(taskId: string): number | undefined {
   return m ? Number(m[1]) : undefined;
 }
 
+/** Why a task's own work stops when its task is removed (DELETE /tasks/{ID}). */
+export const TASK_REMOVED = 'the task was removed';
+
 /**
- * Durable tasks (pg-boss vocabulary: submit, heartbeat, complete, fail, cancel, recover). Rows live in the
+ * Durable tasks (pg-boss vocabulary: submit, heartbeat, complete, fail, remove, recover). Rows live in the
  * state store so tasks survive a restart; the work runs on the node that accepted it.
  */
 export class TaskEngine {
+  /** Tasks whose own work runs on this node (until it ends or finishes early). */
   private readonly running = new Map<number, AbortController>();
+  /** What tasks started and what outlives them: restore sessions, job runs. */
+  readonly lifetimes = new WorkLifetimes();
   private readonly done = new Set<Promise<unknown>>();
   private heartbeat?: NodeJS.Timeout;
 
@@ -58,9 +65,9 @@ export class TaskEngine {
     const seqs = [...this.running.keys()];
     if (seqs.length === 0) return;
     await this.ctx.store.db.updateTable('tasks').set({ updated_at: this.ctx.clock.now() }).where('seq', 'in', seqs).where('state', '=', 'Running').execute();
-    // Cancellation requested through another node reaches the work here.
-    const cancelled = await this.ctx.store.db.selectFrom('tasks').select('seq').where('seq', 'in', seqs).where('cancel_requested', '=', 1).execute();
-    for (const c of cancelled) this.running.get(Number(c.seq))?.abort(new Error('cancelled'));
+    // A task removed through another node reaches its work here: its row is gone.
+    const present = new Set((await this.ctx.store.db.selectFrom('tasks').select('seq').where('seq', 'in', seqs).execute()).map((r) => Number(r.seq)));
+    for (const seq of seqs) if (!present.has(seq)) this.running.get(seq)?.abort(new Error(TASK_REMOVED));
   }
 
   /** Records a Running task and starts its work in the background; answers at once (202 + Task). */
@@ -111,7 +118,11 @@ export class TaskEngine {
       setRelated: async (rel) => {
         await db.updateTable('tasks').set({ related_type: rel.type, related_path: rel.path, related_name: rel.name ?? null, updated_at: this.ctx.clock.now() }).where('seq', '=', record.seq).execute();
       },
-      finishEarly: (message) => finish(true, message),
+      finishEarly: async (message) => {
+        // The task's own work is over; what goes on is no longer the task's to stop.
+        this.running.delete(record.seq);
+        await finish(true, message);
+      },
     };
     try {
       await new Promise((r) => setImmediate(r));
@@ -138,19 +149,26 @@ export class TaskEngine {
     return rows.map((r) => toRecord(r as TasksTable & { seq: number }));
   }
 
-  /** DELETE /tasks/{ID}: stops the work the task started (here or, through the heartbeat, on another node). */
-  async cancel(taskId: string): Promise<void> {
+  /**
+   * DELETE /tasks/{ID} ("Removes a task having the specified ID", delete_task_id): the row goes. A task whose own
+   * work still runs has that work stopped (here at once, on another node through its heartbeat); what a task
+   * started and finished early for — a restore session, a job run — lives on (issue 9 §3).
+   */
+  async remove(taskId: string): Promise<void> {
     const seq = parseTaskId(taskId);
     if (seq === undefined) throw notFound(`Task ${taskId} was not found`);
-    const r = await this.ctx.store.db.updateTable('tasks').set({ cancel_requested: 1 }).where('seq', '=', seq).executeTakeFirst();
-    if (Number(r.numUpdatedRows) === 0) throw notFound(`Task ${taskId} was not found`);
-    this.running.get(seq)?.abort(new Error('cancelled'));
+    const r = await this.ctx.store.db.deleteFrom('tasks').where('seq', '=', seq).executeTakeFirst();
+    if (Number(r.numDeletedRows) === 0) throw notFound(`Task ${taskId} was not found`);
+    this.running.get(seq)?.abort(new Error(TASK_REMOVED));
   }
 
-  /** Aborts running work and waits for it to record its end. */
+  /** Aborts running work (tasks' own and what they started) and waits for it to record its end. */
   async stop(options: { abort: boolean } = { abort: true }): Promise<void> {
     if (this.heartbeat) clearInterval(this.heartbeat);
-    if (options.abort) for (const c of this.running.values()) c.abort(new Error('server stopping'));
+    if (options.abort) {
+      for (const c of this.running.values()) c.abort(new Error('server stopping'));
+      this.lifetimes.stopAll(new Error('server stopping'));
+    }
     await Promise.allSettled([...this.done]);
   }
 }

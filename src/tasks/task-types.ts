@@ -18,12 +18,14 @@ export interface TaskRecord {
 /** What a task's work gets while it runs. */
 export interface TaskRunContext {
   taskId: string;
+  /** The task's own work: aborted when the task is removed before it finished, or the server stops. */
   signal: AbortSignal;
   /** Points the task at what it produced; visible to clients at once. */
   setRelated(related: { type: string; path: string; name?: string }): Promise<void>;
   /**
    * Marks the task Finished with success while the work goes on (EM's restore task finishes once the restore
-   * session has started, seed 003). Cancelling the task after this still aborts `signal`.
+   * session has started, seed 003). What goes on runs under its own lifetime (`TaskEngine.lifetimes`):
+   * removing the task from now on leaves it alone.
    */
   finishEarly(message: string): Promise<void>;
 }

@@ -1,9 +1,10 @@
-// Stopping a restore midway: DELETE /tasks/{ID}, and SIGKILL of the server followed by a restart (issue #4 §2, §4).
+// Stopping a restore midway: SIGKILL of the server followed by a restart (issue #4 §4). Removing the task does not
+// stop a restore (issue 9 §3, task-delete-keeps-restore.test.ts).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startServerProcess, type ServerProcess } from '../helpers/server-process.js';
 import { EmClient, findLink, waitFor } from '../helpers/em-client.js';
-import { powerStateOf, prepareDataDir, rootOf, waitForSession, waitForTask, type PreparedVm } from './vm-restore-fixtures.js';
+import { powerStateOf, prepareDataDir, rootOf, waitForTask, type PreparedVm } from './vm-restore-fixtures.js';
 
 let server: ServerProcess;
 let dataDir: string;
@@ -11,10 +12,7 @@ let vms: Record<string, PreparedVm>;
 
 before(async () => {
   // Big enough that a restore takes a while; mostly random data so each block costs a real write.
-  ({ dataDir, vms } = await prepareDataDir([
-    { name: 'big-cancel', blocks: 768 },
-    { name: 'big-kill', blocks: 768 },
-  ]));
+  ({ dataDir, vms } = await prepareDataDir([{ name: 'big-kill', blocks: 768 }]));
   server = await startServerProcess({ dataDir });
 });
 after(async () => {
@@ -40,19 +38,6 @@ async function startAndWaitWorking(c: EmClient, vm: PreparedVm) {
   );
   return { task: finished, sessionHref };
 }
-
-test('DELETE /tasks/{ID} stops a restore midway: 204, session Failed saying why, VM left powered off', async () => {
-  const c = new EmClient(server.http, 'json');
-  await c.logOn();
-  const { task } = await startAndWaitWorking(c, vms['big-cancel']);
-  const del = await c.request('DELETE', findLink(task, 'Delete', 'Task')!.Href);
-  assert.equal(del.status, 204);
-  const s = await waitForSession(c, task);
-  assert.equal(s.Result, 'Failed');
-  assert.match(s.FailureMessage, /cancelled .*VM big-cancel is left powered off/);
-  assert.ok(s.Progress < 100);
-  assert.equal(await powerStateOf(dataDir, 'big-cancel'), 'PoweredOff');
-});
 
 test('SIGKILL of the server midway: after a restart the session is Failed with the reason and the VM is powered off', async () => {
   const c = new EmClient(server.http, 'json');

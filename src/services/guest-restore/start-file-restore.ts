@@ -30,9 +30,13 @@ export async function startFileRestore(ctx: AppContext, req: FileRestoreRequest)
     { operation: 'RestoreFile', kind: 'restore-file', accountId: req.accountId, payload: { vmRestorePointId: req.rp.id, path: req.guestPath, overwrite: req.overwrite } },
     async (run) => {
       const session = await ctx.restoreSessions.create({ jobType: 'FileLevelRestore', vmDisplayName: req.rp.vmName, vmRestorePointId: req.rp.id, accountId: req.accountId });
+      // The session lives on its own: removing the finished task does not stop it (issue 9 §3).
+      const lifetime = ctx.tasks.lifetimes.begin(`restore session ${session.id}`, { startedBy: run.signal });
+      const signal = lifetime.signal;
       await run.setRelated({ type: 'RestoreSession', path: `/restoreSessions/${session.id}?format=Entity`, name: 'Restore job session' });
       await ctx.restoreSessions.update(session.id, { state: 'Working', log: `Restoring ${req.guestPath} from ${req.rp.vmName} restore point ${req.rp.id}` });
       await run.finishEarly(RESTORE_STARTED);
+      lifetime.detach();
       let lastPercent = -1;
       // Progress and log lines are written in order (each rewrites the session row), before the final state.
       let writes = Promise.resolve();
@@ -46,7 +50,7 @@ export async function startFileRestore(ctx: AppContext, req: FileRestoreRequest)
             diskName: source.diskName,
             guestPath: req.guestPath,
             overwrite: req.overwrite,
-            signal: run.signal,
+            signal,
             onProgress: (p) => {
               const percent = Math.floor(p);
               if (percent === lastPercent) return;
@@ -61,10 +65,12 @@ export async function startFileRestore(ctx: AppContext, req: FileRestoreRequest)
           await source.close();
         }
       } catch (e) {
-        const message = run.signal.aborted ? 'Stopped: the restore was cancelled' : e instanceof Error ? e.message : String(e);
+        const message = signal.aborted ? `Interrupted: ${signal.reason instanceof Error ? signal.reason.message : String(signal.reason)}` : e instanceof Error ? e.message : String(e);
         await writes;
         if (!isOpenemError(e)) ctx.log.error({ err: e, session: session.id }, 'file restore failed');
         await ctx.restoreSessions.finish(session.id, 'Failed', `Restore failed: ${message}`, message);
+      } finally {
+        lifetime.end();
       }
       return { message: RESTORE_STARTED };
     },

@@ -1,5 +1,7 @@
 import type { AppContext } from '../app-services.js';
 import type { TaskRunContext, TaskWork } from '../../tasks/task-types.js';
+import { TASK_REMOVED } from '../../tasks/task-engine.js';
+import type { WorkLifetime } from '../../tasks/work-lifetimes.js';
 import { RestoreProgress } from './restore-progress.js';
 import { restoreAsNewVm } from './restore-as-new-vm.js';
 import { restoreIntoOriginalVm } from './restore-into-original-vm.js';
@@ -16,10 +18,10 @@ export interface VmRestoreJob {
 }
 
 /** Why the work stopped, in words for FailureMessage. */
-function stopReason(run: TaskRunContext, e: unknown): string {
-  if (run.signal.aborted) {
-    const why = run.signal.reason instanceof Error ? run.signal.reason.message : String(run.signal.reason);
-    return why === 'cancelled' ? `Stopped: the restore was cancelled (DELETE /tasks/${run.taskId})` : `Interrupted: ${why}`;
+function stopReason(task: TaskRunContext, signal: AbortSignal, e: unknown): string {
+  if (signal.aborted) {
+    const why = signal.reason instanceof Error ? signal.reason.message : String(signal.reason);
+    return why === TASK_REMOVED ? `Stopped: task ${task.taskId} was removed before the restore started` : `Interrupted: ${why}`;
   }
   return e instanceof Error ? e.message : String(e);
 }
@@ -28,12 +30,15 @@ function stopReason(run: TaskRunContext, e: unknown): string {
  * The task behind `POST /vmRestorePoints/{ID}?action=restore`. It creates the restore session, points the
  * task at it and finishes the task ("Ok", seed 003: the task ends once the session has started); the
  * restore goes on in the background, waiting for a slot with its session Starting, then Working with
- * Progress, Stopped with a Result. Cancelling the task aborts it.
+ * Progress, Stopped with a Result. The session has its own lifetime: removing the finished task (DELETE
+ * /tasks/{ID}, which a cloud-platform plugin does as soon as it reads Finished) leaves it running (issue 9 §3);
+ * only the server stopping interrupts it — EM 13 has no request that stops a restore session (restoresessions_id: GET only).
  */
 export function vmRestoreWork(ctx: AppContext, job: VmRestoreJob): TaskWork {
   return async (task) => {
     const scheduler = ctx.restoreScheduler;
     let releaseSlot: (() => void) | undefined;
+    let lifetime: WorkLifetime | undefined;
     // The VM and the slot are given back before the session says Stopped: a client that sees Stopped may restore again at once.
     const releaseAll = () => {
       releaseSlot?.();
@@ -42,22 +47,25 @@ export function vmRestoreWork(ctx: AppContext, job: VmRestoreJob): TaskWork {
     try {
       const session = await ctx.restoreSessions.create({ jobType: 'RestoreVm', vmDisplayName: job.vmName, vmRestorePointId: job.request.vmRestorePointId, accountId: job.accountId });
       scheduler.relabel(job.vmId, `restore session ${session.id}`);
+      lifetime = ctx.tasks.lifetimes.begin(`restore session ${session.id}`, { startedBy: task.signal });
+      const signal = lifetime.signal;
       await task.setRelated({ type: 'RestoreSession', path: `/restoreSessions/${session.id}?format=Entity` });
       await task.finishEarly('Ok');
+      lifetime.detach();
 
       const progress = new RestoreProgress(ctx.clock, (percent) => ctx.restoreSessions.update(session.id, { progress: percent }));
       const run: RestoreRun = {
         ctx,
         sessionId: session.id,
         request: job.request,
-        signal: task.signal,
+        signal,
         progress,
         manifest: undefined as never,
         log: (text) => ctx.restoreSessions.log(session.id, text),
       };
       try {
         if (scheduler.active >= ctx.config.maxRestores) await run.log(`Waiting for a free restore slot (${ctx.config.maxRestores} restores run at once)`);
-        releaseSlot = await scheduler.acquireSlot(task.signal);
+        releaseSlot = await scheduler.acquireSlot(signal);
         await ctx.restoreSessions.update(session.id, { state: 'Working', log: `Restoring VM ${job.vmName} from restore point ${job.request.vmRestorePointId}` });
         const manifest = await ctx.repository.readManifest(job.request.vmRestorePointId);
         if (!manifest) throw new Error(`restore point ${job.request.vmRestorePointId} is no longer in the repository`);
@@ -68,8 +76,8 @@ export function vmRestoreWork(ctx: AppContext, job: VmRestoreJob): TaskWork {
         await ctx.restoreSessions.finish(session.id, 'Success', summary);
       } catch (e) {
         await progress.stop();
-        if (task.signal.aborted) await ctx.restoreSessions.update(session.id, { state: 'Stopping' });
-        const reason = stopReason(task, e);
+        if (signal.aborted) await ctx.restoreSessions.update(session.id, { state: 'Stopping' });
+        const reason = stopReason(task, signal, e);
         const after = run.originalPoweredOff
           ? `; VM ${run.originalPoweredOff.vmName} is left powered off with its disks partly restored — restore it again`
           : job.request.target.kind === 'new-vm'
@@ -81,6 +89,7 @@ export function vmRestoreWork(ctx: AppContext, job: VmRestoreJob): TaskWork {
       }
     } finally {
       releaseAll();
+      lifetime?.end();
     }
     return { message: 'Ok' };
   };

@@ -1,4 +1,5 @@
-// KeepOriginalVM (seed 001), cancellation by DELETE /tasks/{ID}, and the restore slots, through the service.
+// KeepOriginalVM (seed 001), removing the task (DELETE /tasks/{ID}) while the restore runs, a server stop midway,
+// and the restore slots, through the service.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtemp, readdir } from 'node:fs/promises';
@@ -8,21 +9,20 @@ import type { AppContext } from '../../../src/services/app-services.js';
 import { startVmRestore } from '../../../src/services/restore-vm/start-vm-restore.js';
 import { findVmRestorePoint } from '../../../src/services/inventory/restore-point-records.js';
 import type { VmRestoreRequest } from '../../../src/services/restore-vm/vm-restore-request.js';
-import { adminPrincipal, backUpWithReference, createVm, diskPath, mixedBlocks, openTestApp, sessionOfTask, sha256File, waitForStopped } from './restore-fixtures.js';
+import { adminPrincipal, backUpWithReference, createVm, diskPath, mixedBlocks, openTestApp, scribble, sessionOfTask, sha256File, waitForStopped } from './restore-fixtures.js';
 
 let app: Awaited<ReturnType<typeof openTestApp>>;
 let ctx: AppContext;
 let refs: string;
 let slowWrites = 0;
 
-before(async () => {
-  app = await openTestApp(undefined, { maxRestores: 1 });
-  ctx = app.ctx;
-  refs = await mkdtemp(join(tmpdir(), 'openem-refs-'));
-  // A seam for "midway": a slow disk. Blocks are written one at a time, each after a little wait, however
-  // many writes the fetcher has in flight.
-  const fetch = ctx.repository.fetchBlocks.bind(ctx.repository);
-  ctx.repository.fetchBlocks = (blocks, write, options) => {
+/**
+ * A seam for "midway": a slow disk. Blocks are written one at a time, each after a little wait, however many
+ * writes the fetcher has in flight.
+ */
+function slowDiskWrites(target: AppContext): void {
+  const fetch = target.repository.fetchBlocks.bind(target.repository);
+  target.repository.fetchBlocks = (blocks, write, options) => {
     let disk: Promise<unknown> = Promise.resolve();
     return fetch(blocks, (i, d) => {
       const written = disk.then(async () => {
@@ -33,19 +33,26 @@ before(async () => {
       return written;
     }, options);
   };
+}
+
+before(async () => {
+  app = await openTestApp(undefined, { maxRestores: 1 });
+  ctx = app.ctx;
+  refs = await mkdtemp(join(tmpdir(), 'openem-refs-'));
+  slowDiskWrites(ctx);
 });
 after(async () => app.close());
 
-async function start(vmName: string, pointId: string, request: Partial<VmRestoreRequest>) {
-  const point = (await findVmRestorePoint(ctx, pointId))!;
+async function start(vmName: string, pointId: string, request: Partial<VmRestoreRequest>, on = ctx) {
+  const point = (await findVmRestorePoint(on, pointId))!;
   assert.equal(point.vmName, vmName);
-  const task = await startVmRestore(ctx, await adminPrincipal(ctx), point, { vmRestorePointId: pointId, powerOnAfterRestore: false, quickRollback: false, target: { kind: 'original' }, ...request });
-  return { task, sessionId: await sessionOfTask(ctx, task.taskId) };
+  const task = await startVmRestore(on, await adminPrincipal(on), point, { vmRestorePointId: pointId, powerOnAfterRestore: false, quickRollback: false, target: { kind: 'original' }, ...request });
+  return { task, sessionId: await sessionOfTask(on, task.taskId) };
 }
 
-async function waitForWriting(sessionId: string) {
+async function waitForWriting(sessionId: string, on = ctx) {
   for (;;) {
-    const s = (await ctx.restoreSessions.get(sessionId))!;
+    const s = (await on.restoreSessions.get(sessionId))!;
     if (s.state === 'Working' && s.progress > 0) return s;
     assert.notEqual(s.state, 'Stopped', 'restore ended before it could be stopped midway');
     await new Promise((r) => setTimeout(r, 20));
@@ -65,43 +72,54 @@ test('KeepOriginalVM builds <name>_restored beside the original, byte for byte, 
   assert.equal((await ctx.platform.findVm('keeper'))!.powerState, 'PoweredOn', 'the original keeps running');
 });
 
-test('a cancelled in-place restore stops midway, leaves the VM powered off and the session says so', async () => {
-  await createVm(ctx, 'stopme', mixedBlocks(64));
-  const { pointId } = await backUpWithReference(ctx, 'stopme', refs);
-  slowWrites = 30;
+test('removing the task while an in-place restore writes leaves the restore running to Success, byte for byte', async () => {
+  await createVm(ctx, 'keepgoing', mixedBlocks(64));
+  const { pointId, reference } = await backUpWithReference(ctx, 'keepgoing', refs);
+  await scribble(await diskPath(ctx, 'keepgoing'), [0, 1, 9, 40]);
+  slowWrites = 10;
   try {
-    const { task, sessionId } = await start('stopme', pointId, {});
+    const { task, sessionId } = await start('keepgoing', pointId, {});
     await waitForWriting(sessionId);
-    await ctx.tasks.cancel(task.taskId);
+    await ctx.tasks.remove(task.taskId);
+    assert.equal(await ctx.tasks.get(task.taskId), undefined, 'the task is gone');
     const s = await waitForStopped(ctx, sessionId);
-    assert.equal(s.result, 'Failed');
-    assert.match(s.failureMessage ?? '', /cancelled.*VM stopme is left powered off/);
-    assert.ok(s.progress < 100);
-    assert.equal((await ctx.platform.findVm('stopme'))!.powerState, 'PoweredOff');
-    assert.equal((await ctx.tasks.get(task.taskId))!.success, true, 'the task itself had finished Ok when the session started');
+    assert.equal(s.result, 'Success', s.failureMessage);
+    assert.equal(await sha256File(await diskPath(ctx, 'keepgoing')), await sha256File(reference));
   } finally {
     slowWrites = 0;
   }
 });
 
-test('a cancelled KeepOriginalVM restore leaves no VM and no staging folder behind', async () => {
-  await createVm(ctx, 'ghost', mixedBlocks(64));
-  const { pointId } = await backUpWithReference(ctx, 'ghost', refs);
-  slowWrites = 30;
+test('a server stopping midway through a KeepOriginalVM restore leaves no VM and no staging folder behind', async () => {
+  const other = await openTestApp();
+  slowDiskWrites(other.ctx);
+  let closed = false;
   try {
-    const { task, sessionId } = await start('ghost', pointId, { target: { kind: 'new-vm', name: 'ghost_restored' } });
-    await waitForWriting(sessionId);
-    await ctx.tasks.cancel(task.taskId);
-    const s = await waitForStopped(ctx, sessionId);
-    assert.equal(s.result, 'Failed');
-    assert.match(s.failureMessage ?? '', /no VM named ghost_restored was created/);
-    assert.equal(await ctx.platform.findVm('ghost_restored'), undefined);
-    const ghost = (await ctx.platform.findVm('ghost'))!;
-    const store = (await ctx.platform.datastores()).find((d) => d.id === ghost.datastoreId)!;
-    const leftovers = (await readdir(join(app.dataDir, 'datastores', store.name))).filter((n) => n.startsWith('.'));
-    assert.deepEqual(leftovers, []);
+    await createVm(other.ctx, 'ghost', mixedBlocks(64));
+    const { pointId } = await backUpWithReference(other.ctx, 'ghost', refs);
+    slowWrites = 30;
+    const { sessionId } = await start('ghost', pointId, { target: { kind: 'new-vm', name: 'ghost_restored' } }, other.ctx);
+    await waitForWriting(sessionId, other.ctx);
+    await other.close();
+    closed = true;
+    slowWrites = 0;
+    const again = await openTestApp(other.dataDir);
+    try {
+      const s = (await again.ctx.restoreSessions.get(sessionId))!;
+      assert.equal(s.state, 'Stopped');
+      assert.equal(s.result, 'Failed');
+      assert.match(s.failureMessage ?? '', /Interrupted: server stopping; no VM named ghost_restored was created/);
+      assert.equal(await again.ctx.platform.findVm('ghost_restored'), undefined);
+      const ghost = (await again.ctx.platform.findVm('ghost'))!;
+      const store = (await again.ctx.platform.datastores()).find((d) => d.id === ghost.datastoreId)!;
+      const leftovers = (await readdir(join(other.dataDir, 'datastores', store.name))).filter((n) => n.startsWith('.'));
+      assert.deepEqual(leftovers, []);
+    } finally {
+      await again.close();
+    }
   } finally {
     slowWrites = 0;
+    if (!closed) await other.close();
   }
 });
 
