@@ -8,27 +8,46 @@ import { apiBase, sendWire } from './negotiate.js';
 import { taskElement } from './task-wire.js';
 import { recordAudit } from '../services/audit/audit-trail.js';
 
+/** The lifetime key of a job's run on this node. */
+const jobRunKey = (jobId: string) => `job ${jobId}`;
+
 /**
  * `POST /jobs/{ID}?action=start` → 202 + Task `StartJob` (em-api.md §4 "/jobs"): the task finishes once the job
- * is triggered ("Job "X" triggered to start."); the backup goes on and cancelling the task stops it.
+ * is triggered ("Job "X" triggered to start."); the backup goes on under its own lifetime, so removing the task
+ * leaves it running (issue 9 §3). `POST /jobs/{ID}?action=stop` → 202 + Task `StopJob` (post_jobs_id_actionstop,
+ * "Job "X" triggered to stop.") is what stops it.
  */
 export function jobsStartPlugin(ctx: ApiContext) {
   return async function (app: FastifyInstance) {
-    app.post('/api/jobs/:id', { schema: { summary: 'Start a backup job (?action=start)' } }, async (request, reply) => {
+    app.post('/api/jobs/:id', { schema: { summary: 'Start (?action=start) or stop (?action=stop) a backup job' } }, async (request, reply) => {
       const { id } = request.params as { id: string };
       const action = (request.query as Record<string, string | undefined>).action;
-      if (action !== 'start') throw badRequest(`Unsupported action '${action ?? ''}' for a job; supported: start`);
+      if (action !== 'start' && action !== 'stop') throw badRequest(`Unsupported action '${action ?? ''}' for a job; supported: start, stop`);
       const p = request.principal!;
-      if (!isAdmin(p)) throw forbidden('Only a Portal Administrator may start backup jobs');
+      if (!isAdmin(p)) throw forbidden(`Only a Portal Administrator may ${action} backup jobs`);
       const job = await jobKind.find(ctx, p, id);
       if (!job) throw notFound(`Job ${id} was not found`);
-      const task = await ctx.tasks.submit({ operation: 'StartJob', kind: 'backup', accountId: p.account.id, payload: { jobId: job.id } }, async (run) => {
-        const backup = runJob(ctx, job, { signal: run.signal });
-        await run.finishEarly(`Job "${job.name}" triggered to start.`);
-        const results = await backup;
-        return { message: `Job "${job.name}" finished: ${results.length} VM(s) backed up.` };
-      });
-      await recordAudit(ctx, { who: p.account.name, what: 'start-job', target: `${job.name} (${task.taskId})`, result: 'success', address: request.ip });
+      const task =
+        action === 'start'
+          ? await ctx.tasks.submit({ operation: 'StartJob', kind: 'backup', accountId: p.account.id, payload: { jobId: job.id } }, async (run) => {
+              const lifetime = ctx.tasks.lifetimes.begin(jobRunKey(job.id), { startedBy: run.signal });
+              try {
+                const backup = runJob(ctx, job, { signal: lifetime.signal });
+                // Awaited below; a failure while the task finishes must not count as unhandled.
+                backup.catch(() => undefined);
+                await run.finishEarly(`Job "${job.name}" triggered to start.`);
+                lifetime.detach();
+                const results = await backup;
+                return { message: `Job "${job.name}" finished: ${results.length} VM(s) backed up.` };
+              } finally {
+                lifetime.end();
+              }
+            })
+          : await ctx.tasks.submit({ operation: 'StopJob', kind: 'backup-stop', accountId: p.account.id, payload: { jobId: job.id } }, async () => {
+              const stopped = ctx.tasks.lifetimes.stop(jobRunKey(job.id), new Error(`job "${job.name}" was stopped (POST /jobs/${job.id}?action=stop)`));
+              return { message: stopped ? `Job "${job.name}" triggered to stop.` : `Job "${job.name}" is not running.` };
+            });
+      await recordAudit(ctx, { who: p.account.name, what: `${action}-job`, target: `${job.name} (${task.taskId})`, result: 'success', address: request.ip });
       return sendWire(request, reply, 202, taskElement(apiBase(request), task));
     });
   };
