@@ -26,6 +26,12 @@ export interface Config {
   /** Where mounted restore points appear as folders (seed 002's C:\VeeamFLR\<vm-name>). */
   flrRoot: string;
   /**
+   * A host group (name or gid) whose members may read FLR folders. Unset (the default): the FLR root is 0700 and
+   * folders are served to the server's own user only. Set: the root is 0750 with this group, and folders are
+   * mounted with allow_other,default_permissions, so the guest's file modes are enforced for every reader.
+   */
+  flrGroup?: string;
+  /**
    * Failed logons from one address or for one account name within `logonLockoutSeconds` before that address or
    * name is refused (429 with Retry-After) for `logonLockoutSeconds`; each failure before that slows the answer.
    * 0 turns the lockout off.
@@ -67,6 +73,7 @@ const ENV: Record<string, keyof Config> = {
   OPENEM_MAX_MOUNTS: 'maxMounts',
   OPENEM_MOUNT_IDLE_SECONDS: 'mountIdleSeconds',
   OPENEM_FLR_ROOT: 'flrRoot',
+  OPENEM_FLR_GROUP: 'flrGroup',
   OPENEM_BODY_LIMIT: 'bodyLimitBytes',
   OPENEM_DEBUG: 'debug',
   OPENEM_MAX_SESSIONS_PER_ACCOUNT: 'maxSessionsPerAccount',

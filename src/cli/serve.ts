@@ -16,6 +16,7 @@ export interface ServeFlags {
   config?: string;
   logLevel?: string;
   demo?: boolean;
+  flrGroup?: string;
 }
 
 /** `openem serve`: runs the whole server in this process until SIGTERM/SIGINT. */
@@ -29,11 +30,12 @@ export function registerServeCommand(program: Command) {
     .option('--http-port <port>', 'HTTP port, 0 turns it off (OPENEM_HTTP_PORT)')
     .option('--config <file>', 'JSON config file (default <data-dir>/openem.json)')
     .option('--log-level <level>', 'log level (OPENEM_LOG_LEVEL)')
+    .option('--flr-group <group>', 'host group (name or gid) allowed to read FLR folders; default: none (OPENEM_FLR_GROUP)')
     .option('--demo', 'on an empty data directory, create demo VMs and back them up')
     .action(async (flags: ServeFlags) => {
       const config = loadConfig({
         configFile: flags.config,
-        flags: { dataDir: flags.dataDir, listen: flags.listen, httpsPort: flags.httpsPort, httpPort: flags.httpPort, logLevel: flags.logLevel },
+        flags: { dataDir: flags.dataDir, listen: flags.listen, httpsPort: flags.httpsPort, httpPort: flags.httpPort, logLevel: flags.logLevel, flrGroup: flags.flrGroup },
       });
       await serve(config, { demo: !!flags.demo });
     });

@@ -1,8 +1,10 @@
-import { access, constants, mkdir, rmdir } from 'node:fs/promises';
+import { access as accessFile, constants, mkdir, rmdir } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import type { Logger } from 'pino';
 import type { GuestEntry, GuestFilesystem } from '../../guestfs/guest-filesystem.js';
 import { isOpenemError } from '../../errors.js';
+import { detachFuseMount } from '../../host/fuse-mounts.js';
+import type { FlrAccess } from './flr-root.js';
 
 /** The part of fuse-native (a CommonJS addon without types) that openem uses. */
 interface FuseStat { mtime: Date; atime: Date; ctime: Date; nlink: number; size: number; mode: number; uid: number; gid: number }
@@ -31,7 +33,12 @@ const MOUNT_TIMEOUT_MS = 10_000;
 const UNMOUNT_TIMEOUT_MS = 10_000;
 
 function loadFuse(): FuseModule {
-  return createRequire(import.meta.url)('fuse-native') as FuseModule;
+  const Fuse = createRequire(import.meta.url)('fuse-native') as FuseModule;
+  // fuse-native's static unmount (also used by instance unmount and by mount's `force`) runs
+  // `fusermount -uz "<path>"` through a shell: a VM named `a$(…)` would run a command as the server's user.
+  // Replaced once with the argv-only detach.
+  Fuse.unmount = (mnt, cb) => void detachFuseMount(mnt).then(() => cb(null), (e: Error) => cb(e));
+  return Fuse;
 }
 
 function withTimeout<T>(what: string, ms: number, start: (done: (err: Error | null, v?: T) => void) => void): Promise<T> {
@@ -56,8 +63,8 @@ function statOf(e: GuestEntry): FuseStat {
  * `onAccess` lets the mount count FUSE use against its idle time. Throws with the reason when FUSE is unavailable
  * (no /dev/fuse, the addon does not load, no permission); the caller keeps the mount without a folder.
  */
-export async function openFuseFolder(path: string, fs: GuestFilesystem, log: Logger, onAccess: () => void): Promise<FuseFolder> {
-  await access('/dev/fuse', constants.R_OK | constants.W_OK).catch(() => {
+export async function openFuseFolder(path: string, fs: GuestFilesystem, log: Logger, onAccess: () => void, access: FlrAccess): Promise<FuseFolder> {
+  await accessFile('/dev/fuse', constants.R_OK | constants.W_OK).catch(() => {
     throw new Error('/dev/fuse is missing or not accessible');
   });
   let Fuse: FuseModule;
@@ -94,9 +101,14 @@ export async function openFuseFolder(path: string, fs: GuestFilesystem, log: Log
     },
   };
 
-  await mkdir(path, { recursive: true });
-  // allow_other (root only without fuse.conf changes) lets the VM's owners read the folder, not just the server's user.
-  const fuse = new Fuse(path, ops, { force: true, mkdir: true, fsname: 'openem', subtype: 'openem-flr', allowOther: process.getuid?.() === 0 });
+  await mkdir(path, { recursive: true, mode: 0o700 });
+  // Private by default: without allow_other only the server's user may enter (issue 9 §2). Shared with a group:
+  // allow_other lets others in, and default_permissions makes the kernel check the guest's modes and owners,
+  // which this read-only filesystem reports as they are in the guest.
+  const fuse = new Fuse(path, ops, {
+    force: true, mkdir: true, fsname: 'openem', subtype: 'openem-flr',
+    allowOther: access.shared, defaultPermissions: access.shared,
+  });
   try {
     await withTimeout<void>('FUSE mount', MOUNT_TIMEOUT_MS, (done) => fuse.mount((err) => done(err)));
   } catch (e) {

@@ -6,6 +6,7 @@ import type { TaskRecord } from '../../tasks/task-types.js';
 import type { VmRestorePointRecord } from '../inventory/restore-point-records.js';
 import { openRestorePointFilesystem, type RestorePointFilesystem } from '../guest-restore/restore-point-filesystem.js';
 import { openFuseFolder, type FuseFolder } from './fuse-folder.js';
+import { prepareFlrRoot, type FlrAccess } from './flr-root.js';
 import { countMountRows, deleteMountRow, insertMountRow, removeDeadMountRows, setMountFolder, touchMountRow } from './mount-rows.js';
 import type { MountInfo, MountOsKind, OpenMount } from './mount-types.js';
 
@@ -30,11 +31,11 @@ export class MountService {
   private pending = 0;
   private timer?: NodeJS.Timeout;
 
-  private constructor(private readonly ctx: AppContext) {}
+  private constructor(private readonly ctx: AppContext, private readonly access: FlrAccess) {}
 
-  /** Drops rows a previous process left, starts idle expiry, and unmounts everything on shutdown. */
+  /** Makes the FLR root private (or group-shared), drops rows a previous process left, starts idle expiry, and unmounts everything on shutdown. */
   static async start(ctx: AppContext): Promise<MountService> {
-    const service = new MountService(ctx);
+    const service = new MountService(ctx, await prepareFlrRoot(ctx.config.flrRoot, ctx.config.flrGroup, ctx.config.dataDir));
     const removed = await removeDeadMountRows(ctx);
     if (removed) ctx.log.info({ removed }, 'removed mounts left by a previous run');
     const every = Math.max(250, Math.min(30_000, (ctx.config.mountIdleSeconds * 1000) / 4));
@@ -137,7 +138,7 @@ export class MountService {
   private async attachFolder(mount: LiveMount): Promise<void> {
     const path = this.folderPathFor(mount.info.vmName);
     try {
-      mount.fuse = await openFuseFolder(path, mount.fs, this.ctx.log, () => this.touch(mount));
+      mount.fuse = await openFuseFolder(path, mount.fs, this.ctx.log, () => this.touch(mount), this.access);
       mount.info.folder = path;
       await setMountFolder(this.ctx, mount.info.id, path);
     } catch (e) {
