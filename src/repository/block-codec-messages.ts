@@ -53,6 +53,8 @@ export interface DecodeJob {
   algorithm: BlockHashAlgorithm;
   buf: ArrayBuffer;
   entries: DecodeEntry[];
+  /** Verify only: the decompressed blocks are dropped in the worker and nothing but the verdict comes back. */
+  verifyOnly?: boolean;
 }
 
 export type CodecJob = HashJob | HashFileJob | CompressJob | DecodeJob;
@@ -67,5 +69,6 @@ export type CodecReply =
   | { id: number; type: 'compress'; blocks: EncodedBlock[] }
   /** Raw blocks are views into the job's buffer (transferred back once); decompressed ones have their own. */
   | { id: number; type: 'decode'; blocks: Uint8Array[] }
+  | { id: number; type: 'verified'; blocks: number }
   | { id: number; type: 'decode-failed'; entry: number; reason: string }
   | { id: number; type: 'error'; message: string };

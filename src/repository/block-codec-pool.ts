@@ -113,6 +113,16 @@ export class BlockCodecPool {
     return r.blocks.map((b) => Buffer.from(b.buffer, b.byteOffset, b.byteLength));
   }
 
+  /**
+   * Like `decode`, but only proves that every blob decompresses to its hash: the blocks stay in the worker
+   * and are dropped there, so a verification pass over a whole disk holds no more than the ranges in flight.
+   */
+  async verify(buf: ArrayBuffer, entries: DecodeEntry[]): Promise<void> {
+    const r = await this.run({ type: 'decode', algorithm: this.algorithm, buf, entries, verifyOnly: true }, [buf]);
+    if (r.type === 'decode-failed') throw new BlockDecodeError(r.entry, r.reason);
+    if (r.type !== 'verified') throw new OpenemError('INTERNAL', `unexpected codec reply ${r.type}`);
+  }
+
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;

@@ -128,10 +128,11 @@ function decodeJob(job: DecodeJob): CodecReply {
     if (raw.length !== e.rawLength) return { id: job.id, type: 'decode-failed', entry: i, reason: `length ${raw.length} instead of ${e.rawLength}` };
     const actual = hashBlock(job.algorithm, raw);
     if (actual !== e.hash) return { id: job.id, type: 'decode-failed', entry: i, reason: `hash mismatch (content hashes to ${actual})` };
+    if (job.verifyOnly) continue;
     const own = raw.buffer === job.buf || (raw.byteOffset === 0 && raw.buffer.byteLength === raw.length);
     blocks.push(own ? raw : ownCopy(raw));
   }
-  return { id: job.id, type: 'decode', blocks };
+  return job.verifyOnly ? { id: job.id, type: 'verified', blocks: job.entries.length } : { id: job.id, type: 'decode', blocks };
 }
 
 function transferablesOf(reply: CodecReply): ArrayBuffer[] {

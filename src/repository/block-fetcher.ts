@@ -1,4 +1,4 @@
-import { corrupt } from '../errors.js';
+import { corrupt, isOpenemError, OpenemError } from '../errors.js';
 import type { BlobStore } from './blob-store.js';
 import type { DecodeEntry } from './block-codec-messages.js';
 import { BlockDecodeError, transferableCopy, type BlockCodecPool } from './block-codec-pool.js';
@@ -9,7 +9,7 @@ import type { BlockFetch, FetchOptions } from './repository.js';
 /** Reads closer than this are merged into one ranged read (skipping the gap costs less than a second request). */
 const COALESCE_GAP = 256 * 1024;
 const MAX_RANGE = 16 * 1024 * 1024;
-const DEFAULT_CONCURRENCY = 8;
+export const DEFAULT_CONCURRENCY = 8;
 
 /** One ranged read of a pack and the blocks it yields. */
 export interface PackRead {
@@ -45,18 +45,24 @@ export function planPackReads(wanted: IndexedBlock[]): PackRead[] {
   return reads;
 }
 
-/** Reads one planned range and returns its blocks decompressed and verified (on a worker). */
-export async function readPackRange(store: BlobStore, pool: BlockCodecPool, read: PackRead): Promise<Buffer[]> {
-  const data = await store.get(packKey(read.packId), { offset: read.offset, length: read.length });
-  const entries: DecodeEntry[] = read.blocks.map((b) => ({
-    offset: b.offset - read.offset,
-    length: b.length,
-    rawLength: b.rawLength,
-    compression: b.compression,
-    hash: b.hash,
-  }));
+/** The stored bytes of one planned range; a pack that is gone or cannot be read is named. */
+async function readRange(store: BlobStore, read: PackRead): Promise<ArrayBuffer> {
   try {
-    return await pool.decode(transferableCopy(data), entries);
+    return transferableCopy(await store.get(packKey(read.packId), { offset: read.offset, length: read.length }));
+  } catch (e) {
+    if (isOpenemError(e) && e.code === 'NOT_FOUND') throw new OpenemError('CORRUPT', `pack ${read.packId} is missing from the repository (${read.blocks.length} needed blocks are in it)`, { cause: e });
+    throw e;
+  }
+}
+
+function decodeEntries(read: PackRead): DecodeEntry[] {
+  return read.blocks.map((b) => ({ offset: b.offset - read.offset, length: b.length, rawLength: b.rawLength, compression: b.compression, hash: b.hash }));
+}
+
+/** Runs a codec call on a range's blobs, turning a bad blob into a CORRUPT error that names its pack. */
+async function decodeNamingPack<T>(read: PackRead, decode: () => Promise<T>): Promise<T> {
+  try {
+    return await decode();
   } catch (e) {
     if (e instanceof BlockDecodeError) {
       const b = read.blocks[e.entry];
@@ -64,6 +70,40 @@ export async function readPackRange(store: BlobStore, pool: BlockCodecPool, read
     }
     throw e;
   }
+}
+
+/** Reads one planned range and returns its blocks decompressed and verified (on a worker). */
+export async function readPackRange(store: BlobStore, pool: BlockCodecPool, read: PackRead): Promise<Buffer[]> {
+  const data = await readRange(store, read);
+  return decodeNamingPack(read, () => pool.decode(data, decodeEntries(read)));
+}
+
+/** Reads one planned range and proves on a worker that each of its blocks decompresses to its hash; keeps nothing. */
+export async function verifyPackRange(store: BlobStore, pool: BlockCodecPool, read: PackRead): Promise<void> {
+  const data = await readRange(store, read);
+  await decodeNamingPack(read, () => pool.verify(data, decodeEntries(read)));
+}
+
+/**
+ * Runs `each` over the planned reads, `concurrency` at a time, in plan order; stops taking new reads at the
+ * first failure (or abort) and rethrows it once the reads in flight are done.
+ */
+export async function forEachPackRead(reads: PackRead[], concurrency: number, signal: AbortSignal | undefined, each: (read: PackRead) => Promise<void>): Promise<void> {
+  let next = 0;
+  let failure: unknown;
+  const lane = async (): Promise<void> => {
+    while (next < reads.length && failure === undefined) {
+      signal?.throwIfAborted();
+      await each(reads[next++]);
+    }
+  };
+  const lanes = Array.from({ length: Math.max(1, Math.min(concurrency, reads.length)) }, () =>
+    lane().catch((e) => {
+      failure ??= e;
+    }),
+  );
+  await Promise.all(lanes);
+  if (failure !== undefined) throw failure;
 }
 
 /** Looks every hash up, refreshing the index once if another process wrote packs since it was loaded. */
@@ -104,35 +144,22 @@ export async function fetchBlocks(
     else indexesByHash.set(w.hash, [w.index]);
   }
   const reads = planPackReads(await locateBlocks(index, indexesByHash.keys()));
-  let next = 0;
-  let failure: unknown;
   let blocksDone = 0;
   let bytesDone = 0;
-  const lane = async (): Promise<void> => {
-    while (next < reads.length && failure === undefined) {
-      signal?.throwIfAborted();
-      const read = reads[next++];
-      const decoded = await readPackRange(store, pool, read);
-      signal?.throwIfAborted();
-      // Every block of the range is written at once (positional writes, any order): the writes queue on
-      // the I/O threads while this lane's next range is read and decoded.
-      const writes: Promise<void>[] = [];
-      for (let i = 0; i < decoded.length; i++) {
-        for (const at of indexesByHash.get(read.blocks[i].hash)!) {
-          writes.push(write(at, decoded[i]));
-          blocksDone++;
-          bytesDone += decoded[i].length;
-        }
+  await forEachPackRead(reads, options.concurrency ?? DEFAULT_CONCURRENCY, signal, async (read) => {
+    const decoded = await readPackRange(store, pool, read);
+    signal?.throwIfAborted();
+    // Every block of the range is written at once (positional writes, any order): the writes queue on
+    // the I/O threads while this lane's next range is read and decoded.
+    const writes: Promise<void>[] = [];
+    for (let i = 0; i < decoded.length; i++) {
+      for (const at of indexesByHash.get(read.blocks[i].hash)!) {
+        writes.push(write(at, decoded[i]));
+        blocksDone++;
+        bytesDone += decoded[i].length;
       }
-      await Promise.all(writes);
-      options.onProgress?.(blocksDone, bytesDone);
     }
-  };
-  const lanes = Array.from({ length: Math.max(1, Math.min(options.concurrency ?? DEFAULT_CONCURRENCY, reads.length)) }, () =>
-    lane().catch((e) => {
-      failure ??= e;
-    }),
-  );
-  await Promise.all(lanes);
-  if (failure !== undefined) throw failure;
+    await Promise.all(writes);
+    options.onProgress?.(blocksDone, bytesDone);
+  });
 }

@@ -1,5 +1,6 @@
 import { BlockCodecPool } from './block-codec-pool.js';
 import { fetchBlocks } from './block-fetcher.js';
+import { verifyBlocks } from './block-verifier.js';
 import type { BlobStore } from './blob-store.js';
 import { RepositoryBackupWriter } from './backup-writer.js';
 import { checkRepository } from './check.js';
@@ -111,6 +112,11 @@ export class PackRepository implements Repository {
   fetchBlocks(blocks: BlockFetch[], write: (index: number, data: Buffer) => Promise<void>, options?: FetchOptions): Promise<void> {
     this.assertOpen();
     return fetchBlocks(this.store, this.index, this.pool, blocks, write, options);
+  }
+
+  verifyBlocks(blocks: BlockFetch[], options?: FetchOptions): Promise<void> {
+    this.assertOpen();
+    return verifyBlocks(this.store, this.index, this.pool, blocks, options);
   }
 
   async hashBlocks(buffers: Buffer[]): Promise<string[]> {

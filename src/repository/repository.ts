@@ -115,6 +115,12 @@ export interface Repository {
    * not match fails with a CORRUPT error naming the block.
    */
   fetchBlocks(blocks: BlockFetch[], write: (index: number, data: Buffer) => Promise<void>, options?: FetchOptions): Promise<void>;
+  /**
+   * Proves that every block is in the repository and decompresses to its hash, reading each pack range
+   * that holds one once and keeping nothing; fails with a CORRUPT error naming the pack. An in-place restore
+   * runs this before it changes the VM, so a bad repository never leaves a half-written disk.
+   */
+  verifyBlocks(blocks: BlockFetch[], options?: FetchOptions): Promise<void>;
   /** Hex block hash of each buffer, computed off the main thread. */
   hashBlocks(buffers: Buffer[]): Promise<string[]>;
   /**

@@ -3,6 +3,7 @@ import { applyDiskPlan, describeCounters } from './apply-disk-plan.js';
 import { fullRestorePlan, planFetchBytes, type DiskRestorePlan } from './disk-restore-plan.js';
 import { quickRollbackPlan } from './quick-rollback-plan.js';
 import type { RestoreRun } from './restore-run.js';
+import { verifyDiskPlans } from './verify-disk-plans.js';
 
 /** Refuses before touching the VM when its disks no longer match the restore point's (sizes cannot change in place). */
 function assertSameDisks(vm: VmConfig, run: RestoreRun): void {
@@ -13,9 +14,8 @@ function assertSameDisks(vm: VmConfig, run: RestoreRun): void {
   }
 }
 
-async function planDisk(run: RestoreRun, vm: VmConfig, diskIndex: number): Promise<DiskRestorePlan> {
+async function quickRollbackDiskPlan(run: RestoreRun, vm: VmConfig, diskIndex: number): Promise<DiskRestorePlan> {
   const disk = run.manifest.disks[diskIndex];
-  if (!run.request.quickRollback) return fullRestorePlan(disk, 'existing');
   const source = await run.ctx.platform.openDisk(vm.id, disk.name);
   try {
     return await quickRollbackPlan(run.ctx.repository, source, disk, { signal: run.signal, onScanned: (b) => run.progress.add(b) });
@@ -24,26 +24,63 @@ async function planDisk(run: RestoreRun, vm: VmConfig, diskIndex: number): Promi
   }
 }
 
+async function powerOff(run: RestoreRun, vm: VmConfig): Promise<void> {
+  await run.ctx.platform.setPowerState(vm.id, 'PoweredOff');
+  run.originalPoweredOff = { vmName: vm.name };
+  await run.log(`VM ${vm.name} powered off`);
+}
+
+/**
+ * Every disk's plan, verified, with the VM powered off. A full restore's plan needs only the restore point,
+ * so it is verified while the VM still runs. QuickRollback compares with the disks as they are, which needs
+ * them quiet: the VM goes off first, and if the plan or its verification fails, back to the state it was in.
+ */
+async function verifiedPlans(run: RestoreRun, vm: VmConfig): Promise<DiskRestorePlan[]> {
+  const { manifest } = run;
+  if (!run.request.quickRollback) {
+    const plans = manifest.disks.map((d) => fullRestorePlan(d, 'existing'));
+    for (const p of plans) run.progress.addTotal(2 * planFetchBytes(p));
+    await verifyDiskPlans(run, plans);
+    await powerOff(run, vm);
+    return plans;
+  }
+  run.progress.addTotal(manifest.disks.reduce((n, d) => n + d.size, 0));
+  await powerOff(run, vm);
+  try {
+    const plans: DiskRestorePlan[] = [];
+    for (let i = 0; i < manifest.disks.length; i++) {
+      run.signal.throwIfAborted();
+      const plan = await quickRollbackDiskPlan(run, vm, i);
+      run.progress.addTotal(2 * planFetchBytes(plan));
+      plans.push(plan);
+    }
+    await verifyDiskPlans(run, plans);
+    return plans;
+  } catch (e) {
+    if (vm.powerState === 'PoweredOn') {
+      await run.ctx.platform.setPowerState(vm.id, 'PoweredOn');
+      await run.log(`VM ${vm.name} powered on again: nothing was written`);
+    }
+    run.originalPoweredOff = undefined;
+    throw e;
+  }
+}
+
 /**
  * Restore to the original location (seed 003 "The VM is restored from the backup to its initial location"):
- * power the VM off, write every disk back (or, with QuickRollback, only the blocks that differ), bring its
- * config back, and power it on if asked. Stopped midway, the VM stays powered off.
+ * plan every disk (with QuickRollback, only the blocks that differ), verify every block to be written, power
+ * the VM off, write the disks back, bring its config back, and power it on if asked. A corrupt repository
+ * fails the restore before the first write; stopped midway, the VM stays powered off.
  */
 export async function restoreIntoOriginalVm(run: RestoreRun, vm: VmConfig): Promise<string> {
   const { ctx, manifest } = run;
   assertSameDisks(vm, run);
-  if (run.request.quickRollback) run.progress.addTotal(manifest.disks.reduce((n, d) => n + d.size, 0));
-  else for (const d of manifest.disks) run.progress.addTotal(planFetchBytes(fullRestorePlan(d, 'existing')));
-
-  await ctx.platform.setPowerState(vm.id, 'PoweredOff');
-  run.originalPoweredOff = { vmName: vm.name };
-  await run.log(`VM ${vm.name} powered off`);
+  const plans = await verifiedPlans(run, vm);
 
   let fetched = 0;
-  for (let i = 0; i < manifest.disks.length; i++) {
+  run.writeStarted = true;
+  for (const plan of plans) {
     run.signal.throwIfAborted();
-    const plan = await planDisk(run, vm, i);
-    if (run.request.quickRollback) run.progress.addTotal(planFetchBytes(plan));
     let writer: DiskWriter | undefined = await ctx.platform.openDiskForWrite(vm.id, plan.diskName);
     try {
       const counters = await applyDiskPlan(ctx.repository, writer, plan, { signal: run.signal, onWritten: (b) => run.progress.add(b) });

@@ -14,4 +14,6 @@ export interface RestoreRun {
   log(text: string): Promise<void>;
   /** Set once the original VM has been powered off: a failure from then on leaves it off, and says so. */
   originalPoweredOff?: { vmName: string };
+  /** Set just before the first write into the original VM's disks: from then on a failure leaves them partly restored. */
+  writeStarted?: boolean;
 }

@@ -79,7 +79,9 @@ export function vmRestoreWork(ctx: AppContext, job: VmRestoreJob): TaskWork {
         if (signal.aborted) await ctx.restoreSessions.update(session.id, { state: 'Stopping' });
         const reason = stopReason(task, signal, e);
         const after = run.originalPoweredOff
-          ? `; VM ${run.originalPoweredOff.vmName} is left powered off with its disks partly restored — restore it again`
+          ? run.writeStarted
+            ? `; VM ${run.originalPoweredOff.vmName} is left powered off with its disks partly restored — restore it again`
+            : `; VM ${run.originalPoweredOff.vmName} is left powered off; its disks were not changed`
           : job.request.target.kind === 'new-vm'
             ? `; no VM named ${job.request.target.name} was created`
             : '';
