@@ -4,7 +4,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startServerProcess, type ServerProcess } from '../helpers/server-process.js';
 import { EmClient, findLink, waitFor } from '../helpers/em-client.js';
-import { powerStateOf, prepareDataDir, rootOf, waitForTask, type PreparedVm } from './vm-restore-fixtures.js';
+import { logLines, powerStateOf, prepareDataDir, rootOf, waitForTask, type PreparedVm } from './vm-restore-fixtures.js';
 
 let server: ServerProcess;
 let dataDir: string;
@@ -19,7 +19,10 @@ after(async () => {
   await server?.stop();
 });
 
-/** Starts an in-place restore and returns once its session is writing (Working, Progress > 0). */
+/**
+ * Starts an in-place restore and returns once its session is writing: the VM powered off, past the
+ * verification pass (the first half of Progress, issue #9 §5).
+ */
 async function startAndWaitWorking(c: EmClient, vm: PreparedVm) {
   const posted = await c.request('POST', `${server.http}/api/vmRestorePoints/${vm.pointId}?action=restore`);
   assert.equal(posted.status, 202, posted.text);
@@ -31,7 +34,7 @@ async function startAndWaitWorking(c: EmClient, vm: PreparedVm) {
     async () => {
       const s = (await c.get(sessionHref)).body;
       assert.notEqual(s.State, 'Stopped', 'the restore ended before it could be stopped midway');
-      return s.State === 'Working' && s.Progress > 0 ? s : undefined;
+      return s.State === 'Working' && s.Progress > 50 && logLines(s).some((l) => / powered off$/.test(l)) ? s : undefined;
     },
     60_000,
     10,
