@@ -70,7 +70,7 @@ test('a directory that does not fit is refused and the staged VM is removed', as
   const { platform, dataDir } = await openFreshPlatform();
   const src = await smallGuestTree();
   await writeFile(`${src}/big.bin`, Buffer.alloc(40 * MIB, 1));
-  await assert.rejects(createVmFromDirectory(platform, { name: 'big01', fromDir: src, size: 16 * MIB }));
+  await assert.rejects(createVmFromDirectory(platform, { name: 'big01', fromDir: src, size: 16 * MIB }), { code: 'NO_SPACE', message: /do not fit an ext4 filesystem/ });
   assert.deepEqual(await platform.listVms(), []);
   assert.deepEqual(await readdir(`${dataDir}/datastores/datastore1`), []);
 });

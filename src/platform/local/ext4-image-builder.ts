@@ -21,6 +21,21 @@ function mke2fsArgs(fromDir: string, label: string, extended: string[], target: 
   return ['-q', '-F', '-t', 'ext4', '-L', label, '-d', fromDir, '-E', ext, target, `${Math.floor(bytes / 1024)}k`];
 }
 
+/** What mke2fs -d prints when the tree does not fit (libext2fs: EXT2_ET_BLOCK_ALLOC_FAIL, EXT2_ET_INODE_ALLOC_FAIL). */
+const DOES_NOT_FIT = /Could not allocate (block|inode)|No space left on device/;
+
+/** Runs mke2fs; a tree that does not fit the filesystem is NO_SPACE, said as such, not an internal failure. */
+async function runMke2fs(mke2fs: string, args: string[], fromDir: string, bytes: number): Promise<void> {
+  try {
+    await runTool(mke2fs, args);
+  } catch (e) {
+    if (DOES_NOT_FIT.test((e as Error).message)) {
+      throw new OpenemError('NO_SPACE', `the files in ${fromDir} do not fit an ext4 filesystem of ${Math.floor(bytes / 1024 / 1024)} MiB; choose a larger disk size`, { cause: e });
+    }
+    throw e;
+  }
+}
+
 async function hasExt4MagicAt(image: string, fsOffset: number): Promise<boolean> {
   const fh = await open(image, 'r');
   try {
@@ -46,14 +61,14 @@ export async function buildExt4InImage(
 ): Promise<void> {
   const mke2fs = await requireMke2fs();
   const safeLabel = label.replace(/[^A-Za-z0-9._-]/g, '_').slice(0, 16) || 'root';
-  await runTool(mke2fs, mke2fsArgs(fromDir, safeLabel, [`offset=${fsOffset}`], image, bytes));
+  await runMke2fs(mke2fs, mke2fsArgs(fromDir, safeLabel, [`offset=${fsOffset}`], image, bytes), fromDir, bytes);
   if (await hasExt4MagicAt(image, fsOffset)) return;
 
   const tmp = await mkdtemp(join(tmpdir(), 'openem-ext4-'));
   try {
     const fsFile = join(tmp, 'fs.img');
     await (await open(fsFile, 'w')).close();
-    await runTool(mke2fs, mke2fsArgs(fromDir, safeLabel, [], fsFile, bytes));
+    await runMke2fs(mke2fs, mke2fsArgs(fromDir, safeLabel, [], fsFile, bytes), fromDir, bytes);
     await copyNonZeroBlocks(fsFile, image, fsOffset);
   } finally {
     await rm(tmp, { recursive: true, force: true });
