@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { BLOCK_SIZE } from '../../src/disks/block-source.js';
 import { openRepository } from '../../src/repository/open-repository.js';
+import type { RepositoryDiskSource } from '../../src/repository/repository-disk-source.js';
 import { backUpImage, tempDir, writeImage, type BlockKind } from './repository-fixtures.js';
 
 test('openDisk serves random small and block-crossing reads equal to the image bytes', async (t) => {
@@ -19,16 +20,16 @@ test('openDisk serves random small and block-crossing reads equal to the image b
   const bytes = await readFile(image);
   const { manifest } = await backUpImage(repo, 'vm-od', image);
 
-  const disk = await repo.openDisk(manifest, 'disk0');
+  const disk = (await repo.openDisk(manifest, 'disk0')) as RepositoryDiskSource;
   assert.equal(disk.size, size);
-  const started = performance.now();
   for (let i = 0; i < 2000; i++) {
     const offset = randomInt(0, size) & ~4095;
     const got = await disk.read(offset, 4096);
     assert.ok(got.equals(bytes.subarray(offset, offset + 4096)), `4 KiB at ${offset}`);
   }
-  const perRead = (performance.now() - started) / 2000;
-  assert.ok(perRead < 2, `cached 4 KiB reads take ${perRead.toFixed(3)} ms each`);
+  // 2000 small reads inside 8 blocks, 2 of them holes: each stored block is fetched from its pack once, then cached.
+  const stored = kinds.filter((k) => k !== 'zero').length;
+  assert.ok(disk.blocksLoaded <= stored, `${disk.blocksLoaded} blocks fetched for 2000 reads of ${stored} stored blocks`);
   for (let i = 0; i < 50; i++) {
     const offset = randomInt(0, size);
     const length = randomInt(1, 3 * BLOCK_SIZE);
