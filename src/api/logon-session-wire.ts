@@ -18,12 +18,17 @@ const HOME_LINKS: [string, string][] = [
   ['QuerySvc', 'query'],
 ];
 
-export function logonSessionElement(base: string, s: LogonSession): WireElement {
+/**
+ * `sessionId` is the session's secret `SessionId` GUID, known only to its own caller (from the logon or from
+ * the token it sends). Other sessions an administrator lists show their public id there instead, so that the
+ * list never hands out another session's token.
+ */
+export function logonSessionElement(base: string, s: LogonSession, sessionId: string = s.id): WireElement {
   const self = `${base}/logonSessions/${s.id}`;
   const l: Link[] = [
     { rel: 'Up', type: 'EnterpriseManager', href: `${base}/` },
     ...HOME_LINKS.map(([type, path]) => ({ rel: 'Down', type, href: `${base}/${path}` })),
     { rel: 'Delete', type: 'LogonSession', href: self },
   ];
-  return el('LogonSession', [['Href', self], ['Type', 'LogonSession']], [links(l), text('UserName', s.userName), text('SessionId', s.id)]);
+  return el('LogonSession', [['Href', self], ['Type', 'LogonSession']], [links(l), text('UserName', s.userName), text('SessionId', sessionId)]);
 }

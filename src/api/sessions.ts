@@ -82,34 +82,36 @@ export function sessionsPlugin(ctx: BaseContext) {
         throw e;
       }
       throttle.succeeded(address, user);
-      const { session, token } = result;
+      const { session, sessionId, token } = result;
       await recordAudit(ctx, { who: user, what: 'logon', target: `logonSession:${session.id}`, result: 'success', address });
       const secure = request.protocol === 'https' ? '; Secure' : '';
       reply.header('X-RestSvcSessionId', token);
       reply.header('Set-Cookie', `X-RestSvcSessionId=${encodeURIComponent(token)}; Path=/api; HttpOnly; SameSite=Strict${secure}`);
       reply.header('Location', `${apiBase(request)}/logonSessions/${session.id}`);
-      return sendWire(request, reply, 201, logonSessionElement(apiBase(request), session));
+      return sendWire(request, reply, 201, logonSessionElement(apiBase(request), session, sessionId));
     });
 
     app.get('/api/logonSessions', { schema: { summary: 'Logon sessions of the calling account (all for a Portal Administrator)' } }, async (request, reply) => {
       const p = request.principal!;
-      const sessions = await listSessions(ctx, isAdmin(p) ? undefined : p.account.id);
+      // The caller's own session comes first: clients log off with `LogonSessions[0]` (em-clients.md "Logon").
+      const others = (await listSessions(ctx, isAdmin(p) ? undefined : p.account.id)).filter((s) => s.id !== p.session.id);
       const base = apiBase(request);
-      return sendWire(request, reply, 200, el('LogonSessions', [], [list(null, 'LogonSessions', sessions.map((s) => logonSessionElement(base, s)))]));
+      const items = [logonSessionElement(base, p.session, p.sessionId), ...others.map((s) => logonSessionElement(base, s))];
+      return sendWire(request, reply, 200, el('LogonSessions', [], [list(null, 'LogonSessions', items)]));
     });
 
     app.get('/api/logonSessions/:id', { schema: { summary: 'One logon session' } }, async (request, reply) => {
-      const { id } = request.params as { id: string };
       const p = request.principal!;
+      const id = ownSessionAlias(request);
       // A client looking at its own session (the common case) needs no second trip to the store.
       const s = id === p.session.id ? p.session : await getSession(ctx, id);
       if (!s || !canSeeOwned(p, s.accountId)) throw notFound(`Logon session ${id} was not found`);
-      return sendWire(request, reply, 200, logonSessionElement(apiBase(request), s));
+      return sendWire(request, reply, 200, logonSessionElement(apiBase(request), s, s.id === p.session.id ? p.sessionId : s.id));
     });
 
     app.delete('/api/logonSessions/:id', { schema: { summary: 'Log off: end a logon session' } }, async (request, reply) => {
-      const { id } = request.params as { id: string };
       const p = request.principal!;
+      const id = ownSessionAlias(request);
       const s = await getSession(ctx, id);
       if (!s || !canSeeOwned(p, s.accountId)) throw notFound(`Logon session ${id} was not found`);
       await deleteSession(ctx, id);
@@ -120,6 +122,16 @@ export function sessionsPlugin(ctx: BaseContext) {
   // Not encapsulated, so the refusal hook above applies to every area registered after it (fastify-plugin's flag).
   (plugin as unknown as Record<symbol, boolean>)[Symbol.for('skip-override')] = true;
   return plugin;
+}
+
+/**
+ * The session id in the URL; a client that builds `/logonSessions/{SessionId}` from its logon body names its
+ * own session by its secret `SessionId`, which only that caller knows, so it is read as the caller's session.
+ */
+function ownSessionAlias(request: FastifyRequest): string {
+  const { id } = request.params as { id: string };
+  const p = request.principal!;
+  return id.toLowerCase() === p.sessionId ? p.session.id : id;
 }
 
 const delay = (ms: number) => (ms > 0 ? new Promise<void>((r) => setTimeout(r, ms)) : Promise.resolve());

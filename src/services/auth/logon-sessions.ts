@@ -1,4 +1,4 @@
-import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import type { BaseContext } from '../../context.js';
 import { OpenemError } from '../../errors.js';
 import { verifyPassword, DUMMY_HASH } from './password-hash.js';
@@ -18,9 +18,28 @@ export interface LogonSession {
 export interface Principal {
   session: LogonSession;
   account: Account;
+  /** The session's secret `SessionId` GUID, decoded from the caller's own token (never stored). */
+  sessionId: string;
 }
 
-const tokenHash = (token: string) => createHash('sha256').update(token).digest('hex');
+const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+/** Enterprise Manager's session token is base64 of the `SessionId` GUID (em-clients.md "Logon"). */
+export function tokenOf(sessionId: string): string {
+  return Buffer.from(sessionId, 'utf8').toString('base64');
+}
+
+/**
+ * The `SessionId` GUID a token carries, or undefined when it is not exactly base64 of a GUID. Upper-case
+ * GUIDs are accepted (a client may upper-case before encoding), and compared in lower case.
+ */
+export function sessionIdOfToken(token: string): string | undefined {
+  if (token.length !== 48 || !/^[A-Za-z0-9+/]+$/.test(token)) return undefined;
+  const text = Buffer.from(token, 'base64').toString('latin1').toLowerCase();
+  return GUID.test(text) ? text : undefined;
+}
+
+const secretHash = (sessionId: string) => createHash('sha256').update(sessionId).digest('hex');
 
 /** Writes of `last_seen_at` are spaced out so a busy client does not turn every GET into a store write. */
 const TOUCH_INTERVAL_MS = 5_000;
@@ -32,11 +51,14 @@ function toSession(row: { id: string; account_id: string; user_name: string; cre
 const unauthorized = () => new OpenemError('UNAUTHORIZED', 'Authentication failed: the user name or password is not valid, or the account may not log on');
 
 /**
- * Logs an account on (POST /sessionMngr). Tokens carry 256 random bits, base64 as Enterprise Manager's do;
- * only their hash is stored. The same message answers unknown accounts, wrong passwords and accounts without
- * a role, so the answer never tells whether an account exists.
+ * Logs an account on (POST /sessionMngr). The session's secret is `SessionId`, a random v4 GUID (122 random
+ * bits); the token is its base64, as Enterprise Manager's is, so clients that compute the header from the
+ * logon body work (em-clients.md "Logon"). Only the secret's hash is stored. The session's `id` (its URL and
+ * audit name) is a second, public GUID, so that seeing a session's link never hands out its token. The same
+ * message answers unknown accounts, wrong passwords and accounts without a role, so the answer never tells
+ * whether an account exists.
  */
-export async function logOn(ctx: BaseContext, userName: string, password: string, address: string): Promise<{ session: LogonSession; token: string; account: Account }> {
+export async function logOn(ctx: BaseContext, userName: string, password: string, address: string): Promise<{ session: LogonSession; sessionId: string; token: string; account: Account }> {
   const row = await findAccountByName(ctx, userName);
   const ok = await verifyPassword(password, row?.password_hash ?? DUMMY_HASH);
   if (!row || !ok || !row.role) throw unauthorized();
@@ -45,11 +67,11 @@ export async function logOn(ctx: BaseContext, userName: string, password: string
   if (Number(count?.n ?? 0) >= ctx.config.maxSessionsPerAccount) {
     throw new OpenemError('TOO_MANY_REQUESTS', `Too many open logon sessions for this account (limit ${ctx.config.maxSessionsPerAccount}); log off unused sessions first`);
   }
-  const token = randomBytes(32).toString('base64');
+  const sessionId = randomUUID();
   const now = ctx.clock.now();
-  const s = { id: randomUUID(), token_hash: tokenHash(token), account_id: row.id, user_name: row.name, created_at: now, last_seen_at: now, address };
+  const s = { id: randomUUID(), token_hash: secretHash(sessionId), account_id: row.id, user_name: row.name, created_at: now, last_seen_at: now, address };
   await ctx.store.db.insertInto('logon_sessions').values(s).execute();
-  return { session: toSession(s), token, account };
+  return { session: toSession(s), sessionId, token: tokenOf(sessionId), account };
 }
 
 /**
@@ -57,8 +79,9 @@ export async function logOn(ctx: BaseContext, userName: string, password: string
  * account may no longer log on. Served from the session cache while fresh (session-cache.ts).
  */
 export async function resolveToken(ctx: BaseContext, token: string): Promise<Principal | undefined> {
-  if (!token || token.length > 512) return undefined;
-  const hash = tokenHash(token);
+  const sessionId = sessionIdOfToken(token);
+  if (!sessionId) return undefined;
+  const hash = secretHash(sessionId);
   const cache = sessionCacheOf(ctx.store);
   const now = ctx.clock.now();
   const idleMs = ctx.config.sessionIdleSeconds * 1000;
@@ -95,7 +118,7 @@ export async function resolveToken(ctx: BaseContext, token: string): Promise<Pri
     await ctx.store.db.updateTable('logon_sessions').set({ last_seen_at: now }).where('id', '=', row.id).execute();
     row.last_seen_at = now;
   }
-  const principal = { session: toSession(row), account };
+  const principal = { session: toSession(row), account, sessionId };
   cache.set(hash, { principal, checkedAt: now, lastUsedAt: now });
   return principal;
 }

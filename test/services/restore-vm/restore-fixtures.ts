@@ -95,6 +95,7 @@ export async function adminPrincipal(ctx: AppContext): Promise<Principal> {
   return {
     session: { id: 'test-session' } as Principal['session'],
     account: { id: row.id, name: row.name, role: 'portal-admin', scope: FULL_SCOPE, createdAt: 0, passwordChangedAt: 0 },
+    sessionId: '00000000-0000-4000-8000-000000000000',
   };
 }
 
