@@ -32,7 +32,7 @@ async function loadPoints() {
   const r = await call('GET', api(`/query?type=VmRestorePoint&format=Entities&sortDesc=CreationTime${filter}`));
   const body = $('points').tBodies[0];
   body.replaceChildren();
-  for (const p of r.Entities?.VmRestorePoints ?? []) {
+  for (const p of r.Entities?.VmRestorePoints?.VmRestorePoints ?? []) {
     const tr = document.createElement('tr');
     tr.dataset.uid = p.UID;
     cell(tr, p.VmDisplayName);

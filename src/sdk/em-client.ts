@@ -79,8 +79,9 @@ export class EmClient {
   /** Every VM restore point as an entity, newest first (`/query?type=VmRestorePoint&format=Entities`). */
   async vmRestorePoints(vmName?: string): Promise<EmVmRestorePoint[]> {
     const filter = vmName ? `&filter=${encodeURIComponent(`VmDisplayName=="${vmName}"`)}` : '';
-    const r = await this.get<{ Entities?: { VmRestorePoints?: EmVmRestorePoint[] } }>(`${this.base}/query?type=VmRestorePoint&format=Entities&sortDesc=CreationTime${filter}`);
-    return r.Entities?.VmRestorePoints ?? [];
+    // Query results nest the list in its wrapper, as EM's JSON does for every list type (em-clients.md "Reading").
+    const r = await this.get<{ Entities?: { VmRestorePoints?: { VmRestorePoints?: EmVmRestorePoint[] | null } } }>(`${this.base}/query?type=VmRestorePoint&format=Entities&sortDesc=CreationTime${filter}`);
+    return r.Entities?.VmRestorePoints?.VmRestorePoints ?? [];
   }
 
   /** Follows the point's `Restore` link: `202` + Task (seed 001). */

@@ -16,7 +16,7 @@ test('the audit trail names every restore, mount, download and unmount, with who
     const c = new EmClient(server.http, 'json');
     await c.logOn();
     const points = await c.get(`${server.http}/api/query?type=VmRestorePoint&format=Entities`);
-    const point = points.body.Entities.VmRestorePoints[0];
+    const point = points.body.Entities.VmRestorePoints.VmRestorePoints[0];
     const mountTask = await c.request('POST', findLink(point, 'Create', 'VmRestorePointMount')!.Href, { body: '{"OsKind":"Linux"}' });
     assert.equal(mountTask.status, 202);
     const done = await waitFor('mount', async () => {

@@ -14,7 +14,7 @@ test('a mount has a FileLevelRestore session: Working while mounted, logging dow
   try {
     const c = new EmClient(server.http, 'json');
     await c.logOn();
-    const point = (await c.get(`${server.http}/api/query?type=VmRestorePoint&format=Entities`)).body.Entities.VmRestorePoints[0];
+    const point = (await c.get(`${server.http}/api/query?type=VmRestorePoint&format=Entities`)).body.Entities.VmRestorePoints.VmRestorePoints[0];
     const t = await c.request('POST', findLink(point, 'Create', 'VmRestorePointMount')!.Href);
     const task = await waitFor('mount task', async () => {
       const x = (await c.get(t.body.Href)).body;

@@ -170,9 +170,9 @@ test('starting a job over the API backs its VMs up as one restore point', async 
   });
   const points = await waitFor('job restore point', async () => {
     const r = await c.get(`${server.http}/api/query?type=VmRestorePoint`);
-    return r.body.Refs.length === 5 ? r : undefined;
+    return r.body.Refs.Refs.length === 5 ? r : undefined;
   });
-  assert.equal(points.body.Refs.length, 5);
+  assert.equal(points.body.Refs.Refs.length, 5);
   const rps = await c.get(`${server.http}/api/restorePoints`);
   assert.equal(rps.body.Refs.length, 4, 'the job run is one restore point holding both VMs');
 });

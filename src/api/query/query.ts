@@ -2,8 +2,8 @@ import type { FastifyInstance } from 'fastify';
 import type { ApiContext } from '../api-context.js';
 import { badRequest } from '../../errors.js';
 import { apiBase, sendWire } from '../negotiate.js';
-import { el, links, list, type Link } from '../wire/wire-node.js';
-import { entityElement, refElement } from '../inventory/resource-kind.js';
+import type { Link } from '../wire/wire-node.js';
+import { queryPayload, queryResultElement } from './query-result-wire.js';
 import { parseFilter } from './query-filter.js';
 import { QUERY_KINDS } from './query-kinds.js';
 
@@ -63,13 +63,7 @@ export function queryPlugin(ctx: ApiContext) {
       const pagingLinks: Link[] = [{ rel: 'First', href: pageHref(1) }, { rel: 'Last', href: pageHref(pagesCount) }];
       if (page > 1) pagingLinks.push({ rel: 'Previous', href: pageHref(page - 1) });
       if (page < pagesCount) pagingLinks.push({ rel: 'Next', href: pageHref(page + 1) });
-      const result = el('QueryResult', [], [
-        entities
-          ? el('Entities', [], [list(kind.entityList, kind.entityList, pageItems.map((t) => entityElement(base, kind, t, ctx)))])
-          : list('Refs', 'Refs', pageItems.map((t) => refElement(base, kind, t, ctx))),
-        links([{ rel: 'Alternate', href: pageHref(page) }]),
-        el('PagingInfo', [['PageNum', page], ['PageSize', pageSize], ['PagesCount', pagesCount]], [links(pagingLinks)]),
-      ]);
+      const result = queryResultElement(queryPayload(base, kind, pageItems, ctx, entities), { page, pageSize, pagesCount, links: pagingLinks });
       return sendWire(request, reply, 200, result);
     });
   };
