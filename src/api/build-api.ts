@@ -6,6 +6,7 @@ import { OpenemError } from '../errors.js';
 import { RouteRegistry } from './route-registry.js';
 import { installErrorHandling, frameworkErrorHandler } from './error-handler.js';
 import { sessionHook } from './session-hook.js';
+import { guidIdHook } from './resource-ids.js';
 import { entryPlugin } from './entry.js';
 import { sessionsPlugin } from './sessions.js';
 import { openApiPlugin } from './openapi.js';
@@ -61,6 +62,7 @@ export async function buildApi(ctx: ApiContext, options: BuildApiOptions): Promi
   });
   // Sessions are checked before the body is read, so nobody without one gets a body parsed.
   app.addHook('onRequest', sessionHook(ctx));
+  app.addHook('preParsing', guidIdHook());
 
   await app.register(operationsPlugin(ctx, options.metrics));
   await app.register(entryPlugin);

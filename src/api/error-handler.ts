@@ -1,7 +1,7 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { isOpenemError } from '../errors.js';
-import { ERROR_STATUS, errorBody } from './errors.js';
-import { sendWire } from './negotiate.js';
+import { ERROR_STATUS, errorBody, errorJson } from './errors.js';
+import { responseFormat, sendWire } from './negotiate.js';
 
 /** Fastify's own error codes that mean bad input, with their HTTP statuses. */
 const FASTIFY_CODES: Record<string, number> = {
@@ -18,6 +18,7 @@ const FASTIFY_CODES: Record<string, number> = {
 export function sendError(request: FastifyRequest, reply: FastifyReply, status: number, message: string, stack?: string) {
   // A browser page's own fetch (X-Requested-With) must not trigger the browser's Basic prompt, which would hang it.
   if (status === 401 && request.headers['x-requested-with'] !== 'XMLHttpRequest') reply.header('WWW-Authenticate', 'Basic Realm=RestSvc');
+  if (responseFormat(request) === 'json') return reply.code(status).type('application/json; charset=utf-8').send(errorJson(status, message, stack));
   return sendWire(request, reply, status, errorBody(status, message, stack));
 }
 

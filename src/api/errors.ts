@@ -44,6 +44,10 @@ export function statusName(status: number): string {
   return STATUS_NAME[status] ?? 'Error';
 }
 
+/**
+ * The XML Error (XSD ErrorType): attributes `Message`, `StatusCode`, `Status` (all required by the XSD, so
+ * `Status` stays in XML), then the optional `StackTrace` (debug only).
+ */
 export function errorBody(status: number, message: string, stackTrace?: string): WireElement {
   return el(
     'Error',
@@ -54,4 +58,13 @@ export function errorBody(status: number, message: string, stackTrace?: string):
     ],
     stackTrace ? [{ kind: 'text', name: 'StackTrace', value: stackTrace }] : [],
   );
+}
+
+/**
+ * The JSON Error exactly as Enterprise Manager sends it: every property present, `Status` null, in its
+ * (alphabetical) order — `{"FirstChanceExceptionMessage":null,"Message":…,"StackTrace":null,"Status":null,"StatusCode":404}`
+ * (issue #10 item 6).
+ */
+export function errorJson(status: number, message: string, stackTrace?: string): string {
+  return JSON.stringify({ FirstChanceExceptionMessage: null, Message: message, StackTrace: stackTrace ?? null, Status: null, StatusCode: status });
 }
