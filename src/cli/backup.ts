@@ -1,11 +1,15 @@
 import type { Command } from 'commander';
-import { randomUUID } from 'node:crypto';
 import { withApp } from './open-app.js';
 import { byteProgress } from './progress-bar.js';
-import { backupVm } from '../services/backup/backup-vm.js';
-import { getJob } from '../services/backup/jobs.js';
+import { defaultJobFor, getJob, type JobRecord } from '../services/backup/jobs.js';
+import { runBackupSession } from '../services/backup-sessions/run-backup-session.js';
+import type { BackupResult } from '../services/backup/backup-vm.js';
+import { notFound } from '../errors.js';
 
-/** `openem backup VM... [--job NAME]`: backs VMs up now, with a progress bar per disk. */
+/**
+ * `openem backup VM... [--job NAME]`: backs VMs up now, with a progress bar per disk. Each run is a backup job
+ * session: one for all VMs under `--job`, else one per VM under its default job.
+ */
 export function registerBackupCommand(program: Command) {
   program
     .command('backup <vms...>')
@@ -14,25 +18,42 @@ export function registerBackupCommand(program: Command) {
     .option('--json', 'print the results as JSON')
     .action(async (vms: string[], opts: { job?: string; json?: boolean }) => {
       await withApp(async (ctx) => {
-        const job = opts.job ? await getJob(ctx, opts.job) : undefined;
-        const restorePointId = job ? randomUUID() : undefined;
-        const results = [];
-        for (const name of vms) {
-          const bar = byteProgress(`backup ${name}`);
-          try {
-            const r = await backupVm(ctx, name, { jobId: job?.id, restorePointId, onProgress: (p) => bar.update(p.bytesDone, p.bytesTotal) });
-            results.push(r);
-            bar.stop();
-            if (!opts.json) {
-              const s = r.stats;
-              process.stdout.write(
-                `${name}: ${r.manifest.pointType} restore point ${r.manifest.id} — ${s.blocksTotal} blocks, ${s.blocksZero} zero, ${s.blocksNew} new, ${(s.bytesStored / 2 ** 20).toFixed(1)} MiB stored\n`,
-              );
-            }
-          } catch (e) {
-            bar.stop();
-            throw e;
+        const runs: { job: JobRecord; vmNames: string[] }[] = [];
+        if (opts.job) runs.push({ job: await getJob(ctx, opts.job), vmNames: vms });
+        else
+          for (const name of vms) {
+            const vm = await ctx.platform.findVm(name);
+            if (!vm) throw notFound(`VM ${name} was not found`);
+            runs.push({ job: await defaultJobFor(ctx, vm.name), vmNames: [vm.name] });
           }
+        const results: BackupResult[] = [];
+        for (const run of runs) {
+          let bar: ReturnType<typeof byteProgress> | undefined;
+          let barVm = '';
+          const outcome = await runBackupSession(ctx, run.job, {
+            vmNames: run.vmNames,
+            owner: `cli ${process.pid}`,
+            onProgress: (p) => {
+              if (p.vmName !== barVm) {
+                bar?.stop();
+                bar = byteProgress(`backup ${p.vmName}`);
+                barVm = p.vmName;
+              }
+              bar!.update(p.bytesDone, p.bytesTotal);
+            },
+            onVmFinished: (name, o) => {
+              bar?.stop();
+              bar = undefined;
+              barVm = '';
+              if (!o.result || opts.json) return;
+              const s = o.result.stats;
+              process.stdout.write(
+                `${name}: ${o.result.manifest.pointType} restore point ${o.result.manifest.id} — ${s.blocksTotal} blocks, ${s.blocksZero} zero, ${s.blocksNew} new, ${(s.bytesStored / 2 ** 20).toFixed(1)} MiB stored\n`,
+              );
+            },
+          });
+          results.push(...outcome.results);
+          if (outcome.failures.length > 0) throw outcome.failures[0].error;
         }
         if (opts.json) process.stdout.write(JSON.stringify(results.map((r) => ({ id: r.manifest.id, vm: r.manifest.vmName, pointType: r.manifest.pointType, stats: r.stats })), null, 2) + '\n');
       });

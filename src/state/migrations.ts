@@ -134,9 +134,50 @@ export function migrationProvider(dialect: Dialect): MigrationProvider {
       await sql`select 1`.execute(db);
     },
   };
+  const m004: Migration = {
+    async up(db: Kysely<any>) {
+      await db.schema
+        .createTable('backup_job_sessions')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('name', 'text', (c) => c.notNull())
+        .addColumn('job_id', 'text', (c) => c.notNull())
+        .addColumn('job_name', 'text', (c) => c.notNull())
+        .addColumn('job_type', 'text', (c) => c.notNull())
+        .addColumn('state', 'text', (c) => c.notNull())
+        .addColumn('result', 'text', (c) => c.notNull())
+        .addColumn('progress', 'integer', (c) => c.notNull())
+        .addColumn('failure_message', 'text')
+        .addColumn('restore_point_id', 'text')
+        .addColumn('stop_requested', 'integer', (c) => c.notNull())
+        .addColumn('owner', 'text', (c) => c.notNull())
+        .addColumn('heartbeat_at', bigint, (c) => c.notNull())
+        .addColumn('created_at', bigint, (c) => c.notNull())
+        .addColumn('end_at', bigint)
+        .execute();
+      await db.schema.createIndex('backup_job_sessions_job').on('backup_job_sessions').columns(['job_id', 'created_at']).execute();
+      await db.schema
+        .createTable('backup_task_sessions')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('job_session_id', 'text', (c) => c.notNull())
+        .addColumn('name', 'text', (c) => c.notNull())
+        .addColumn('vm_name', 'text', (c) => c.notNull())
+        .addColumn('state', 'text', (c) => c.notNull())
+        .addColumn('result', 'text', (c) => c.notNull())
+        .addColumn('reason', 'text', (c) => c.notNull())
+        .addColumn('total_size', bigint, (c) => c.notNull())
+        .addColumn('bytes_read', bigint, (c) => c.notNull())
+        .addColumn('bytes_stored', bigint, (c) => c.notNull())
+        .addColumn('vm_restore_point_id', 'text')
+        .addColumn('position', 'integer', (c) => c.notNull())
+        .addColumn('created_at', bigint, (c) => c.notNull())
+        .addColumn('end_at', bigint)
+        .execute();
+      await db.schema.createIndex('backup_task_sessions_job_session').on('backup_task_sessions').columns(['job_session_id', 'position']).execute();
+    },
+  };
   return {
     async getMigrations() {
-      return { '001_initial': m001 };
+      return { '001_initial': m001, '004_backup_sessions': m004 };
     },
   };
 }

@@ -5,7 +5,8 @@ import type { AppContext } from '../app-services.js';
 import { createDemoVms } from '../../platform/demo/demo-vms.js';
 import { writeGuestFiles } from '../../guestfs/ext4-writer.js';
 import { ROOT_PARTITION_OFFSET } from '../../platform/local/create-vm-from-directory.js';
-import { backupVm } from '../backup/backup-vm.js';
+import { defaultJobFor } from '../backup/jobs.js';
+import { runBackupSession } from '../backup-sessions/run-backup-session.js';
 
 /**
  * `openem serve --demo` on an empty data directory: demo VMs, a Full backup of each, a change in each guest,
@@ -20,7 +21,13 @@ export async function prepareDemo(ctx: AppContext): Promise<void> {
   try {
     for (const vm of vms) {
       say(`backing up ${vm.name} (Full)…`);
-      await backupVm(ctx, vm.name);
+      const job = await defaultJobFor(ctx, vm.name);
+      // Recorded as backup job sessions, like every backup run, so the monitoring resources have history.
+      const backup = async () => {
+        const run = await runBackupSession(ctx, job, { owner: `server ${ctx.nodeId}` });
+        if (run.failures.length > 0) throw run.failures[0].error;
+      };
+      await backup();
       // A change in the guest so the second point is a real increment and rollbacks have something to undo.
       const changed = join(scratch, `${vm.name}-motd`);
       await writeFile(changed, `Welcome to ${vm.name}. Changed after the first backup at ${new Date(ctx.clock.now()).toISOString()}.\n`);
@@ -30,7 +37,7 @@ export async function prepareDemo(ctx: AppContext): Promise<void> {
         { guestPath: '/etc/motd', type: 'file', sourceFile: changed, mode: 0o644, uid: 0, gid: 0, mtime: new Date(ctx.clock.now()) },
       ]);
       say(`backing up ${vm.name} (Increment)…`);
-      await backupVm(ctx, vm.name);
+      await backup();
     }
   } finally {
     await rm(scratch, { recursive: true, force: true });
