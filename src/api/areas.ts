@@ -12,6 +12,8 @@ import { tasksPlugin } from './tasks.js';
 import { restoreSessionsPlugin } from './restore-sessions.js';
 import { mountsPlugin } from './mounts.js';
 import { catalogGuestFsPlugin } from './catalog-guestfs.js';
+import { backupJobSessionKind, backupTaskSessionKind } from './backup-sessions/backup-session-kinds.js';
+import { backupSessionsPlugin } from './backup-sessions/backup-sessions.js';
 
 /** Every Enterprise Manager API area openem serves beyond the entry point and logon, in registration order. */
 export const API_AREAS: AreaPlugin[] = [
@@ -27,4 +29,5 @@ export const API_AREAS: AreaPlugin[] = [
   catalogVmsPlugin,
   vmRestorePlugin, tasksPlugin, restoreSessionsPlugin,
   mountsPlugin, catalogGuestFsPlugin,
+  collectionPlugin(backupJobSessionKind), collectionPlugin(backupTaskSessionKind), backupSessionsPlugin,
 ];

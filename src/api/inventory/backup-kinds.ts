@@ -39,9 +39,15 @@ export const jobKind: ResourceKind<JobRecord> = {
   find: findVisibleJob,
   id: (j) => j.id,
   name: (j) => j.name,
-  refLinks: (base, _j, ctx) => [serverLink(base, ctx)],
+  // jobs_id.md: the job's backup job sessions are a Down link of the reference and the entity (issue 10 §4).
+  refLinks: (base, j, ctx) => [serverLink(base, ctx), { rel: 'Down', type: 'BackupJobSessionReferenceList', href: `${base}/jobs/${j.id}/backupSessions` }],
   entity: (base, j, ctx) => ({
-    links: [serverLink(base, ctx), { rel: 'Start', href: `${base}/jobs/${j.id}?action=start` }],
+    links: [
+      serverLink(base, ctx),
+      { rel: 'Alternate', type: 'JobReference', href: `${base}/jobs/${j.id}`, name: j.name },
+      { rel: 'Down', type: 'BackupJobSessionReferenceList', href: `${base}/jobs/${j.id}/backupSessions` },
+      { rel: 'Start', href: `${base}/jobs/${j.id}?action=start` },
+    ],
     children: [text('JobType', 'Backup'), text('Platform', 'VMware'), text('Description', `Backs up ${j.vmNames.join(', ')}`), text('ScheduleConfigured', false), text('ScheduleEnabled', false)],
   }),
   fields: (j) => ({ uid: `urn:veeam:Job:${j.id}`, name: j.name, jobtype: 'Backup' }),

@@ -42,10 +42,11 @@ export function hrefOf<T>(base: string, kind: ResourceKind<T>, t: T): string {
 export function refElement<T>(base: string, kind: ResourceKind<T>, t: T, ctx: ApiContext, elementName: 'Ref' | 'EntityRef' = 'Ref'): WireElement {
   if (kind.renderRef) return kind.renderRef(base, t, ctx, elementName);
   const href = hrefOf(base, kind, t);
+  const own = kind.refLinks(base, t, ctx);
   return el(
     elementName,
     [['Type', `${kind.type}Reference`], ['Href', href], ['Name', kind.name(t)], ['UID', uidOf(kind.type, kind.id(t))]],
-    [links([...kind.refLinks(base, t, ctx), { rel: 'Alternate', type: kind.type, href: `${href}?format=Entity`, name: kind.name(t) }])],
+    [links(withAlternate(own, { rel: 'Alternate', type: kind.type, href: `${href}?format=Entity`, name: kind.name(t) }))],
   );
 }
 
@@ -57,8 +58,13 @@ export function entityElement<T>(base: string, kind: ResourceKind<T>, t: T, ctx:
   return el(
     kind.type,
     [['Type', kind.type], ['Href', `${href}?format=Entity`], ['Name', kind.name(t)], ['UID', uidOf(kind.type, kind.id(t))], ...(e.attrs ?? [])],
-    [links([...e.links, { rel: 'Alternate', type: `${kind.type}Reference`, href, name: kind.name(t) }]), ...e.children],
+    [links(withAlternate(e.links, { rel: 'Alternate', type: `${kind.type}Reference`, href, name: kind.name(t) })), ...e.children],
   );
+}
+
+/** A kind that places its Alternate link itself (EM's position for it, e.g. backupsessions_id.md) keeps it there; otherwise it goes last. */
+function withAlternate(own: Link[], alternate: Link): Link[] {
+  return own.some((l) => l.rel === 'Alternate') ? own : [...own, alternate];
 }
 
 export function entityReferences(items: WireElement[]): WireElement {

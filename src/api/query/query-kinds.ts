@@ -3,8 +3,9 @@ import { backupServerKind, hierarchyRootKind } from '../inventory/server-kinds.j
 import { backupKind, jobKind, restorePointKind } from '../inventory/backup-kinds.js';
 import { vmRestorePointKind } from '../inventory/vm-restore-point-kind.js';
 import { restoreSessionKind, taskKind } from './session-kinds.js';
+import { backupJobSessionKind, backupTaskSessionKind } from '../backup-sessions/backup-session-kinds.js';
 
 /** Types the query service answers, by lower-case name (`type` is case-insensitive, em-api.md §4). */
 export const QUERY_KINDS = new Map<string, ResourceKind<any>>(
-  [vmRestorePointKind, restorePointKind, backupServerKind, jobKind, backupKind, hierarchyRootKind, restoreSessionKind, taskKind].map((k) => [k.type.toLowerCase(), k]),
+  [vmRestorePointKind, restorePointKind, backupServerKind, jobKind, backupKind, hierarchyRootKind, restoreSessionKind, taskKind, backupJobSessionKind, backupTaskSessionKind].map((k) => [k.type.toLowerCase(), k]),
 );
