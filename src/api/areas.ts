@@ -14,6 +14,10 @@ import { mountsPlugin } from './mounts.js';
 import { catalogGuestFsPlugin } from './catalog-guestfs.js';
 import { backupJobSessionKind, backupTaskSessionKind } from './backup-sessions/backup-session-kinds.js';
 import { backupSessionsPlugin } from './backup-sessions/backup-sessions.js';
+import { repositoryKind } from './infrastructure/repository-kind.js';
+import { managedServerKind } from './infrastructure/managed-server-kind.js';
+import { backupFileKind } from './backup-files/backup-file-kind.js';
+import { backupFileCollectionsPlugin } from './backup-files/backup-file-collections.js';
 
 /** Every Enterprise Manager API area openem serves beyond the entry point and logon, in registration order. */
 export const API_AREAS: AreaPlugin[] = [
@@ -30,4 +34,5 @@ export const API_AREAS: AreaPlugin[] = [
   vmRestorePlugin, tasksPlugin, restoreSessionsPlugin,
   mountsPlugin, catalogGuestFsPlugin,
   collectionPlugin(backupJobSessionKind), collectionPlugin(backupTaskSessionKind), backupSessionsPlugin,
+  collectionPlugin(repositoryKind), collectionPlugin(managedServerKind), collectionPlugin(backupFileKind), backupFileCollectionsPlugin,
 ];

@@ -146,6 +146,18 @@ export class PackRepository implements Repository {
     return hashSource(this.pool, source, onHashed, options.signal);
   }
 
+  async blockSizes(hashes: Iterable<string>): Promise<Map<string, { stored: number; raw: number }>> {
+    this.assertOpen();
+    const wanted = [...new Set(hashes)];
+    if (wanted.some((h) => !this.index.has(h))) await this.index.refresh();
+    const out = new Map<string, { stored: number; raw: number }>();
+    for (const h of wanted) {
+      const b = this.index.get(h);
+      if (b) out.set(h, { stored: b.length, raw: b.rawLength });
+    }
+    return out;
+  }
+
   check(options?: { readData?: boolean }): Promise<CheckResult> {
     this.assertOpen();
     return checkRepository(this.store, this.manifests, this.pool, options);

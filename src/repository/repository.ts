@@ -129,6 +129,11 @@ export interface Repository {
    * of consecutive blocks in any order. Blocks outside the source's allocated extents are not reported (they are holes).
    */
   hashSource(source: BlockSource, onHashed: (run: HashedBlocks) => void, options?: { signal?: AbortSignal }): Promise<void>;
+  /**
+   * Stored (compressed) and raw length of each block the repository holds, for sizing restore points; a hash it
+   * does not hold is absent from the answer. Looks at packs other processes wrote since the index was loaded.
+   */
+  blockSizes(hashes: Iterable<string>): Promise<Map<string, { stored: number; raw: number }>>;
   check(options?: { readData?: boolean }): Promise<CheckResult>;
   /** Removes manifests (retention); data goes with the next `gc`. */
   forget(manifestIds: string[]): Promise<void>;

@@ -8,6 +8,7 @@ import { visiblePoints } from './visible-points.js';
 import { isoUtc, restorePointName } from './em-dates.js';
 import type { ApiContext } from '../api-context.js';
 import type { Principal } from '../../services/auth/logon-sessions.js';
+import { REPOSITORY_NAME, repositoryIdOf } from '../infrastructure/repository-kind.js';
 
 const serverLink = (base: string, ctx: ApiContext) => ({ rel: 'Up', type: 'BackupServerReference', href: `${base}/backupServers/${ctx.backupServerId}`, name: hostname() });
 
@@ -65,9 +66,23 @@ export const backupKind: ResourceKind<JobRecord> = {
   find: findVisibleJob,
   id: (j) => j.id,
   name: (j) => j.name,
-  refLinks: (base, _j, ctx) => [serverLink(base, ctx)],
+  // get_backups_id.md: Up repository, Up backup server, Alternate, Down restore points, Down backup files (issue 10 §4).
+  refLinks: (base, j, ctx) => [
+    { rel: 'Up', type: 'RepositoryReference', href: `${base}/repositories/${repositoryIdOf(ctx)}`, name: REPOSITORY_NAME },
+    serverLink(base, ctx),
+    { rel: 'Alternate', type: 'Backup', href: `${base}/backups/${j.id}?format=Entity`, name: j.name },
+    { rel: 'Down', type: 'RestorePointReferenceList', href: `${base}/backups/${j.id}/restorePoints` },
+    { rel: 'Down', type: 'BackupFileReferenceList', href: `${base}/backups/${j.id}/backupFiles` },
+  ],
   entity: (base, j, ctx) => ({
-    links: [serverLink(base, ctx), { rel: 'Down', type: 'RestorePointReferenceList', href: `${base}/backups/${j.id}/restorePoints` }, { rel: 'Up', type: 'JobReference', href: `${base}/jobs/${j.id}`, name: j.name }],
+    links: [
+      { rel: 'Up', type: 'RepositoryReference', href: `${base}/repositories/${repositoryIdOf(ctx)}`, name: REPOSITORY_NAME },
+      serverLink(base, ctx),
+      { rel: 'Alternate', type: 'BackupReference', href: `${base}/backups/${j.id}`, name: j.name },
+      { rel: 'Down', type: 'RestorePointReferenceList', href: `${base}/backups/${j.id}/restorePoints` },
+      { rel: 'Down', type: 'BackupFileReferenceList', href: `${base}/backups/${j.id}/backupFiles` },
+      { rel: 'Up', type: 'JobReference', href: `${base}/jobs/${j.id}`, name: j.name },
+    ],
     children: [text('JobType', 'Backup'), text('Platform', 'VMware')],
   }),
   fields: (j) => ({ uid: `urn:veeam:Backup:${j.id}`, name: j.name }),
@@ -107,12 +122,21 @@ export const restorePointKind: ResourceKind<RestorePointItem> = {
   },
   id: (r) => r.id,
   name: (r) => restorePointName(r.createdAt),
-  refLinks: (base, r, ctx) => [serverLink(base, ctx), { rel: 'Up', type: 'BackupReference', href: `${base}/backups/${r.jobId}`, name: r.jobName }],
+  refLinks: (base, r, ctx) => [
+    { rel: 'Up', type: 'BackupReference', href: `${base}/backups/${r.jobId}`, name: r.jobName },
+    serverLink(base, ctx),
+    { rel: 'Alternate', type: 'RestorePoint', href: `${base}/restorePoints/${r.id}?format=Entity`, name: restorePointName(r.createdAt) },
+    { rel: 'Down', type: 'VmRestorePointReferenceList', href: `${base}/restorePoints/${r.id}/vmRestorePoints` },
+    { rel: 'Related', type: 'RestorePointReferenceList', href: `${base}/restorePoints/${r.id}/backupFiles` },
+  ],
+  // restorepoints_id.md example: Up backup, Up backup server, Alternate, Down VM restore points, Related backup files.
   entity: (base, r, ctx) => ({
     links: [
-      serverLink(base, ctx),
       { rel: 'Up', type: 'BackupReference', href: `${base}/backups/${r.jobId}`, name: r.jobName },
+      serverLink(base, ctx),
+      { rel: 'Alternate', type: 'RestorePointReference', href: `${base}/restorePoints/${r.id}`, name: restorePointName(r.createdAt) },
       { rel: 'Down', type: 'VmRestorePointReferenceList', href: `${base}/restorePoints/${r.id}/vmRestorePoints` },
+      { rel: 'Related', type: 'RestorePointReferenceList', href: `${base}/restorePoints/${r.id}/backupFiles` },
     ],
     children: [text('BackupDateUTC', isoUtc(r.createdAt))],
   }),

@@ -35,6 +35,7 @@ export const vmRestorePointKind: ResourceKind<VmRestorePointRecord> = {
   refLinks: (base, r, ctx) => [
     { rel: 'Up', type: 'BackupServerReference', href: `${base}/backupServers/${ctx.backupServerId}`, name: hostname() },
     { rel: 'Up', type: 'RestorePointReference', href: `${base}/restorePoints/${r.restorePointId}`, name: restorePointName(r.createdAt) },
+    { rel: 'Up', type: 'BackupFileReference', href: `${base}/backupFiles/${r.id}`, name: `${r.id}.json` },
   ],
   entity: (base, r, ctx) => ({
     attrs: [['VmDisplayName', r.vmName]],
@@ -42,6 +43,9 @@ export const vmRestorePointKind: ResourceKind<VmRestorePointRecord> = {
       { rel: 'Restore', href: `${base}/vmRestorePoints/${r.id}?action=restore` },
       { rel: 'Up', type: 'BackupServerReference', href: `${base}/backupServers/${ctx.backupServerId}`, name: hostname() },
       { rel: 'Up', type: 'RestorePointReference', href: `${base}/restorePoints/${r.restorePointId}`, name: restorePointName(r.createdAt) },
+      // vmrestorepoints_id.md: clients read Links[3] as the backup file (em-clients.md); its manifest is the file.
+      { rel: 'Up', type: 'BackupFileReference', href: `${base}/backupFiles/${r.id}`, name: `${r.id}.json` },
+      { rel: 'Alternate', type: 'VmRestorePointReference', href: `${base}/vmRestorePoints/${r.id}`, name: vmRestorePointName(r) },
       { rel: 'Down', type: 'VmRestorePointMountList', href: `${base}/vmRestorePoints/${r.id}/mounts` },
       { rel: 'Create', type: 'VmRestorePointMount', href: `${base}/vmRestorePoints/${r.id}/mounts` },
     ],
