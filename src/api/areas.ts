@@ -18,6 +18,7 @@ import { repositoryKind } from './infrastructure/repository-kind.js';
 import { managedServerKind } from './infrastructure/managed-server-kind.js';
 import { backupFileKind } from './backup-files/backup-file-kind.js';
 import { backupFileCollectionsPlugin } from './backup-files/backup-file-collections.js';
+import { summaryReportsPlugin } from './reports/summary-reports.js';
 
 /** Every Enterprise Manager API area openem serves beyond the entry point and logon, in registration order. */
 export const API_AREAS: AreaPlugin[] = [
@@ -35,4 +36,5 @@ export const API_AREAS: AreaPlugin[] = [
   mountsPlugin, catalogGuestFsPlugin,
   collectionPlugin(backupJobSessionKind), collectionPlugin(backupTaskSessionKind), backupSessionsPlugin,
   collectionPlugin(repositoryKind), collectionPlugin(managedServerKind), collectionPlugin(backupFileKind), backupFileCollectionsPlugin,
+  summaryReportsPlugin,
 ];
