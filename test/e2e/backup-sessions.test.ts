@@ -24,16 +24,20 @@ async function createVm(name: string, sizeMiB: number, payloadMiB: number): Prom
   await cliOk(dataDir, ['vm', 'create', name, '--from-dir', src, '--size', `${sizeMiB}M`]);
 }
 
-/** Entities of a list or query answer in either format and either JSON list shape (`[…]` or `{X: […]}`). */
+/**
+ * Entities of a list (`{"BackupJobSessions":[…]}`) or of a query result, whose JSON nests the list in its wrapper
+ * (`{"Entities":{"BackupJobSessions":{"BackupJobSessions":[…]}}}`, em-clients.md).
+ */
 function entities(body: any, format: Format, plural: string, singular: string, query = false): any[] {
-  const root = format === 'xml' ? (query ? body.QueryResult.Entities : body)[plural] : query ? body.Entities[plural] : body[plural];
-  if (format === 'xml') return asArray(root?.[singular]);
-  return Array.isArray(root) ? root : asArray(root?.[plural]);
+  if (format === 'xml') return asArray((query ? body.QueryResult.Entities : body)[plural]?.[singular]);
+  const list = query ? body.Entities[plural][plural] : body[plural];
+  assert.ok(Array.isArray(list), `${plural} is an array: ${JSON.stringify(body).slice(0, 200)}`);
+  return list;
 }
 
-function refs(body: any, format: Format): any[] {
-  if (format === 'xml') return asArray(body.EntityReferences.Ref);
-  return Array.isArray(body.Refs) ? body.Refs : asArray(body.Refs?.Refs);
+function refs(body: any, format: Format, query = false): any[] {
+  if (format === 'xml') return asArray((query ? body.QueryResult.Refs : body.EntityReferences)?.Ref);
+  return query ? body.Refs.Refs : body.Refs;
 }
 
 async function jobId(c: EmClient, name: string): Promise<string> {
@@ -93,6 +97,7 @@ for (const format of ['xml', 'json'] as Format[]) {
       assert.equal(s.Result, 'Success');
       assert.equal(String(s.Progress), '100');
       assert.equal(String(s.IsRetry), 'false');
+      if (format === 'json') assert.equal(s.FailureMessage, null, 'EM JSON writes the absent FailureMessage as null');
       assert.match(s.CreationTimeUTC, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
       assert.ok(Date.parse(s.EndTimeUTC) >= Date.parse(s.CreationTimeUTC));
       assert.deepEqual(linksOf(s).map((l) => `${l.Rel} ${l.Type ?? ''}`), [
@@ -166,7 +171,7 @@ for (const format of ['xml', 'json'] as Format[]) {
     assert.deepEqual(hits.map((s: any) => s.UID), failed.filter((s: any) => s.JobName === 'Broken').map((s: any) => s.UID));
     assert.ok(hits.length >= 1);
     const since = await c.get(`${server.http}/api/query?type=backupjobsession&filter=${encodeURIComponent(`CreationTime>="${new Date(Date.now() - 3600_000).toISOString()}"`)}`);
-    const sinceRefs = format === 'xml' ? asArray(since.body.QueryResult.Refs?.Ref) : Array.isArray(since.body.Refs) ? since.body.Refs : asArray(since.body.Refs?.Refs);
+    const sinceRefs = refs(since.body, format, true);
     assert.equal(sinceRefs.length, all.length, 'every session of this test started within the hour');
     assert.ok(sinceRefs.every((r: any) => r.Type === 'BackupJobSessionReference'));
     const gone = await c.get(`${server.http}/api/query?type=BackupTaskSession&format=Entities&sortDesc=CreationTime&filter=${encodeURIComponent('Result==Failed;VmDisplayName==gone')}`);
@@ -207,7 +212,7 @@ test('POST /backupSessions/{ID}?action=stop stops a running backup: the session 
   const failedTasks = tasks.filter((t: any) => t.Result === 'Failed');
   assert.ok(failedTasks.length >= 1, 'at least big3 was not reached');
   assert.ok(failedTasks.every((t: any) => /action=stop/.test(t.Reason)));
-  const points = refs((await c.get(`${server.http}/api/query?type=VmRestorePoint&filter=${encodeURIComponent('VmDisplayName==big*')}`)).body, 'json');
+  const points = refs((await c.get(`${server.http}/api/query?type=VmRestorePoint&filter=${encodeURIComponent('VmDisplayName==big*')}`)).body, 'json', true);
   assert.equal(points.length, tasks.length - failedTasks.length, 'only VMs whose task succeeded have a restore point');
 
   const again = await c.request('POST', findLink(stopped, 'Stop')!.Href);
@@ -237,6 +242,7 @@ test('a stop request over the API reaches a backup the CLI runs in another proce
     const list = entities((await c.get(`${server.http}/api/backupSessions?format=Entity`)).body, 'json', 'BackupJobSessions', 'BackupJobSession');
     return list.find((s: any) => s.JobName === 'Backup cli1' && s.State === 'Working');
   }, 60_000, 50);
+  assert.ok(running.Progress < 50, `stopped early enough to be a real stop (progress ${running.Progress})`);
   const stop = await c.request('POST', findLink(running, 'Stop')!.Href);
   assert.equal(stop.status, 202);
   const code = await exited;

@@ -52,7 +52,7 @@ export async function visibleTaskSessions(ctx: ApiContext, p: Principal, filter:
 /**
  * A backup job run (backupsessions_id.md example): Links Up backup server, Up job, Alternate, Down task sessions,
  * Stop, Related restore point (once the run made one); then JobUid … Progress, FailureMessage (only when the run
- * failed: the page's successful example has none), IsRetry.
+ * failed: the page's successful example has none; JSON null), IsRetry.
  */
 export const backupJobSessionKind: ResourceKind<BackupJobSessionRecord> = {
   type: 'BackupJobSession',
@@ -80,13 +80,13 @@ export const backupJobSessionKind: ResourceKind<BackupJobSessionRecord> = {
         text('JobName', s.jobName),
         text('JobType', s.jobType),
         text('CreationTimeUTC', isoUtc(s.createdAt)),
-        s.endAt !== undefined ? text('EndTimeUTC', isoUtc(s.endAt)) : undefined,
+        text('EndTimeUTC', s.endAt !== undefined ? isoUtc(s.endAt) : undefined),
         text('State', s.state),
         text('Result', s.result),
         text('Progress', s.progress),
-        s.failureMessage !== undefined ? text('FailureMessage', s.failureMessage) : undefined,
+        text('FailureMessage', s.failureMessage),
         text('IsRetry', false),
-      ].filter((c) => c !== undefined),
+      ],
     };
   },
   // get_query_backupjobsession.md
@@ -137,12 +137,12 @@ export const backupTaskSessionKind: ResourceKind<TaskSessionItem> = {
       children: [
         text('JobSessionUid', `urn:veeam:BackupJobSession:${t.jobSessionId}`),
         text('CreationTimeUTC', isoUtc(t.createdAt)),
-        t.endAt !== undefined ? text('EndTimeUTC', isoUtc(t.endAt)) : undefined,
+        text('EndTimeUTC', t.endAt !== undefined ? isoUtc(t.endAt) : undefined),
         text('State', t.state),
         text('Result', t.result),
         text('Reason', t.reason),
         text('TotalSize', t.totalSize),
-      ].filter((c) => c !== undefined),
+      ],
     };
   },
   // get_query_backuptasksession.md

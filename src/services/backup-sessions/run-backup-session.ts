@@ -15,7 +15,7 @@ import {
 import type { BackupJobSessionRecord } from './backup-session-types.js';
 
 /** How often a run refreshes its heartbeat and progress and looks for a stop request. */
-const HEARTBEAT_MS = 1_000;
+const HEARTBEAT_MS = 250;
 
 export interface BackupSessionOptions {
   /** The VMs of this run (default: the job's). */
