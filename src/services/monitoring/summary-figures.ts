@@ -130,11 +130,10 @@ export async function vmsOverviewFigures(ctx: AppContext): Promise<VmsOverviewFi
 /** Job runs by result and the longest finished run, from the backup job sessions; openem has no replica jobs. */
 export async function jobStatisticsFigures(ctx: AppContext): Promise<JobStatisticsFigures> {
   const sessions = await listJobSessions(ctx);
-  let longest: { seconds: number; name: string } = { seconds: 0, name: '' };
+  let longest = { ms: -1, seconds: 0, name: '' };
   for (const s of sessions) {
-    if (s.endAt === undefined) continue;
-    const seconds = Math.round((s.endAt - s.createdAt) / 1000);
-    if (seconds > longest.seconds || !longest.name) longest = { seconds, name: s.jobName };
+    if (s.endAt === undefined || s.endAt - s.createdAt <= longest.ms) continue;
+    longest = { ms: s.endAt - s.createdAt, seconds: Math.round((s.endAt - s.createdAt) / 1000), name: s.jobName };
   }
   return {
     runningJobs: new Set(sessions.filter((s) => s.state !== 'Stopped').map((s) => s.jobId)).size,
