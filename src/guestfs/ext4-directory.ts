@@ -6,6 +6,8 @@ export interface DirEntry {
   inode: number;
   /** ext4 dirent file type (1 file, 2 dir, 7 symlink, ...), 0 when FILETYPE is off. */
   fileType: number;
+  /** The name's bytes, kept only when they are not valid UTF-8 (then `name` is lossy). */
+  rawName?: Buffer;
 }
 
 /**
@@ -38,7 +40,12 @@ export function parseDirents(buf: Buffer, start: number, hasFileType: boolean, i
     if (inode !== 0 && nameLen > 0) {
       // Names are bytes on disk; non-UTF-8 bytes decode to U+FFFD (lossy, see ext4-reader docs).
       const name = buf.toString('utf8', p + 8, p + 8 + nameLen);
-      if (name !== '.' && name !== '..') out.push({ name, inode, fileType: hasFileType ? buf[p + 7] : 0 });
+      if (name !== '.' && name !== '..') {
+        const entry: DirEntry = { name, inode, fileType: hasFileType ? buf[p + 7] : 0 };
+        // A restore must write the name exactly as it was: keep the bytes when decoding lost some.
+        if (name.includes('\ufffd')) entry.rawName = Buffer.from(buf.subarray(p + 8, p + 8 + nameLen));
+        out.push(entry);
+      }
     }
     p += recLen;
   }

@@ -6,7 +6,7 @@ import { readBlockRuns, type BlockRun } from './ext4-extents.js';
 import { planFileReads, readPlanned, streamPlanned } from './ext4-file-reads.js';
 import { inlineDataXattr, inodeAttributes, inodeType, INODE_FLAGS, parseInode, ROOT_INODE, type Ext4Inode } from './ext4-inode.js';
 import { descriptorBlockNumber, INCOMPAT, readSuperblock, type Ext4Superblock } from './ext4-superblock.js';
-import type { GuestEntry, GuestFilesystem } from './guest-filesystem.js';
+import type { ByteRange, GuestEntry, GuestFilesystem } from './guest-filesystem.js';
 import { guestPathComponents, normaliseGuestPath } from './guest-path.js';
 import { LruCache } from './lru-cache.js';
 
@@ -19,7 +19,7 @@ export interface Ext4FreeSpace {
   blockSize: number;
   freeBlocks: number;
   freeInodes: number;
-  /** Blocks reserved for root; debugfs writes may use them, the guest's users may not. */
+  /** Blocks reserved for root (the guest's users may not use them). */
   reservedBlocks: number;
 }
 
@@ -30,7 +30,9 @@ export interface Ext4FreeSpace {
  * component is never followed (stat is lstat; list/read of a symlink is BAD_REQUEST), but symlinks
  * in the middle of a path are followed, resolved inside the guest (an absolute target starts at the
  * guest root), so `/lib/x` works where `/lib -> usr/lib`.
- * Names are decoded as UTF-8. Supported: extents (any depth, unwritten extents read as zeros), old
+ * Names are decoded as UTF-8; where that loses bytes, entries also carry the raw name (`rawName`), and the
+ * by-entry methods (`listEntry`, `readlinkBytes`, `dataRanges`, `createEntryReadStream`) reach every entry
+ * exactly, whatever its name. Supported: extents (any depth, unwritten extents read as zeros), old
  * block maps, holes, htree directories (read linearly), fast and slow symlinks, inline data,
  * 32- and 64-bit descriptors, META_BG. Not supported: encrypted files, a dirty journal is not
  * replayed (reads see the last checkpointed state).
@@ -41,7 +43,7 @@ export class Ext4Reader implements GuestFilesystem {
   private readonly metaBlocks = new LruCache<number, Promise<Buffer>>(256);
   private readonly blockRuns = new LruCache<number, Promise<BlockRun[]>>(4096);
   /** Weighted by entry count so one huge directory cannot pin unbounded memory. */
-  private readonly directories = new LruCache<number, Promise<Map<string, DirEntry>>>(200_000);
+  private readonly directories = new LruCache<number, Promise<Directory>>(200_000);
 
   private constructor(
     private readonly source: BlockSource,
@@ -128,6 +130,7 @@ export class Ext4Reader implements GuestFilesystem {
       if (at + 128 > chunk.length) throw corrupt(`inode ${ino} lies past the end of the disk`);
       const a = inodeAttributes(chunk, at, this.superblock.inodeSize);
       out[i] = { path: prefix + name, name, type: inodeType(a.mode), size: a.size, mtime: new Date(a.mtimeMs), mode: a.mode, uid: a.uid, gid: a.gid, inode: ino };
+      if (dirents[i].rawName) out[i].rawName = dirents[i].rawName;
     }
     return out;
   }
@@ -151,7 +154,7 @@ export class Ext4Reader implements GuestFilesystem {
     return readPlanned(this.source, planFileReads(await this.runsOf(inode), this.superblock.blockSize, start, end));
   }
 
-  private async directory(inode: Ext4Inode): Promise<Map<string, DirEntry>> {
+  private async directory(inode: Ext4Inode): Promise<Directory> {
     const hasFileType = (this.superblock.featureIncompat & INCOMPAT.FILETYPE) !== 0;
     const load = async () => {
       const entries: DirEntry[] = [];
@@ -163,14 +166,15 @@ export class Ext4Reader implements GuestFilesystem {
         const data = await this.readInodeData(inode, 0, inode.size);
         entries.push(...parseDirectoryData(data, this.superblock.blockSize, hasFileType, inode.ino));
       }
-      return new Map(entries.map((e) => [e.name, e]));
+      // Two names that are not UTF-8 may decode alike: `byName` then finds one, `entries` keeps both.
+      return { entries, byName: new Map(entries.map((e) => [e.name, e])) };
     };
     const weight = Math.max(1, Math.ceil(inode.size / 32));
     return this.directories.getOrCreate(inode.ino, load, weight);
   }
 
   /** Resolves a path to its inode; the last component is not followed. `undefined` if missing. */
-  private async resolve(path: string): Promise<Ext4Inode | undefined> {
+  private async resolve(path: string, last?: { rawName?: Buffer }): Promise<Ext4Inode | undefined> {
     const todo = guestPathComponents(path);
     const stack: Ext4Inode[] = [await this.readInode(ROOT_INODE)];
     let follows = 0;
@@ -183,12 +187,13 @@ export class Ext4Reader implements GuestFilesystem {
       }
       const dir = stack[stack.length - 1];
       if (inodeType(dir.mode) !== 'dir') return undefined;
-      const entry = (await this.directory(dir)).get(name);
+      const entry = (await this.directory(dir)).byName.get(name);
       if (!entry) return undefined;
+      if (last) last.rawName = entry.rawName;
       const inode = await this.readInode(entry.inode);
       if (inodeType(inode.mode) === 'symlink' && todo.length > 0) {
         if (++follows > MAX_SYMLINK_FOLLOWS) throw badRequest(`too many levels of symbolic links in ${path}`);
-        const target = await this.linkTarget(inode);
+        const target = (await this.linkTarget(inode)).toString('utf8');
         if (target.startsWith('/')) stack.splice(1);
         todo.unshift(...target.split('/'));
         continue;
@@ -204,18 +209,17 @@ export class Ext4Reader implements GuestFilesystem {
     return inode;
   }
 
-  private async linkTarget(inode: Ext4Inode): Promise<string> {
+  private async linkTarget(inode: Ext4Inode): Promise<Buffer> {
     // Fast symlink: target inline in i_block. Like the kernel, decide by "no data blocks" (i_blocks
     // minus an xattr block if any), not by length: old tools wrote short targets to blocks too.
     const eaSectors = inode.fileAcl ? this.superblock.blockSize / 512 : 0;
     const isFast = !(inode.flags & INODE_FLAGS.INLINE_DATA) && inode.blocks - eaSectors === 0;
-    const bytes = isFast ? inode.iBlock.subarray(0, inode.size) : await this.readInodeData(inode, 0, inode.size);
-    return bytes.toString('utf8');
+    return isFast ? Buffer.from(inode.iBlock.subarray(0, inode.size)) : await this.readInodeData(inode, 0, inode.size);
   }
 
-  private toEntry(path: string, inode: Ext4Inode): GuestEntry {
+  private toEntry(path: string, inode: Ext4Inode, rawName?: Buffer): GuestEntry {
     const parts = guestPathComponents(path);
-    return {
+    const entry: GuestEntry = {
       path: '/' + parts.join('/'),
       name: parts[parts.length - 1] ?? '',
       type: inodeType(inode.mode),
@@ -226,11 +230,14 @@ export class Ext4Reader implements GuestFilesystem {
       gid: inode.gid,
       inode: inode.ino,
     };
+    if (rawName) entry.rawName = rawName;
+    return entry;
   }
 
   async stat(path: string): Promise<GuestEntry | undefined> {
-    const inode = await this.resolve(path);
-    return inode && this.toEntry(path, inode);
+    const last: { rawName?: Buffer } = {};
+    const inode = await this.resolve(path, last);
+    return inode && this.toEntry(path, inode, last.rawName);
   }
 
   /** Bytes allocated to a path (data, extent and xattr blocks), from i_blocks; `undefined` if missing. */
@@ -243,19 +250,56 @@ export class Ext4Reader implements GuestFilesystem {
     const dir = await this.resolveExisting(path);
     const base = normaliseGuestPath(path);
     if (inodeType(dir.mode) !== 'dir') throw badRequest(`guest path ${base} is not a directory`);
-    return this.entriesWithInodes(base, [...(await this.directory(dir)).values()]);
+    return this.entriesWithInodes(base, (await this.directory(dir)).entries);
+  }
+
+  async listEntry(dir: GuestEntry): Promise<GuestEntry[]> {
+    const inode = await this.readInode(dir.inode);
+    if (inodeType(inode.mode) !== 'dir') throw badRequest(`guest path ${dir.path} is not a directory`);
+    return this.entriesWithInodes(dir.path, (await this.directory(inode)).entries);
   }
 
   async readlink(path: string): Promise<string> {
     const inode = await this.resolveExisting(path);
     if (inodeType(inode.mode) !== 'symlink') throw badRequest(`guest path ${normaliseGuestPath(path)} is not a symlink`);
+    return (await this.linkTarget(inode)).toString('utf8');
+  }
+
+  async readlinkBytes(link: GuestEntry): Promise<Buffer> {
+    const inode = await this.readInode(link.inode);
+    if (inodeType(inode.mode) !== 'symlink') throw badRequest(`guest path ${link.path} is not a symlink`);
     return this.linkTarget(inode);
+  }
+
+  async dataRanges(file: GuestEntry): Promise<ByteRange[]> {
+    const inode = await this.fileInode(await this.readInode(file.inode), file.path);
+    if (inode.size === 0) return [];
+    if (inode.flags & INODE_FLAGS.INLINE_DATA) return [{ start: 0, end: inode.size }];
+    const bs = this.superblock.blockSize;
+    const out: ByteRange[] = [];
+    for (const run of await this.runsOf(inode)) {
+      // Unwritten (preallocated) extents read as zeros: a restore writes them as holes.
+      if (run.uninit) continue;
+      const start = run.logical * bs;
+      const end = Math.min(inode.size, (run.logical + run.length) * bs);
+      if (end <= start) continue;
+      const prev = out[out.length - 1];
+      if (prev && prev.end === start) prev.end = end;
+      else out.push({ start, end });
+    }
+    return out;
+  }
+
+  async createEntryReadStream(file: GuestEntry, range: ByteRange): Promise<Readable> {
+    return this.streamInode(await this.fileInode(await this.readInode(file.inode), file.path), range);
   }
 
   /** The inode of a regular file, checked readable. */
   private async regularFile(path: string): Promise<Ext4Inode> {
-    const inode = await this.resolveExisting(path);
-    const p = normaliseGuestPath(path);
+    return this.fileInode(await this.resolveExisting(path), normaliseGuestPath(path));
+  }
+
+  private fileInode(inode: Ext4Inode, p: string): Ext4Inode {
     if (inodeType(inode.mode) !== 'file') throw badRequest(`guest path ${p} is not a regular file`);
     if (inode.flags & INODE_FLAGS.ENCRYPT) throw new OpenemError('NOT_IMPLEMENTED', `guest file ${p} is encrypted`);
     return inode;
@@ -267,7 +311,10 @@ export class Ext4Reader implements GuestFilesystem {
   }
 
   async createReadStream(path: string, range: { start?: number; end?: number } = {}): Promise<Readable> {
-    const inode = await this.regularFile(path);
+    return this.streamInode(await this.regularFile(path), range);
+  }
+
+  private async streamInode(inode: Ext4Inode, range: { start?: number; end?: number }): Promise<Readable> {
     const start = Math.max(0, range.start ?? 0);
     const end = Math.min(inode.size, range.end ?? inode.size);
     if (inode.flags & INODE_FLAGS.INLINE_DATA) {
@@ -279,17 +326,20 @@ export class Ext4Reader implements GuestFilesystem {
 
   async *walk(path = '/'): AsyncIterable<GuestEntry> {
     const seen = new Set<number>();
-    const visit = async function* (this: Ext4Reader, dir: string): AsyncGenerator<GuestEntry> {
-      for (const entry of await this.list(dir)) {
+    const visit = async function* (this: Ext4Reader, dir: GuestEntry): AsyncGenerator<GuestEntry> {
+      for (const entry of await this.listEntry(dir)) {
         yield entry;
         // Directories cannot be hard-linked in ext4; a repeat means corruption, so stop the loop.
         if (entry.type === 'dir' && !seen.has(entry.inode)) {
           seen.add(entry.inode);
-          yield* visit.call(this, entry.path);
+          yield* visit.call(this, entry);
         }
       }
     };
-    yield* visit.call(this, normaliseGuestPath(path));
+    const root = await this.stat(path);
+    if (!root) throw notFound(`guest path ${normaliseGuestPath(path)} does not exist`);
+    if (root.type !== 'dir') throw badRequest(`guest path ${root.path} is not a directory`);
+    yield* visit.call(this, root);
   }
 
   async close(): Promise<void> {
@@ -299,4 +349,10 @@ export class Ext4Reader implements GuestFilesystem {
 
 function inlineBytes(inode: Ext4Inode): Buffer {
   return Buffer.concat([inode.iBlock, inlineDataXattr(inode)]).subarray(0, inode.size);
+}
+
+/** A folder's entries: all of them in order, and by (decoded) name for path lookups. */
+interface Directory {
+  entries: DirEntry[];
+  byName: Map<string, DirEntry>;
 }

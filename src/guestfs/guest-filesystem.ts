@@ -14,6 +14,19 @@ export interface GuestEntry {
   uid: number;
   gid: number;
   inode: number;
+  /** The name's bytes when they are not valid UTF-8 (`name` and `path` then hold U+FFFD); see `entryNameBytes`. */
+  rawName?: Buffer;
+}
+
+/** A byte range of a file, `end` exclusive. */
+export interface ByteRange {
+  start: number;
+  end: number;
+}
+
+/** The exact bytes of an entry's name, as stored in the guest. */
+export function entryNameBytes(entry: GuestEntry): Buffer {
+  return entry.rawName ?? Buffer.from(entry.name, 'utf8');
 }
 
 /** A read-only filesystem inside a block source (ext4 now). */
@@ -29,4 +42,15 @@ export interface GuestFilesystem {
   read(path: string, offset: number, length: number): Promise<Buffer>;
   /** Every entry below `path` (depth first), the root itself excluded. */
   walk(path?: string): AsyncIterable<GuestEntry>;
+
+  // Byte-exact access by entry (its inode), for restores: a name that is not valid UTF-8 cannot be reached
+  // reliably by a string path, and a restore must copy names, targets and holes exactly.
+  /** Every entry of a folder, names in `rawName` where they are not UTF-8. */
+  listEntry(dir: GuestEntry): Promise<GuestEntry[]>;
+  /** A symlink's target, as stored. */
+  readlinkBytes(link: GuestEntry): Promise<Buffer>;
+  /** The ranges of a regular file that hold data, in order; the rest of the file is holes (reads as zeros). */
+  dataRanges(file: GuestEntry): Promise<ByteRange[]>;
+  /** A regular file's bytes [start, end), streamed with a bounded read-ahead. */
+  createEntryReadStream(file: GuestEntry, range: ByteRange): Promise<Readable>;
 }
