@@ -70,14 +70,17 @@ export async function serve(config: Config, options: { demo: boolean }): Promise
 }
 
 /**
- * e2fsprogs builds guest filesystems (mke2fs), writes restored guest files (debugfs) and checks them (e2fsck).
- * The API and VM restores work without it, so a missing tool is said clearly at start, not fatal.
+ * e2fsprogs builds guest filesystems (mke2fs) and checks them (e2fsck); restored guest files are written through
+ * fuse2fs (a FUSE mount, unmounted with fusermount, started through util-linux's setpriv so it dies with us).
+ * The API and VM restores work without them, so a missing tool is said clearly at start, not fatal.
  */
 async function warnAboutMissingTools(log: { warn(msg: string): void }): Promise<void> {
-  const missing: string[] = [];
-  for (const tool of ['mke2fs', 'debugfs', 'e2fsck']) if (!(await findTool(tool))) missing.push(tool);
+  const tools: [string, string][] = [['mke2fs', 'e2fsprogs'], ['e2fsck', 'e2fsprogs'], ['fuse2fs', 'fuse2fs'], ['fusermount', 'fuse'], ['setpriv', 'util-linux']];
+  const missing: [string, string][] = [];
+  for (const [tool, pkg] of tools) if (!(await findTool(tool))) missing.push([tool, pkg]);
   if (missing.length === 0) return;
-  const line = `openem: ${missing.join(', ')} not found: creating VMs and restoring guest files need e2fsprogs (Debian/Ubuntu: apt-get install e2fsprogs)`;
+  const packages = [...new Set(missing.map(([, pkg]) => pkg))].join(' ');
+  const line = `openem: ${missing.map(([t]) => t).join(', ')} not found: creating VMs and restoring guest files need them (Debian/Ubuntu: apt-get install ${packages})`;
   log.warn(line);
   process.stderr.write(line + '\n');
 }

@@ -8,14 +8,14 @@ export interface ToolResult {
 }
 
 /** Runs an e2fsprogs tool without a shell (arguments are never interpreted), bound to this process's life. */
-export async function runE2fsTool(name: 'debugfs' | 'e2fsck', args: string[]): Promise<ToolResult> {
+export async function runE2fsTool(name: 'e2fsck', args: string[]): Promise<ToolResult> {
   const r = await runHelper(name, args, { debianPackage: 'e2fsprogs', acceptExitCodes: 'any' });
   return { code: r.code as number, stdout: r.stdout, stderr: r.stderr };
 }
 
 /**
  * libext2fs opens `file?offset=N` as the filesystem N bytes into the file (unix_io "offset"
- * option), so debugfs and e2fsck work on a partition inside a disk image without a loop device.
+ * option), so e2fsck works on a partition inside a disk image without a loop device.
  */
 export function imageWithOffset(imagePath: string, offset: number): string {
   if (imagePath.includes('?')) throw new OpenemError('BAD_REQUEST', `image path may not contain "?": ${imagePath}`);

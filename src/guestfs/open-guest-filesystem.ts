@@ -10,7 +10,7 @@ export type OpenedGuestFilesystem =
       fs: Ext4Reader;
       /** The partition holding it; absent for a whole-disk filesystem. */
       partition?: Partition;
-      /** Byte offset of the filesystem on the disk (what ext4-writer needs). */
+      /** Byte offset of the filesystem on the disk (where a GuestWriter mounts it). */
       offset: number;
       table: PartitionTable;
     }

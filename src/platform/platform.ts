@@ -66,7 +66,7 @@ export interface StagedVm {
   abort(): Promise<void>;
 }
 
-/** Where a guest filesystem's image can be written by e2fsprogs (`debugfs -w`). */
+/** The image file holding a disk, where guest file restores mount the guest filesystem (fuse2fs) to write into it. */
 export interface DiskImageLocation {
   path: string;
 }

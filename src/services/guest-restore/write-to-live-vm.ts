@@ -1,4 +1,7 @@
+import { join } from 'node:path';
 import type { AppContext } from '../app-services.js';
+import { Fuse2fsWriter } from '../../guestfs/ext4/fuse2fs-writer.js';
+import type { GuestWriter } from '../../guestfs/guest-writer.js';
 import { openGuestFilesystem } from '../../guestfs/open-guest-filesystem.js';
 import { notFound, OpenemError } from '../../errors.js';
 import type { VmConfig } from '../../platform/platform.js';
@@ -30,4 +33,9 @@ export async function liveGuestTarget(ctx: AppContext, vmId: string, diskName: s
   }
   const { path } = await ctx.platform.diskImageLocation(vm.id, diskName);
   return { vm, imagePath: path, partitionOffset: offset };
+}
+
+/** The writer for a live VM's guest filesystem (ext4 through fuse2fs); it mounts under `<data>/flr-work`. */
+export function liveGuestWriter(ctx: AppContext, target: LiveGuestTarget): GuestWriter {
+  return new Fuse2fsWriter({ imagePath: target.imagePath, offset: target.partitionOffset, workRoot: join(ctx.config.dataDir, 'flr-work') });
 }

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { cliOk } from '../../helpers/cli.js';
@@ -87,14 +88,19 @@ export async function liveImage(dataDir: string, vmName: string): Promise<string
 /** The root partition of VMs built from a folder starts at 1 MiB (create-vm-from-directory.ts). */
 export const ROOT_OFFSET = 1024 * 1024;
 
-/** Runs debugfs commands against the live VM's filesystem (to change or delete files before a restore). */
+/**
+ * Runs debugfs commands against the live VM's filesystem (to change or delete files before a restore). Test
+ * arrangement only, with the tests' own fixed names; openem itself never writes through debugfs.
+ */
 export async function debugfsWrite(image: string, commands: string[]): Promise<void> {
-  const { runE2fsTool, imageWithOffset } = await import('../../../src/guestfs/e2fsprogs.js');
+  const { imageWithOffset } = await import('../../../src/guestfs/e2fsprogs.js');
+  const { requireTool } = await import('../../../src/host/find-tool.js');
   const dir = mkdtempSync(join(tmpdir(), 'openem-flr-cmd-'));
   const file = join(dir, 'cmds');
   writeFileSync(file, commands.join('\n') + '\n');
-  const r = await runE2fsTool('debugfs', ['-w', '-f', file, imageWithOffset(image, ROOT_OFFSET)]);
-  if (r.code !== 0) throw new Error(`debugfs failed: ${r.stderr}`);
+  const r = spawnSync(await requireTool('debugfs', 'e2fsprogs'), ['-w', '-f', file, imageWithOffset(image, ROOT_OFFSET)], { encoding: 'utf8' });
+  rmSync(dir, { recursive: true, force: true });
+  if (r.status !== 0) throw new Error(`debugfs failed: ${r.stderr}`);
 }
 
 /** Reads a file out of the live VM's image with openem's ext4 reader. */

@@ -1,0 +1,74 @@
+import type { Readable } from 'node:stream';
+import type { ByteRange } from './guest-filesystem.js';
+
+/** Owner, permission bits (0o7777; ignored for symlinks) and modification time of a restored item. */
+export interface GuestAttributes {
+  mode: number;
+  uid: number;
+  gid: number;
+  mtime: Date;
+}
+
+/**
+ * One thing to put into a guest filesystem. Names and symlink targets are the guest's bytes, never text: they
+ * may be any bytes but `/` and NUL, and they only ever reach the filesystem as Buffer paths of fs calls.
+ */
+export type GuestItem =
+  | { type: 'dir'; name: Buffer; attrs: GuestAttributes; children: GuestItem[] }
+  | { type: 'symlink'; name: Buffer; attrs: GuestAttributes; target: Buffer }
+  | {
+      type: 'file';
+      name: Buffer;
+      attrs: GuestAttributes;
+      size: number;
+      /** Where the file holds data; everything else is written as holes. */
+      dataRanges: ByteRange[];
+      /** The file's bytes in one data range. */
+      read(range: ByteRange): Promise<Readable>;
+    };
+
+export interface GuestWriteRequest {
+  /** The folder the item goes into, as name components from the guest root (missing ones are created). */
+  parent: Buffer[];
+  item: GuestItem;
+  /** An existing item of that name: replaced, or kept with the restored one beside it as `RESTORED_<name>`. */
+  onExisting: 'replace' | 'keep-both';
+}
+
+export interface GuestWriteOptions {
+  /** Bytes of file data written so far, of the total. */
+  onProgress?(bytesDone: number, bytesTotal: number): void;
+  log?(text: string): void;
+  signal?: AbortSignal;
+}
+
+export interface GuestWriteResult {
+  /** Where the item went, as name components from the guest root. */
+  target: Buffer[];
+  /** Items written (the item and everything below it). */
+  written: number;
+  /** Parent folders that did not exist and were created. */
+  createdParents: Buffer[][];
+  /** An existing item of the target name was replaced. */
+  replaced: boolean;
+}
+
+/**
+ * Writes restored items into a guest's filesystem (ext4 through fuse2fs now; NTFS would go through ntfs-3g),
+ * one item at a time and atomically: the item is built beside the existing one and renamed over it, so a
+ * failure leaves the guest as it was. Free space and inodes are checked before anything is written.
+ */
+export interface GuestWriter {
+  write(request: GuestWriteRequest, options?: GuestWriteOptions): Promise<GuestWriteResult>;
+}
+
+/** A guest path from name components, for logs and messages (names that are not UTF-8 show U+FFFD). */
+export function displayGuestPath(components: Buffer[]): string {
+  return '/' + components.map((c) => c.toString('utf8')).join('/');
+}
+
+/** The item, then everything below it, depth first. */
+export function* itemsOf(item: GuestItem): Generator<GuestItem> {
+  yield item;
+  if (item.type === 'dir') for (const child of item.children) yield* itemsOf(child);
+}

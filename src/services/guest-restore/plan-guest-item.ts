@@ -1,0 +1,54 @@
+import { badRequest } from '../../errors.js';
+import { entryNameBytes, type GuestEntry, type GuestFilesystem } from '../../guestfs/guest-filesystem.js';
+import { guestPathComponents } from '../../guestfs/guest-path.js';
+import type { GuestItem } from '../../guestfs/guest-writer.js';
+
+export interface PlannedItem {
+  item: GuestItem;
+  /** Items in the tree (the entry and everything below it that can be restored). */
+  count: number;
+  /** File data bytes to copy (holes excluded). */
+  dataBytes: number;
+}
+
+/**
+ * The restore point's entry as an item for a GuestWriter: for a folder, everything below it; names, symlink
+ * targets and data ranges exactly as stored (by inode, so names that are not UTF-8 survive), with the mode,
+ * owner and mtime each had at backup time. File bytes are not read here: each file's `read` streams them from
+ * the restore point when the writer gets to it. Devices, FIFOs and sockets are skipped, as before.
+ */
+export async function planGuestItem(fs: GuestFilesystem, entry: GuestEntry, signal?: AbortSignal): Promise<PlannedItem> {
+  if (entry.type === 'other') throw badRequest(`${entry.path} is not a file, folder or symlink; it cannot be restored`);
+  const planned = { count: 0, dataBytes: 0 };
+  const item = await itemOf(fs, entry, planned, signal);
+  return { item, ...planned };
+}
+
+async function itemOf(fs: GuestFilesystem, e: GuestEntry, planned: { count: number; dataBytes: number }, signal?: AbortSignal): Promise<GuestItem> {
+  signal?.throwIfAborted();
+  planned.count += 1;
+  const name = entryNameBytes(e);
+  const attrs = { mode: e.mode & 0o7777, uid: e.uid, gid: e.gid, mtime: e.mtime };
+  if (e.type === 'symlink') return { type: 'symlink', name, attrs, target: await fs.readlinkBytes(e) };
+  if (e.type === 'file') {
+    const dataRanges = await fs.dataRanges(e);
+    planned.dataBytes += dataRanges.reduce((n, r) => n + r.end - r.start, 0);
+    return { type: 'file', name, attrs, size: e.size, dataRanges, read: (range) => fs.createEntryReadStream(e, range) };
+  }
+  const children: GuestItem[] = [];
+  for (const child of await fs.listEntry(e)) {
+    if (child.type !== 'other') children.push(await itemOf(fs, child, planned, signal));
+  }
+  return { type: 'dir', name, attrs, children };
+}
+
+/** The name components of the folder holding `path`, as bytes (from the restore point, where the entry was). */
+export async function parentComponentsOf(fs: GuestFilesystem, path: string): Promise<Buffer[]> {
+  const parts = guestPathComponents(path).slice(0, -1);
+  const out: Buffer[] = [];
+  for (let i = 0; i < parts.length; i++) {
+    const parent = await fs.stat('/' + parts.slice(0, i + 1).join('/'));
+    out.push(parent ? entryNameBytes(parent) : Buffer.from(parts[i], 'utf8'));
+  }
+  return out;
+}
