@@ -262,7 +262,24 @@ test('unknown backup sessions and task sessions answer 404; an unknown action 40
     assert.equal(r.body.Error.Status, 'NotFound');
   }
   assert.equal((await c.get(`${server.http}/api/backupSessions/00000000-0000-0000-0000-000000000000/taskSessions`)).status, 404);
+  const notGuid = await c.get(`${server.http}/api/backupSessions/99999`);
+  assert.equal(notGuid.status, 400, 'an id that is not a GUID is a bad request, as in EM');
   const [s] = refs((await c.get(`${server.http}/api/backupSessions`)).body, 'xml');
   const bad = await c.request('POST', `${s.Href}?action=pause`);
   assert.equal(bad.status, 400);
+});
+
+test('after retention removes restore points, sessions stop linking them and every remaining link resolves', async () => {
+  await cliOk(dataDir, ['repo', 'forget', '--keep', '1', '--vm', 'alpha']);
+  const c = new EmClient(server.http, 'json');
+  await c.logOn();
+  const tasks = entities((await c.get(`${server.http}/api/query?type=BackupTaskSession&format=Entities&sortDesc=CreationTime&filter=${encodeURIComponent('VmDisplayName==alpha;Result==Success')}`)).body, 'json', 'BackupTaskSessions', 'BackupTaskSession', true);
+  assert.ok(tasks.length >= 3, 'alpha was backed up by the CLI, Pair and Broken');
+  const linked = tasks.filter((t: any) => findLink(t, 'Related', 'VmRestorePoint'));
+  assert.equal(linked.length, 1, 'only the point that was kept is linked');
+  assert.equal(linked[0].UID, tasks[0].UID, 'the newest');
+  for (const s of entities((await c.get(`${server.http}/api/backupSessions?format=Entity`)).body, 'json', 'BackupJobSessions', 'BackupJobSession')) {
+    for (const l of linksOf(s).filter((l) => l.Rel !== 'Stop')) assert.equal((await c.get(l.Href)).status, 200, `${s.Name}: ${l.Rel} ${l.Type} ${l.Href}`);
+  }
+  for (const t of linked) assert.equal((await c.get(findLink(t, 'Related', 'VmRestorePoint')!.Href)).status, 200);
 });

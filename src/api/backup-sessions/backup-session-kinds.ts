@@ -24,13 +24,21 @@ async function visibleJobIds(ctx: ApiContext, p: Principal): Promise<Set<string>
 /** Sessions of jobs the caller sees; a direct URL to another's answers 403 through the job (issue #6). */
 export async function visibleJobSessions(ctx: ApiContext, p: Principal, filter: { jobId?: string } = {}): Promise<BackupJobSessionRecord[]> {
   const visible = await visibleJobIds(ctx, p);
-  return (await listJobSessions(ctx, filter)).filter((s) => !visible || visible.has(s.jobId));
+  return withLivePoints(ctx, (await listJobSessions(ctx, filter)).filter((s) => !visible || visible.has(s.jobId)));
 }
 
 export async function findVisibleJobSession(ctx: ApiContext, p: Principal, id: string): Promise<BackupJobSessionRecord | undefined> {
   const s = await findJobSession(ctx, id);
   if (s && !isAdmin(p)) await jobKind.find(ctx, p, s.jobId);
-  return s;
+  return s && (await withLivePoints(ctx, [s]))[0];
+}
+
+/** A run's restore point stays linked while it exists (retention may have removed it since). */
+async function withLivePoints(ctx: ApiContext, sessions: BackupJobSessionRecord[]): Promise<BackupJobSessionRecord[]> {
+  const ids = sessions.flatMap((s) => (s.restorePointId ? [s.restorePointId] : []));
+  if (ids.length === 0) return sessions;
+  const live = new Set((await ctx.store.db.selectFrom('restore_points').select('id').where('id', 'in', ids).execute()).map((r) => r.id));
+  return sessions.map((s) => (s.restorePointId && !live.has(s.restorePointId) ? { ...s, restorePointId: undefined } : s));
 }
 
 /** A task session with the name of the VM restore point it made (its `Related VmRestorePoint` link). */
@@ -46,7 +54,11 @@ export async function visibleTaskSessions(ctx: ApiContext, p: Principal, filter:
     ? await ctx.store.db.selectFrom('vm_restore_points').select(['id', 'vm_name', 'created_at']).where('id', 'in', pointIds).execute()
     : [];
   const names = new Map(points.map((r) => [r.id, `${r.vm_name}@${emTimestamp(Number(r.created_at))}`]));
-  return tasks.map((t) => ({ ...t, vmRestorePointName: t.vmRestorePointId ? names.get(t.vmRestorePointId) : undefined }));
+  // A point removed since (`openem repo forget`) is no longer linked: its link would lead to a 404.
+  return tasks.map((t) => {
+    const name = t.vmRestorePointId ? names.get(t.vmRestorePointId) : undefined;
+    return { ...t, vmRestorePointId: name ? t.vmRestorePointId : undefined, vmRestorePointName: name };
+  });
 }
 
 /**
