@@ -5,6 +5,7 @@ import type { GuestOsKind, PresentedPlatform, VmConfig, VmDiskConfig } from '../
 import { createVmFromDirectory } from '../platform/local/create-vm-from-directory.js';
 import { LocalPlatform } from '../platform/local/local-platform.js';
 import type { LocatedVm } from '../platform/local/vm-folders.js';
+import { describeRestoreMark } from '../platform/restore-incomplete-mark.js';
 
 const SIZE_UNITS: Record<string, number> = { '': 1, K: 2 ** 10, M: 2 ** 20, G: 2 ** 30, T: 2 ** 40 };
 
@@ -41,7 +42,7 @@ function table(rows: string[][]): string {
 }
 
 /**
- * `openem vm create|list|show|rm`: manage the local platform's VMs directly in the data directory.
+ * `openem vm create|list|show|power-on|power-off|restore-abandon|rm`: manage the local platform's VMs directly in the data directory.
  * Every invocation opens the platform afresh, so it is safe while the server runs on the same directory.
  */
 export function registerVmCommand(program: Command, dataDir: () => string): Command {
@@ -87,7 +88,7 @@ export function registerVmCommand(program: Command, dataDir: () => string): Comm
         if (vms.length === 0) return out(cmd, 'no VMs\n');
         const rows = [['NAME', 'PLATFORM', 'POWER', 'DISKS', 'ID']];
         for (const v of vms) {
-          rows.push([v.name, v.platform, v.powerState, v.disks.map((d) => formatSize(d.size)).join(',') || '-', v.id]);
+          rows.push([v.name, v.platform, v.restoreIncomplete ? `${v.powerState} (restore incomplete)` : v.powerState, v.disks.map((d) => formatSize(d.size)).join(',') || '-', v.id]);
         }
         out(cmd, table(rows));
       }),
@@ -112,8 +113,51 @@ export function registerVmCommand(program: Command, dataDir: () => string): Comm
           `folder:      ${d.folder}`,
           `created:     ${d.createdAt}`,
           ...d.disks.map((disk) => `disk ${disk.name}:  ${formatSize(disk.size)}  ${disk.path}`),
+          ...(d.restoreIncomplete ? [`restore:     ${describeRestoreMark(d.name, d.restoreIncomplete)}`] : []),
         ];
         out(cmd, lines.join('\n') + '\n');
+      }),
+    );
+
+  vm.command('power-on')
+    .description('power a VM on (refused while it is marked restore incomplete)')
+    .argument('<name>', 'VM name or id')
+    .option('--force', 'power on a VM whose restore was abandoned (openem vm restore-abandon), accepting its undefined disk content')
+    .action(
+      run(async (cmd, name: string, o: { force?: boolean }) => {
+        const platform = await openPlatform();
+        const v = await platform.locate(name);
+        await platform.setPowerState(v.config.id, 'PoweredOn', { force: o.force === true });
+        out(cmd, `VM ${v.config.name} powered on${v.config.restoreIncomplete ? ' (forced: its abandoned restore left its disk content undefined)' : ''}\n`);
+      }),
+    );
+
+  vm.command('power-off')
+    .description('power a VM off')
+    .argument('<name>', 'VM name or id')
+    .action(
+      run(async (cmd, name: string) => {
+        const platform = await openPlatform();
+        const v = await platform.locate(name);
+        await platform.setPowerState(v.config.id, 'PoweredOff');
+        out(cmd, `VM ${v.config.name} powered off\n`);
+      }),
+    );
+
+  vm.command('restore-abandon')
+    .description('give up on the incomplete restore a VM is marked with: it is not resumed, the mark stays, explained')
+    .argument('<name>', 'VM name or id')
+    .action(
+      run(async (cmd, name: string) => {
+        const platform = await openPlatform();
+        const v = await platform.locate(name);
+        const mark = v.config.restoreIncomplete;
+        if (!mark) throw badRequest(`VM ${v.config.name} is not marked restore incomplete`);
+        if (mark.state === 'abandoned') return out(cmd, `${describeRestoreMark(v.config.name, mark)}\n`);
+        const reason = `abandoned by operator at ${new Date().toISOString()} (openem vm restore-abandon)`;
+        const next = { ...mark, state: 'abandoned' as const, reason };
+        await platform.markRestoreIncomplete(v.config.id, next);
+        out(cmd, `${describeRestoreMark(v.config.name, next)}\n`);
       }),
     );
 

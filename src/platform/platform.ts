@@ -29,6 +29,30 @@ export interface VmConfig {
   datastoreId: string;
   disks: VmDiskConfig[];
   createdAt: string;
+  /** Set while an in-place restore has begun writing the VM's disks and has not completed (issue #9 §6). */
+  restoreIncomplete?: RestoreIncompleteMark;
+}
+
+/**
+ * "Restore incomplete": written into the VM's config, atomically, before an in-place restore's first write
+ * and cleared when it succeeds. While it is set the disks match neither the VM before nor the restore point,
+ * so the VM is not powered on. It names what a server needs to resume the restore after a crash.
+ */
+export interface RestoreIncompleteMark {
+  /** `writing`: the restore runs or was interrupted, and resumes when the server starts; `failed`: it stopped
+   * on an error after writing began; `abandoned`: an operator gave up on it. */
+  state: 'writing' | 'failed' | 'abandoned';
+  /** The restore session that writes (or wrote) the disks. */
+  sessionId: string;
+  vmRestorePointId: string;
+  /** The restore point's time, for messages. */
+  restorePointTime: string;
+  /** What was asked for, so a resumed restore does the same. */
+  request: { quickRollback: boolean; powerOnAfterRestore: boolean };
+  /** ISO time the mark was set. */
+  since: string;
+  /** Why the state is `failed` or `abandoned`, in words. */
+  reason?: string;
 }
 
 export interface HierarchyRootInfo {
@@ -84,9 +108,17 @@ export interface Platform {
   findVm(idOrName: string): Promise<VmConfig | undefined>;
   openDisk(vmId: string, diskName: string): Promise<BlockSource>;
   openDiskForWrite(vmId: string, diskName: string): Promise<DiskWriter>;
-  /** Replaces the VM's config (not its id); used when a restore brings the config back. */
+  /** Replaces the VM's config (not its id, location or restore mark); used when a restore brings the config back. */
   updateVmConfig(vm: VmConfig): Promise<void>;
-  setPowerState(vmId: string, state: PowerState): Promise<void>;
+  /**
+   * Powering on refuses (CONFLICT, naming the restore session) while the VM is marked restore incomplete;
+   * `force` powers on a VM whose restore an operator abandoned, and nothing else.
+   */
+  setPowerState(vmId: string, state: PowerState, options?: { force?: boolean }): Promise<void>;
+  /** Writes the mark into the VM's config (atomically), replacing any earlier mark. */
+  markRestoreIncomplete(vmId: string, mark: RestoreIncompleteMark): Promise<void>;
+  /** Removes the mark if it is the one of `sessionId` (a later restore's mark stays). */
+  clearRestoreIncomplete(vmId: string, sessionId: string): Promise<void>;
   /** Starts a new VM (new id) that stays invisible until committed. */
   stageNewVm(template: Omit<VmConfig, 'id' | 'createdAt'>): Promise<StagedVm>;
   /** The image file behind a disk, for tools that edit guest filesystems in place. */

@@ -11,8 +11,10 @@ import type {
   HierarchyRootInfo,
   Platform,
   PowerState,
+  RestoreIncompleteMark,
   VmConfig,
 } from '../platform.js';
+import { assertPowerOnAllowed } from '../restore-incomplete-mark.js';
 import { syncDirectory } from './atomic-file.js';
 import { findTool } from './external-tool.js';
 import { ImageFileWriter } from './image-file-writer.js';
@@ -112,10 +114,23 @@ export class LocalPlatform implements Platform {
     }
   }
 
-  async setPowerState(vmId: string, state: PowerState): Promise<void> {
+  async setPowerState(vmId: string, state: PowerState, options: { force?: boolean } = {}): Promise<void> {
     if (state !== 'PoweredOn' && state !== 'PoweredOff') throw badRequest(`unknown power state '${state}'`);
     const vm = await this.locate(vmId);
+    if (state === 'PoweredOn') assertPowerOnAllowed(vm.config, options.force === true);
     await writeVmConfig(vm.dir, { ...vm.config, powerState: state });
+  }
+
+  async markRestoreIncomplete(vmId: string, mark: RestoreIncompleteMark): Promise<void> {
+    const vm = await this.locate(vmId);
+    await writeVmConfig(vm.dir, { ...vm.config, restoreIncomplete: mark });
+  }
+
+  async clearRestoreIncomplete(vmId: string, sessionId: string): Promise<void> {
+    const vm = await this.locate(vmId);
+    if (vm.config.restoreIncomplete?.sessionId !== sessionId) return;
+    const { restoreIncomplete: _cleared, ...rest } = vm.config;
+    await writeVmConfig(vm.dir, rest);
   }
 
   /**
@@ -128,11 +143,14 @@ export class LocalPlatform implements Platform {
     assertValidVmName(vm.name);
     vm.disks.forEach((d) => assertValidDiskFileName(d.file));
     if (vm.name !== current.config.name) await this.assertNameFree(vm.name, vm.id);
+    const { restoreIncomplete: _fromCaller, ...fromCaller } = vm;
     const next: VmConfig = {
-      ...vm,
+      ...fromCaller,
       id: current.config.id,
       datastoreId: current.config.datastoreId,
       hierarchyRootId: current.config.hierarchyRootId,
+      // The mark is the restore's to set and clear; a config brought back from a restore point never carries one.
+      ...(current.config.restoreIncomplete ? { restoreIncomplete: current.config.restoreIncomplete } : {}),
     };
     await writeVmConfig(current.dir, next);
     if (vm.name !== current.config.name) await this.moveFolderToName(current.dir, vm.name);
