@@ -7,6 +7,7 @@ import { openRepository } from '../repository/open-repository.js';
 import { TaskEngine } from '../tasks/task-engine.js';
 import { RestoreSessionStore } from '../tasks/restore-session-store.js';
 import { RestoreScheduler } from './restore-vm/restore-scheduler.js';
+import { findInterruptedRestores, resumeInterruptedRestore, type InterruptedRestore } from './restore-vm/resume-interrupted-restores.js';
 import { MountService } from './mounts/mount-service.js';
 import { backupServerId } from './inventory/backup-server.js';
 import { syncRestorePoints } from './backup/sync-restore-points.js';
@@ -54,13 +55,23 @@ export async function attachServices(base: BaseContext, options: { demo: boolean
       await repository.close();
     },
   };
+  let interrupted: InterruptedRestore[] = [];
   if (options.startTasks !== false) {
     const failedTasks = await ctx.tasks.start();
-    const failedSessions = await ctx.restoreSessions.recover('Interrupted: the openem server stopped while this restore was running (an interrupted in-place VM restore leaves the VM powered off)');
+    interrupted = await findInterruptedRestores(ctx);
+    const failedSessions = await ctx.restoreSessions.recover('Interrupted: the openem server stopped while this restore was running (an interrupted in-place VM restore leaves the VM powered off)', {
+      resuming: interrupted.map((r) => r.session.id),
+    });
     if (failedTasks || failedSessions.length) base.log.warn({ failedTasks, failedSessions }, 'marked work left running by an unclean stop as failed');
     ctx.mounts = await MountService.start(ctx);
   }
   await syncRestorePoints(ctx);
   if (options.demo) await prepareDemo(ctx);
+  // In-place restores cut off mid-write go on in their own sessions (issue #9 §6); shutdown waits for them.
+  for (const r of interrupted) {
+    base.log.warn({ vm: r.vm.name, session: r.session.id }, 'resuming an in-place VM restore interrupted by a server stop');
+    const resumed = resumeInterruptedRestore(ctx, r);
+    ctx.onShutdown.push(() => resumed);
+  }
   return ctx;
 }

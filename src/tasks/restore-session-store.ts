@@ -106,12 +106,16 @@ export class RestoreSessionStore {
     return JSON.stringify(log.slice(-MAX_LOG_LINES));
   }
 
-  /** On start: sessions an unclean stop left open are Stopped/Failed with the reason, never Working forever. */
-  async recover(reason: string): Promise<string[]> {
+  /**
+   * On start: sessions an unclean stop left open are Stopped/Failed with the reason, never Working forever —
+   * except those in `resuming`, whose restores this start continues (issue #9 §6).
+   */
+  async recover(reason: string, options: { resuming?: string[] } = {}): Promise<string[]> {
     const now = this.ctx.clock.now();
     let q = this.ctx.store.db.selectFrom('restore_sessions').selectAll().where('state', '!=', 'Stopped');
     if (this.ctx.store.dialect === 'postgres') q = q.where('heartbeat_at', '<', now - STALE_MS);
-    const rows = await q.execute();
+    const resuming = new Set(options.resuming ?? []);
+    const rows = (await q.execute()).filter((r) => !resuming.has(r.id));
     for (const r of rows) await this.finish(r.id, 'Failed', reason, reason);
     return rows.map((r) => r.id);
   }

@@ -1,4 +1,4 @@
-import type { DiskWriter, VmConfig } from '../../platform/platform.js';
+import type { DiskWriter, RestoreIncompleteMark, VmConfig } from '../../platform/platform.js';
 import { applyDiskPlan, describeCounters } from './apply-disk-plan.js';
 import { fullRestorePlan, planFetchBytes, type DiskRestorePlan } from './disk-restore-plan.js';
 import { quickRollbackPlan } from './quick-rollback-plan.js';
@@ -66,24 +66,44 @@ async function verifiedPlans(run: RestoreRun, vm: VmConfig): Promise<DiskRestore
   }
 }
 
-/**
- * Restore to the original location (seed 003 "The VM is restored from the backup to its initial location"):
- * plan every disk (with QuickRollback, only the blocks that differ), verify every block to be written, power
- * the VM off, write the disks back, bring its config back, and power it on if asked. A corrupt repository
- * fails the restore before the first write; stopped midway, the VM stays powered off.
- */
-export async function restoreIntoOriginalVm(run: RestoreRun, vm: VmConfig): Promise<string> {
-  const { ctx, manifest } = run;
-  assertSameDisks(vm, run);
-  const plans = await verifiedPlans(run, vm);
-
-  let fetched = 0;
+/** Marks the VM restore incomplete, naming this session: from here on its disks are neither before nor after. */
+async function markWriting(run: RestoreRun, vm: VmConfig): Promise<RestoreIncompleteMark> {
+  const mark: RestoreIncompleteMark = run.resumedFrom
+    ? { ...run.resumedFrom, state: 'writing', reason: undefined }
+    : {
+        state: 'writing',
+        sessionId: run.sessionId,
+        vmRestorePointId: run.request.vmRestorePointId,
+        restorePointTime: run.manifest.createdAt,
+        request: { quickRollback: run.request.quickRollback, powerOnAfterRestore: run.request.powerOnAfterRestore },
+        since: new Date(run.ctx.clock.now()).toISOString(),
+      };
+  await run.ctx.platform.markRestoreIncomplete(vm.id, mark);
   run.writeStarted = true;
+  await run.log(`VM ${vm.name} marked restore incomplete until this restore succeeds; it cannot be powered on meanwhile`);
+  return mark;
+}
+
+/**
+ * After writing began, a stop of the server keeps the mark `writing` (the next start resumes); any other
+ * failure turns it `failed`, with the reason, so the VM says what happened to it.
+ */
+async function recordWriteFailure(run: RestoreRun, vm: VmConfig, mark: RestoreIncompleteMark, e: unknown): Promise<void> {
+  if (run.signal.aborted) {
+    run.resumesAtStart = true;
+    return;
+  }
+  const reason = e instanceof Error ? e.message : String(e);
+  await run.ctx.platform.markRestoreIncomplete(vm.id, { ...mark, state: 'failed', reason });
+}
+
+async function writeDisks(run: RestoreRun, vm: VmConfig, plans: DiskRestorePlan[]): Promise<number> {
+  let fetched = 0;
   for (const plan of plans) {
     run.signal.throwIfAborted();
-    let writer: DiskWriter | undefined = await ctx.platform.openDiskForWrite(vm.id, plan.diskName);
+    let writer: DiskWriter | undefined = await run.ctx.platform.openDiskForWrite(vm.id, plan.diskName);
     try {
-      const counters = await applyDiskPlan(ctx.repository, writer, plan, { signal: run.signal, onWritten: (b) => run.progress.add(b) });
+      const counters = await applyDiskPlan(run.ctx.repository, writer, plan, { signal: run.signal, onWritten: (b) => run.progress.add(b) });
       await writer.close();
       writer = undefined;
       fetched += counters.bytesFetched;
@@ -92,10 +112,34 @@ export async function restoreIntoOriginalVm(run: RestoreRun, vm: VmConfig): Prom
       await writer?.close().catch(() => undefined);
     }
   }
+  return fetched;
+}
 
-  // The config comes back from the point; name, id and location stay those of the VM as it is now.
-  await ctx.platform.updateVmConfig({ ...manifest.vm, id: vm.id, name: vm.name, disks: vm.disks, powerState: 'PoweredOff', createdAt: vm.createdAt });
-  await run.log(`Configuration of VM ${vm.name} restored (${manifest.vm.cpus} CPUs, ${manifest.vm.memoryMiB} MiB)`);
+/**
+ * Restore to the original location (seed 003 "The VM is restored from the backup to its initial location"):
+ * plan every disk (with QuickRollback, only the blocks that differ), verify every block to be written, power
+ * the VM off, mark it restore incomplete, write the disks back, bring its config back, clear the mark, and
+ * power it on if asked. A corrupt repository fails the restore before the first write; stopped midway, the
+ * VM stays powered off and marked, and a server stop leaves it to be resumed at the next start.
+ */
+export async function restoreIntoOriginalVm(run: RestoreRun, vm: VmConfig): Promise<string> {
+  const { ctx, manifest } = run;
+  assertSameDisks(vm, run);
+  const plans = await verifiedPlans(run, vm);
+
+  const mark = await markWriting(run, vm);
+  let fetched: number;
+  try {
+    fetched = await writeDisks(run, vm, plans);
+    // The config comes back from the point; name, id and location stay those of the VM as it is now.
+    await ctx.platform.updateVmConfig({ ...manifest.vm, id: vm.id, name: vm.name, disks: vm.disks, powerState: 'PoweredOff', createdAt: vm.createdAt });
+    await run.log(`Configuration of VM ${vm.name} restored (${manifest.vm.cpus} CPUs, ${manifest.vm.memoryMiB} MiB)`);
+  } catch (e) {
+    await recordWriteFailure(run, vm, mark, e);
+    throw e;
+  }
+  await ctx.platform.clearRestoreIncomplete(vm.id, run.sessionId);
+  await run.log(`VM ${vm.name} is no longer marked restore incomplete`);
   if (run.request.powerOnAfterRestore) {
     await ctx.platform.setPowerState(vm.id, 'PoweredOn');
     await run.log(`VM ${vm.name} powered on`);

@@ -19,7 +19,11 @@ export class RestoreProgress {
   constructor(
     private readonly clock: Clock,
     private readonly report: (percent: number) => Promise<void>,
-  ) {}
+    /** A resumed restore's session already shows this much; it is not reported lower. */
+    startPercent = 0,
+  ) {
+    this.reported = startPercent;
+  }
 
   addTotal(units: number): void {
     this.total += units;

@@ -1,4 +1,5 @@
 import type { AppContext } from '../app-services.js';
+import type { RestoreIncompleteMark } from '../../platform/platform.js';
 import type { RestorePointManifest } from '../../repository/repository.js';
 import type { VmRestoreRequest } from './vm-restore-request.js';
 import type { RestoreProgress } from './restore-progress.js';
@@ -16,4 +17,8 @@ export interface RestoreRun {
   originalPoweredOff?: { vmName: string };
   /** Set just before the first write into the original VM's disks: from then on a failure leaves them partly restored. */
   writeStarted?: boolean;
+  /** The mark of the interrupted restore this run resumes (issue #9 §6); it keeps that restore's request and start. */
+  resumedFrom?: RestoreIncompleteMark;
+  /** Set when the server stopped it after writing began: the session stays open and the next start resumes it. */
+  resumesAtStart?: boolean;
 }

@@ -76,11 +76,17 @@ export function vmRestoreWork(ctx: AppContext, job: VmRestoreJob): TaskWork {
         await ctx.restoreSessions.finish(session.id, 'Success', summary);
       } catch (e) {
         await progress.stop();
+        if (run.resumesAtStart) {
+          // Issue #9 §6: the session stays Working and the VM marked; the next start of the server resumes it.
+          releaseAll();
+          await run.log(`Interrupted: the openem server stopped while this restore was writing; VM ${job.vmName} stays marked restore incomplete and the restore resumes when the server starts again`);
+          return { message: 'Ok' };
+        }
         if (signal.aborted) await ctx.restoreSessions.update(session.id, { state: 'Stopping' });
         const reason = stopReason(task, signal, e);
         const after = run.originalPoweredOff
           ? run.writeStarted
-            ? `; VM ${run.originalPoweredOff.vmName} is left powered off with its disks partly restored — restore it again`
+            ? `; VM ${run.originalPoweredOff.vmName} is left powered off with its disks partly restored and marked restore incomplete — restore it again`
             : `; VM ${run.originalPoweredOff.vmName} is left powered off; its disks were not changed`
           : job.request.target.kind === 'new-vm'
             ? `; no VM named ${job.request.target.name} was created`

@@ -1,0 +1,102 @@
+import type { AppContext } from '../app-services.js';
+import type { RestoreIncompleteMark, VmConfig } from '../../platform/platform.js';
+import type { RestoreSessionRecord } from '../../tasks/task-types.js';
+import { RestoreProgress } from './restore-progress.js';
+import { restoreIntoOriginalVm } from './restore-into-original-vm.js';
+import type { RestoreRun } from './restore-run.js';
+
+/** An in-place restore that a stop of the server cut off after it began writing. */
+export interface InterruptedRestore {
+  vm: VmConfig;
+  mark: RestoreIncompleteMark;
+  session: RestoreSessionRecord;
+}
+
+/**
+ * At start, before open sessions are failed: the VMs marked restore incomplete (`writing`) whose session is
+ * still open are restores to resume. A `writing` mark whose session has stopped becomes `failed` (it stopped
+ * on an error, or an older server failed it); an abandoned restore's open session is failed saying so.
+ */
+export async function findInterruptedRestores(ctx: AppContext): Promise<InterruptedRestore[]> {
+  const found: InterruptedRestore[] = [];
+  for (const vm of await ctx.platform.listVms()) {
+    const mark = vm.restoreIncomplete;
+    if (!mark) continue;
+    const session = await ctx.restoreSessions.get(mark.sessionId);
+    const open = session !== undefined && session.state !== 'Stopped';
+    if (mark.state === 'writing' && open) found.push({ vm, mark, session });
+    else if (mark.state === 'writing') {
+      const reason = session ? `restore session ${session.id} stopped (${session.result}) after writing began` : `restore session ${mark.sessionId} is no longer recorded`;
+      await ctx.platform.markRestoreIncomplete(vm.id, { ...mark, state: 'failed', reason });
+    } else if (mark.state === 'abandoned' && open) {
+      const text = `Abandoned by operator (${mark.reason ?? 'openem vm restore-abandon'}); VM ${vm.name} stays marked restore incomplete, disk content undefined`;
+      await ctx.restoreSessions.finish(session.id, 'Failed', text, text);
+    }
+  }
+  return found;
+}
+
+/**
+ * Resumes an interrupted restore in the same restore session, so a client still polling the session it was
+ * given sees it go on to Stopped (EM 13 has only Starting, Working, Stopping, Stopped: restoresessions_id).
+ * The QuickRollback comparison makes this cheap: only blocks that still differ from the restore point are
+ * fetched and written. Runs in the background; the returned promise settles when the session has ended.
+ */
+export function resumeInterruptedRestore(ctx: AppContext, { vm, mark, session }: InterruptedRestore): Promise<void> {
+  const reservation = ctx.restoreScheduler.reserveVm(vm.id, vm.name, `restore session ${session.id} (resumed after a server stop)`);
+  const lifetime = ctx.tasks.lifetimes.begin(`restore session ${session.id}`);
+  const progress = new RestoreProgress(ctx.clock, (percent) => ctx.restoreSessions.update(session.id, { progress: percent }), session.progress);
+  const run: RestoreRun = {
+    ctx,
+    sessionId: session.id,
+    request: { vmRestorePointId: mark.vmRestorePointId, powerOnAfterRestore: mark.request.powerOnAfterRestore, quickRollback: true, target: { kind: 'original' } },
+    resumedFrom: mark,
+    signal: lifetime.signal,
+    progress,
+    manifest: undefined as never,
+    log: (text) => ctx.restoreSessions.log(session.id, text),
+  };
+  let releaseSlot: (() => void) | undefined;
+  const releaseAll = () => {
+    releaseSlot?.();
+    reservation.release();
+  };
+  const work = async () => {
+    await run.log(
+      `Interrupted: the openem server stopped while this restore was writing VM ${vm.name}. Resuming at server start: ` +
+        'the disks are compared with the restore point and only the blocks that still differ are written',
+    );
+    try {
+      releaseSlot = await ctx.restoreScheduler.acquireSlot(run.signal);
+      await ctx.restoreSessions.update(session.id, { state: 'Working' });
+      const manifest = await ctx.repository.readManifest(mark.vmRestorePointId);
+      if (!manifest) throw new Error(`restore point ${mark.vmRestorePointId} is no longer in the repository`);
+      run.manifest = manifest;
+      const current = (await ctx.platform.findVm(vm.id)) ?? vm;
+      const summary = await restoreIntoOriginalVm(run, current);
+      await progress.stop();
+      releaseAll();
+      await ctx.restoreSessions.finish(session.id, 'Success', `Resumed after the interruption: ${summary}`);
+    } catch (e) {
+      await progress.stop();
+      releaseAll();
+      if (run.resumesAtStart) {
+        await run.log(`Interrupted again: the openem server stopped; the restore resumes when it starts again`);
+        return;
+      }
+      const reason = e instanceof Error ? e.message : String(e);
+      ctx.log.warn({ err: e, session: session.id }, 'resumed VM restore failed');
+      // A failure before the resumed restore wrote anything leaves the earlier writes: the mark says so.
+      const now = (await ctx.platform.findVm(vm.id))?.restoreIncomplete;
+      if (now?.sessionId === session.id && now.state === 'writing') await ctx.platform.markRestoreIncomplete(vm.id, { ...now, state: 'failed', reason });
+      const text = `${reason}; VM ${vm.name} is left powered off with its disks partly restored and marked restore incomplete — restore it again`;
+      await ctx.restoreSessions.finish(session.id, 'Failed', `Resumed restore failed: ${text}`, text);
+    }
+  };
+  return work()
+    .catch((e) => ctx.log.error({ err: e, session: session.id }, 'resuming a VM restore failed'))
+    .finally(() => {
+      releaseAll();
+      lifetime.end();
+    });
+}

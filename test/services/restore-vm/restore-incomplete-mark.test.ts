@@ -1,0 +1,129 @@
+// The "restore incomplete" mark through the service (issue #9 §6): a graceful stop mid-write keeps the session
+// open and the next start resumes it; a write that fails after writing began leaves the mark `failed`, power-on
+// refused naming the session, until a new restore succeeds.
+import { test, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { AppContext } from '../../../src/services/app-services.js';
+import { isOpenemError } from '../../../src/errors.js';
+import { startVmRestore } from '../../../src/services/restore-vm/start-vm-restore.js';
+import { findVmRestorePoint } from '../../../src/services/inventory/restore-point-records.js';
+import type { VmRestoreRequest } from '../../../src/services/restore-vm/vm-restore-request.js';
+import { adminPrincipal, backUpWithReference, createVm, diskPath, mixedBlocks, openTestApp, scribble, sessionOfTask, sha256File, waitForStopped } from './restore-fixtures.js';
+
+const refs = await mkdtemp(join(tmpdir(), 'openem-refs-'));
+after(() => rm(refs, { recursive: true, force: true }));
+
+/** A seam for "midway": every block written is first handed to `beforeWrite` (a wait, or a failure). */
+function interceptDiskWrites(ctx: AppContext, beforeWrite: (n: number) => Promise<void>): void {
+  const fetch = ctx.repository.fetchBlocks.bind(ctx.repository);
+  let n = 0;
+  ctx.repository.fetchBlocks = (blocks, write, options) => {
+    let disk: Promise<unknown> = Promise.resolve();
+    return fetch(
+      blocks,
+      (i, d) => {
+        const written = disk.then(async () => {
+          await beforeWrite(n++);
+          await write(i, d);
+        });
+        disk = written.catch(() => undefined);
+        return written;
+      },
+      options,
+    );
+  };
+}
+
+async function start(ctx: AppContext, vmName: string, pointId: string, request: Partial<VmRestoreRequest> = {}) {
+  const point = (await findVmRestorePoint(ctx, pointId))!;
+  const full: VmRestoreRequest = { vmRestorePointId: pointId, powerOnAfterRestore: false, quickRollback: false, target: { kind: 'original' }, ...request };
+  const task = await startVmRestore(ctx, await adminPrincipal(ctx), point, full);
+  assert.equal(point.vmName, vmName);
+  return sessionOfTask(ctx, task.taskId);
+}
+
+async function waitMarked(ctx: AppContext, vmName: string, sessionId: string) {
+  for (;;) {
+    const vm = await ctx.platform.findVm(vmName);
+    if (vm?.restoreIncomplete?.state === 'writing' && vm.restoreIncomplete.sessionId === sessionId) return vm;
+    assert.notEqual((await ctx.restoreSessions.get(sessionId))?.state, 'Stopped', 'the restore ended before it was marked');
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+async function powerOnRefusal(ctx: AppContext, vmId: string): Promise<string> {
+  try {
+    await ctx.platform.setPowerState(vmId, 'PoweredOn');
+  } catch (e) {
+    assert.ok(isOpenemError(e) && e.code === 'CONFLICT', String(e));
+    return e.message;
+  }
+  assert.fail('power-on was not refused');
+}
+
+test('a graceful stop mid-write keeps the session Working and the VM marked; the next start resumes it to a byte-identical disk', async () => {
+  const first = await openTestApp();
+  let closed = false;
+  try {
+    await createVm(first.ctx, 'stop-resume', mixedBlocks(64));
+    const { pointId, reference } = await backUpWithReference(first.ctx, 'stop-resume', refs);
+    await scribble(await diskPath(first.ctx, 'stop-resume'), [0, 1, 4, 5, 8, 9, 12, 13, 40, 41]);
+    interceptDiskWrites(first.ctx, (n) => new Promise((r) => setTimeout(r, n >= 3 ? 40 : 0)));
+    const sessionId = await start(first.ctx, 'stop-resume', pointId, { powerOnAfterRestore: true });
+    const vm = await waitMarked(first.ctx, 'stop-resume', sessionId);
+    assert.match(await powerOnRefusal(first.ctx, vm.id), new RegExp(`restore session ${sessionId} .*has not completed`));
+    await first.close();
+    closed = true;
+
+    const again = await openTestApp(first.dataDir);
+    try {
+      const s = await waitForStopped(again.ctx, sessionId);
+      assert.equal(s.result, 'Success', s.failureMessage);
+      const log = s.log.map((l) => l.text);
+      assert.ok(log.some((l) => /^Interrupted: the openem server stopped while this restore was writing; VM stop-resume stays marked/.test(l)), log.join('\n'));
+      assert.ok(log.some((l) => /^Resumed after the interruption: Quick rollback of VM stop-resume/.test(l)), log.join('\n'));
+      assert.equal(await sha256File(await diskPath(again.ctx, 'stop-resume')), await sha256File(reference));
+      const after = (await again.ctx.platform.findVm('stop-resume'))!;
+      assert.equal(after.restoreIncomplete, undefined);
+      assert.equal(after.powerState, 'PoweredOn', 'the resumed restore did what was asked: PowerOnAfterRestore');
+    } finally {
+      await again.close();
+    }
+  } finally {
+    if (!closed) await first.close();
+  }
+});
+
+test('a write failing after writing began leaves the VM marked failed and power-on refused, until a new restore succeeds', async (t) => {
+  const app = await openTestApp();
+  t.after(app.close);
+  const { ctx } = app;
+  await createVm(ctx, 'bad-disk', mixedBlocks(48));
+  const { pointId, reference } = await backUpWithReference(ctx, 'bad-disk', refs);
+  await scribble(await diskPath(ctx, 'bad-disk'), [0, 1, 20]);
+  let failing = true;
+  interceptDiskWrites(ctx, async (n) => {
+    if (failing && n === 5) throw new Error('the datastore went away (test)');
+  });
+  const sessionId = await start(ctx, 'bad-disk', pointId);
+  const s = await waitForStopped(ctx, sessionId);
+  assert.equal(s.result, 'Failed');
+  assert.match(s.failureMessage ?? '', /the datastore went away \(test\); VM bad-disk is left powered off with its disks partly restored and marked restore incomplete/);
+  const vm = (await ctx.platform.findVm('bad-disk'))!;
+  assert.equal(vm.restoreIncomplete?.state, 'failed');
+  assert.equal(vm.restoreIncomplete?.sessionId, sessionId);
+  assert.match(await powerOnRefusal(ctx, vm.id), new RegExp(`restore session ${sessionId} .*failed after writing began \\(the datastore went away \\(test\\)\\).*restore-abandon bad-disk`));
+  await assert.rejects(ctx.platform.setPowerState(vm.id, 'PoweredOn', { force: true }), /--force powers on only a VM whose restore was abandoned/);
+
+  failing = false;
+  const second = await start(ctx, 'bad-disk', pointId, { quickRollback: true, powerOnAfterRestore: true });
+  const done = await waitForStopped(ctx, second);
+  assert.equal(done.result, 'Success', done.failureMessage);
+  assert.equal(await sha256File(await diskPath(ctx, 'bad-disk')), await sha256File(reference));
+  const now = (await ctx.platform.findVm('bad-disk'))!;
+  assert.equal(now.restoreIncomplete, undefined);
+  assert.equal(now.powerState, 'PoweredOn');
+});
