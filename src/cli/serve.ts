@@ -5,6 +5,7 @@ import { createBaseContext } from '../app-context.js';
 import { startServer } from '../server.js';
 import { VERSION } from '../version.js';
 import { attachServices } from '../services/app-services.js';
+import { resumeInterruptedRestores } from '../services/restore-vm/resume-interrupted-restores.js';
 import { API_AREAS } from '../api/areas.js';
 import { findTool } from '../platform/local/external-tool.js';
 
@@ -46,6 +47,7 @@ export async function serve(config: Config, options: { demo: boolean }): Promise
   await warnAboutMissingTools(log);
   const base = await createBaseContext(config, log);
   const ctx = await attachServices(base, { demo: options.demo });
+  await resumeInterruptedRestores(ctx);
   const server = await startServer(ctx, config, API_AREAS, VERSION);
   log.info({ urls: server.urls, dataDir: config.dataDir }, 'openem is listening');
   process.stdout.write(`openem ${VERSION} listening: ${Object.values(server.urls).join(' ')}  (data: ${config.dataDir})\n`);

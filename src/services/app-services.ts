@@ -7,7 +7,7 @@ import { openRepository } from '../repository/open-repository.js';
 import { TaskEngine } from '../tasks/task-engine.js';
 import { RestoreSessionStore } from '../tasks/restore-session-store.js';
 import { RestoreScheduler } from './restore-vm/restore-scheduler.js';
-import { findInterruptedRestores, resumeInterruptedRestore, type InterruptedRestore } from './restore-vm/resume-interrupted-restores.js';
+import { sessionsNamedByRestoreMarks } from '../platform/restore-incomplete-mark.js';
 import { MountService } from './mounts/mount-service.js';
 import { backupServerId } from './inventory/backup-server.js';
 import { syncRestorePoints } from './backup/sync-restore-points.js';
@@ -55,23 +55,16 @@ export async function attachServices(base: BaseContext, options: { demo: boolean
       await repository.close();
     },
   };
-  let interrupted: InterruptedRestore[] = [];
   if (options.startTasks !== false) {
     const failedTasks = await ctx.tasks.start();
-    interrupted = await findInterruptedRestores(ctx);
+    // Sessions a VM's restore-incomplete mark names are left to resumeInterruptedRestores (issue #9 §6).
     const failedSessions = await ctx.restoreSessions.recover('Interrupted: the openem server stopped while this restore was running (an interrupted in-place VM restore leaves the VM powered off)', {
-      resuming: interrupted.map((r) => r.session.id),
+      resuming: await sessionsNamedByRestoreMarks(localPlatform),
     });
     if (failedTasks || failedSessions.length) base.log.warn({ failedTasks, failedSessions }, 'marked work left running by an unclean stop as failed');
     ctx.mounts = await MountService.start(ctx);
   }
   await syncRestorePoints(ctx);
   if (options.demo) await prepareDemo(ctx);
-  // In-place restores cut off mid-write go on in their own sessions (issue #9 §6); shutdown waits for them.
-  for (const r of interrupted) {
-    base.log.warn({ vm: r.vm.name, session: r.session.id }, 'resuming an in-place VM restore interrupted by a server stop');
-    const resumed = resumeInterruptedRestore(ctx, r);
-    ctx.onShutdown.push(() => resumed);
-  }
   return ctx;
 }

@@ -37,6 +37,18 @@ export async function findInterruptedRestores(ctx: AppContext): Promise<Interrup
 }
 
 /**
+ * At server start, after `attachServices`: resumes every in-place restore a stop cut off mid-write, each in
+ * its own session, in the background; shutdown waits for them.
+ */
+export async function resumeInterruptedRestores(ctx: AppContext): Promise<void> {
+  for (const r of await findInterruptedRestores(ctx)) {
+    ctx.log.warn({ vm: r.vm.name, session: r.session.id }, 'resuming an in-place VM restore interrupted by a server stop');
+    const resumed = resumeInterruptedRestore(ctx, r);
+    ctx.onShutdown.push(() => resumed);
+  }
+}
+
+/**
  * Resumes an interrupted restore in the same restore session, so a client still polling the session it was
  * given sees it go on to Stopped (EM 13 has only Starting, Working, Stopping, Stopped: restoresessions_id).
  * The QuickRollback comparison makes this cheap: only blocks that still differ from the restore point are

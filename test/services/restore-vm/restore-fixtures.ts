@@ -6,6 +6,7 @@ import { loadConfig } from '../../../src/config.js';
 import { createLogger } from '../../../src/logger.js';
 import { createBaseContext } from '../../../src/app-context.js';
 import { attachServices, type AppContext } from '../../../src/services/app-services.js';
+import { resumeInterruptedRestores } from '../../../src/services/restore-vm/resume-interrupted-restores.js';
 import { backupVm } from '../../../src/services/backup/backup-vm.js';
 import { BLOCK_SIZE } from '../../../src/disks/block-source.js';
 import type { PresentedPlatform, VmConfig } from '../../../src/platform/platform.js';
@@ -22,6 +23,7 @@ export async function openTestApp(dataDir?: string, options: { maxRestores?: num
   const config = loadConfig({ env: { OPENEM_ADMIN_PASSWORD: ADMIN_PASSWORD }, flags: { dataDir: dir, maxRestores: options.maxRestores } });
   const base = await createBaseContext(config, createLogger('silent'), { announce: () => {} });
   const ctx = await attachServices(base, { demo: false });
+  await resumeInterruptedRestores(ctx);
   return {
     ctx,
     dataDir: dir,
