@@ -1,5 +1,5 @@
 import { forbidden } from '../../errors.js';
-import type { Principal } from './logon-sessions.js';
+import type { Principal } from './principal.js';
 import type { RestoreKind } from './roles.js';
 
 /** What scope rules look at for one VM. */

@@ -4,16 +4,10 @@ import { conflict, notFound, badRequest } from '../../errors.js';
 import { hashPassword } from './password-hash.js';
 import { isUniqueViolation } from '../../state/store-errors.js';
 import { sessionCacheOf } from './session-cache.js';
+import type { Account } from './principal.js';
 import { type Role, type RestoreScope, FULL_SCOPE, EMPTY_SCOPE, parseStoredScope, isRole } from './roles.js';
 
-export interface Account {
-  id: string;
-  name: string;
-  role: Role | '';
-  scope: RestoreScope;
-  createdAt: number;
-  passwordChangedAt: number;
-}
+export type { Account } from './principal.js';
 
 export function toAccount(row: { id: string; name: string; role: string; scope: string; created_at: number; password_changed_at: number }): Account {
   return {

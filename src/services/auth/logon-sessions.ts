@@ -2,25 +2,11 @@ import { createHash, randomUUID } from 'node:crypto';
 import type { BaseContext } from '../../context.js';
 import { OpenemError } from '../../errors.js';
 import { verifyPassword, DUMMY_HASH } from './password-hash.js';
-import { getAccount, findAccountByName, toAccount, type Account } from './accounts.js';
+import { getAccount, findAccountByName, toAccount } from './accounts.js';
+import type { Account, LogonSession, Principal } from './principal.js';
 import { sessionCacheOf, REVALIDATE_MS } from './session-cache.js';
 
-export interface LogonSession {
-  id: string;
-  accountId: string;
-  userName: string;
-  createdAt: number;
-  lastSeenAt: number;
-  address: string;
-}
-
-/** The request's identity once its token checks out. */
-export interface Principal {
-  session: LogonSession;
-  account: Account;
-  /** The session's secret `SessionId` GUID, decoded from the caller's own token (never stored). */
-  sessionId: string;
-}
+export type { LogonSession, Principal } from './principal.js';
 
 const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 

@@ -1,5 +1,5 @@
 import type { Store } from '../../state/open-store.js';
-import type { Principal } from './logon-sessions.js';
+import type { Principal } from './principal.js';
 
 /**
  * Resolved logon sessions kept in memory so the hot path (every API request) does not query the store each
