@@ -11,6 +11,14 @@ import { choice, opt, req, seq, type BodySpec, type ParsedObject } from './wire/
  * `KeepOriginalVM`) and Cloud Director (`PowerOnAfterRestore`, `HierarchyRootUid`, `QuickRollback`,
  * `VmRestoreParameters`) — in XSD order; which elements a VM may use is checked after parsing.
  */
+const VM_RESTORE_PARAMETERS = seq(
+  req('VmRestorePointUid', 'string', 256),
+  opt('VmNewName', 'string', 255),
+  opt('DatastoreRef', 'string', 512),
+  opt('OrgVdcStorageProfileRef', 'string', 512),
+  opt('LinkedCloneVmTemplateRef', 'string', 512),
+);
+
 export const RESTORE_SPEC: BodySpec = {
   root: 'RestoreSpec',
   content: choice(
@@ -21,16 +29,17 @@ export const RESTORE_SPEC: BodySpec = {
         opt('HierarchyRootUid', 'string', 256),
         opt('QuickRollback', 'boolean'),
         opt('KeepOriginalVM', 'boolean'),
-        opt(
-          'VmRestoreParameters',
-          seq(
-            req('VmRestorePointUid', 'string', 256),
-            opt('VmNewName', 'string', 255),
-            opt('DatastoreRef', 'string', 512),
-            opt('OrgVdcStorageProfileRef', 'string', 512),
-            opt('LinkedCloneVmTemplateRef', 'string', 512),
-          ),
-        ),
+        opt('VmRestoreParameters', VM_RESTORE_PARAMETERS),
+      ),
+    ),
+    // The Cloud Director body of v1_4-era clients (XSD vCloudVmRestoreSpecInfoType, in its order).
+    req(
+      'vCloudVmRestoreSpec',
+      seq(
+        opt('PowerOnAfterRestore', 'boolean'),
+        req('HierarchyRootUid', 'string', 256),
+        req('vAppRef', 'string', 512),
+        req('VmRestoreParameters', VM_RESTORE_PARAMETERS),
       ),
     ),
   ),
@@ -58,6 +67,7 @@ async function assertNewVmName(ctx: AppContext, name: string): Promise<void> {
  */
 export async function toVmRestoreRequest(ctx: AppContext, point: VmRestorePointRecord, body: ParsedObject | undefined): Promise<VmRestoreRequest> {
   if (!body) return { vmRestorePointId: point.id, powerOnAfterRestore: false, quickRollback: false, target: { kind: 'original' } };
+  if (body.vCloudVmRestoreSpec) return toLegacyCloudDirectorRequest(ctx, point, body.vCloudVmRestoreSpec as ParsedObject);
   const spec = body.VmRestoreSpec as ParsedObject;
   const powerOn = spec.PowerOnAfterRestore as boolean;
   const quickRollback = spec.QuickRollback as boolean | undefined;
@@ -78,6 +88,23 @@ export async function toVmRestoreRequest(ctx: AppContext, point: VmRestorePointR
     };
   }
   return toCloudDirectorRequest(ctx, point, spec, powerOn, quickRollback === true);
+}
+
+/** `urn:vCloud:Vapp:<root>.<vApp>` (constructing_hierarchyobjreftype.md). */
+const VCLOUD_VAPP_REF = /^urn:vCloud:Vapp:([A-Za-z0-9_-]+)\.\S+$/i;
+
+/**
+ * `vCloudVmRestoreSpec` (XSD, v1_4): the same restore as the 13.x Cloud Director `VmRestoreSpec`, without
+ * QuickRollback, and with `vAppRef` naming the vApp to restore into. openem's platforms keep no vApps, so the
+ * reference must be a vApp URN on the same hierarchy root and the VM is restored where VmRestoreParameters say.
+ */
+async function toLegacyCloudDirectorRequest(ctx: AppContext, point: VmRestorePointRecord, spec: ParsedObject): Promise<VmRestoreRequest> {
+  if (point.platform !== 'vcloud') throw rule(`vCloudVmRestoreSpec belongs to Cloud Director VMs only (VM ${point.vmName} is a ${point.platform === 'hyperv' ? 'Hyper-V' : 'vSphere'} VM)`);
+  const vAppRoot = VCLOUD_VAPP_REF.exec(String(spec.vAppRef))?.[1];
+  const root = HIERARCHY_ROOT_UID.exec(String(spec.HierarchyRootUid))?.[1];
+  if (!vAppRoot) throw rule(`vAppRef '${spec.vAppRef}' is not a Cloud Director vApp reference (urn:vCloud:Vapp:<root>.<vApp>)`);
+  if (!root || vAppRoot.toLowerCase() !== root.toLowerCase()) throw rule(`vAppRef '${spec.vAppRef}' is not on hierarchy root ${spec.HierarchyRootUid}`);
+  return toCloudDirectorRequest(ctx, point, spec, spec.PowerOnAfterRestore === true, false);
 }
 
 async function toCloudDirectorRequest(ctx: AppContext, point: VmRestorePointRecord, spec: ParsedObject, powerOn: boolean, quickRollback: boolean): Promise<VmRestoreRequest> {
