@@ -19,6 +19,7 @@ import { managedServerKind } from './infrastructure/managed-server-kind.js';
 import { backupFileKind } from './backup-files/backup-file-kind.js';
 import { backupFileCollectionsPlugin } from './backup-files/backup-file-collections.js';
 import { summaryReportsPlugin } from './reports/summary-reports.js';
+import { lookupPlugin } from './lookup/lookup-svc.js';
 
 /** Every Enterprise Manager API area openem serves beyond the entry point and logon, in registration order. */
 export const API_AREAS: AreaPlugin[] = [
@@ -37,4 +38,5 @@ export const API_AREAS: AreaPlugin[] = [
   collectionPlugin(backupJobSessionKind), collectionPlugin(backupTaskSessionKind), backupSessionsPlugin,
   collectionPlugin(repositoryKind), collectionPlugin(managedServerKind), collectionPlugin(backupFileKind), backupFileCollectionsPlugin,
   summaryReportsPlugin,
+  lookupPlugin,
 ];

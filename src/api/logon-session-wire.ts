@@ -16,6 +16,7 @@ const HOME_LINKS: [string, string][] = [
   ['CatalogVmReferenceList', 'catalog/vms'],
   ['TaskReferenceList', 'tasks'],
   ['QuerySvc', 'query'],
+  ['LookupService', 'lookupSvc'],
 ];
 
 /**

@@ -51,6 +51,9 @@ GET    /api/query                                            | Backup        | 4
 GET    /api/query                                            | HierarchyRoot | 401  401   401   | 200   200  200    200
 GET    /api/query                                            | Task          | 401  401   401   | 200   200  200    200
 GET    /api/query                                            | RestoreSession| 401  401   401   | 200   200  200    200
+GET    /api/lookupSvc                                        | list          | 401  401   401   | 200   200  200    200
+GET    /api/lookup                                           | in            | 401  401   401   | 200   200  200    200
+GET    /api/lookup                                           | out           | 401  401   401   | 200   200  200    200
 GET    /api/catalog/vms                                      | list          | 401  401   401   | 200   200  200    200
 GET    /api/catalog/vms/{vmname}                             | in            | 401  401   401   | 200   200  200    200
 GET    /api/catalog/vms/{vmname}                             | out           | 401  401   401   | 200   403  403    403
@@ -364,6 +367,14 @@ function target(row: Row, c: Caller): Target {
       };
       return { url, shows: shows[row.object] };
     }
+    case 'GET /api/lookupSvc':
+      return { url: '/api/lookupSvc', shows: scoped(ids.rootIn, ids.rootOut) };
+    case 'GET /api/lookup':
+      // Out of scope is not refused: the caller's lookup just finds nothing there.
+      return {
+        url: `/api/lookup?host=urn:veeam:HierarchyRoot:${ids[`root${side}`]}&name=*&type=Vm`,
+        shows: (c) => (side === 'In' || c === 'admin' ? { present: [`<ObjectName>${vm}</ObjectName>`], absent: [] } : { present: ['<HierarchyItems'], absent: ['<ObjectName>outscope</ObjectName>'] }),
+      };
     case 'GET /api/catalog/vms':
       return { url: '/api/catalog/vms', shows: scoped('Name="inscope"', 'Name="outscope"') };
     case 'GET /api/catalog/vms/{vmname}':

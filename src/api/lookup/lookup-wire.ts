@@ -1,0 +1,27 @@
+import { el, links, list, text, type Link, type WireElement } from '../wire/wire-node.js';
+import type { HierarchyItem } from './hierarchy-items.js';
+
+/** `<LookupSvc Type="LookupService" Href>` with its links (lookup_service.md). */
+export function lookupSvcElement(base: string, l: Link[]): WireElement {
+  return el('LookupSvc', [['Type', 'LookupService'], ['Href', `${base}/lookupSvc`]], [links(l)]);
+}
+
+/**
+ * `<HierarchyItems>` of `<HierarchyItem Type="HierarchyItem">` with ObjectRef, ObjectType, ObjectName
+ * (lookup_query.md; XSD HierarchyItemType, whose Href is required: the item's own lookup by reference).
+ */
+export function hierarchyItemsElement(base: string, items: HierarchyItem[]): WireElement {
+  return el('HierarchyItems', [], [
+    list(
+      null,
+      'HierarchyItems',
+      items.map((i) =>
+        el('HierarchyItem', [['Type', 'HierarchyItem'], ['Href', `${base}/lookup?hierarchyRef=${i.ref}`]], [
+          text('ObjectRef', i.ref),
+          text('ObjectType', i.type),
+          text('ObjectName', i.name),
+        ]),
+      ),
+    ),
+  ]);
+}
