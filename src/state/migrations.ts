@@ -175,9 +175,26 @@ export function migrationProvider(dialect: Dialect): MigrationProvider {
       await db.schema.createIndex('backup_task_sessions_job_session').on('backup_task_sessions').columns(['job_session_id', 'position']).execute();
     },
   };
+  // Issue 9 §4: one piece of work per VM, across processes and nodes. The primary key is the exclusion.
+  const m002: Migration = {
+    async up(db: Kysely<any>) {
+      await db.schema
+        .createTable('vm_claims')
+        .addColumn('vm_id', 'text', (c) => c.primaryKey())
+        .addColumn('vm_name', 'text', (c) => c.notNull())
+        .addColumn('kind', 'text', (c) => c.notNull())
+        .addColumn('holder', 'text', (c) => c.notNull())
+        .addColumn('node_id', 'text', (c) => c.notNull())
+        .addColumn('pid', 'integer', (c) => c.notNull())
+        .addColumn('host', 'text', (c) => c.notNull())
+        .addColumn('claimed_at', bigint, (c) => c.notNull())
+        .addColumn('heartbeat_at', bigint, (c) => c.notNull())
+        .execute();
+    },
+  };
   return {
     async getMigrations() {
-      return { '001_initial': m001, '004_backup_sessions': m004 };
+      return { '001_initial': m001, '002_vm_work': m002, '004_backup_sessions': m004 };
     },
   };
 }

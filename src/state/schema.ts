@@ -183,6 +183,21 @@ export interface BackupTaskSessionsTable {
   end_at: number | null;
 }
 
+/** One row per VM that a backup or a restore is working on (issue 9 §4); the vm_id key is the exclusion. */
+export interface VmClaimsTable {
+  vm_id: string;
+  vm_name: string;
+  /** backup | vm-restore | quick-rollback | guest-file-restore */
+  kind: string;
+  /** What holds the VM, for the refusal: `restore session <id>`, `backup job "<name>"`. */
+  holder: string;
+  node_id: string;
+  pid: number;
+  host: string;
+  claimed_at: number;
+  heartbeat_at: number;
+}
+
 export interface MetaTable {
   key: string;
   value: string;
@@ -201,5 +216,6 @@ export interface Database {
   audit: AuditTable;
   backup_job_sessions: BackupJobSessionsTable;
   backup_task_sessions: BackupTaskSessionsTable;
+  vm_claims: VmClaimsTable;
   meta: MetaTable;
 }

@@ -1,0 +1,180 @@
+import { hostname } from 'node:os';
+import type { BaseContext } from '../context.js';
+import { conflict } from '../errors.js';
+import type { VmClaimsTable } from '../state/schema.js';
+import { isUniqueViolation } from '../state/store-errors.js';
+
+/** The kinds of work that change or read a VM's disks and so exclude each other (issue 9 §4). Mounts are not among them. */
+export type VmWorkKind = 'backup' | 'vm-restore' | 'quick-rollback' | 'guest-file-restore';
+
+const KIND_WORDS: Record<VmWorkKind, string> = {
+  backup: 'a backup',
+  'vm-restore': 'an entire VM restore',
+  'quick-rollback': 'a QuickRollback restore',
+  'guest-file-restore': 'a guest file restore',
+};
+
+/** How often a holder refreshes its claims. */
+export const CLAIM_HEARTBEAT_MS = 5_000;
+/** A claim of another host whose heartbeat is older than this belongs to a node that died. */
+export const CLAIM_STALE_MS = 60_000;
+const WAIT_POLL_MS = 250;
+
+/** A VM held for one piece of work. */
+export interface VmClaim {
+  readonly vmId: string;
+  readonly kind: VmWorkKind;
+  /** Aborted if another process took the claim over because this one looked dead: stop writing. */
+  readonly lost: AbortSignal;
+  /** Names what holds the VM once it is known (`restore session <id>`), for the next one's refusal. */
+  relabel(holder: string): Promise<void>;
+  /** Gives the VM back; safe to call more than once. */
+  release(): Promise<void>;
+}
+
+export interface VmClaimsOptions {
+  heartbeatMs?: number;
+  staleMs?: number;
+  /** This process as the claims name it (tests pose as other processes and hosts). */
+  host?: string;
+  pid?: number;
+}
+
+function pidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * One piece of work per VM at a time, whatever its kind, across processes (the CLI and the server share the
+ * state store) and across nodes on one PostgreSQL: a row per held VM, claimed by an insert that fails on the
+ * primary key, refreshed by a heartbeat, deleted on release. A claim whose holder is gone — a dead pid on this
+ * host, or on another host a heartbeat older than `staleMs` — is taken over.
+ */
+export class VmClaims {
+  private readonly held = new Map<string, { controller: AbortController }>();
+  private timer?: NodeJS.Timeout;
+  private readonly heartbeatMs: number;
+  private readonly staleMs: number;
+  private readonly host: string;
+  private readonly pid: number;
+
+  constructor(
+    private readonly ctx: BaseContext,
+    options: VmClaimsOptions = {},
+  ) {
+    this.heartbeatMs = options.heartbeatMs ?? CLAIM_HEARTBEAT_MS;
+    this.staleMs = options.staleMs ?? CLAIM_STALE_MS;
+    this.host = options.host ?? hostname();
+    this.pid = options.pid ?? process.pid;
+  }
+
+  /**
+   * Claims `vm` for `kind` of work, or throws CONFLICT naming what holds it. With `waitMs`, waits up to that
+   * long for the holder to finish first (for work that may wait, such as a backup behind a restore).
+   */
+  async claim(vm: { id: string; name: string }, kind: VmWorkKind, holder: string, options: { waitMs?: number; signal?: AbortSignal } = {}): Promise<VmClaim> {
+    const deadline = this.ctx.clock.now() + (options.waitMs ?? 0);
+    for (;;) {
+      const current = await this.tryClaim(vm, kind, holder);
+      if (!current) return this.handle(vm.id, kind);
+      const left = deadline - this.ctx.clock.now();
+      if (left <= 0) throw conflict(busyMessage(vm.name, current, kind));
+      options.signal?.throwIfAborted();
+      await new Promise((r) => setTimeout(r, Math.min(WAIT_POLL_MS, left)));
+    }
+  }
+
+  /** What holds a VM now, if anything. */
+  async holderOf(vmId: string): Promise<VmClaimsTable | undefined> {
+    return this.ctx.store.db.selectFrom('vm_claims').selectAll().where('vm_id', '=', vmId).executeTakeFirst();
+  }
+
+  /** Stops the heartbeat (shutdown, after the work has released its claims). */
+  stop(): void {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = undefined;
+  }
+
+  /** Inserts the claim; answers the row that holds the VM when it is taken and not stale. */
+  private async tryClaim(vm: { id: string; name: string }, kind: VmWorkKind, holder: string): Promise<VmClaimsTable | undefined> {
+    const db = this.ctx.store.db;
+    for (;;) {
+      const now = this.ctx.clock.now();
+      try {
+        await db
+          .insertInto('vm_claims')
+          .values({ vm_id: vm.id, vm_name: vm.name, kind, holder, node_id: this.ctx.nodeId, pid: this.pid, host: this.host, claimed_at: now, heartbeat_at: now })
+          .execute();
+        return undefined;
+      } catch (e) {
+        if (!isUniqueViolation(e)) throw e;
+      }
+      const row = await this.holderOf(vm.id);
+      if (!row) continue; // released in between: try again
+      if (!this.isStale(row, now)) return row;
+      this.ctx.log.warn({ vm: vm.name, holder: row.holder, host: row.host, pid: row.pid, node: row.node_id }, 'taking over the claim of a VM whose holder is gone');
+      // Only the stale row goes: a holder that beat or re-claimed meanwhile keeps its claim.
+      await db.deleteFrom('vm_claims').where('vm_id', '=', vm.id).where('node_id', '=', row.node_id).where('heartbeat_at', '=', row.heartbeat_at).execute();
+    }
+  }
+
+  private isStale(row: VmClaimsTable, now: number): boolean {
+    if (row.host === this.host) return !pidAlive(Number(row.pid));
+    return now - Number(row.heartbeat_at) > this.staleMs;
+  }
+
+  private handle(vmId: string, kind: VmWorkKind): VmClaim {
+    const entry = { controller: new AbortController() };
+    this.held.set(vmId, entry);
+    if (!this.timer) {
+      this.timer = setInterval(() => void this.heartbeat().catch((e) => this.ctx.log.warn({ err: e }, 'VM claim heartbeat failed')), this.heartbeatMs);
+      this.timer.unref();
+    }
+    const db = this.ctx.store.db;
+    let released = false;
+    return {
+      vmId,
+      kind,
+      lost: entry.controller.signal,
+      relabel: async (holder) => {
+        if (released) return;
+        await db.updateTable('vm_claims').set({ holder }).where('vm_id', '=', vmId).where('node_id', '=', this.ctx.nodeId).execute();
+      },
+      release: async () => {
+        if (released) return;
+        released = true;
+        if (this.held.get(vmId) === entry) this.held.delete(vmId);
+        if (this.held.size === 0) this.stop();
+        await db.deleteFrom('vm_claims').where('vm_id', '=', vmId).where('node_id', '=', this.ctx.nodeId).execute();
+      },
+    };
+  }
+
+  /** Refreshes this process's claims and notices any taken over; runs every `heartbeatMs` while claims are held. */
+  async heartbeat(): Promise<void> {
+    const entries = [...this.held.entries()];
+    if (entries.length === 0) return;
+    const ids = entries.map(([id]) => id);
+    const db = this.ctx.store.db;
+    await db.updateTable('vm_claims').set({ heartbeat_at: this.ctx.clock.now() }).where('node_id', '=', this.ctx.nodeId).where('vm_id', 'in', ids).execute();
+    const mine = new Set((await db.selectFrom('vm_claims').select('vm_id').where('node_id', '=', this.ctx.nodeId).where('vm_id', 'in', ids).execute()).map((r) => r.vm_id));
+    for (const [id, entry] of entries) {
+      if (mine.has(id) || this.held.get(id) !== entry) continue;
+      this.held.delete(id);
+      this.ctx.log.error({ vm: id }, 'another process took over the claim of this VM');
+      entry.controller.abort(new Error('another openem process took over this VM, believing this one dead'));
+    }
+  }
+}
+
+/** The refusal: which VM, what holds it, where, since when, and what was asked. */
+function busyMessage(vmName: string, row: VmClaimsTable, wanted: VmWorkKind): string {
+  const kind = KIND_WORDS[row.kind as VmWorkKind] ?? row.kind;
+  const since = new Date(Number(row.claimed_at)).toISOString();
+  return `VM ${vmName} is busy: ${kind} holds it (${row.holder}, on ${row.host} pid ${row.pid} since ${since}); ${KIND_WORDS[wanted]} of it can start once that has finished`;
+}
