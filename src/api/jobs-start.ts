@@ -3,7 +3,7 @@ import type { ApiContext } from './api-context.js';
 import { badRequest, forbidden, notFound } from '../errors.js';
 import { isAdmin } from '../services/auth/access.js';
 import { jobKind } from './inventory/backup-kinds.js';
-import { runJob } from '../services/backup/run-job.js';
+import { claimJobVms, runJob } from '../services/backup/run-job.js';
 import { apiBase, sendWire } from './negotiate.js';
 import { taskElement } from './task-wire.js';
 import { recordAudit } from '../services/audit/audit-trail.js';
@@ -27,12 +27,14 @@ export function jobsStartPlugin(ctx: ApiContext) {
       if (!isAdmin(p)) throw forbidden(`Only a Portal Administrator may ${action} backup jobs`);
       const job = await jobKind.find(ctx, p, id);
       if (!job) throw notFound(`Job ${id} was not found`);
+      // A VM of the job that other work holds answers 409 naming that work, before any VM is backed up (issue 9 §4).
+      const claims = action === 'start' ? await claimJobVms(ctx, job) : undefined;
       const task =
         action === 'start'
           ? await ctx.tasks.submit({ operation: 'StartJob', kind: 'backup', accountId: p.account.id, payload: { jobId: job.id } }, async (run) => {
               const lifetime = ctx.tasks.lifetimes.begin(jobRunKey(job.id), { startedBy: run.signal });
               try {
-                const backup = runJob(ctx, job, { signal: lifetime.signal });
+                const backup = runJob(ctx, job, { signal: lifetime.signal, claims });
                 // Awaited below; a failure while the task finishes must not count as unhandled.
                 backup.catch(() => undefined);
                 await run.finishEarly(`Job "${job.name}" triggered to start.`);
@@ -42,6 +44,9 @@ export function jobsStartPlugin(ctx: ApiContext) {
               } finally {
                 lifetime.end();
               }
+            }).catch(async (e) => {
+              for (const c of claims!.values()) await c.release();
+              throw e;
             })
           : await ctx.tasks.submit({ operation: 'StopJob', kind: 'backup-stop', accountId: p.account.id, payload: { jobId: job.id } }, async () => {
               const stopped = ctx.tasks.lifetimes.stop(jobRunKey(job.id), new Error(`job "${job.name}" was stopped (POST /jobs/${job.id}?action=stop)`));

@@ -7,7 +7,7 @@ import type { BackupResult } from '../services/backup/backup-vm.js';
 import { notFound } from '../errors.js';
 
 /**
- * `openem backup VM... [--job NAME]`: backs VMs up now, with a progress bar per disk. Each run is a backup job
+ * `openem backup VM... [--job NAME] [--wait SECONDS]`: backs VMs up now, with a progress bar per disk. Each run is a backup job
  * session: one for all VMs under `--job`, else one per VM under its default job.
  */
 export function registerBackupCommand(program: Command) {
@@ -16,7 +16,10 @@ export function registerBackupCommand(program: Command) {
     .description('back up VMs into the repository (Full the first time, then Increments)')
     .option('--job <name>', 'record the points under this job (default: one job per VM, "Backup <vm>")')
     .option('--json', 'print the results as JSON')
-    .action(async (vms: string[], opts: { job?: string; json?: boolean }) => {
+    .option('--wait <seconds>', 'wait up to this long for a restore of the VM to finish first (default: refuse at once)', '0')
+    .action(async (vms: string[], opts: { job?: string; json?: boolean; wait: string }) => {
+      const waitSeconds = Number(opts.wait);
+      if (!Number.isFinite(waitSeconds) || waitSeconds < 0) throw new Error(`--wait takes a number of seconds, not '${opts.wait}'`);
       await withApp(async (ctx) => {
         const runs: { job: JobRecord; vmNames: string[] }[] = [];
         if (opts.job) runs.push({ job: await getJob(ctx, opts.job), vmNames: vms });
@@ -33,6 +36,8 @@ export function registerBackupCommand(program: Command) {
           const outcome = await runBackupSession(ctx, run.job, {
             vmNames: run.vmNames,
             owner: `cli ${process.pid}`,
+            holder: opts.job ? `backup job "${run.job.name}" (openem backup)` : 'openem backup',
+            waitMs: waitSeconds * 1000,
             onProgress: (p) => {
               if (p.vmName !== barVm) {
                 bar?.stop();

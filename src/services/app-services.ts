@@ -6,6 +6,7 @@ import { LocalPlatform } from '../platform/local/local-platform.js';
 import { openRepository } from '../repository/open-repository.js';
 import { TaskEngine } from '../tasks/task-engine.js';
 import { RestoreSessionStore } from '../tasks/restore-session-store.js';
+import { VmClaims } from '../tasks/vm-claims.js';
 import { RestoreScheduler } from './restore-vm/restore-scheduler.js';
 import { sessionsNamedByRestoreMarks } from '../platform/restore-incomplete-mark.js';
 import { MountService } from './mounts/mount-service.js';
@@ -21,8 +22,10 @@ export interface AppContext extends BaseContext {
   repository: Repository;
   tasks: TaskEngine;
   restoreSessions: RestoreSessionStore;
-  /** Admission of VM restores on this node: restore slots and one restore per VM. */
+  /** Admission of VM restores on this node: restore slots. */
   restoreScheduler: RestoreScheduler;
+  /** One piece of work per VM (backup, VM restore, QuickRollback, guest file restore), across processes and nodes. */
+  vmClaims: VmClaims;
   /** FLR mounts of this server; absent in CLI commands, which must not touch a running server's mounts. */
   mounts?: MountService;
   /** Id of this deployment as Enterprise Manager's backup server. */
@@ -47,10 +50,12 @@ export async function attachServices(base: BaseContext, options: { demo: boolean
     tasks: new TaskEngine(base),
     restoreSessions: new RestoreSessionStore(base),
     restoreScheduler: new RestoreScheduler(() => base.config.maxRestores),
+    vmClaims: new VmClaims(base),
     backupServerId: await backupServerId(base),
     onShutdown: [],
     shutdown: async () => {
       await ctx.tasks.stop();
+      ctx.vmClaims.stop();
       for (const hook of ctx.onShutdown.reverse()) await hook().catch((e) => base.log.warn({ err: e }, 'shutdown hook failed'));
       await repository.close();
     },

@@ -13,6 +13,7 @@ import {
   updateJobSession,
 } from './backup-session-store.js';
 import type { BackupJobSessionRecord } from './backup-session-types.js';
+import type { VmClaim } from '../../tasks/vm-claims.js';
 
 /** How often a run refreshes its heartbeat and progress and looks for a stop request. */
 const HEARTBEAT_MS = 250;
@@ -27,6 +28,11 @@ export interface BackupSessionOptions {
   onSession?: (session: BackupJobSessionRecord) => void;
   onProgress?: (p: BackupProgress & { vmName: string }) => void;
   onVmFinished?: (vmName: string, outcome: { result?: BackupResult; error?: unknown }) => void;
+  /** VMs claimed before the run (issue 9 §4), each released when its backup ends; the others are claimed as they come. */
+  claims?: Map<string, VmClaim>;
+  /** What the VM claims name as holder, and how long a VM's backup waits for other work on it. */
+  holder?: string;
+  waitMs?: number;
 }
 
 export interface BackupSessionOutcome {
@@ -85,10 +91,15 @@ export async function runBackupSession(ctx: AppContext, job: JobRecord, options:
       if (controller.signal.aborted) break;
       const taskId = await startTaskSession(ctx, session.id, position);
       diskDone.clear();
+      const live = options.claims ? await ctx.platform.findVm(vm.name) : undefined;
+      const claim = live ? options.claims?.get(live.id) : undefined;
       try {
         const r = await backupVm(ctx, vm.name, {
           jobId: job.id,
           restorePointId,
+          claim,
+          holder: options.holder,
+          waitMs: options.waitMs,
           signal: controller.signal,
           onProgress: (p) => {
             diskDone.set(p.diskName, p.bytesDone);
@@ -103,10 +114,13 @@ export async function runBackupSession(ctx: AppContext, job: JobRecord, options:
         failures.push({ vmName: vm.name, error: e });
         await finishTaskSession(ctx, taskId, { result: 'Failed', reason: reasonOf(controller.signal, e), bytesRead: current(), bytesStored: 0 });
         options.onVmFinished?.(vm.name, { error: e });
+      } finally {
+        await claim?.release();
       }
       doneBefore += vm.totalSize;
     }
   } finally {
+    for (const c of options.claims?.values() ?? []) await c.release();
     clearInterval(timer);
     options.signal?.removeEventListener('abort', follow);
     await beating;

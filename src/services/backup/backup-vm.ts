@@ -2,8 +2,10 @@ import { randomUUID } from 'node:crypto';
 import type { AppContext } from '../app-services.js';
 import { notFound } from '../../errors.js';
 import type { BackupProgress, BackupStats, RestorePointManifest } from '../../repository/repository.js';
+import type { VmConfig } from '../../platform/platform.js';
 import { registerRestorePoint } from './register-restore-point.js';
 import { defaultJobFor } from './jobs.js';
+import type { VmClaim } from '../../tasks/vm-claims.js';
 
 export interface BackupOptions {
   jobId?: string;
@@ -11,6 +13,12 @@ export interface BackupOptions {
   restorePointId?: string;
   signal?: AbortSignal;
   onProgress?: (p: BackupProgress & { vmName: string }) => void;
+  /** The VM, already claimed by the caller (a job claims all its VMs first); kept claimed after the backup. */
+  claim?: VmClaim;
+  /** What the claim names as holder when this backup claims the VM itself. */
+  holder?: string;
+  /** How long to wait for other work on the VM (a restore) to finish; 0: refuse at once. */
+  waitMs?: number;
 }
 
 export interface BackupResult {
@@ -33,6 +41,25 @@ export async function backupVm(ctx: AppContext, vmName: string, options: BackupO
   const vm = await ctx.platform.findVm(vmName);
   if (!vm) throw notFound(`VM ${vmName} was not found`);
   const jobId = options.jobId ?? (await defaultJobFor(ctx, vm.name)).id;
+  if (options.claim && options.claim.vmId !== vm.id) throw new Error(`the claim handed to the backup of VM ${vm.name} is for another VM`);
+  // One piece of work per VM (issue 9 §4): no restore writes the disks while they are read.
+  const claim = options.claim ?? (await ctx.vmClaims.claim(vm, 'backup', options.holder ?? `backup of VM ${vm.name}`, { waitMs: options.waitMs, signal: options.signal }));
+  let committed: BackupResult;
+  try {
+    // Read again under the claim: a restore that held the VM may have brought an older configuration back.
+    const claimed = await ctx.platform.findVm(vm.id);
+    if (!claimed) throw notFound(`VM ${vmName} was not found`);
+    committed = await backUpDisks(ctx, claimed, jobId, options);
+  } finally {
+    if (!options.claim) await claim.release();
+  }
+  await registerRestorePoint(ctx, committed.manifest);
+  ctx.log.info({ vm: vm.name, point: committed.manifest.id, type: committed.manifest.pointType, stats: committed.stats }, 'backup finished');
+  return committed;
+}
+
+/** Reads the disks into the repository and commits the manifest. */
+async function backUpDisks(ctx: AppContext, vm: VmConfig, jobId: string, options: BackupOptions): Promise<BackupResult> {
   const previous = await latestManifest(ctx, vm.id);
   const writer = await ctx.repository.beginBackup(vm.id);
   let committed: BackupResult | undefined;
@@ -70,7 +97,5 @@ export async function backupVm(ctx: AppContext, vmName: string, options: BackupO
     await writer.abort().catch(() => {});
     throw e;
   }
-  await registerRestorePoint(ctx, committed.manifest);
-  ctx.log.info({ vm: vm.name, point: committed.manifest.id, type: committed.manifest.pointType, stats: committed.stats }, 'backup finished');
   return committed;
 }

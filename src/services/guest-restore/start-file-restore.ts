@@ -1,6 +1,7 @@
 import type { AppContext } from '../app-services.js';
 import { isOpenemError } from '../../errors.js';
-import type { TaskRecord } from '../../tasks/task-types.js';
+import type { TaskRecord, TaskWork } from '../../tasks/task-types.js';
+import type { VmClaim } from '../../tasks/vm-claims.js';
 import type { VmRestorePointRecord } from '../inventory/restore-point-records.js';
 import type { GuestFilesystem } from '../../guestfs/guest-filesystem.js';
 import { restoreGuestPath } from './restore-guest-path.js';
@@ -26,10 +27,13 @@ export const RESTORE_STARTED = 'Restore operations started successfully.';
  * then reports Progress and ends Stopped with Success or Failed and the reason.
  */
 export async function startFileRestore(ctx: AppContext, req: FileRestoreRequest): Promise<TaskRecord> {
+  // The live VM is written: it is claimed before the 202, so other work on it gets 409 (issue 9 §4).
+  const claim = await ctx.vmClaims.claim({ id: req.rp.vmId, name: req.rp.vmName }, 'guest-file-restore', 'a guest file restore starting now');
   return ctx.tasks.submit(
     { operation: 'RestoreFile', kind: 'restore-file', accountId: req.accountId, payload: { vmRestorePointId: req.rp.id, path: req.guestPath, overwrite: req.overwrite } },
-    async (run) => {
+    releasingClaim(claim, async (run) => {
       const session = await ctx.restoreSessions.create({ jobType: 'FileLevelRestore', vmDisplayName: req.rp.vmName, vmRestorePointId: req.rp.id, accountId: req.accountId });
+      await claim.relabel(`restore session ${session.id}`);
       // The session lives on its own: removing the finished task does not stop it (issue 9 §3).
       const lifetime = ctx.tasks.lifetimes.begin(`restore session ${session.id}`, { startedBy: run.signal });
       const signal = lifetime.signal;
@@ -60,6 +64,7 @@ export async function startFileRestore(ctx: AppContext, req: FileRestoreRequest)
             log: (text) => record(() => ctx.restoreSessions.log(session.id, text)),
           });
           await writes;
+          await claim.release();
           await ctx.restoreSessions.finish(session.id, 'Success', `Restored ${r.written} item(s) to ${r.target}`);
         } finally {
           await source.close();
@@ -68,11 +73,20 @@ export async function startFileRestore(ctx: AppContext, req: FileRestoreRequest)
         const message = signal.aborted ? `Interrupted: ${signal.reason instanceof Error ? signal.reason.message : String(signal.reason)}` : e instanceof Error ? e.message : String(e);
         await writes;
         if (!isOpenemError(e)) ctx.log.error({ err: e, session: session.id }, 'file restore failed');
+        await claim.release();
         await ctx.restoreSessions.finish(session.id, 'Failed', `Restore failed: ${message}`, message);
       } finally {
         lifetime.end();
       }
       return { message: RESTORE_STARTED };
-    },
-  );
+    }),
+  ).catch(async (e) => {
+    await claim.release();
+    throw e;
+  });
+}
+
+/** The VM goes back when the work ends, however it ends (the session's end releases it earlier). */
+function releasingClaim(claim: VmClaim, work: TaskWork): TaskWork {
+  return (run) => work(run).finally(() => claim.release());
 }

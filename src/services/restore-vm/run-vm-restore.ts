@@ -2,6 +2,7 @@ import type { AppContext } from '../app-services.js';
 import type { TaskRunContext, TaskWork } from '../../tasks/task-types.js';
 import { TASK_REMOVED } from '../../tasks/task-engine.js';
 import type { WorkLifetime } from '../../tasks/work-lifetimes.js';
+import type { VmClaim } from '../../tasks/vm-claims.js';
 import { RestoreProgress } from './restore-progress.js';
 import { restoreAsNewVm } from './restore-as-new-vm.js';
 import { restoreIntoOriginalVm } from './restore-into-original-vm.js';
@@ -13,8 +14,8 @@ export interface VmRestoreJob {
   vmId: string;
   vmName: string;
   request: VmRestoreRequest;
-  /** Gives the VM back to the scheduler (reserved when the request was accepted). */
-  releaseVm: () => void;
+  /** The VM, claimed when the request was accepted; released before the session says Stopped. */
+  claim: VmClaim;
 }
 
 /** Why the work stopped, in words for FailureMessage. */
@@ -40,14 +41,16 @@ export function vmRestoreWork(ctx: AppContext, job: VmRestoreJob): TaskWork {
     let releaseSlot: (() => void) | undefined;
     let lifetime: WorkLifetime | undefined;
     // The VM and the slot are given back before the session says Stopped: a client that sees Stopped may restore again at once.
-    const releaseAll = () => {
+    const releaseAll = async () => {
       releaseSlot?.();
-      job.releaseVm();
+      await job.claim.release();
     };
     try {
       const session = await ctx.restoreSessions.create({ jobType: 'RestoreVm', vmDisplayName: job.vmName, vmRestorePointId: job.request.vmRestorePointId, accountId: job.accountId });
-      scheduler.relabel(job.vmId, `restore session ${session.id}`);
+      await job.claim.relabel(`restore session ${session.id}`);
       lifetime = ctx.tasks.lifetimes.begin(`restore session ${session.id}`, { startedBy: task.signal });
+      // Should another node take the VM over (believing this one dead), this one stops writing.
+      job.claim.lost.addEventListener('abort', () => ctx.tasks.lifetimes.stop(`restore session ${session.id}`, job.claim.lost.reason), { once: true });
       const signal = lifetime.signal;
       await task.setRelated({ type: 'RestoreSession', path: `/restoreSessions/${session.id}?format=Entity` });
       await task.finishEarly('Ok');
@@ -72,7 +75,7 @@ export function vmRestoreWork(ctx: AppContext, job: VmRestoreJob): TaskWork {
         run.manifest = manifest;
         const summary = await restoreTo(run, job);
         await progress.stop();
-        releaseAll();
+        await releaseAll();
         await ctx.restoreSessions.finish(session.id, 'Success', summary);
       } catch (e) {
         await progress.stop();
@@ -92,11 +95,11 @@ export function vmRestoreWork(ctx: AppContext, job: VmRestoreJob): TaskWork {
             ? `; no VM named ${job.request.target.name} was created`
             : '';
         ctx.log.warn({ err: e, session: session.id }, 'VM restore failed');
-        releaseAll();
+        await releaseAll();
         await ctx.restoreSessions.finish(session.id, 'Failed', `Restore failed: ${reason}${after}`, `${reason}${after}`);
       }
     } finally {
-      releaseAll();
+      await releaseAll();
       lifetime?.end();
     }
     return { message: 'Ok' };

@@ -8,7 +8,7 @@ import type { VmRestoreRequest } from './vm-restore-request.js';
 
 /**
  * Starts an entire-VM restore: checks the caller's restore scope (for the VM and for where a new VM would
- * go), claims the VM so no second restore of it can start, and submits the StartVMRestore task (seed 001).
+ * go), claims the VM so no other work on it can start, and submits the StartVMRestore task (seed 001).
  */
 export async function startVmRestore(ctx: AppContext, principal: Principal, point: VmRestorePointRecord, request: VmRestoreRequest): Promise<TaskRecord> {
   const live = await ctx.platform.findVm(point.vmId);
@@ -23,14 +23,15 @@ export async function startVmRestore(ctx: AppContext, principal: Principal, poin
   }
   assertCanRestore(principal, 'vm', source, target);
 
-  const reservation = ctx.restoreScheduler.reserveVm(point.vmId, point.vmName, 'a restore starting now');
+  // Claimed before the 202, so a second piece of work on this VM — here, in the CLI or on another node — gets 409.
+  const claim = await ctx.vmClaims.claim({ id: point.vmId, name: point.vmName }, request.quickRollback ? 'quick-rollback' : 'vm-restore', 'a restore starting now');
   try {
     return await ctx.tasks.submit(
       { operation: 'StartVMRestore', kind: 'restore-vm', accountId: principal.account.id, payload: { vmRestorePointId: point.id, request } },
-      vmRestoreWork(ctx, { accountId: principal.account.id, vmId: point.vmId, vmName: point.vmName, request, releaseVm: reservation.release }),
+      vmRestoreWork(ctx, { accountId: principal.account.id, vmId: point.vmId, vmName: point.vmName, request, claim }),
     );
   } catch (e) {
-    reservation.release();
+    await claim.release();
     throw e;
   }
 }

@@ -66,7 +66,7 @@ test('a second restore of a VM being restored is refused with CONFLICT, naming t
   const p = await adminPrincipal(ctx);
   const req: VmRestoreRequest = { vmRestorePointId: pointId, powerOnAfterRestore: false, quickRollback: false, target: { kind: 'original' } };
   const first = await startVmRestore(ctx, p, point, req);
-  await assert.rejects(startVmRestore(ctx, p, point, req), (e: any) => e.code === 'CONFLICT' && /already being restored/.test(e.message));
+  await assert.rejects(startVmRestore(ctx, p, point, req), (e: any) => e.code === 'CONFLICT' && /VM busy is busy: an entire VM restore holds it/.test(e.message));
   await waitForStopped(ctx, await sessionOfTask(ctx, first.taskId));
   // Once stopped, the VM is free again.
   const again = await startVmRestore(ctx, p, point, req);
