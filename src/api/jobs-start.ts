@@ -7,6 +7,7 @@ import { claimJobVms, runJob } from '../services/backup/run-job.js';
 import { apiBase, sendWire } from './negotiate.js';
 import { taskElement } from './task-wire.js';
 import { recordAudit } from '../services/audit/audit-trail.js';
+import { requestJobStop } from '../services/backup-sessions/backup-session-store.js';
 
 /** The lifetime key of a job's run on this node. */
 const jobRunKey = (jobId: string) => `job ${jobId}`;
@@ -49,8 +50,10 @@ export function jobsStartPlugin(ctx: ApiContext) {
               throw e;
             })
           : await ctx.tasks.submit({ operation: 'StopJob', kind: 'backup-stop', accountId: p.account.id, payload: { jobId: job.id } }, async () => {
-              const stopped = ctx.tasks.lifetimes.stop(jobRunKey(job.id), new Error(`job "${job.name}" was stopped (POST /jobs/${job.id}?action=stop)`));
-              return { message: stopped ? `Job "${job.name}" triggered to stop.` : `Job "${job.name}" is not running.` };
+              const here = ctx.tasks.lifetimes.stop(jobRunKey(job.id), new Error(`job "${job.name}" was stopped (POST /jobs/${job.id}?action=stop)`));
+              // Runs of this job in other processes (a CLI backup, another node) see the request at their heartbeat.
+              const elsewhere = await requestJobStop(ctx, job.id);
+              return { message: here || elsewhere ? `Job "${job.name}" triggered to stop.` : `Job "${job.name}" is not running.` };
             });
       await recordAudit(ctx, { who: p.account.name, what: `${action}-job`, target: `${job.name} (${task.taskId})`, result: 'success', address: request.ip });
       return sendWire(request, reply, 202, taskElement(apiBase(request), task));

@@ -164,6 +164,12 @@ export async function requestStop(ctx: BaseContext, id: string): Promise<boolean
   return Number(r.numUpdatedRows) > 0;
 }
 
+/** `POST /jobs/{ID}?action=stop`: asks every running session of the job to stop; false when none runs. */
+export async function requestJobStop(ctx: BaseContext, jobId: string): Promise<boolean> {
+  const r = await ctx.store.db.updateTable('backup_job_sessions').set({ stop_requested: 1, state: 'Stopping' }).where('job_id', '=', jobId).where('state', '!=', 'Stopped').executeTakeFirst();
+  return Number(r.numUpdatedRows) > 0;
+}
+
 export async function isStopRequested(ctx: BaseContext, id: string): Promise<boolean> {
   const r = await ctx.store.db.selectFrom('backup_job_sessions').select('stop_requested').where('id', '=', id).executeTakeFirst();
   return Number(r?.stop_requested ?? 0) === 1;
