@@ -1,5 +1,6 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { badRequest } from '../errors.js';
+import { ABSENT_COLLECTIONS } from './absent/absent-kinds.js';
 
 /**
  * Collections whose `{ID}` is a GUID, by URL segment, with the type Enterprise Manager names in its refusal.
@@ -23,6 +24,9 @@ const GUID_COLLECTIONS: Record<string, string> = {
   replicaTaskSessions: 'ReplicaTaskSession',
 };
 
+/** Collections whose last segment alone would name the wrong type (`/agents/jobs` holds AgentBackupJobs). */
+const GUID_COLLECTION_PATHS: Record<string, string> = Object.fromEntries(ABSENT_COLLECTIONS.map((c) => [`/api${c.collection}`, c.type]));
+
 const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** For a route pattern, each GUID parameter and its EM type: `/api/jobs/:id` -> [['id', 'Job']]. */
@@ -30,7 +34,7 @@ function guidParams(url: string): [string, string][] {
   const segments = url.split('/');
   const out: [string, string][] = [];
   for (let i = 1; i < segments.length; i++) {
-    const type = GUID_COLLECTIONS[segments[i - 1]];
+    const type = GUID_COLLECTION_PATHS[segments.slice(0, i).join('/')] ?? GUID_COLLECTIONS[segments[i - 1]];
     if (type && segments[i].startsWith(':')) out.push([segments[i].slice(1), type]);
   }
   return out;

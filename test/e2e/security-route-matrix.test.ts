@@ -129,7 +129,23 @@ function parseMatrix(text: string): Row[] {
     return { method, route, object, expect, todo: todo?.replace(/^todo:\s*/, '') };
   });
 }
-const ROWS = parseMatrix(MATRIX);
+/**
+ * Collections of features openem does not have (replication, CDP, agents, file shares, Cloud Connect…): empty
+ * lists for everyone with a session, and no item in them (issue #10 "Collections openem has nothing for").
+ */
+const ABSENT = [
+  '/replicas', '/replicaSessions', '/replicaTaskSessions', '/vmReplicaPoints', '/vAppRestorePoints', '/vAppReplicaPoints',
+  '/failoverPlans', '/wanAccelerators', '/externalRepositories', '/cdpPolicies', '/cdpReplicas', '/cdpReplicaSessions',
+  '/cdpReplicaTaskSessions', '/agents/discoveredComputers', '/agents/jobs', '/agents/protectionGroups', '/agents/agentRestorePoints',
+  '/agents/backups', '/agents/restorePoints', '/agents/backupFiles', '/agents/backupSessions', '/nas/jobs', '/nas/fileServers',
+  '/nas/backupSessions', '/cloud/tenants', '/cloud/gateways', '/cloud/gatewayPools', '/cloud/hardwarePlans', '/cloud/publicIpAddresses',
+  '/cloud/vlans', '/cloud/replicas', '/cloud/vmReplicaPoints', '/cloud/cloudFailoverPlans', '/cloud/failoverSessions', '/vCloud/orgConfigs',
+];
+const ABSENT_MATRIX = ABSENT.flatMap((p) => [
+  `GET /api${p} | empty list | 401 401 401 | 200 200 200 200`,
+  `GET /api${p}/{id} | unknown | 401 401 401 | 404 404 404 404`,
+]).join('\n');
+const ROWS = parseMatrix(`${MATRIX.trim()}\n${ABSENT_MATRIX}`);
 
 // ─── Fixture ────────────────────────────────────────────────────────────────────────────────────────────────
 const PASSWORDS: Record<Account | 'bystander', string> = { admin: ADMIN_PASSWORD, user: 'User-pass-1', fileop: 'Fileop-pass-1', rootop: 'Rootop-pass-1', bystander: 'Bystander-pass-1' };
@@ -316,6 +332,8 @@ function target(row: Row, c: Caller): Target {
   const vm = side === 'In' ? 'inscope' : 'outscope';
   const mountOf = () => (row.object === 'out' ? { vp: ids.vpOut, n: ids.adminOutMount } : { vp: ids.vpIn, n: row.object === 'other' ? other.mount : me.mount });
   const key = `${row.method} ${row.route}`;
+  if (row.object === 'empty list') return { url: row.route, shows: () => ({ present: ['<EntityReferences'], absent: ['<Ref '] }) };
+  if (row.object === 'unknown') return { url: row.route.replace('{id}', '00000000-0000-0000-0000-000000000000') };
   switch (key) {
     case 'GET /api/logonSessions':
       return { url: '/api/logonSessions', shows: ownedBy((o) => o.session) };

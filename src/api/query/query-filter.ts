@@ -36,7 +36,8 @@ function compare(actual: FieldValue, op: Op, raw: string): boolean {
   }
 }
 
-export function parseFilter(text: string, knownFields: Set<string>): Filter {
+/** `knownFields` undefined accepts any field name: with nothing to filter, no field can be checked against an item. */
+export function parseFilter(text: string, knownFields: Set<string> | undefined): Filter {
   if (text.length > MAX_FILTER) throw badRequest(`Filter longer than ${MAX_FILTER} characters`);
   let i = 0;
   const peek = () => text[i];
@@ -67,7 +68,7 @@ export function parseFilter(text: string, knownFields: Set<string>): Filter {
     while (i < text.length && /[A-Za-z0-9_.]/.test(text[i])) i++;
     const field = text.slice(start, i).toLowerCase();
     if (!field) throw badRequest(`Filter: expected a field name at position ${start}`);
-    if (!knownFields.has(field)) throw badRequest(`Filter: unknown field '${text.slice(start, i)}'`);
+    if (knownFields && !knownFields.has(field)) throw badRequest(`Filter: unknown field '${text.slice(start, i)}'`);
     const op = OPS.find((o) => text.startsWith(o, i));
     if (!op) throw badRequest(`Filter: expected an operator (==, !=, >, <, >=, <=) after '${text.slice(start, i)}'`);
     i += op.length;

@@ -31,7 +31,8 @@ export function queryPlugin(ctx: ApiContext) {
       const sample = items[0] ? Object.keys(kind.fields(items[0])) : [];
       const known = new Set([...sample, 'uid', 'name']);
       if (q.filter) {
-        const filter = parseFilter(q.filter, known);
+        // Fields are known from an item; an empty collection (no sessions yet, an absent type) takes any filter.
+        const filter = parseFilter(q.filter, items.length > 0 ? known : undefined);
         items = items.filter((t) => filter(kind.fields(t)));
       }
       const sortField = (q.sortDesc ?? q.sortAsc)?.toLowerCase();
