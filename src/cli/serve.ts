@@ -8,6 +8,9 @@ import { attachServices } from '../services/app-services.js';
 import { resumeInterruptedRestores } from '../services/restore-vm/resume-interrupted-restores.js';
 import { API_AREAS } from '../api/areas.js';
 import { findTool } from '../platform/local/external-tool.js';
+import { ensurePrivateDir, tightenPrivateTree } from '../host/private-data-dir.js';
+import { removePreviousRunLeftovers } from '../host/previous-run-leftovers.js';
+import type { Logger } from 'pino';
 
 export interface ServeFlags {
   dataDir?: string;
@@ -45,6 +48,7 @@ export function registerServeCommand(program: Command) {
 export async function serve(config: Config, options: { demo: boolean }): Promise<void> {
   const log = createLogger(config.logLevel);
   await warnAboutMissingTools(log);
+  await prepareDataDir(config, log);
   const base = await createBaseContext(config, log);
   const ctx = await attachServices(base, { demo: options.demo });
   await resumeInterruptedRestores(ctx);
@@ -69,6 +73,17 @@ export async function serve(config: Config, options: { demo: boolean }): Promise
   };
   process.on('SIGTERM', () => void stop('SIGTERM'));
   process.on('SIGINT', () => void stop('SIGINT'));
+}
+
+/**
+ * Before anything opens the data directory: what a killed predecessor left goes (dead FUSE mounts, work folders,
+ * empty mount points; issue 9 §8), then every folder and file in it is made private (issue 9 §9).
+ */
+async function prepareDataDir(config: Config, log: Logger): Promise<void> {
+  await ensurePrivateDir(config.dataDir);
+  await removePreviousRunLeftovers({ dataDir: config.dataDir, flrRoot: config.flrRoot }, log);
+  const tightened = await tightenPrivateTree(config.dataDir);
+  if (tightened) log.warn({ dataDir: config.dataDir, tightened }, 'made folders 0700 and files 0600 in the data directory');
 }
 
 /**

@@ -1,6 +1,7 @@
 import { Kysely, Migrator } from 'kysely';
 import { join } from 'node:path';
-import { mkdirSync } from 'node:fs';
+import { chmodSync, closeSync, existsSync, openSync } from 'node:fs';
+import { ensurePrivateDirSync, PRIVATE_FILE_MODE } from '../host/private-data-dir.js';
 import type { Database } from './schema.js';
 import { migrationProvider, type Dialect } from './migrations.js';
 import { createSqliteDialect } from './sqlite/sqlite-dialect.js';
@@ -20,8 +21,11 @@ export async function openStore(options: { dataDir: string; databaseUrl?: string
   if (isPg) {
     dialectImpl = createPostgresDialect(options.databaseUrl!);
   } else {
-    mkdirSync(options.dataDir, { recursive: true });
-    dialectImpl = createSqliteDialect(join(options.dataDir, 'state.db'));
+    const file = join(options.dataDir, 'state.db');
+    createPrivateDatabaseFile(options.dataDir, file);
+    dialectImpl = createSqliteDialect(file);
+    // SQLite gives -wal and -shm the database file's mode; set it anyway for files an older openem left.
+    for (const f of [`${file}-wal`, `${file}-shm`]) if (existsSync(f)) chmodSync(f, PRIVATE_FILE_MODE);
   }
   const dialect: Dialect = isPg ? 'postgres' : 'sqlite';
   const db = new Kysely<Database>({ dialect: dialectImpl });
@@ -32,6 +36,16 @@ export async function openStore(options: { dataDir: string; databaseUrl?: string
     throw new Error(`state store migration failed: ${(error as Error).message ?? String(error)}`);
   }
   return { db, dialect, close: () => db.destroy() };
+}
+
+/**
+ * state.db holds password hashes: it is created empty with mode 0600 before SQLite opens it (an empty file is a
+ * new database), since SQLite would create it 0644 less the umask. An existing file is set to 0600.
+ */
+function createPrivateDatabaseFile(dataDir: string, file: string): void {
+  ensurePrivateDirSync(dataDir);
+  closeSync(openSync(file, 'a', PRIVATE_FILE_MODE));
+  chmodSync(file, PRIVATE_FILE_MODE);
 }
 
 function redactUrl(url: string): string {

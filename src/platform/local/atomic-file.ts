@@ -1,10 +1,11 @@
 import { open, rename, link, unlink } from 'node:fs/promises';
 import { dirname, basename, join } from 'node:path';
 import { randomUUID } from 'node:crypto';
+import { PRIVATE_FILE_MODE } from '../../host/private-data-dir.js';
 
 async function writeDurableTemp(path: string, data: string | Buffer): Promise<string> {
   const tmp = join(dirname(path), `.${basename(path)}.tmp-${process.pid}-${randomUUID()}`);
-  const fh = await open(tmp, 'wx', 0o644);
+  const fh = await open(tmp, 'wx', PRIVATE_FILE_MODE);
   try {
     await fh.writeFile(data);
     await fh.sync();

@@ -17,6 +17,7 @@ import type {
 import { assertPowerOnAllowed } from '../restore-incomplete-mark.js';
 import { syncDirectory } from './atomic-file.js';
 import { findTool } from './external-tool.js';
+import { PRIVATE_DIR_MODE, PRIVATE_FILE_MODE } from '../../host/private-data-dir.js';
 import { ImageFileWriter } from './image-file-writer.js';
 import { LocalStagedVm } from './local-staged-vm.js';
 import { datastoreDir, defaultDatastoreFor, loadPlatformFile, type PlatformFile } from './platform-file.js';
@@ -49,7 +50,7 @@ export class LocalPlatform implements Platform {
   static async open(dataDir: string, options: LocalPlatformOptions = {}): Promise<LocalPlatform> {
     const newId = options.newId ?? randomUUID;
     const file = await loadPlatformFile(dataDir, newId);
-    for (const ds of file.datastores) await mkdir(datastoreDir(dataDir, ds), { recursive: true });
+    for (const ds of file.datastores) await mkdir(datastoreDir(dataDir, ds), { recursive: true, mode: PRIVATE_DIR_MODE });
     await removeStaleStagingFolders(dataDir, file);
     return new LocalPlatform(dataDir, newId, options.now ?? (() => new Date()), await findTool('fallocate'));
   }
@@ -160,7 +161,7 @@ export class LocalPlatform implements Platform {
     const parent = join(dir, '..');
     const target = join(parent, name);
     try {
-      await mkdir(target);
+      await mkdir(target, PRIVATE_DIR_MODE);
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code === 'EEXIST') throw conflict(`a folder named '${name}' already exists`);
       throw e;
@@ -195,7 +196,7 @@ export class LocalPlatform implements Platform {
     };
     const dsDir = datastoreDir(this.dataDir, ds);
     const stagingDir = join(dsDir, stagingFolderName(process.pid, this.newId()));
-    await mkdir(stagingDir, { recursive: true });
+    await mkdir(stagingDir, { recursive: true, mode: PRIVATE_DIR_MODE });
     try {
       for (const disk of config.disks) await createSparseFile(join(stagingDir, disk.file), disk.size);
       await writeVmConfig(stagingDir, config);
@@ -234,7 +235,7 @@ export class LocalPlatform implements Platform {
 
 /** A file of `size` bytes that takes no space until written. */
 async function createSparseFile(path: string, size: number): Promise<void> {
-  const fh = await open(path, 'wx', 0o644);
+  const fh = await open(path, 'wx', PRIVATE_FILE_MODE);
   try {
     await fh.truncate(size);
   } finally {

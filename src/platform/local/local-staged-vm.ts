@@ -4,6 +4,7 @@ import { conflict, notFound, OpenemError } from '../../errors.js';
 import type { DiskWriter, StagedVm, VmConfig } from '../platform.js';
 import { syncDirectory } from './atomic-file.js';
 import { ImageFileWriter } from './image-file-writer.js';
+import { PRIVATE_DIR_MODE } from '../../host/private-data-dir.js';
 
 export interface StagedVmHooks {
   /** Throws `conflict` if another VM already has this name (on any datastore). */
@@ -43,7 +44,7 @@ export class LocalStagedVm implements StagedVm {
     await this.hooks.assertNameFree(this.config.name);
     const target = join(this.datastoreDir, this.config.name);
     try {
-      await mkdir(target);
+      await mkdir(target, PRIVATE_DIR_MODE);
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code === 'EEXIST') {
         throw conflict(`a VM named '${this.config.name}' already exists`);

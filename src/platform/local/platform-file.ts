@@ -1,8 +1,9 @@
-import { readFile, mkdir } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { corrupt, badRequest } from '../../errors.js';
 import type { DatastoreInfo, HierarchyRootInfo, PresentedPlatform } from '../platform.js';
 import { createFileExclusive } from './atomic-file.js';
+import { ensurePrivateDir } from '../../host/private-data-dir.js';
 
 /** `<dataDir>/platform.json`: the hierarchy roots and datastores the local platform presents. */
 export interface PlatformFile {
@@ -57,7 +58,7 @@ export async function loadPlatformFile(dataDir: string, newId: () => string): Pr
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
   }
-  await mkdir(dataDir, { recursive: true });
+  await ensurePrivateDir(dataDir);
   await createFileExclusive(path, JSON.stringify(defaultPlatformFile(newId), null, 2) + '\n');
   return parsePlatformFile(await readFile(path, 'utf8'), path);
 }

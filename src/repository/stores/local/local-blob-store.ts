@@ -3,6 +3,7 @@ import { link, mkdir, open, readdir, rename, rm, stat, unlink } from 'node:fs/pr
 import { dirname, join, resolve, sep } from 'node:path';
 import { badRequest, notFound } from '../../../errors.js';
 import type { BlobStat, BlobStore, ByteRange } from '../../blob-store.js';
+import { PRIVATE_DIR_MODE, PRIVATE_FILE_MODE } from '../../../host/private-data-dir.js';
 
 const TEMP_MARK = '.tmp-';
 
@@ -29,7 +30,7 @@ export class LocalBlobStore implements BlobStore {
 
   private async ensureDir(dir: string): Promise<void> {
     if (this.knownDirs.has(dir)) return;
-    await mkdir(dir, { recursive: true });
+    await mkdir(dir, { recursive: true, mode: PRIVATE_DIR_MODE });
     this.knownDirs.add(dir);
   }
 
@@ -69,7 +70,7 @@ export class LocalBlobStore implements BlobStore {
   }
 
   private async writeDurable(temp: string, parts: readonly Buffer[]): Promise<void> {
-    const fh = await open(temp, 'wx');
+    const fh = await open(temp, 'wx', PRIVATE_FILE_MODE);
     try {
       await writeAll(fh, parts);
       await fh.sync();

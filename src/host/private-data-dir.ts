@@ -1,0 +1,51 @@
+import { chmodSync, mkdirSync } from 'node:fs';
+import { chmod, lstat, mkdir, readdir } from 'node:fs/promises';
+import { join } from 'node:path';
+
+/**
+ * The data directory holds password hashes (state.db), VM disks and backups: folders 0700 and files 0600
+ * (issue 9 §9). Modes are passed explicitly at creation; a umask can only clear bits, never add them.
+ */
+export const PRIVATE_DIR_MODE = 0o700;
+export const PRIVATE_FILE_MODE = 0o600;
+
+/** Creates `dir` (and missing parents) private, and makes `dir` itself private if it already existed. */
+export async function ensurePrivateDir(dir: string): Promise<void> {
+  await mkdir(dir, { recursive: true, mode: PRIVATE_DIR_MODE });
+  await chmod(dir, PRIVATE_DIR_MODE);
+}
+
+export function ensurePrivateDirSync(dir: string): void {
+  mkdirSync(dir, { recursive: true, mode: PRIVATE_DIR_MODE });
+  chmodSync(dir, PRIVATE_DIR_MODE);
+}
+
+/**
+ * Brings a data directory made by an older openem (0644 files in 0755 folders) to 0700/0600. Symlinks are not
+ * followed and other filesystems mounted inside (FUSE folders) are not entered: their modes are the guest's.
+ * Returns how many entries changed.
+ */
+export async function tightenPrivateTree(root: string): Promise<number> {
+  const top = await lstat(root);
+  let changed = 0;
+  const visit = async (path: string): Promise<void> => {
+    let st;
+    try {
+      st = await lstat(path);
+    } catch (e) {
+      // A dead FUSE mount that could not be detached answers ENOTCONN; it holds nothing of ours.
+      if ((e as NodeJS.ErrnoException).code === 'ENOTCONN' || (e as NodeJS.ErrnoException).code === 'ENOENT') return;
+      throw e;
+    }
+    if (st.dev !== top.dev || st.isSymbolicLink()) return;
+    const wanted = st.isDirectory() ? PRIVATE_DIR_MODE : PRIVATE_FILE_MODE;
+    if ((st.mode & 0o7777) !== wanted) {
+      await chmod(path, wanted);
+      changed++;
+    }
+    if (!st.isDirectory()) return;
+    for (const name of await readdir(path)) await visit(join(path, name));
+  };
+  await visit(root);
+  return changed;
+}
