@@ -55,13 +55,22 @@ export async function fuseMountsUnder(roots: readonly string[]): Promise<FuseMou
   return mounts.filter((m) => roots.some((r) => isUnder(m.pathBytes, r))).sort((a, b) => b.pathBytes.length - a.pathBytes.length);
 }
 
-/** True when the mount's daemon is gone: the kernel answers ENOTCONN ("Transport endpoint is not connected"). */
+/**
+ * The errors the kernel answers for a FUSE mount whose daemon is gone: ECONNABORTED once the connection was
+ * aborted by the daemon's death, ENOTCONN ("Transport endpoint is not connected") after that.
+ */
+export function isDeadMountError(e: unknown): boolean {
+  const code = (e as NodeJS.ErrnoException)?.code;
+  return code === 'ENOTCONN' || code === 'ECONNABORTED';
+}
+
+/** True when the mount's daemon is gone. */
 export async function isDeadFuseMount(path: string | Buffer): Promise<boolean> {
   try {
     await stat(path);
     return false;
   } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'ENOTCONN';
+    return isDeadMountError(e);
   }
 }
 

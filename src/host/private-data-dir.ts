@@ -1,6 +1,7 @@
 import { chmodSync, mkdirSync } from 'node:fs';
 import { chmod, lstat, mkdir, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
+import { isDeadMountError } from './fuse-mounts.js';
 
 /**
  * The data directory holds password hashes (state.db), VM disks and backups: folders 0700 and files 0600
@@ -33,8 +34,8 @@ export async function tightenPrivateTree(root: string): Promise<number> {
     try {
       st = await lstat(path);
     } catch (e) {
-      // A dead FUSE mount that could not be detached answers ENOTCONN; it holds nothing of ours.
-      if ((e as NodeJS.ErrnoException).code === 'ENOTCONN' || (e as NodeJS.ErrnoException).code === 'ENOENT') return;
+      // A dead FUSE mount that could not be detached holds nothing of ours.
+      if (isDeadMountError(e) || (e as NodeJS.ErrnoException).code === 'ENOENT') return;
       throw e;
     }
     if (st.dev !== top.dev || st.isSymbolicLink()) return;

@@ -61,20 +61,33 @@ after(async () => {
   if (src) rmSync(src, { recursive: true, force: true });
 });
 
-test('by default the FLR root is 0700 and an unprivileged user can neither list it nor read a guest file in it', { skip: !isRoot && 'needs root (setpriv --reuid)' }, async () => {
-  server = await startServerProcess({ dataDir });
+test('by default the FLR root is 0700 and an unprivileged user can neither list it nor read a guest file in it', { skip: !isRoot && 'needs root (setpriv --reuid)' }, async (t) => {
+  // The root is put outside the (private) data directory, below a folder everyone may enter, so that only the
+  // FLR root's own mode and the mount's options stand between uid 65534 and the guest.
+  const parent = mkdtempSync(join(tmpdir(), 'openem-flr-default-'));
+  chmodSync(parent, 0o711);
+  t.after(() => rmSync(parent, { recursive: true, force: true }));
+  const root = join(parent, 'flr');
+  server = await startServerProcess({ dataDir, env: { OPENEM_FLR_ROOT: root } });
   const { c, href, folder } = await mountedFolder();
-  const root = join(dataDir, 'flr');
   assert.equal(folder, join(root, 'web01'));
   assert.equal(statSync(root).mode & 0o7777, 0o700);
   assert.equal(readFileSync(join(folder, 'etc', 'shadow'), 'utf8'), SHADOW, 'the server user itself reads the guest');
   assert.doesNotMatch(mountOptions(folder), /allow_other/);
 
-  for (const argv of [['ls', root], ['cat', join(folder, 'etc', 'shadow')], ['cat', join(folder, 'etc', 'hostname')], ['ls', folder]]) {
+  const attempts = [['ls', root], ['cat', join(folder, 'etc', 'shadow')], ['cat', join(folder, 'etc', 'hostname')], ['ls', folder]];
+  for (const argv of attempts) {
     const r = asNobody(argv);
     assert.notEqual(r.status, 0, `${argv.join(' ')} as uid 65534 must fail; it printed: ${r.stdout}`);
     assert.match(r.stderr, /Permission denied/, argv.join(' '));
     assert.equal(r.stdout, '');
+  }
+  // Second wall: even with the root opened by hand, the kernel lets no other user into a mount without allow_other.
+  chmodSync(root, 0o755);
+  for (const argv of attempts.slice(1)) {
+    const r = asNobody(argv);
+    assert.notEqual(r.status, 0, `${argv.join(' ')} as uid 65534 through an opened root must fail; it printed: ${r.stdout}`);
+    assert.match(r.stderr, /Permission denied/, argv.join(' '));
   }
   assert.equal((await c.request('DELETE', href)).status, 204);
   await server.stop();

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { chmodSync, lstatSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
-import { startServerProcess } from '../helpers/server-process.js';
+import { startServerProcess, type ServerProcess } from '../helpers/server-process.js';
 import { EmClient, findLink } from '../helpers/em-client.js';
 import { cliOk } from '../helpers/cli.js';
 import { body, finishedTask, mount, pointIdOf, stoppedSession, writeGuestTree } from '../services/mounts/flr-fixture.js';
@@ -49,7 +49,10 @@ test('under umask 0, after create, backup, a VM restore, a file restore and a mo
   const parent = mkdtempSync(join(tmpdir(), 'openem-private-'));
   const dataDir = join(parent, 'data');
   const src = mkdtempSync(join(tmpdir(), 'openem-private-src-'));
-  t.after(() => {
+  let server: ServerProcess | undefined;
+  // One hook, in this order: the server unmounts its folders on stop, and only then can the folders go.
+  t.after(async () => {
+    await server?.stop();
     rmSync(parent, { recursive: true, force: true });
     rmSync(src, { recursive: true, force: true });
   });
@@ -57,9 +60,8 @@ test('under umask 0, after create, backup, a VM restore, a file restore and a mo
   await withUmask(0, async () => {
     await cliOk(dataDir, ['vm', 'create', 'web01', '--from-dir', src, '--size', '64M']);
     await cliOk(dataDir, ['backup', 'web01']);
-    const server = await startServerProcess({ dataDir });
-    t.after(() => server.stop());
-    const c = new EmClient(server.http, 'json');
+    server = await startServerProcess({ dataDir });
+    const c = new EmClient(server!.http, 'json');
     await c.logOn();
     const id = await pointIdOf(c, 'web01');
 
@@ -97,7 +99,9 @@ test('an existing data directory with 0755 folders and 0644 files is made privat
   const parent = mkdtempSync(join(tmpdir(), 'openem-private-old-'));
   const dataDir = join(parent, 'data');
   const src = mkdtempSync(join(tmpdir(), 'openem-private-src-'));
-  t.after(() => {
+  let server: ServerProcess | undefined;
+  t.after(async () => {
+    await server?.stop();
     rmSync(parent, { recursive: true, force: true });
     rmSync(src, { recursive: true, force: true });
   });
@@ -108,7 +112,6 @@ test('an existing data directory with 0755 folders and 0644 files is made privat
   // What an older openem left: everything world-readable.
   for (const e of walk(dataDir)) chmodSync(e.path, e.kind === 'dir' ? 0o755 : 0o644);
   assert.equal(statSync(join(dataDir, 'state.db')).mode & 0o777, 0o644);
-  const server = await startServerProcess({ dataDir });
-  t.after(() => server.stop());
+  server = await startServerProcess({ dataDir });
   assertPrivate(dataDir, walk(dataDir));
 });
