@@ -31,8 +31,8 @@ export async function writeItem(dir: DirHandle, name: Buffer, item: GuestItem, c
     const fh = await open(path, NEW_FILE, 0o600);
     try {
       await writeFileData(fh, item, ctx);
-      // chown before chmod: chown clears set-uid and set-gid bits.
-      await fh.chown(item.attrs.uid, item.attrs.gid);
+      // chown before chmod: chown clears set-uid and set-gid bits. A new file is already ours (root's).
+      if (item.attrs.uid !== process.getuid?.() || item.attrs.gid !== process.getgid?.()) await fh.chown(item.attrs.uid, item.attrs.gid);
       await fh.chmod(item.attrs.mode & 0o7777);
       await fh.utimes(utimesSeconds(item.attrs.mtime), utimesSeconds(item.attrs.mtime));
     } finally {
@@ -44,12 +44,44 @@ export async function writeItem(dir: DirHandle, name: Buffer, item: GuestItem, c
   const sub = await dir.openChild(name);
   try {
     let n = 1;
-    for (const child of item.children) n += await writeItem(sub, child.name, child, ctx);
+    // Small files go several at a time: each costs a handful of FUSE round trips, which overlap. Larger files
+    // and folders go one at a time, so at most SMALL_FILE_BYTES x SMALL_FILES_IN_FLIGHT is buffered.
+    await forEachInFlight(item.children, (child) => (child.type === 'file' && child.size <= SMALL_FILE_BYTES ? SMALL_FILES_IN_FLIGHT : 1), async (child) => {
+      const written = await writeItem(sub, child.name, child, ctx);
+      n += written;
+    });
     await sub.setAttributes(item.attrs);
     return n;
   } finally {
     await sub.close();
   }
+}
+
+const SMALL_FILE_BYTES = 256 * 1024;
+const SMALL_FILES_IN_FLIGHT = 8;
+
+/**
+ * Runs `work` for each item, keeping up to `limit(item)` in flight (the limit of the item about to start).
+ * After the first failure nothing new starts; it is thrown once everything in flight has settled, so that a
+ * clean-up never races a write.
+ */
+async function forEachInFlight<T>(items: T[], limit: (item: T) => number, work: (item: T) => Promise<void>): Promise<void> {
+  const running = new Set<Promise<void>>();
+  let failure: { error: unknown } | undefined;
+  for (const item of items) {
+    while (running.size > 0 && running.size >= limit(item)) await Promise.race(running);
+    if (failure) break;
+    const p: Promise<void> = work(item).then(
+      () => void running.delete(p),
+      (error) => {
+        running.delete(p);
+        failure ??= { error };
+      },
+    );
+    running.add(p);
+  }
+  await Promise.all(running);
+  if (failure) throw failure.error;
 }
 
 /** Writes only the data ranges, each at its offset, one bounded chunk at a time; holes stay holes. */
@@ -59,6 +91,7 @@ async function writeFileData(fh: FileHandle, item: Extract<GuestItem, { type: 'f
     for await (const chunk of await item.read(range)) {
       ctx.signal?.throwIfAborted();
       const buf = chunk as Buffer;
+      if (position + buf.length > range.end) throw shortOrLong(item, range, position + buf.length);
       for (let done = 0; done < buf.length; ) {
         const { bytesWritten } = await fh.write(buf, done, buf.length - done, position + done);
         done += bytesWritten;
@@ -66,11 +99,14 @@ async function writeFileData(fh: FileHandle, item: Extract<GuestItem, { type: 'f
       position += buf.length;
       ctx.wrote(buf.length);
     }
-    if (position !== range.end) {
-      throw new OpenemError('INTERNAL', `restore point gave ${position - range.start} bytes for range ${range.start}-${range.end} of ${item.name.toString('utf8')}`);
-    }
+    if (position !== range.end) throw shortOrLong(item, range, position);
   }
-  await fh.truncate(item.size);
+  // The size, and a hole at the end: only needed when the last data range does not end the file.
+  if (item.dataRanges.at(-1)?.end !== item.size) await fh.truncate(item.size);
+}
+
+function shortOrLong(item: { name: Buffer }, range: { start: number; end: number }, reached: number): OpenemError {
+  return new OpenemError('INTERNAL', `the restore point gave ${reached - range.start} bytes for bytes ${range.start}-${range.end} of ${item.name.toString('utf8')}`);
 }
 
 /** Removes entry `name` of `dir` and, for a folder, everything below it (symlinks are removed, never followed). */

@@ -59,7 +59,7 @@ function failingFile(name: string, size: number): GuestItem {
       return new Readable({
         read() {
           if (sent) this.destroy(new Error('pack 00c0ffee is corrupt'));
-          else this.push(Buffer.alloc(MiB, 3));
+          else this.push(Buffer.alloc(Math.min(MiB, size / 2), 3));
           sent = true;
         },
       });
@@ -158,6 +158,11 @@ test('a failure half-way through replacing a folder leaves the old folder exactl
   const fsck = e2fsckClean(disk, OFFSET);
   assert.ok(fsck.clean, fsck.output);
   assertNothingLeft(workRoot);
+
+  // Among many small files written several at a time, one failing: the others in flight finish, then all goes.
+  const many = Array.from({ length: 30 }, (_, i) => (i === 12 ? failingFile('f12', 100_000) : fileItem(`f${i}`, Buffer.alloc(1000 + i, i))));
+  await assert.rejects(writer.write({ parent: path('/home'), item: dirItem('u', many), onExisting: 'replace' }), /corrupt/);
+  assert.deepEqual(await guestSnapshot(disk, OFFSET), before);
 
   // Into a missing folder: the parents it created are removed again.
   await assert.rejects(writer.write({ parent: path('/srv/a/b'), item: failingFile('c.bin', 2 * MiB), onExisting: 'replace' }), /corrupt/);
