@@ -4,6 +4,10 @@ import type { RestoreSessionRecord } from '../../tasks/task-types.js';
 import { RestoreProgress } from './restore-progress.js';
 import { restoreIntoOriginalVm } from './restore-into-original-vm.js';
 import type { RestoreRun } from './restore-run.js';
+import type { VmClaim } from '../../tasks/vm-claims.js';
+
+/** How long a resumed restore waits for other work on its VM (a CLI backup started before the server) to end. */
+const RESUME_CLAIM_WAIT_MS = 10 * 60_000;
 
 /** An in-place restore that a stop of the server cut off after it began writing. */
 export interface InterruptedRestore {
@@ -55,7 +59,6 @@ export async function resumeInterruptedRestores(ctx: AppContext): Promise<void> 
  * fetched and written. Runs in the background; the returned promise settles when the session has ended.
  */
 export function resumeInterruptedRestore(ctx: AppContext, { vm, mark, session }: InterruptedRestore): Promise<void> {
-  const reservation = ctx.restoreScheduler.reserveVm(vm.id, vm.name, `restore session ${session.id} (resumed after a server stop)`);
   const lifetime = ctx.tasks.lifetimes.begin(`restore session ${session.id}`);
   const progress = new RestoreProgress(ctx.clock, (percent) => ctx.restoreSessions.update(session.id, { progress: percent }), session.progress);
   const run: RestoreRun = {
@@ -69,9 +72,10 @@ export function resumeInterruptedRestore(ctx: AppContext, { vm, mark, session }:
     log: (text) => ctx.restoreSessions.log(session.id, text),
   };
   let releaseSlot: (() => void) | undefined;
-  const releaseAll = () => {
+  let claim: VmClaim | undefined;
+  const releaseAll = async () => {
     releaseSlot?.();
-    reservation.release();
+    await claim?.release();
   };
   const work = async () => {
     await run.log(
@@ -79,6 +83,8 @@ export function resumeInterruptedRestore(ctx: AppContext, { vm, mark, session }:
         'the disks are compared with the restore point and only the blocks that still differ are written',
     );
     try {
+      // The dead server's claim on the VM (same host, dead pid) is taken over; a CLI backup started meanwhile is waited for.
+      claim = await ctx.vmClaims.claim(vm, 'vm-restore', `restore session ${session.id} (resumed after a server stop)`, { waitMs: RESUME_CLAIM_WAIT_MS, signal: run.signal });
       releaseSlot = await ctx.restoreScheduler.acquireSlot(run.signal);
       await ctx.restoreSessions.update(session.id, { state: 'Working' });
       const manifest = await ctx.repository.readManifest(mark.vmRestorePointId);
@@ -87,11 +93,11 @@ export function resumeInterruptedRestore(ctx: AppContext, { vm, mark, session }:
       const current = (await ctx.platform.findVm(vm.id)) ?? vm;
       const summary = await restoreIntoOriginalVm(run, current);
       await progress.stop();
-      releaseAll();
+      await releaseAll();
       await ctx.restoreSessions.finish(session.id, 'Success', `Resumed after the interruption: ${summary}`);
     } catch (e) {
       await progress.stop();
-      releaseAll();
+      await releaseAll();
       if (run.resumesAtStart) {
         await run.log(`Interrupted again: the openem server stopped; the restore resumes when it starts again`);
         return;
@@ -107,8 +113,8 @@ export function resumeInterruptedRestore(ctx: AppContext, { vm, mark, session }:
   };
   return work()
     .catch((e) => ctx.log.error({ err: e, session: session.id }, 'resuming a VM restore failed'))
-    .finally(() => {
-      releaseAll();
+    .finally(async () => {
+      await releaseAll().catch((e) => ctx.log.warn({ err: e, session: session.id }, 'could not release the VM claim'));
       lifetime.end();
     });
 }
