@@ -14,7 +14,10 @@ import { requireTool } from './find-tool.js';
  *   (PR_SET_PDEATHSIG is cleared in a forked child). The same holds for any tool that forks workers of its own.
  * - Spawn from the main thread: Linux sends the death signal when the spawning *thread* exits, so a helper spawned
  *   from a worker thread would die with that worker.
- * - setuid programs (fusermount) drop the death signal at exec; they are short-lived and are not run here for that.
+ * - setuid programs (fusermount) drop the death signal at exec; they are short-lived, and run here all the same.
+ * - The one gap: a server killed in the microseconds between fork and setpriv's prctl leaves that one tool
+ *   unbound (setpriv does not re-check its parent). The start-up clean-up (previous-run-leftovers.ts) still
+ *   removes any mount such a tool made.
  */
 
 /** Options shared by spawnHelper and runHelper. */
