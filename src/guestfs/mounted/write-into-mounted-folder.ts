@@ -3,6 +3,7 @@ import { rename, rmdir, statfs } from 'node:fs/promises';
 import { badRequest, conflict, isOpenemError, OpenemError } from '../../errors.js';
 import { displayGuestPath, type GuestWriteOptions, type GuestWriteRequest, type GuestWriteResult } from '../guest-writer.js';
 import { DirHandle } from './dir-handle.js';
+import { removeInterruptedWrites, temporaryEntryName } from './interrupted-writes.js';
 import { SPARE_BLOCKS, spaceNeeded } from './space-needed.js';
 import { removeTree, writeItem } from './write-item.js';
 
@@ -17,6 +18,7 @@ const KEEP_BOTH_PREFIX = Buffer.from('RESTORED_');
  *    never neither); a folder, or an item of another kind than the existing one, is swapped with two renames
  *    (existing -> a temporary name, new -> the name; if the second fails the first is undone), then the old
  *    tree is removed.
+ * A half-built item that a killed earlier write left in the same folder is removed first (interrupted-writes.ts).
  * Any failure before the swap removes the temporary item and the parents created, and puts the times of the
  * folder it wrote into back, so the guest is as it was (but for that folder's ctime).
  */
@@ -27,6 +29,9 @@ export async function writeIntoMountedFolder(mountPath: string, request: GuestWr
   let restoreTimes = async () => undefined as void;
   try {
     const existingParents = await openExistingParents(handles, request.parent);
+    if (existingParents === request.parent.length) {
+      for (const line of await removeInterruptedWrites(handles[handles.length - 1])) options.log?.(line);
+    }
     let name = request.item.name;
     let existing = existingParents === request.parent.length ? await handles[handles.length - 1].lstatChild(name) : undefined;
     if (existing && request.onExisting === 'keep-both') {
@@ -138,8 +143,8 @@ async function cleanUpAfter(error: unknown, cleanUp: () => Promise<void>): Promi
   }
 }
 
-function temporaryName(kind: string): Buffer {
-  return Buffer.from(`.openem-${kind}-${randomBytes(8).toString('hex')}`);
+function temporaryName(kind: 'restore' | 'replaced'): Buffer {
+  return temporaryEntryName(kind, randomBytes(8).toString('hex'));
 }
 
 /** File-system errors as catalogue errors: a full guest is NO_SPACE, a name the guest cannot hold BAD_REQUEST. */

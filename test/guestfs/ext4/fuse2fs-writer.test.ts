@@ -242,3 +242,19 @@ test('names and targets that are no text at all are written byte for byte', asyn
     assert.equal((await entryBytes(fs, (await entryAt(fs, [name, Buffer.alloc(255, 0xe9)]))!)).toString(), 'x');
   });
 });
+
+test('what a killed write left in a folder (a half-built .openem-restore-* item) is removed by the next write there', async (t) => {
+  const dir = tempDir(t);
+  // The state a SIGKILL mid-write leaves (fuse2fs dies with the server): the original untouched, a temporary beside it.
+  const leftovers = '&& head -c 300000 /dev/zero > root/home/.openem-restore-0123456789abcdef && mkdir -p root/home/.openem-restore-fedcba9876543210/x && mkdir root/home/.openem-replaced-00112233445566ff';
+  const disk = await diskWithExt4(dir, '30M', leftovers);
+  const { writer } = writerFor(dir, disk);
+  const log: string[] = [];
+  await writer.write({ parent: path('/home'), item: fileItem('new.txt', b('n')), onExisting: 'replace' }, { log: (l) => log.push(l) });
+  await withImageReader(disk, OFFSET, async (fs) => {
+    assert.deepEqual((await fs.list('/home')).map((e) => e.name).sort(), ['.openem-replaced-00112233445566ff', 'new.txt', 'u']);
+  });
+  assert.equal(log.filter((l) => /^Removed \/home\/\.openem-restore-/.test(l)).length, 2, log.join('\n'));
+  assert.ok(log.some((l) => /Left \/home\/\.openem-replaced-00112233445566ff in place/.test(l)), log.join('\n'));
+  assert.ok(e2fsckClean(disk, OFFSET).clean);
+});
