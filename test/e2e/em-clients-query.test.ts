@@ -93,3 +93,22 @@ test('the XML form nests the same way, with PagingInfo right after the payload a
   const r = await xml.get(`${server!.http}/api/query?type=HierarchyRoot`);
   assert.match(r.text, /<QueryResult xmlns="http:\/\/www\.veeam\.com\/ent\/v1\.0">\n {2}<Refs>\n {4}<Ref Type="HierarchyRootReference"/);
 });
+
+test('the filters the em13 query pages show work: BackupServerName/BackupServerUid on any type, TaskId on tasks', async () => {
+  const bs = (await json.get(`${server!.http}/api/backupServers?format=Entity`)).body.BackupServers[0];
+  const byName = await json.get(`${server!.http}/api/query?type=VmRestorePoint&filter=${encodeURIComponent(`BackupServerName=="${bs.Name}";VmDisplayName==qvm`)}`);
+  assert.equal(byName.status, 200, byName.text);
+  assert.equal(byName.body.Refs.Refs.length, 1);
+  const byUid = await json.get(`${server!.http}/api/query?type=HierarchyRoot&filter=${encodeURIComponent(`BackupServerUid=="${bs.UID}"`)}`);
+  assert.equal(byUid.status, 200, byUid.text);
+  assert.ok(byUid.body.Refs.Refs.length >= 1);
+  const bare = await json.get(`${server!.http}/api/query?type=HierarchyRoot&filter=${encodeURIComponent(`BackupServerUid==${bs.UID.split(':').pop()}`)}`);
+  assert.deepEqual(bare.body.Refs, byUid.body.Refs, 'a bare GUID names the same server as its UID');
+  const other = await json.get(`${server!.http}/api/query?type=Job&filter=${encodeURIComponent('BackupServerName=="not-this-server"')}`);
+  assert.deepEqual(other.body.Refs.Refs, []);
+  const tasks = (await json.get(`${server!.http}/api/query?type=Task`)).body.Resources.Tasks.Tasks;
+  assert.ok(tasks.length >= 1, 'an earlier test started a job');
+  const one = await json.get(`${server!.http}/api/query?type=Task&filter=TaskId==${tasks[0].TaskId}`);
+  assert.equal(one.status, 200, one.text);
+  assert.deepEqual(one.body.Resources.Tasks.Tasks.map((t: any) => t.TaskId), [tasks[0].TaskId]);
+});

@@ -84,6 +84,13 @@ export function parseFilter(text: string, knownFields: Set<string> | undefined):
       value = text.slice(vs, i).trim();
     }
     skipSpace();
+    // A UID may be given bare (`BackupServerUid==7445e6ce-…`, get_query_agentprotectiongroup.md): compare ids then.
+    if (field.endsWith('uid') && !/^urn:/i.test(value)) {
+      return (f) => {
+        const actual = f[field];
+        return compare(typeof actual === 'string' ? actual.slice(actual.lastIndexOf(':') + 1) : actual, op, value);
+      };
+    }
     return (f) => compare(f[field], op, value);
   }
 

@@ -1,4 +1,6 @@
 import type { FastifyInstance } from 'fastify';
+import { hostname } from 'node:os';
+import type { FieldValue } from '../inventory/resource-kind.js';
 import type { ApiContext } from '../api-context.js';
 import { badRequest } from '../../errors.js';
 import { apiBase, sendWire } from '../negotiate.js';
@@ -28,20 +30,24 @@ export function queryPlugin(ctx: ApiContext) {
       const kind = QUERY_KINDS.get(q.type.toLowerCase());
       if (!kind) throw badRequest(`Query type '${q.type}' is not supported; supported: ${[...QUERY_KINDS.values()].map((k) => k.type).join(', ')}`);
       let items = await kind.list(ctx, request.principal!);
-      const sample = items[0] ? Object.keys(kind.fields(items[0])) : [];
+      // Every object openem serves lives on its one backup server, so the BackupServerUid/BackupServerName
+      // filters the em13 query pages document hold for every type (a kind may still say otherwise).
+      const server = { backupserveruid: `urn:veeam:BackupServer:${ctx.backupServerId}`, backupservername: hostname() };
+      const fieldsOf = (t: unknown): Record<string, FieldValue> => ({ ...server, ...kind.fields(t) });
+      const sample = items[0] ? Object.keys(fieldsOf(items[0])) : [];
       const known = new Set([...sample, 'uid', 'name']);
       if (q.filter) {
         // Fields are known from an item; an empty collection (no sessions yet, an absent type) takes any filter.
         const filter = parseFilter(q.filter, items.length > 0 ? known : undefined);
-        items = items.filter((t) => filter(kind.fields(t)));
+        items = items.filter((t) => filter(fieldsOf(t)));
       }
       const sortField = (q.sortDesc ?? q.sortAsc)?.toLowerCase();
       if (sortField) {
         if (!known.has(sortField) && items.length > 0) throw badRequest(`Cannot sort by unknown field '${q.sortDesc ?? q.sortAsc}'`);
         const dir = q.sortDesc ? -1 : 1;
         items = [...items].sort((a, b) => {
-          const x = kind.fields(a)[sortField];
-          const y = kind.fields(b)[sortField];
+          const x = fieldsOf(a)[sortField];
+          const y = fieldsOf(b)[sortField];
           if (x === y) return 0;
           if (x === undefined) return 1;
           if (y === undefined) return -1;

@@ -56,5 +56,6 @@ export const taskKind: ResourceKind<TaskRecord> = {
   entity: () => ({ links: [], children: [] }),
   renderRef: (base, t) => taskElement(base, t),
   renderEntity: (base, t) => taskElement(base, t),
-  fields: (t) => ({ uid: t.taskId, name: t.taskId, state: t.state, operation: t.operation, creationtime: t.createdAt }),
+  // get_query_task.md filters on TaskId, State and Operation.
+  fields: (t) => ({ uid: t.taskId, name: t.taskId, taskid: t.taskId, state: t.state, operation: t.operation, creationtime: t.createdAt }),
 };
