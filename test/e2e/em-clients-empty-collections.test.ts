@@ -54,9 +54,9 @@ test('in XML the same lists are an empty <EntityReferences> and an empty entity 
   for (const [path, , plural] of COLLECTIONS) {
     const refs = await xml.get(`${server!.http}/api${path}`);
     assert.equal(refs.status, 200, path);
-    assert.match(refs.text, /^<\?xml version="1\.0" encoding="utf-8"\?>\n<EntityReferences xmlns="http:\/\/www\.veeam\.com\/ent\/v1\.0"( \/>|>\s*<\/EntityReferences>)\n$/, path);
+    assert.match(refs.text, /^<\?xml version="1\.0" encoding="utf-8"\?>\n<EntityReferences xmlns="http:\/\/www\.veeam\.com\/ent\/v1\.0" \/>\n$/, path);
     const entities = await xml.get(`${server!.http}/api${path}?format=Entity`);
-    assert.match(entities.text, new RegExp(`^<\\?xml version="1\\.0" encoding="utf-8"\\?>\\n<${plural} xmlns="http://www\\.veeam\\.com/ent/v1\\.0"( />|>\\s*</${plural}>)\\n$`), path);
+    assert.match(entities.text, new RegExp(`^<\\?xml version="1\\.0" encoding="utf-8"\\?>\\n<${plural} xmlns="http://www\\.veeam\\.com/ent/v1\\.0" />\\n$`), path);
   }
 });
 

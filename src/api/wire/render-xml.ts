@@ -51,11 +51,17 @@ function renderChild(c: WireChild, out: string[], depth: number): void {
   }
 }
 
+/** A child that writes nothing: a leaf without a value, an empty list without a wrapper. */
+function writesNothing(c: WireChild): boolean {
+  return c.kind === 'text' ? c.value === undefined : c.kind === 'list' ? c.wrapper === null && c.items.length === 0 : false;
+}
+
 function renderElement(e: WireElement, out: string[], depth: number, ns: string): void {
   const indent = indentOf(depth);
   const open = `${indent}<${e.name}${ns}${attrs(e)}`;
   const children = e.children;
-  if (children.length === 0) {
+  // An empty list (`<EntityReferences />`) closes itself, as .NET's serializer writes it.
+  if (children.length === 0 || children.every(writesNothing)) {
     out.push(`${open} />`);
     return;
   }
