@@ -15,9 +15,10 @@ import { requireTool } from './find-tool.js';
  * - Spawn from the main thread: Linux sends the death signal when the spawning *thread* exits, so a helper spawned
  *   from a worker thread would die with that worker.
  * - setuid programs (fusermount) drop the death signal at exec; they are short-lived, and run here all the same.
- * - The one gap: a server killed in the microseconds between fork and setpriv's prctl leaves that one tool
- *   unbound (setpriv does not re-check its parent). The start-up clean-up (previous-run-leftovers.ts) still
- *   removes any mount such a tool made.
+ * - A server killed between fork and setpriv's prctl would leave that tool unbound (setpriv does not re-check its
+ *   parent). So setpriv execs a fixed guard, `sh -c PARENT_GUARD`, which compares its parent with the server's
+ *   pid (after the prctl) and only then execs the tool; an orphan exits 125 instead. The tool and its arguments
+ *   are the guard's positional parameters ("$@"): never parsed, and still the same pid.
  */
 
 /** Options shared by spawnHelper and runHelper. */
@@ -76,8 +77,14 @@ export function setprivPath(): Promise<string> {
   return setprivFound;
 }
 
-async function deathBoundArgv(toolPath: string, args: readonly string[]): Promise<{ file: string; args: string[] }> {
-  return { file: await setprivPath(), args: ['--pdeathsig', 'KILL', '--', toolPath, ...args] };
+/** Exit code of a helper whose parent was gone before its death signal was armed. */
+export const ORPHANED_AT_START_EXIT = 125;
+/** $PPID is the shell's parent at its start, read after setpriv's prctl: if it is not the server, the server died. */
+const PARENT_GUARD = `[ "$PPID" = "$1" ] || exit ${ORPHANED_AT_START_EXIT}; shift; exec "$@"`;
+
+/** The argv that runs `toolPath args…` bound to the life of process `parentPid` (this process by default). */
+export async function deathBoundArgv(toolPath: string, args: readonly string[], parentPid = process.pid): Promise<{ file: string; args: string[] }> {
+  return { file: await setprivPath(), args: ['--pdeathsig', 'KILL', '--', '/bin/sh', '-c', PARENT_GUARD, 'openem-helper', String(parentPid), toolPath, ...args] };
 }
 
 async function resolveTool(tool: string, debianPackage: string | undefined): Promise<string> {

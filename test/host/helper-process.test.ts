@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { runHelper, spawnHelper } from '../../src/host/helper-process.js';
+import { deathBoundArgv, ORPHANED_AT_START_EXIT, runHelper, spawnHelper } from '../../src/host/helper-process.js';
+import { spawnSync } from 'node:child_process';
 
 const HELPER_MODULE = resolve('dist/src/host/helper-process.js');
 
@@ -94,4 +95,17 @@ test('spawnHelper stop() ends a long-running helper', async () => {
   const end = await h.stop();
   assert.equal(end.signal, 'SIGTERM');
   assert.ok(!isAlive(h.pid));
+});
+
+test('a helper whose parent died before its death signal was armed does not run the tool at all', async () => {
+  // As if the server had died between fork and prctl: the guard sees a parent that is not the expected one.
+  const notMyParent = process.pid + 1_000_000;
+  const argv = await deathBoundArgv('/usr/bin/touch', ['/nonexistent-openem-should-not-run'], notMyParent);
+  const r = spawnSync(argv.file, argv.args, { encoding: 'utf8' });
+  assert.equal(r.status, ORPHANED_AT_START_EXIT);
+  assert.equal(r.stderr, '', 'touch never ran');
+  const ok = await deathBoundArgv('/usr/bin/printf', ['%s|', 'a b', '$(id)', '"; exit 1'], process.pid);
+  const bound = spawnSync(argv.file, ok.args, { encoding: 'utf8' });
+  assert.equal(bound.status, 0, bound.stderr);
+  assert.equal(bound.stdout, 'a b|$(id)|"; exit 1|', 'arguments reach the tool unparsed');
 });
