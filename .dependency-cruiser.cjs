@@ -1,5 +1,5 @@
 /**
- * The dependency rules of ARCHITECTURE.md, checked by `npm run check-deps` (part of `npm test`):
+ * The dependency rules of ARCHITECTURE.md, checked by `npm run check-deps`, which `npm test` runs before the tests:
  * data flows one way, api -> services -> (tasks, repository, platform, guestfs, state) -> disks, with the shared
  * bottom (errors, config, context, logger, host) below them all; backends of one layer stay apart; no import
  * circle, type imports included.

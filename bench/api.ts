@@ -29,7 +29,7 @@ async function serve(): Promise<void> {
     import('../src/config.js'),
     import('../src/logger.js'),
     import('../src/app-context.js'),
-    import('../src/services/app-services.js'),
+    import('../src/attach-services.js'),
     import('../src/server.js'),
     import('fastify'),
   ]);

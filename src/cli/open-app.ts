@@ -1,7 +1,8 @@
 import { loadConfig } from '../config.js';
 import { createLogger } from '../logger.js';
 import { createBaseContext } from '../app-context.js';
-import { attachServices, type AppContext } from '../services/app-services.js';
+import { attachServices } from '../attach-services.js';
+import type { AppContext } from '../services/app-services.js';
 
 /**
  * The application context for a CLI command, on the data directory of OPENEM_DATA_DIR. It never recovers

@@ -4,7 +4,7 @@ import { createLogger } from '../logger.js';
 import { createBaseContext } from '../app-context.js';
 import { startServer } from '../server.js';
 import { VERSION } from '../version.js';
-import { attachServices } from '../services/app-services.js';
+import { attachServices } from '../attach-services.js';
 import { resumeInterruptedRestores } from '../services/restore-vm/resume-interrupted-restores.js';
 import { API_AREAS } from '../api/areas.js';
 import { findTool } from '../platform/local/external-tool.js';

@@ -1,59 +1,8 @@
 import type { BlockSource } from '../disks/block-source.js';
+import type { PowerState, PresentedPlatform, RestoreIncompleteMark, VmConfig } from '../vm-config.js';
 
-/** The platform a VM presents as; it decides which Enterprise Manager request rules apply (seed 001). */
-export type PresentedPlatform = 'vsphere' | 'hyperv' | 'vcloud';
-export type PowerState = 'PoweredOn' | 'PoweredOff';
-export type GuestOsKind = 'linux' | 'windows' | 'other';
-
-export interface VmDiskConfig {
-  /** Stable disk name within the VM, e.g. `disk0`. */
-  name: string;
-  /** Image file name, relative to the VM's folder. */
-  file: string;
-  /** Virtual size in bytes. */
-  size: number;
-}
-
-/** What a VM's config file (`vm.json`) holds. */
-export interface VmConfig {
-  id: string;
-  name: string;
-  cpus: number;
-  memoryMiB: number;
-  powerState: PowerState;
-  guestOs: GuestOsKind;
-  platform: PresentedPlatform;
-  /** Hierarchy root (host) the VM lives on. */
-  hierarchyRootId: string;
-  /** Datastore id the VM's files are on. */
-  datastoreId: string;
-  disks: VmDiskConfig[];
-  createdAt: string;
-  /** Set while an in-place restore has begun writing the VM's disks and has not completed (issue #9 §6). */
-  restoreIncomplete?: RestoreIncompleteMark;
-}
-
-/**
- * "Restore incomplete": written into the VM's config, atomically, before an in-place restore's first write
- * and cleared when it succeeds. While it is set the disks match neither the VM before nor the restore point,
- * so the VM is not powered on. It names what a server needs to resume the restore after a crash.
- */
-export interface RestoreIncompleteMark {
-  /** `writing`: the restore runs or was interrupted, and resumes when the server starts; `failed`: it stopped
-   * on an error after writing began; `abandoned`: an operator gave up on it. */
-  state: 'writing' | 'failed' | 'abandoned';
-  /** The restore session that writes (or wrote) the disks. */
-  sessionId: string;
-  vmRestorePointId: string;
-  /** The restore point's time, for messages. */
-  restorePointTime: string;
-  /** What was asked for, so a resumed restore does the same. */
-  request: { quickRollback: boolean; powerOnAfterRestore: boolean };
-  /** ISO time the mark was set. */
-  since: string;
-  /** Why the state is `failed` or `abandoned`, in words. */
-  reason?: string;
-}
+// The VM description lives below every layer: platforms produce it and restore points record it.
+export type { GuestOsKind, PowerState, PresentedPlatform, RestoreIncompleteMark, VmConfig, VmDiskConfig } from '../vm-config.js';
 
 export interface HierarchyRootInfo {
   id: string;

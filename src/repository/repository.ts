@@ -1,5 +1,5 @@
 import type { BlockSource } from '../disks/block-source.js';
-import type { VmConfig } from '../platform/platform.js';
+import type { VmConfig } from '../vm-config.js';
 
 export type PointType = 'Full' | 'Increment';
 

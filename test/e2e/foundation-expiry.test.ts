@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { loadConfig } from '../../src/config.js';
 import { createLogger } from '../../src/logger.js';
 import { createBaseContext } from '../../src/app-context.js';
-import { attachServices } from '../../src/services/app-services.js';
+import { attachServices } from '../../src/attach-services.js';
 import { startServer } from '../../src/server.js';
 import { freePort } from '../helpers/free-port.js';
 import { EmClient } from '../helpers/em-client.js';

@@ -10,7 +10,7 @@ import fc from 'fast-check';
 import { loadConfig } from '../../src/config.js';
 import { createLogger } from '../../src/logger.js';
 import { createBaseContext } from '../../src/app-context.js';
-import { attachServices } from '../../src/services/app-services.js';
+import { attachServices } from '../../src/attach-services.js';
 import { API_AREAS } from '../../src/api/areas.js';
 import { startServer } from '../../src/server.js';
 import { freePort } from '../helpers/free-port.js';

@@ -8,7 +8,7 @@ import { openRestorePointFilesystem, type RestorePointFilesystem } from '../gues
 import { openFuseFolder, type FuseFolder } from './fuse-folder.js';
 import { prepareFlrRoot, type FlrAccess } from './flr-root.js';
 import { countMountRows, deleteMountRow, insertMountRow, removeDeadMountRows, setMountFolder, touchMountRow } from './mount-rows.js';
-import type { MountInfo, MountOsKind, OpenMount } from './mount-types.js';
+import type { FlrMounts, MountInfo, MountOsKind, OpenMount } from './mount-types.js';
 
 /** Touching the row on every FUSE read would write the store per block; once in this long is enough. */
 const ROW_TOUCH_MS = 10_000;
@@ -25,7 +25,7 @@ interface LiveMount extends OpenMount {
  * FLR mounts (seed 002, em-api.md "FLR mounts"): a restore point's guest filesystem opened straight from the
  * repository, served to the API and as a read-only FUSE folder, until DELETE, idle expiry or shutdown.
  */
-export class MountService {
+export class MountService implements FlrMounts {
   private readonly live = new Map<string, LiveMount>();
   /** Mounts accepted (task submitted) but not open yet: they count against the limit. */
   private pending = 0;

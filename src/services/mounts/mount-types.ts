@@ -1,4 +1,6 @@
 import type { GuestFilesystem } from '../../guestfs/guest-filesystem.js';
+import type { TaskRecord } from '../../tasks/task-types.js';
+import type { VmRestorePointRecord } from '../inventory/restore-point-records.js';
 
 /** Seed 002's `OsKind`: what the client says the guest is. */
 export type MountOsKind = 'Linux' | 'Windows';
@@ -31,4 +33,20 @@ export interface MountInfo {
 export interface OpenMount {
   info: MountInfo;
   fs: GuestFilesystem;
+}
+
+/** The FLR mounts of a server, as the API uses them (MountService implements it). */
+export interface FlrMounts {
+  /** Starts mounting a restore point (seed 002): a task that finishes when the mount is ready. */
+  requestMount(rp: VmRestorePointRecord, requested: MountOsKind, accountId: string): Promise<TaskRecord>;
+  /** Adds a line to the mount's restore session (downloads, restores started through the mount). */
+  recordActivity(mount: OpenMount, text: string): Promise<void>;
+  /** A live mount by restore point and number (NOT_FOUND otherwise); `use: false` does not count as use. */
+  get(vmRestorePointId: string, number: number, options?: { use?: boolean }): OpenMount;
+  /** Keeps a mount from expiring while it is read from; call the returned function when done. */
+  hold(mount: OpenMount): () => void;
+  /** The disk (by name in the manifest) a mount reads from. */
+  diskNameOf(mount: OpenMount): string;
+  list(vmRestorePointId: string): OpenMount[];
+  unmount(vmRestorePointId: string, number: number): Promise<void>;
 }

@@ -1,0 +1,53 @@
+import { join } from 'node:path';
+import type { BaseContext } from './context.js';
+import { LocalPlatform } from './platform/local/local-platform.js';
+import { openRepository } from './repository/open-repository.js';
+import { TaskEngine } from './tasks/task-engine.js';
+import { RestoreSessionStore } from './tasks/restore-session-store.js';
+import { VmClaims } from './tasks/vm-claims.js';
+import { sessionsNamedByRestoreMarks } from './platform/restore-incomplete-mark.js';
+import type { AppContext } from './services/app-services.js';
+import { RestoreScheduler } from './services/restore-vm/restore-scheduler.js';
+import { MountService } from './services/mounts/mount-service.js';
+import { backupServerId } from './services/inventory/backup-server.js';
+import { syncRestorePoints } from './services/backup/sync-restore-points.js';
+import { prepareDemo } from './services/demo/prepare-demo.js';
+
+/**
+ * Builds the application context. `startTasks` (default true) is for the server: it fails work an unclean stop
+ * left running and starts the mount service. CLI commands pass false: a server may be running on the same data.
+ */
+export async function attachServices(base: BaseContext, options: { demo: boolean; startTasks?: boolean }): Promise<AppContext> {
+  const localPlatform = await LocalPlatform.open(base.config.dataDir);
+  const repository = await openRepository(join(base.config.dataDir, 'repository'), { create: true });
+  const ctx: AppContext = {
+    ...base,
+    platform: localPlatform,
+    localPlatform,
+    repository,
+    tasks: new TaskEngine(base),
+    restoreSessions: new RestoreSessionStore(base),
+    restoreScheduler: new RestoreScheduler(() => base.config.maxRestores),
+    vmClaims: new VmClaims(base),
+    backupServerId: await backupServerId(base),
+    onShutdown: [],
+    shutdown: async () => {
+      await ctx.tasks.stop();
+      ctx.vmClaims.stop();
+      for (const hook of ctx.onShutdown.reverse()) await hook().catch((e) => base.log.warn({ err: e }, 'shutdown hook failed'));
+      await repository.close();
+    },
+  };
+  if (options.startTasks !== false) {
+    const failedTasks = await ctx.tasks.start();
+    // Sessions a VM's restore-incomplete mark names are left to resumeInterruptedRestores (issue #9 §6).
+    const failedSessions = await ctx.restoreSessions.recover('Interrupted: the openem server stopped while this restore was running (an interrupted in-place VM restore leaves the VM powered off)', {
+      resuming: await sessionsNamedByRestoreMarks(localPlatform),
+    });
+    if (failedTasks || failedSessions.length) base.log.warn({ failedTasks, failedSessions }, 'marked work left running by an unclean stop as failed');
+    ctx.mounts = await MountService.start(ctx);
+  }
+  await syncRestorePoints(ctx);
+  if (options.demo) await prepareDemo(ctx);
+  return ctx;
+}
