@@ -62,8 +62,9 @@ function exclusionOn(databaseUrl: () => Promise<string | undefined>) {
     dataDir = mkdtempSync(join(tmpdir(), 'openem-exclusion-'));
     const url = await databaseUrl();
     env = url ? { OPENEM_DATABASE_URL: url } : {};
-    // Big enough that each piece of work runs for a while; the payload is random, so nothing compresses away.
-    ({ image } = await createBackedUpVm(dataDir, 'busy', { sizeMiB: 512, payloadMiB: 400, env }));
+    // Big enough that each piece of work runs for a while (random payload: nothing compresses away), with room for a
+    // restored copy of the payload beside the original: a guest file restore writes beside, then renames over.
+    ({ image } = await createBackedUpVm(dataDir, 'busy', { sizeMiB: 1024, payloadMiB: 400, env }));
     server = await startServerProcess({ dataDir, env });
     c = new EmClient(server.http, 'xml');
     await c.logOn();
