@@ -51,6 +51,46 @@ GET    /api/query                                            | Backup        | 4
 GET    /api/query                                            | HierarchyRoot | 401  401   401   | 200   200  200    200
 GET    /api/query                                            | Task          | 401  401   401   | 200   200  200    200
 GET    /api/query                                            | RestoreSession| 401  401   401   | 200   200  200    200
+GET    /api/backupSessions                                   | list          | 401  401   401   | 200   200  200    200
+GET    /api/backupSessions/{id}                              | in            | 401  401   401   | 200   200  200    200
+GET    /api/backupSessions/{id}                              | out           | 401  401   401   | 200   403  403    403
+GET    /api/backupSessions/{id}/taskSessions                 | in            | 401  401   401   | 200   200  200    200
+GET    /api/backupSessions/{id}/taskSessions                 | out           | 401  401   401   | 200   403  403    403
+POST   /api/backupSessions/{id}                              | in            | 401  401   401   | 202   403  403    403
+POST   /api/backupSessions/{id}                              | out           | 401  401   401   | 202   403  403    403
+GET    /api/backupTaskSessions                               | list          | 401  401   401   | 200   200  200    200
+GET    /api/backupTaskSessions/{id}                          | in            | 401  401   401   | 200   200  200    200
+GET    /api/backupTaskSessions/{id}                          | out           | 401  401   401   | 200   403  403    403
+GET    /api/jobs/{id}/backupSessions                         | in            | 401  401   401   | 200   200  200    200
+GET    /api/jobs/{id}/backupSessions                         | out           | 401  401   401   | 200   403  403    403
+GET    /api/backupFiles                                      | list          | 401  401   401   | 200   200  200    200
+GET    /api/backupFiles/{id}                                 | in            | 401  401   401   | 200   200  200    200
+GET    /api/backupFiles/{id}                                 | out           | 401  401   401   | 200   403  403    403
+GET    /api/backupFiles/{id}/restorePoints                   | in            | 401  401   401   | 200   200  200    200
+GET    /api/backupFiles/{id}/restorePoints                   | out           | 401  401   401   | 200   403  403    403
+GET    /api/backupFiles/{id}/vmRestorePoints                 | in            | 401  401   401   | 200   200  200    200
+GET    /api/backupFiles/{id}/vmRestorePoints                 | out           | 401  401   401   | 200   403  403    403
+GET    /api/restorePoints/{id}/backupFiles                   | in            | 401  401   401   | 200   200  200    200
+GET    /api/restorePoints/{id}/backupFiles                   | out           | 401  401   401   | 200   403  403    403
+GET    /api/backups/{id}/backupFiles                         | in            | 401  401   401   | 200   200  200    200
+GET    /api/backups/{id}/backupFiles                         | out           | 401  401   401   | 200   403  403    403
+GET    /api/repositories                                     | list          | 401  401   401   | 200   200  200    200
+GET    /api/repositories/{id}                                | the repository| 401  401   401   | 200   200  200    200
+GET    /api/repositories/{id}/backups                        | list          | 401  401   401   | 200   200  200    200
+GET    /api/repositories/{id}/replicas                       | empty list    | 401  401   401   | 200   200  200    200
+GET    /api/managedServers                                   | list          | 401  401   401   | 200   200  200    200
+GET    /api/managedServers/{id}                              | the host      | 401  401   401   | 200   200  200    200
+GET    /api/reports/summary                                  | report        | 401  401   401   | 200   403  403    403
+GET    /api/reports/summary/overview                         | report        | 401  401   401   | 200   403  403    403
+GET    /api/reports/summary/vms_overview                     | report        | 401  401   401   | 200   403  403    403
+GET    /api/reports/summary/job_statistics                   | report        | 401  401   401   | 200   403  403    403
+GET    /api/reports/summary/processed_vms                    | report        | 401  401   401   | 200   403  403    403
+GET    /api/reports/summary/repository                       | report        | 401  401   401   | 200   403  403    403
+GET    /api/query                                            | BackupJobSession  | 401  401   401   | 200   200  200    200
+GET    /api/query                                            | BackupTaskSession | 401  401   401   | 200   200  200    200
+GET    /api/query                                            | BackupFile    | 401  401   401   | 200   200  200    200
+GET    /api/query                                            | Repository    | 401  401   401   | 200   200  200    200
+GET    /api/query                                            | ManagedServer | 401  401   401   | 200   200  200    200
 GET    /api/lookupSvc                                        | list          | 401  401   401   | 200   200  200    200
 GET    /api/lookup                                           | in            | 401  401   401   | 200   200  200    200
 GET    /api/lookup                                           | out           | 401  401   401   | 200   200  200    200
@@ -165,7 +205,7 @@ let server: ServerProcess;
 let base: string;
 const owned = {} as Record<Account | 'bystander', Owned>;
 let endedToken: string;
-const ids = { server: '', rootIn: '', rootOut: '', jobIn: '', jobOut: '', rpIn: '', rpOut: '', vpIn: '', vpOut: '', adminOutMount: 0 };
+const ids = { server: '', rootIn: '', rootOut: '', jobIn: '', jobOut: '', rpIn: '', rpOut: '', vpIn: '', vpOut: '', adminOutMount: 0, sessionIn: '', sessionOut: '', taskIn: '', taskOut: '', repository: '', managedServer: '' };
 
 interface Res {
   status: number;
@@ -287,6 +327,15 @@ before(async () => {
     ids[`rp${side}`] = /\/restorePoints\/([^"/]+)"/.exec(e)?.[1] ?? assert.fail(e);
   }
   assert.notEqual(ids.rpIn, ids.rpOut);
+  // The CLI backups above are each a backup job session of the VM's default job, with one task session.
+  for (const side of ['In', 'Out'] as const) {
+    const sessions = (await call('GET', `/api/jobs/${ids[`job${side}`]}/backupSessions`, admin())).text;
+    ids[`session${side}`] = /UID="urn:veeam:BackupJobSession:([^"]+)"/.exec(sessions)?.[1] ?? assert.fail(sessions);
+    const tasks = (await call('GET', `/api/backupSessions/${ids[`session${side}`]}/taskSessions`, admin())).text;
+    ids[`task${side}`] = /UID="urn:veeam:BackupTaskSession:([^"]+)"/.exec(tasks)?.[1] ?? assert.fail(tasks);
+  }
+  ids.repository = /UID="urn:veeam:Repository:([^"]+)"/.exec((await call('GET', '/api/repositories', admin())).text)![1];
+  ids.managedServer = /UID="urn:veeam:ManagedServer:([^"]+)"/.exec((await call('GET', '/api/managedServers', admin())).text)![1];
 
   // Each account's own mount, task and restore session; the bystander's are "another account's".
   for (const a of accounts) {
@@ -332,7 +381,8 @@ function target(row: Row, c: Caller): Target {
   const vm = side === 'In' ? 'inscope' : 'outscope';
   const mountOf = () => (row.object === 'out' ? { vp: ids.vpOut, n: ids.adminOutMount } : { vp: ids.vpIn, n: row.object === 'other' ? other.mount : me.mount });
   const key = `${row.method} ${row.route}`;
-  if (row.object === 'empty list') return { url: row.route, shows: () => ({ present: ['<EntityReferences'], absent: ['<Ref '] }) };
+  if (row.object === 'empty list') return { url: row.route.replace('{id}', ids.repository), shows: () => ({ present: ['<EntityReferences'], absent: ['<Ref '] }) };
+  if (row.object === 'report') return { url: row.route, shows: () => ({ present: [row.route.endsWith('/summary') ? '<SummaryReport' : 'ReportFrame'], absent: [] }) };
   if (row.object === 'unknown') return { url: row.route.replace('{id}', '00000000-0000-0000-0000-000000000000') };
   switch (key) {
     case 'GET /api/logonSessions':
@@ -382,9 +432,51 @@ function target(row: Row, c: Caller): Target {
         HierarchyRoot: scoped(ids.rootIn, ids.rootOut),
         Task: ownedBy((o) => `/tasks/${o.task}"`),
         RestoreSession: ownedBy((o) => o.restoreSession),
+        BackupJobSession: scoped(ids.sessionIn, ids.sessionOut),
+        BackupTaskSession: scoped(ids.taskIn, ids.taskOut),
+        BackupFile: scoped(ids.vpIn, ids.vpOut),
+        Repository: () => ({ present: [ids.repository], absent: [] }),
+        ManagedServer: () => ({ present: [ids.managedServer], absent: [] }),
       };
       return { url, shows: shows[row.object] };
     }
+    case 'GET /api/backupSessions':
+      return { url: '/api/backupSessions', shows: scoped(ids.sessionIn, ids.sessionOut) };
+    case 'GET /api/backupSessions/{id}':
+      return { url: `/api/backupSessions/${ids[`session${side}`]}?format=Entity` };
+    case 'GET /api/backupSessions/{id}/taskSessions':
+      return { url: `/api/backupSessions/${ids[`session${side}`]}/taskSessions`, shows: () => ({ present: [ids[`task${side}`]], absent: [] }) };
+    case 'POST /api/backupSessions/{id}':
+      // The session has stopped: the admin's stop request is accepted and its task says it is not running.
+      return { url: `/api/backupSessions/${ids[`session${side}`]}?action=stop` };
+    case 'GET /api/backupTaskSessions':
+      return { url: '/api/backupTaskSessions', shows: scoped(ids.taskIn, ids.taskOut) };
+    case 'GET /api/backupTaskSessions/{id}':
+      return { url: `/api/backupTaskSessions/${ids[`task${side}`]}?format=Entity` };
+    case 'GET /api/jobs/{id}/backupSessions':
+      return { url: `/api/jobs/${ids[`job${side}`]}/backupSessions`, shows: () => ({ present: [ids[`session${side}`]], absent: [] }) };
+    case 'GET /api/backupFiles':
+      return { url: '/api/backupFiles', shows: scoped(ids.vpIn, ids.vpOut) };
+    case 'GET /api/backupFiles/{id}':
+      return { url: `/api/backupFiles/${vp}?format=Entity` };
+    case 'GET /api/backupFiles/{id}/restorePoints':
+      return { url: `/api/backupFiles/${vp}/restorePoints`, shows: () => ({ present: [ids[`rp${side}`]], absent: [] }) };
+    case 'GET /api/backupFiles/{id}/vmRestorePoints':
+      return { url: `/api/backupFiles/${vp}/vmRestorePoints`, shows: () => ({ present: [vp], absent: [] }) };
+    case 'GET /api/restorePoints/{id}/backupFiles':
+      return { url: `/api/restorePoints/${ids[`rp${side}`]}/backupFiles`, shows: () => ({ present: [vp], absent: [] }) };
+    case 'GET /api/backups/{id}/backupFiles':
+      return { url: `/api/backups/${ids[`job${side}`]}/backupFiles`, shows: () => ({ present: [vp], absent: [] }) };
+    case 'GET /api/repositories':
+      return { url: '/api/repositories', shows: () => ({ present: [ids.repository], absent: [] }) };
+    case 'GET /api/repositories/{id}':
+      return { url: `/api/repositories/${ids.repository}?format=Entity` };
+    case 'GET /api/repositories/{id}/backups':
+      return { url: `/api/repositories/${ids.repository}/backups`, shows: scoped(ids.jobIn, ids.jobOut) };
+    case 'GET /api/managedServers':
+      return { url: '/api/managedServers', shows: () => ({ present: [ids.managedServer], absent: [] }) };
+    case 'GET /api/managedServers/{id}':
+      return { url: `/api/managedServers/${ids.managedServer}?format=Entity` };
     case 'GET /api/lookupSvc':
       return { url: '/api/lookupSvc', shows: scoped(ids.rootIn, ids.rootOut) };
     case 'GET /api/lookup':

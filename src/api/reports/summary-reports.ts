@@ -5,6 +5,8 @@ import { el, links, list, text } from '../wire/wire-node.js';
 import { isoUtc } from '../inventory/em-dates.js';
 import { jobStatisticsFigures, overviewFigures, processedVmsFigures, vmsOverviewFigures } from '../../services/monitoring/summary-figures.js';
 import { theRepository } from '../infrastructure/repository-kind.js';
+import { isAdmin } from '../../services/auth/access.js';
+import { forbidden } from '../../errors.js';
 
 const REPORTS = [
   ['overview', 'OverviewReportFrame'],
@@ -25,6 +27,10 @@ const frame = (base: string, path: string, type: string, children: Parameters<ty
  */
 export function summaryReportsPlugin(ctx: ApiContext) {
   return async function (app: FastifyInstance) {
+    // The reports count every VM, job and run of the deployment: they are for Portal Administrators, whose view has no scope.
+    app.addHook('preHandler', async (request) => {
+      if (!isAdmin(request.principal!)) throw forbidden('Only a Portal Administrator may read the summary reports');
+    });
     app.get('/api/reports/summary', { schema: { summary: 'Links to the summary reports' } }, async (request, reply) => {
       const base = apiBase(request);
       return sendWire(request, reply, 200, el('SummaryReport', [['Href', `${base}/reports/summary`], ['Type', 'SummaryReport']], [
