@@ -81,7 +81,7 @@ test('after SIGKILL of the server no helper it started lives on, and the next st
   });
   assert.equal(started.status, 202, started.text);
   const helper = await waitFor('the restore to run its (long) filefrag', async () =>
-    processes().find((p) => p.ppid === serverPid && p.cmdline.includes(join(fakeBin, 'filefrag')) && p.cmdline.includes(dataDir)), 30_000, 20);
+    processes().find((p) => p.ppid === serverPid && p.cmdline.includes(join(fakeBin, 'filefrag')) && p.cmdline.includes(dataDir)), 90_000, 20);
   const children = processes().filter((p) => p.ppid === serverPid);
   assert.ok(children.some((p) => p.pid === helper.pid));
 
