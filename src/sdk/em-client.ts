@@ -8,7 +8,7 @@ export class EmApiError extends Error {
     readonly error: EmError | undefined,
     url: string,
   ) {
-    super(`${status} ${error?.Status ?? ''} from ${url}: ${error?.Message ?? '(no Error body)'}`);
+    super(`${status}${error?.Status ? ` ${error.Status}` : ''} from ${url}: ${error?.Message ?? '(no Error body)'}`);
     this.name = 'EmApiError';
   }
 }

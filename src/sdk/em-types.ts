@@ -42,10 +42,13 @@ export interface EmRestoreSession extends EmResource {
   FailureMessage?: string;
 }
 
+/** EM's Error: in JSON every property is present and `Status` is null; in XML `Status` names the HTTP status. */
 export interface EmError {
   Message: string;
   StatusCode: number;
-  Status: string;
+  Status: string | null;
+  FirstChanceExceptionMessage?: string | null;
+  StackTrace?: string | null;
 }
 
 /** The body of `POST /vmRestorePoints/{ID}?action=restore` (seed 001), JSON form. */
