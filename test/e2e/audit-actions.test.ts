@@ -29,13 +29,16 @@ test('the audit trail names every restore, mount, download and unmount, with who
     const restore = await c.request('POST', `${server.http}/api/catalog/vms/auditvm/vmRestorePoints/${point.UID.split(':').pop()}/guestfs/etc/hostname?action=restore`);
     assert.equal(restore.status, 202, restore.text);
     assert.equal((await c.request('DELETE', mountHref)).status, 204);
-    const vmRestore = await c.request('POST', findLink(point, 'Restore')!.Href);
-    assert.equal(vmRestore.status, 202);
-    // The mount's FileLevelRestore session, the catalog restore's and the VM restore's.
-    await waitFor('restores finished', async () => {
+    // One piece of work per VM: the VM restore waits until the guest file restore has stopped.
+    const allStopped = (n: number) => async () => {
       const s = await c.get(`${server.http}/api/restoreSessions?format=Entity`);
-      return s.body.RestoreSessions.length === 3 && s.body.RestoreSessions.every((x: any) => x.State === 'Stopped') ? true : undefined;
-    });
+      return s.body.RestoreSessions.length === n && s.body.RestoreSessions.every((x: any) => x.State === 'Stopped') ? true : undefined;
+    };
+    await waitFor('the mount and the file restore to stop', allStopped(2));
+    const vmRestore = await c.request('POST', findLink(point, 'Restore')!.Href);
+    assert.equal(vmRestore.status, 202, vmRestore.text);
+    // The mount's FileLevelRestore session, the catalog restore's and the VM restore's.
+    await waitFor('restores finished', allStopped(3));
 
     const lines = (await cliOk(dataDir, ['audit', '--json'])).trim().split('\n').map((l) => JSON.parse(l));
     // `openem audit --json` prints AuditRecord objects: who did what.
