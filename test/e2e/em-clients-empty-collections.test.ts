@@ -77,8 +77,11 @@ test('their query types answer an empty QueryResult, with the filters collectors
   assert.equal(e.status, 200, e.text);
   assert.deepEqual(e.body.Entities, { ReplicaJobSessions: { ReplicaJobSessions: [] } });
   assert.equal(e.body.PagingInfo.PagesCount, 1);
-  const r = await json.get(`${server!.http}/api/query?type=CloudTenant`);
-  assert.deepEqual(r.body.Refs, { Refs: [] });
+  for (const type of ['CloudTenant', 'CloudSubtenant', 'Replica', 'VmReplicaPoint', 'DiscoveredComputer', 'NasJob', 'NasObject', 'ObjectInAgentBackupJob', 'VsphereSelfServiceConfig', 'cdpPolicy']) {
+    const r = await json.get(`${server!.http}/api/query?type=${type}`);
+    assert.equal(r.status, 200, `${type}: ${r.text}`);
+    assert.deepEqual(r.body.Refs, { Refs: [] }, type);
+  }
   // A type openem does have, while it is still empty, takes the same filter instead of calling its fields unknown.
   const sessions = await json.get(`${server!.http}/api/query?type=RestoreSession&format=Entities&filter=Result==Failed`);
   assert.equal(sessions.status, 200, sessions.text);

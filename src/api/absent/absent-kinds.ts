@@ -56,10 +56,15 @@ export const ABSENT_COLLECTIONS: AbsentCollection[] = [
   { collection: '/vCloud/orgConfigs', type: 'VCloudOrganizationConfig', entityList: 'VCloudOrganizationConfigs', queryType: true },
 ];
 
-/** Query types EM documents that have no collection of their own here (get_query_cloudsubtenant.md, get_query_nasobject.md). */
+/**
+ * Query types EM documents that have no collection of their own here (get_query_cloudsubtenant.md,
+ * get_query_nasobject.md, get_query_objectinagentbackuplob.md, get_query_vsphereselfserviceconfig.md).
+ */
 const ABSENT_QUERY_ONLY: AbsentCollection[] = [
   { collection: '/cloud/tenants', type: 'CloudSubtenant', entityList: 'CloudSubtenants', queryType: true },
   { collection: '/nas/jobs', type: 'NasObject', entityList: 'NasObjects', queryType: true },
+  { collection: '/agents/jobs', type: 'ObjectInAgentBackupJob', entityList: 'ObjectInAgentBackupJobs', queryType: true },
+  { collection: '/selfService/vSphere/Configs', type: 'VsphereSelfServiceConfig', entityList: 'VsphereSelfServiceConfigs', queryType: true },
 ];
 
 /** A kind with nothing in it: lists are empty and every `{ID}` is unknown. */
