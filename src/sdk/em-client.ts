@@ -114,7 +114,11 @@ export class EmClient {
     }
   }
 
-  async cancelTask(task: EmTask): Promise<void> {
+  /**
+   * DELETE /tasks/{ID} ("Removes a task", delete_task_id). A task still running has its own work stopped; a restore
+   * session the finished task started goes on (poll it with `waitForRestoreSession`).
+   */
+  async removeTask(task: EmTask): Promise<void> {
     const del = findLink(task, 'Delete', 'Task');
     if (del) await this.call('DELETE', del.Href);
   }
