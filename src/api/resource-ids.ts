@@ -20,8 +20,6 @@ const GUID_COLLECTIONS: Record<string, string> = {
   managedServers: 'ManagedServer',
   backupSessions: 'BackupJobSession',
   backupTaskSessions: 'BackupTaskSession',
-  replicaSessions: 'ReplicaJobSession',
-  replicaTaskSessions: 'ReplicaTaskSession',
 };
 
 /** Collections whose last segment alone would name the wrong type (`/agents/jobs` holds AgentBackupJobs). */

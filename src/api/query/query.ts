@@ -20,7 +20,8 @@ function positiveInt(name: string, v: unknown): number | undefined {
 
 /**
  * `GET /query?type=&format=&filter=&sortAsc|sortDesc=&pageSize=&page=` (em-api.md §4 "Query service"):
- * a QueryResult holding Refs or Entities, Links, then PagingInfo. Without pageSize everything is one page.
+ * a QueryResult holding Refs, Entities or Resources, then PagingInfo (query-result-wire.ts). Without pageSize
+ * everything is one page.
  */
 export function queryPlugin(ctx: ApiContext) {
   return async function (app: FastifyInstance) {
