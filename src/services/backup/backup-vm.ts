@@ -49,7 +49,9 @@ export async function backupVm(ctx: AppContext, vmName: string, options: BackupO
     // Read again under the claim: a restore that held the VM may have brought an older configuration back.
     const claimed = await ctx.platform.findVm(vm.id);
     if (!claimed) throw notFound(`VM ${vmName} was not found`);
-    committed = await backUpDisks(ctx, claimed, jobId, options);
+    // Should another node take the VM over (believing this process dead), the backup stops reading it.
+    const signal = options.signal ? AbortSignal.any([options.signal, claim.lost]) : claim.lost;
+    committed = await backUpDisks(ctx, claimed, jobId, { ...options, signal });
   } finally {
     if (!options.claim) await claim.release();
   }
