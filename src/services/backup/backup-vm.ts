@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { AppContext } from '../app-services.js';
-import { notFound } from '../../errors.js';
+import { conflict, notFound } from '../../errors.js';
+import { describeRestoreMark } from '../../platform/restore-incomplete-mark.js';
 import type { BackupProgress, BackupStats, RestorePointManifest } from '../../repository/repository.js';
 import type { VmConfig } from '../../platform/platform.js';
 import { registerRestorePoint } from './register-restore-point.js';
@@ -33,6 +34,12 @@ async function latestManifest(ctx: AppContext, vmId: string): Promise<RestorePoi
   return last ? ctx.repository.readManifest(last.id) : undefined;
 }
 
+/** The config a restore point keeps: a restore-incomplete mark describes the live VM, not the point. */
+function withoutRestoreMark(vm: VmConfig): VmConfig {
+  const { restoreIncomplete: _mark, ...config } = vm;
+  return config;
+}
+
 /**
  * Backs up one VM: every disk block by block into the repository (an Increment when an earlier point
  * exists: only changed blocks are stored), the manifest last, then the catalog index and the store rows.
@@ -49,6 +56,9 @@ export async function backupVm(ctx: AppContext, vmName: string, options: BackupO
     // Read again under the claim: a restore that held the VM may have brought an older configuration back.
     const claimed = await ctx.platform.findVm(vm.id);
     if (!claimed) throw notFound(`VM ${vmName} was not found`);
+    // A half-restored disk would become a restore point nobody can trust (issue #9 §6); an operator who abandoned
+    // the restore has accepted the disk as it is.
+    if (claimed.restoreIncomplete && claimed.restoreIncomplete.state !== 'abandoned') throw conflict(`cannot back up: ${describeRestoreMark(claimed.name, claimed.restoreIncomplete)}`);
     // Should another node take the VM over (believing this process dead), the backup stops reading it.
     const signal = options.signal ? AbortSignal.any([options.signal, claim.lost]) : claim.lost;
     committed = await backUpDisks(ctx, claimed, jobId, { ...options, signal });
@@ -93,7 +103,7 @@ async function backUpDisks(ctx: AppContext, vm: VmConfig, jobId: string, options
       createdAt: new Date(now).toISOString(),
       pointType: previous ? 'Increment' : 'Full',
       parentId: previous?.id,
-      vm,
+      vm: withoutRestoreMark(vm),
     });
   } catch (e) {
     await writer.abort().catch(() => {});

@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { AppContext } from '../../../src/services/app-services.js';
 import { isOpenemError } from '../../../src/errors.js';
+import { backupVm } from '../../../src/services/backup/backup-vm.js';
 import { startVmRestore } from '../../../src/services/restore-vm/start-vm-restore.js';
 import { findVmRestorePoint } from '../../../src/services/inventory/restore-point-records.js';
 import type { VmRestoreRequest } from '../../../src/services/restore-vm/vm-restore-request.js';
@@ -117,6 +118,11 @@ test('a write failing after writing began leaves the VM marked failed and power-
   assert.equal(vm.restoreIncomplete?.sessionId, sessionId);
   assert.match(await powerOnRefusal(ctx, vm.id), new RegExp(`restore session ${sessionId} .*failed after writing began \\(the datastore went away \\(test\\)\\).*restore-abandon bad-disk`));
   await assert.rejects(ctx.platform.setPowerState(vm.id, 'PoweredOn', { force: true }), /--force powers on only a VM whose restore was abandoned/);
+  await assert.rejects(backupVm(ctx, 'bad-disk'), (e: Error & { code?: string }) => {
+    assert.equal(e.code, 'CONFLICT');
+    assert.match(e.message, new RegExp(`cannot back up: VM bad-disk is marked restore incomplete: restore session ${sessionId}`));
+    return true;
+  });
 
   failing = false;
   const second = await start(ctx, 'bad-disk', pointId, { quickRollback: true, powerOnAfterRestore: true });
