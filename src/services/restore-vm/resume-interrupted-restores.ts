@@ -85,6 +85,8 @@ export function resumeInterruptedRestore(ctx: AppContext, { vm, mark, session }:
     try {
       // The dead server's claim on the VM (same host, dead pid) is taken over; a CLI backup started meanwhile is waited for.
       claim = await ctx.vmClaims.claim(vm, 'vm-restore', `restore session ${session.id} (resumed after a server stop)`, { waitMs: RESUME_CLAIM_WAIT_MS, signal: run.signal });
+      // Should another node take the VM over (believing this one dead), this one stops writing.
+      claim.lost.addEventListener('abort', () => ctx.tasks.lifetimes.stop(`restore session ${session.id}`, claim!.lost.reason), { once: true });
       releaseSlot = await ctx.restoreScheduler.acquireSlot(run.signal);
       await ctx.restoreSessions.update(session.id, { state: 'Working' });
       const manifest = await ctx.repository.readManifest(mark.vmRestorePointId);

@@ -81,7 +81,7 @@ export function vmRestoreWork(ctx: AppContext, job: VmRestoreJob): TaskWork {
         await progress.stop();
         if (run.resumesAtStart) {
           // Issue #9 §6: the session stays Working and the VM marked; the next start of the server resumes it.
-          releaseAll();
+          await releaseAll();
           await run.log(`Interrupted: the openem server stopped while this restore was writing; VM ${job.vmName} stays marked restore incomplete and the restore resumes when the server starts again`);
           return { message: 'Ok' };
         }
