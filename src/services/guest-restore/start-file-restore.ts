@@ -1,5 +1,6 @@
 import type { AppContext } from '../app-services.js';
-import { isOpenemError } from '../../errors.js';
+import { conflict, isOpenemError } from '../../errors.js';
+import { describeRestoreMark } from '../../platform/restore-incomplete-mark.js';
 import type { TaskRecord, TaskWork } from '../../tasks/task-types.js';
 import type { VmClaim } from '../../tasks/vm-claims.js';
 import type { VmRestorePointRecord } from '../inventory/restore-point-records.js';
@@ -29,6 +30,15 @@ export const RESTORE_STARTED = 'Restore operations started successfully.';
 export async function startFileRestore(ctx: AppContext, req: FileRestoreRequest): Promise<TaskRecord> {
   // The live VM is written: it is claimed before the 202, so other work on it gets 409 (issue 9 §4).
   const claim = await ctx.vmClaims.claim({ id: req.rp.vmId, name: req.rp.vmName }, 'guest-file-restore', 'a guest file restore starting now');
+  // A VM whose disks a VM restore left half-written is not written into file by file (issue 9 §6).
+  const live = await ctx.platform.findVm(req.rp.vmId).catch(async (e) => {
+    await claim.release();
+    throw e;
+  });
+  if (live?.restoreIncomplete) {
+    await claim.release();
+    throw conflict(`cannot restore files into it: ${describeRestoreMark(live.name, live.restoreIncomplete)}`);
+  }
   return ctx.tasks.submit(
     { operation: 'RestoreFile', kind: 'restore-file', accountId: req.accountId, payload: { vmRestorePointId: req.rp.id, path: req.guestPath, overwrite: req.overwrite } },
     releasingClaim(claim, async (run) => {
