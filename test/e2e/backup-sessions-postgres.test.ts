@@ -6,19 +6,20 @@ import { join } from 'node:path';
 import { startTestPostgres, type TestPostgres } from '../state/postgres-fixture.js';
 import { startServerProcess, type ServerProcess } from '../helpers/server-process.js';
 import { EmClient, findLink, waitFor } from '../helpers/em-client.js';
-import { createBackedUpVm } from '../helpers/vm-fixture.js';
+import { createBackedUpVm, damageDisk } from '../helpers/vm-fixture.js';
 import { cliOk } from '../helpers/cli.js';
 
 let pg: TestPostgres;
 let server: ServerProcess;
 let dataDir: string;
+let images: string[];
 
 before(async () => {
   pg = await startTestPostgres();
   const env = { OPENEM_DATABASE_URL: await pg.newDatabaseUrl() };
   dataDir = mkdtempSync(join(tmpdir(), 'openem-bs-pg-'));
-  await createBackedUpVm(dataDir, 'pg1', { sizeMiB: 160, payloadMiB: 100, env });
-  await createBackedUpVm(dataDir, 'pg2', { sizeMiB: 160, payloadMiB: 100, env });
+  images = [(await createBackedUpVm(dataDir, 'pg1', { sizeMiB: 160, payloadMiB: 100, env })).image];
+  images.push((await createBackedUpVm(dataDir, 'pg2', { sizeMiB: 160, payloadMiB: 100, env })).image);
   await createBackedUpVm(dataDir, 'pg3', { sizeMiB: 32, payloadMiB: 1, env });
   await cliOk(dataDir, ['job', 'create', 'Both', '--vm', 'pg1,pg2'], { env });
   await cliOk(dataDir, ['job', 'create', 'Broken', '--vm', 'pg1,pg3'], { env });
@@ -54,6 +55,9 @@ test('on PostgreSQL: CLI runs, a failing API run and a stopped run are recorded,
   assert.deepEqual(tasks.map((t: any) => `${t.VmDisplayName} ${t.Result}`), ['pg1 Success', 'pg3 Failed']);
   assert.equal(tasks[0].TotalSize, 160 * 2 ** 20);
 
+  // New data on both disks, so the run has blocks to store and is still running when the stop arrives (an
+  // increment of unchanged disks ends before any stop could).
+  for (const image of images) for (let mib = 8; mib < 150; mib += 2) damageDisk(image, mib);
   const bothList = await startJob(c, 'Both');
   const running = await waitFor('the Both run to be Working', async () => {
     const [s] = (await c.get(`${bothList}?format=Entity`)).body.BackupJobSessions;
