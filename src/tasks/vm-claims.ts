@@ -1,3 +1,4 @@
+import { readFileSync, readlinkSync } from 'node:fs';
 import { hostname } from 'node:os';
 import type { BaseContext } from '../context.js';
 import { conflict } from '../errors.js';
@@ -16,7 +17,7 @@ const KIND_WORDS: Record<VmWorkKind, string> = {
 
 /** How often a holder refreshes its claims. */
 export const CLAIM_HEARTBEAT_MS = 5_000;
-/** A claim of another host whose heartbeat is older than this belongs to a node that died. */
+/** A claim whose heartbeat is older than this belongs to a holder that died (on this host: whose pid may be reused). */
 export const CLAIM_STALE_MS = 60_000;
 const WAIT_POLL_MS = 250;
 
@@ -35,9 +36,31 @@ export interface VmClaim {
 export interface VmClaimsOptions {
   heartbeatMs?: number;
   staleMs?: number;
-  /** This process as the claims name it (tests pose as other processes and hosts). */
+  /** This process's host identity as the claims record it (tests pose as other processes and hosts); see `thisHostIdentity`. */
   host?: string;
   pid?: number;
+}
+
+/**
+ * Names the kernel and pid namespace this process runs in: hostname, boot id and pid namespace, separated by `#`.
+ * Cloned VMs and containers share a hostname, so a hostname alone cannot tell whether a claim's pid is one
+ * this process can probe; two processes see each other's pids only with the same boot id and pid namespace.
+ */
+export function thisHostIdentity(): string {
+  return [hostname(), readOr(() => readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim()), readOr(() => readlinkSync('/proc/self/ns/pid'))].join('#');
+}
+
+function readOr(read: () => string): string {
+  try {
+    return read();
+  } catch {
+    return 'unknown'; // not Linux: the hostname alone names the host, as before
+  }
+}
+
+/** The hostname part of a recorded host identity, for messages. */
+function hostnameOf(identity: string): string {
+  return identity.split('#')[0];
 }
 
 function pidAlive(pid: number): boolean {
@@ -52,8 +75,8 @@ function pidAlive(pid: number): boolean {
 /**
  * One piece of work per VM at a time, whatever its kind, across processes (the CLI and the server share the
  * state store) and across nodes on one PostgreSQL: a row per held VM, claimed by an insert that fails on the
- * primary key, refreshed by a heartbeat, deleted on release. A claim whose holder is gone — a dead pid on this
- * host, or on another host a heartbeat older than `staleMs` — is taken over.
+ * primary key, refreshed by a heartbeat, deleted on release. A claim whose holder is gone — a heartbeat older
+ * than `staleMs`, or on this host (same kernel and pid namespace) a dead pid — is taken over.
  */
 export class VmClaims {
   private readonly held = new Map<string, { controller: AbortController }>();
@@ -69,7 +92,7 @@ export class VmClaims {
   ) {
     this.heartbeatMs = options.heartbeatMs ?? CLAIM_HEARTBEAT_MS;
     this.staleMs = options.staleMs ?? CLAIM_STALE_MS;
-    this.host = options.host ?? hostname();
+    this.host = options.host ?? thisHostIdentity();
     this.pid = options.pid ?? process.pid;
   }
 
@@ -124,8 +147,9 @@ export class VmClaims {
   }
 
   private isStale(row: VmClaimsTable, now: number): boolean {
-    if (row.host === this.host) return !pidAlive(Number(row.pid));
-    return now - Number(row.heartbeat_at) > this.staleMs;
+    // A live pid on this host may be a reused one, so an old heartbeat makes the claim stale there too.
+    if (now - Number(row.heartbeat_at) > this.staleMs) return true;
+    return row.host === this.host && !pidAlive(Number(row.pid));
   }
 
   private handle(vmId: string, kind: VmWorkKind): VmClaim {
@@ -176,5 +200,5 @@ export class VmClaims {
 function busyMessage(vmName: string, row: VmClaimsTable, wanted: VmWorkKind): string {
   const kind = KIND_WORDS[row.kind as VmWorkKind] ?? row.kind;
   const since = new Date(Number(row.claimed_at)).toISOString();
-  return `VM ${vmName} is busy: ${kind} holds it (${row.holder}, on ${row.host} pid ${row.pid} since ${since}); ${KIND_WORDS[wanted]} of it can start once that has finished`;
+  return `VM ${vmName} is busy: ${kind} holds it (${row.holder}, on ${hostnameOf(row.host)} pid ${row.pid} since ${since}); ${KIND_WORDS[wanted]} of it can start once that has finished`;
 }

@@ -89,6 +89,30 @@ function behaviours(backend: () => Backend) {
     await claim.release();
   });
 
+  test('a claim of another kernel or pid namespace with the same hostname (a clone, a container) is not taken over while it beats', async () => {
+    const web = vm();
+    // Its pid means nothing here: dead in this namespace, it may be alive in the clone's.
+    for (const host of [hostname(), `${hostname()}#another-boot-id#pid:[4026531836]`]) {
+      const clone = processOn({ host, pid: deadPid() });
+      const theirs = await clone.claim(web, 'vm-restore', 'restore session on the clone');
+      await assert.rejects(processOn().claim(web, 'backup', 'x'), isConflict(new RegExp(`restore session on the clone, on ${hostname()} pid`)));
+      await theirs.release();
+    }
+  });
+
+  test('a claim on this host whose pid is alive (reused) is taken over once its heartbeat is older than the timeout', async () => {
+    const web = vm();
+    const dead = processOn({ pid: process.pid, staleMs: 60_000 }); // the holder died; its pid now names a live process
+    await dead.claim(web, 'backup', 'a backup whose process died');
+    dead.stop();
+    const here = processOn({ staleMs: 60_000 });
+    await assert.rejects(here.claim(web, 'vm-restore', 'x'), isConflict(/a backup whose process died/));
+    offset += 61_000;
+    const ours = await here.claim(web, 'vm-restore', 'restore session after the reuse');
+    assert.equal((await here.holderOf(web.id))?.holder, 'restore session after the reuse');
+    await ours.release();
+  });
+
   test('a claim of another host is taken over only once its heartbeat is older than the timeout', async () => {
     const web = vm();
     const elsewhere = processOn({ host: 'other-node', staleMs: 60_000 });
