@@ -3,6 +3,7 @@ import type { Principal } from '../../services/auth/logon-sessions.js';
 import type { HierarchyRootInfo, PresentedPlatform } from '../../platform/platform.js';
 import { canSeeVm, isAdmin } from '../../services/auth/access.js';
 import { hierarchyRef, type HierarchyObjectType } from './hierarchy-refs.js';
+import { wildcardMatcher } from '../query/wildcard.js';
 
 /** One object of the virtual infrastructure, as `/lookup` answers it (XSD HierarchyItemType). */
 export interface HierarchyItem {
@@ -33,18 +34,13 @@ export function lookupTypesOf(platform: PresentedPlatform): string[] {
 /** The root's own type: a vCenter, a Hyper-V host, a Cloud Director system. */
 const ROOT_TYPE: Record<PresentedPlatform, HierarchyObjectType> = { vsphere: 'Vc', hyperv: 'Host', vcloud: 'VcdSystem' };
 
-/** `*` matches any run of characters; names compare without regard to case, as EM's lookup does. */
-function nameMatcher(pattern: string): (name: string) => boolean {
-  const re = new RegExp('^' + pattern.split('*').map((s) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('.*') + '$', 'i');
-  return (name) => re.test(name);
-}
-
 /**
  * The objects of one type on one hierarchy root, from the platform's live inventory. A Portal User or Restore
  * Operator sees the VMs of its restore scope, and datastores and roots only where its scope names them.
  */
 export async function hierarchyItems(ctx: ApiContext, p: Principal, root: HierarchyRootInfo, type: string, name: string): Promise<HierarchyItem[]> {
-  const matches = nameMatcher(name);
+  // `*` matches any run of characters; names compare without regard to case, as EM's lookup does.
+  const matches = wildcardMatcher(name);
   const { scope } = p.account;
   const all = isAdmin(p) || scope.all;
   const out: HierarchyItem[] = [];

@@ -1,4 +1,5 @@
 import { badRequest } from '../../errors.js';
+import { wildcardMatcher } from './wildcard.js';
 import type { FieldValue } from '../inventory/resource-kind.js';
 
 /**
@@ -21,8 +22,7 @@ function compare(actual: FieldValue, op: Op, raw: string): boolean {
     cmp = actual - value;
   } else {
     if ((op === '==' || op === '!=') && raw.includes('*')) {
-      const re = new RegExp('^' + raw.split('*').map((s) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('.*') + '$', 'i');
-      return re.test(actual) === (op === '==');
+      return wildcardMatcher(raw)(actual) === (op === '==');
     }
     cmp = actual.localeCompare(raw, undefined, { sensitivity: 'accent' });
   }
