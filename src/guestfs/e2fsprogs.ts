@@ -1,3 +1,5 @@
+import { mkdir, mkdtemp, rm, symlink } from 'node:fs/promises';
+import { join } from 'node:path';
 import { OpenemError } from '../errors.js';
 import { runHelper } from '../host/helper-process.js';
 
@@ -28,5 +30,30 @@ export async function checkFilesystemClean(imagePath: string, offset: number): P
   const r = await runE2fsTool('e2fsck', ['-fn', imageWithOffset(imagePath, offset)]);
   if (r.code !== 0) {
     throw new OpenemError('CORRUPT', `e2fsck found problems (exit ${r.code}): ${(r.stdout + r.stderr).trim().slice(-2000)}`);
+  }
+}
+
+/**
+ * Throws unless `checkImageFilesystemClean` can name a filesystem at `offset` through a link under `workRoot`:
+ * called before a write, so a path libext2fs cannot be given is refused before the guest is changed.
+ */
+export function assertImageCheckable(workRoot: string, offset: number): void {
+  imageWithOffset(join(workRoot, 'e2fsck-XXXXXX', 'image'), offset);
+}
+
+/**
+ * `checkFilesystemClean` on an image whose path holds a VM's name (which may contain `?`): e2fsck is given a
+ * link with a fixed name in a fresh private folder under `workRoot`, removed afterwards.
+ */
+export async function checkImageFilesystemClean(workRoot: string, imagePath: string, offset: number): Promise<void> {
+  assertImageCheckable(workRoot, offset);
+  await mkdir(workRoot, { recursive: true, mode: 0o700 });
+  const folder = await mkdtemp(join(workRoot, 'e2fsck-'));
+  try {
+    const link = join(folder, 'image');
+    await symlink(imagePath, link);
+    await checkFilesystemClean(link, offset);
+  } finally {
+    await rm(folder, { recursive: true, force: true });
   }
 }

@@ -1,4 +1,4 @@
-import { mkdir, mkdtemp, rmdir, stat } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, rmdir, stat, symlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { OpenemError } from '../../errors.js';
@@ -42,15 +42,25 @@ export async function mountWithFuse2fs(target: Fuse2fsTarget): Promise<Fuse2fsMo
   await mkdir(target.workRoot, { recursive: true, mode: 0o700 });
   const folder = await mkdtemp(join(target.workRoot, 'fuse2fs-'));
   const root = join(folder, 'root');
-  await mkdir(root, { mode: 0o700 });
+  // fuse2fs copies its device argument into `-o fsname=<device>`, which libfuse splits on commas: the image
+  // path holds the VM's name (`x,modules=subdir,subdir=etc` would move every write). It gets a fixed name instead.
+  const image = join(folder, 'image');
   const removeFolders = async () => {
-    await rmdir(root);
+    await rm(image, { force: true });
+    await rmdir(root).catch((e) => { if (e?.code !== 'ENOENT') throw e; });
     await rmdir(folder);
   };
+  try {
+    await mkdir(root, { mode: 0o700 });
+    await symlink(target.imagePath, image);
+  } catch (e) {
+    await removeFolders();
+    throw e;
+  }
 
   let daemon: HelperProcess;
   try {
-    daemon = await spawnHelper(fuse2fs, ['-f', target.imagePath, root, '-o', `offset=${target.offset}`]);
+    daemon = await spawnHelper(fuse2fs, ['-f', image, root, '-o', `offset=${target.offset}`]);
   } catch (e) {
     await removeFolders();
     throw e;

@@ -1,7 +1,7 @@
 import { ImageFileSource } from '../../disks/image-file-source.js';
 import { PartitionSource } from '../../disks/partition-source.js';
 import { conflict, OpenemError } from '../../errors.js';
-import { checkFilesystemClean } from '../e2fsprogs.js';
+import { assertImageCheckable, checkImageFilesystemClean } from '../e2fsprogs.js';
 import { INCOMPAT, readSuperblock } from '../ext4-superblock.js';
 import type { GuestWriteOptions, GuestWriteRequest, GuestWriteResult, GuestWriter } from '../guest-writer.js';
 import { writeIntoMountedFolder } from '../mounted/write-into-mounted-folder.js';
@@ -18,6 +18,7 @@ export class Fuse2fsWriter implements GuestWriter {
   constructor(private readonly target: Fuse2fsTarget) {}
 
   async write(request: GuestWriteRequest, options: GuestWriteOptions = {}): Promise<GuestWriteResult> {
+    assertImageCheckable(this.target.workRoot, this.target.offset);
     await this.refuseUnrecoveredJournal();
     const mount = await mountWithFuse2fs(this.target);
     let result: GuestWriteResult | undefined;
@@ -28,7 +29,7 @@ export class Fuse2fsWriter implements GuestWriter {
       failure = e;
     }
     await afterFailure(failure, () => mount.unmount());
-    await afterFailure(failure, () => checkFilesystemClean(this.target.imagePath, this.target.offset));
+    await afterFailure(failure, () => checkImageFilesystemClean(this.target.workRoot, this.target.imagePath, this.target.offset));
     if (failure !== undefined) throw failure;
     options.log?.('e2fsck -fn reports the guest filesystem clean');
     return result!;
