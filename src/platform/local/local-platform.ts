@@ -34,7 +34,9 @@ export interface LocalPlatformOptions {
 /**
  * VMs kept on this machine's disk: `<dataDir>/datastores/<datastore>/<vm>/vm.json` plus raw sparse images.
  * Every call re-reads from disk, because the `openem vm` CLI may change the data directory while the
- * server runs. Read-modify-write of one vm.json by two processes at once can lose one of the updates.
+ * server runs. Read-modify-write of one vm.json is serialised within this process (`changeVmJson`); across
+ * processes, the VM claim (tasks/vm-claims.ts) that the restore and the CLI's power and abandon commands hold
+ * keeps two writers apart.
  */
 export class LocalPlatform implements Platform {
   readonly kind = 'local';
@@ -53,6 +55,25 @@ export class LocalPlatform implements Platform {
     for (const ds of file.datastores) await mkdir(datastoreDir(dataDir, ds), { recursive: true, mode: PRIVATE_DIR_MODE });
     await removeStaleStagingFolders(dataDir, file);
     return new LocalPlatform(dataDir, newId, options.now ?? (() => new Date()), await findTool('fallocate'));
+  }
+
+  /** The tail of each VM's chain of vm.json changes, by VM id. */
+  private readonly vmJsonChanges = new Map<string, Promise<unknown>>();
+
+  /**
+   * Runs `change` (which reads vm.json and writes it back) after every earlier change of the same VM in this
+   * process has finished, so that no two interleave and lose one's update (a power-on over a fresh mark).
+   */
+  private async changeVmJson<T>(vmIdOrName: string, change: (vm: LocatedVm) => Promise<T>): Promise<T> {
+    const id = (await this.locate(vmIdOrName)).config.id;
+    const previous = this.vmJsonChanges.get(id) ?? Promise.resolve();
+    const next = previous.catch(() => undefined).then(() => this.locate(id).then(change));
+    const tail = next.catch(() => undefined);
+    this.vmJsonChanges.set(id, tail);
+    void tail.then(() => {
+      if (this.vmJsonChanges.get(id) === tail) this.vmJsonChanges.delete(id);
+    });
+    return next;
   }
 
   private loadFile(): Promise<PlatformFile> {
@@ -117,21 +138,22 @@ export class LocalPlatform implements Platform {
 
   async setPowerState(vmId: string, state: PowerState, options: { force?: boolean } = {}): Promise<void> {
     if (state !== 'PoweredOn' && state !== 'PoweredOff') throw badRequest(`unknown power state '${state}'`);
-    const vm = await this.locate(vmId);
-    if (state === 'PoweredOn') assertPowerOnAllowed(vm.config, options.force === true);
-    await writeVmConfig(vm.dir, { ...vm.config, powerState: state });
+    await this.changeVmJson(vmId, async (vm) => {
+      if (state === 'PoweredOn') assertPowerOnAllowed(vm.config, options.force === true);
+      await writeVmConfig(vm.dir, { ...vm.config, powerState: state });
+    });
   }
 
   async markRestoreIncomplete(vmId: string, mark: RestoreIncompleteMark): Promise<void> {
-    const vm = await this.locate(vmId);
-    await writeVmConfig(vm.dir, { ...vm.config, restoreIncomplete: mark });
+    await this.changeVmJson(vmId, (vm) => writeVmConfig(vm.dir, { ...vm.config, restoreIncomplete: mark }));
   }
 
   async clearRestoreIncomplete(vmId: string, sessionId: string): Promise<void> {
-    const vm = await this.locate(vmId);
-    if (vm.config.restoreIncomplete?.sessionId !== sessionId) return;
-    const { restoreIncomplete: _cleared, ...rest } = vm.config;
-    await writeVmConfig(vm.dir, rest);
+    await this.changeVmJson(vmId, async (vm) => {
+      if (vm.config.restoreIncomplete?.sessionId !== sessionId) return;
+      const { restoreIncomplete: _cleared, ...rest } = vm.config;
+      await writeVmConfig(vm.dir, rest);
+    });
   }
 
   /**
@@ -140,7 +162,10 @@ export class LocalPlatform implements Platform {
    * VM whose folder name lags behind its (authoritative) config name.
    */
   async updateVmConfig(vm: VmConfig): Promise<void> {
-    const current = await this.locate(vm.id);
+    await this.changeVmJson(vm.id, (current) => this.replaceVmConfig(current, vm));
+  }
+
+  private async replaceVmConfig(current: LocatedVm, vm: VmConfig): Promise<void> {
     assertValidVmName(vm.name);
     vm.disks.forEach((d) => assertValidDiskFileName(d.file));
     if (vm.name !== current.config.name) await this.assertNameFree(vm.name, vm.id);
