@@ -1,6 +1,10 @@
 import { Command, Option } from 'commander';
 import { resolve } from 'node:path';
 import { badRequest, isOpenemError } from '../errors.js';
+import { createBaseContext } from '../app-context.js';
+import { loadConfig } from '../config.js';
+import { createLogger } from '../logger.js';
+import { VmClaims } from '../tasks/vm-claims.js';
 import type { GuestOsKind, PresentedPlatform, VmConfig, VmDiskConfig } from '../platform/platform.js';
 import { createVmFromDirectory } from '../platform/local/create-vm-from-directory.js';
 import { LocalPlatform } from '../platform/local/local-platform.js';
@@ -49,6 +53,31 @@ export function registerVmCommand(program: Command, dataDir: () => string): Comm
   const vm = program.command('vm').description("manage the local platform's VMs in the data directory");
   const out = (cmd: Command, text: string) => cmd.configureOutput().writeOut!(text);
   const openPlatform = () => LocalPlatform.open(dataDir());
+
+  /**
+   * Runs `change` of VM `name` while holding its claim, so that it is refused (CONFLICT naming the holder) while
+   * a restore or backup works on the VM, and no restore starts writing (and marking) it meanwhile.
+   */
+  const withVmClaim = async (name: string, holder: string, change: (platform: LocalPlatform, v: LocatedVm) => Promise<void>) => {
+    const platform = await openPlatform();
+    const located = await platform.locate(name);
+    const config = loadConfig({ flags: { dataDir: dataDir() } });
+    const base = await createBaseContext(config, createLogger(process.env.OPENEM_LOG_LEVEL ?? 'warn', process.stderr as never), {
+      announce: (l) => process.stderr.write(l + '\n'),
+    });
+    const claims = new VmClaims(base);
+    try {
+      const claim = await claims.claim({ id: located.config.id, name: located.config.name }, 'power', holder);
+      try {
+        await change(platform, await platform.locate(located.config.id)); // as it is now that nothing else changes it
+      } finally {
+        await claim.release();
+      }
+    } finally {
+      claims.stop();
+      await base.store.close();
+    }
+  };
 
   // Catalogue errors are the user's to fix; print them plainly and exit 1. Anything else is a bug: keep the stack.
   const run =
@@ -125,10 +154,10 @@ export function registerVmCommand(program: Command, dataDir: () => string): Comm
     .option('--force', 'power on a VM whose restore was abandoned (openem vm restore-abandon), accepting its undefined disk content')
     .action(
       run(async (cmd, name: string, o: { force?: boolean }) => {
-        const platform = await openPlatform();
-        const v = await platform.locate(name);
-        await platform.setPowerState(v.config.id, 'PoweredOn', { force: o.force === true });
-        out(cmd, `VM ${v.config.name} powered on${v.config.restoreIncomplete ? ' (forced: its abandoned restore left its disk content undefined)' : ''}\n`);
+        await withVmClaim(name, 'openem vm power-on', async (platform, v) => {
+          await platform.setPowerState(v.config.id, 'PoweredOn', { force: o.force === true });
+          out(cmd, `VM ${v.config.name} powered on${v.config.restoreIncomplete ? ' (forced: its abandoned restore left its disk content undefined)' : ''}\n`);
+        });
       }),
     );
 
@@ -137,10 +166,10 @@ export function registerVmCommand(program: Command, dataDir: () => string): Comm
     .argument('<name>', 'VM name or id')
     .action(
       run(async (cmd, name: string) => {
-        const platform = await openPlatform();
-        const v = await platform.locate(name);
-        await platform.setPowerState(v.config.id, 'PoweredOff');
-        out(cmd, `VM ${v.config.name} powered off\n`);
+        await withVmClaim(name, 'openem vm power-off', async (platform, v) => {
+          await platform.setPowerState(v.config.id, 'PoweredOff');
+          out(cmd, `VM ${v.config.name} powered off\n`);
+        });
       }),
     );
 
@@ -149,15 +178,15 @@ export function registerVmCommand(program: Command, dataDir: () => string): Comm
     .argument('<name>', 'VM name or id')
     .action(
       run(async (cmd, name: string) => {
-        const platform = await openPlatform();
-        const v = await platform.locate(name);
-        const mark = v.config.restoreIncomplete;
-        if (!mark) throw badRequest(`VM ${v.config.name} is not marked restore incomplete`);
-        if (mark.state === 'abandoned') return out(cmd, `${describeRestoreMark(v.config.name, mark)}\n`);
-        const reason = `abandoned by operator at ${new Date().toISOString()} (openem vm restore-abandon)`;
-        const next = { ...mark, state: 'abandoned' as const, reason };
-        await platform.markRestoreIncomplete(v.config.id, next);
-        out(cmd, `${describeRestoreMark(v.config.name, next)}\n`);
+        await withVmClaim(name, 'openem vm restore-abandon', async (platform, v) => {
+          const mark = v.config.restoreIncomplete;
+          if (!mark) throw badRequest(`VM ${v.config.name} is not marked restore incomplete`);
+          if (mark.state === 'abandoned') return out(cmd, `${describeRestoreMark(v.config.name, mark)}\n`);
+          const reason = `abandoned by operator at ${new Date().toISOString()} (openem vm restore-abandon)`;
+          const next = { ...mark, state: 'abandoned' as const, reason };
+          await platform.markRestoreIncomplete(v.config.id, next);
+          out(cmd, `${describeRestoreMark(v.config.name, next)}\n`);
+        });
       }),
     );
 

@@ -5,14 +5,19 @@ import { conflict } from '../errors.js';
 import type { VmClaimsTable } from '../state/schema.js';
 import { isUniqueViolation } from '../state/store-errors.js';
 
-/** The kinds of work that change or read a VM's disks and so exclude each other (issue 9 §4). Mounts are not among them. */
-export type VmWorkKind = 'backup' | 'vm-restore' | 'quick-rollback' | 'guest-file-restore';
+/**
+ * The kinds of work that change or read a VM's disks, or its power state and restore-incomplete mark while they
+ * do, and so exclude each other (issue 9 §4). Mounts are not among them. `power` is the CLI's power-on, power-off
+ * and restore-abandon.
+ */
+export type VmWorkKind = 'backup' | 'vm-restore' | 'quick-rollback' | 'guest-file-restore' | 'power';
 
 const KIND_WORDS: Record<VmWorkKind, string> = {
   backup: 'a backup',
   'vm-restore': 'an entire VM restore',
   'quick-rollback': 'a QuickRollback restore',
   'guest-file-restore': 'a guest file restore',
+  power: 'a power or restore-abandon change',
 };
 
 /** How often a holder refreshes its claims. */
