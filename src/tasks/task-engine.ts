@@ -32,6 +32,14 @@ export function parseTaskId(taskId: string): number | undefined {
 /** Why a task's own work stops when its task is removed (DELETE /tasks/{ID}). */
 export const TASK_REMOVED = 'the task was removed';
 
+/** The abort reason of all running work when the server stops: work cut off by it may resume at the next start. */
+export class ServerStopping extends Error {
+  constructor() {
+    super('server stopping');
+    this.name = 'ServerStopping';
+  }
+}
+
 /**
  * Durable tasks (pg-boss vocabulary: submit, heartbeat, complete, fail, remove, recover). Rows live in the
  * state store so tasks survive a restart; the work runs on the node that accepted it.
@@ -166,8 +174,8 @@ export class TaskEngine {
   async stop(options: { abort: boolean } = { abort: true }): Promise<void> {
     if (this.heartbeat) clearInterval(this.heartbeat);
     if (options.abort) {
-      for (const c of this.running.values()) c.abort(new Error('server stopping'));
-      this.lifetimes.stopAll(new Error('server stopping'));
+      for (const c of this.running.values()) c.abort(new ServerStopping());
+      this.lifetimes.stopAll(new ServerStopping());
     }
     await Promise.allSettled([...this.done]);
   }

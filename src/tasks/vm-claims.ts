@@ -26,6 +26,14 @@ export const CLAIM_HEARTBEAT_MS = 5_000;
 export const CLAIM_STALE_MS = 60_000;
 const WAIT_POLL_MS = 250;
 
+/** Why a holder's work is aborted when another process took its claim over: its work must stop and fail, not resume. */
+export class VmClaimLost extends Error {
+  constructor(vmName: string) {
+    super(`this openem process lost its claim of VM ${vmName}: another openem process took it over, believing this one dead`);
+    this.name = 'VmClaimLost';
+  }
+}
+
 /** A VM held for one piece of work. */
 export interface VmClaim {
   readonly vmId: string;
@@ -84,7 +92,7 @@ function pidAlive(pid: number): boolean {
  * than `staleMs`, or on this host (same kernel and pid namespace) a dead pid — is taken over.
  */
 export class VmClaims {
-  private readonly held = new Map<string, { controller: AbortController }>();
+  private readonly held = new Map<string, { controller: AbortController; vmName: string }>();
   private timer?: NodeJS.Timeout;
   private readonly heartbeatMs: number;
   private readonly staleMs: number;
@@ -109,7 +117,7 @@ export class VmClaims {
     const deadline = this.ctx.clock.now() + (options.waitMs ?? 0);
     for (;;) {
       const current = await this.tryClaim(vm, kind, holder);
-      if (!current) return this.handle(vm.id, kind);
+      if (!current) return this.handle(vm, kind);
       const left = deadline - this.ctx.clock.now();
       if (left <= 0) throw conflict(busyMessage(vm.name, current, kind));
       options.signal?.throwIfAborted();
@@ -157,8 +165,9 @@ export class VmClaims {
     return row.host === this.host && !pidAlive(Number(row.pid));
   }
 
-  private handle(vmId: string, kind: VmWorkKind): VmClaim {
-    const entry = { controller: new AbortController() };
+  private handle(vm: { id: string; name: string }, kind: VmWorkKind): VmClaim {
+    const vmId = vm.id;
+    const entry = { controller: new AbortController(), vmName: vm.name };
     this.held.set(vmId, entry);
     if (!this.timer) {
       this.timer = setInterval(() => void this.heartbeat().catch((e) => this.ctx.log.warn({ err: e }, 'VM claim heartbeat failed')), this.heartbeatMs);
@@ -196,7 +205,7 @@ export class VmClaims {
       if (mine.has(id) || this.held.get(id) !== entry) continue;
       this.held.delete(id);
       this.ctx.log.error({ vm: id }, 'another process took over the claim of this VM');
-      entry.controller.abort(new Error('another openem process took over this VM, believing this one dead'));
+      entry.controller.abort(new VmClaimLost(entry.vmName));
     }
   }
 }

@@ -1,4 +1,5 @@
 import type { DiskWriter, RestoreIncompleteMark, VmConfig } from '../../platform/platform.js';
+import { ServerStopping } from '../../tasks/task-engine.js';
 import { applyDiskPlan, describeCounters } from './apply-disk-plan.js';
 import { fullRestorePlan, planFetchBytes, type DiskRestorePlan } from './disk-restore-plan.js';
 import { quickRollbackPlan } from './quick-rollback-plan.js';
@@ -86,14 +87,18 @@ async function markWriting(run: RestoreRun, vm: VmConfig): Promise<RestoreIncomp
 
 /**
  * After writing began, a stop of the server keeps the mark `writing` (the next start resumes); any other
- * failure turns it `failed`, with the reason, so the VM says what happened to it.
+ * failure — a lost VM claim among them: another node works on the VM now, and a resume would write over
+ * its work — turns it `failed`, with the reason, so the VM says what happened to it.
  */
 async function recordWriteFailure(run: RestoreRun, vm: VmConfig, mark: RestoreIncompleteMark, e: unknown): Promise<void> {
-  if (run.signal.aborted) {
+  if (run.signal.aborted && run.signal.reason instanceof ServerStopping) {
     run.resumesAtStart = true;
     return;
   }
-  const reason = e instanceof Error ? e.message : String(e);
+  const why = run.signal.aborted ? run.signal.reason : e;
+  const reason = why instanceof Error ? why.message : String(why);
+  // Once the claim is lost, the VM's mark may be the new holder's: only this session's own is changed.
+  if ((await run.ctx.platform.findVm(vm.id))?.restoreIncomplete?.sessionId !== run.sessionId) return;
   await run.ctx.platform.markRestoreIncomplete(vm.id, { ...mark, state: 'failed', reason });
 }
 

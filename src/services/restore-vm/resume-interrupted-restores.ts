@@ -104,7 +104,9 @@ export function resumeInterruptedRestore(ctx: AppContext, { vm, mark, session }:
         await run.log(`Interrupted again: the openem server stopped; the restore resumes when it starts again`);
         return;
       }
-      const reason = e instanceof Error ? e.message : String(e);
+      // A lost claim (another node took the VM over) fails the resumed restore too, saying so.
+      const why = run.signal.aborted ? run.signal.reason : e;
+      const reason = why instanceof Error ? why.message : String(why);
       ctx.log.warn({ err: e, session: session.id }, 'resumed VM restore failed');
       // A failure before the resumed restore wrote anything leaves the earlier writes: the mark says so.
       const now = (await ctx.platform.findVm(vm.id))?.restoreIncomplete;
