@@ -82,26 +82,37 @@ export async function mountWithFuse2fs(target: Fuse2fsTarget): Promise<Fuse2fsMo
     throw e;
   }
 
+  /** A failed unmount still ends with no daemon, no mount and no folder; then the failure is thrown. */
+  const abandon = async (why: string): Promise<never> => {
+    await daemon.stop('SIGKILL');
+    const detached = await runHelper(fusermount, ['-u', '-z', '-q', '--', root], { acceptExitCodes: 'any' });
+    try {
+      await removeFolders();
+    } catch (e) {
+      throw new OpenemError('INTERNAL', `${why}; then (fusermount -uz exit ${detached.code}): ${(e as Error)?.message ?? e}`);
+    }
+    throw new OpenemError('INTERNAL', why);
+  };
+
   return {
     path: root,
     async unmount() {
       const deadline = Date.now() + UNMOUNT_RETRY_MS;
       for (;;) {
+        // fuse2fs only exits once unmounted: one that ended before leaves a dead mount and unflushed writes.
+        if (exit) return abandon(`fuse2fs on ${target.imagePath} ended before it was unmounted (${describeExit()})`);
         const r = await runHelper(fusermount, ['-u', '--', root], { acceptExitCodes: 'any' });
-        if (r.code === 0 || exit) break;
-        if (Date.now() > deadline) throw new OpenemError('INTERNAL', `fusermount -u ${root} failed: ${r.stderr.trim()}`);
+        if (r.code === 0) break;
+        if (Date.now() > deadline) return abandon(`fusermount -u ${root} failed: ${r.stderr.trim()}`);
         await sleep(100);
       }
       const timer = new AbortController();
       const timedOut = sleep(EXIT_TIMEOUT_MS, 'timeout' as const, { signal: timer.signal }).catch(() => undefined);
       const first = await Promise.race([daemon.exited, timedOut]);
       timer.abort();
-      if (first === 'timeout') {
-        await daemon.stop('SIGKILL');
-        throw new OpenemError('INTERNAL', `fuse2fs did not exit within ${EXIT_TIMEOUT_MS / 1000} s of unmounting ${target.imagePath}; killed`);
-      }
+      if (first === 'timeout') return abandon(`fuse2fs did not exit within ${EXIT_TIMEOUT_MS / 1000} s of unmounting ${target.imagePath}; killed`);
       exit = await daemon.exited;
-      if (exit.code !== 0) throw new OpenemError('INTERNAL', `fuse2fs on ${target.imagePath} ended badly (${describeExit()})`);
+      if (exit.code !== 0) return abandon(`fuse2fs on ${target.imagePath} ended badly (${describeExit()})`);
       await removeFolders();
     },
   };
