@@ -1,7 +1,10 @@
-import { badRequest } from '../../errors.js';
+import { badRequest, corrupt } from '../../errors.js';
 import { entryNameBytes, type GuestEntry, type GuestFilesystem } from '../../guestfs/guest-filesystem.js';
 import { guestPathComponents } from '../../guestfs/guest-path.js';
 import type { GuestItem } from '../../guestfs/guest-writer.js';
+
+/** The most items one restore plans: a bound on memory however many entries (or hard-linked folders) a tree holds. */
+export const MAX_PLANNED_ITEMS = 1_000_000;
 
 export interface PlannedItem {
   item: GuestItem;
@@ -17,16 +20,26 @@ export interface PlannedItem {
  * owner and mtime each had at backup time. File bytes are not read here: each file's `read` streams them from
  * the restore point when the writer gets to it. Devices, FIFOs and sockets are skipped, as before.
  */
-export async function planGuestItem(fs: GuestFilesystem, entry: GuestEntry, signal?: AbortSignal): Promise<PlannedItem> {
+export async function planGuestItem(fs: GuestFilesystem, entry: GuestEntry, signal?: AbortSignal, maxItems = MAX_PLANNED_ITEMS): Promise<PlannedItem> {
   if (entry.type === 'other') throw badRequest(`${entry.path} is not a file, folder or symlink; it cannot be restored`);
-  const planned = { count: 0, dataBytes: 0 };
+  const planned: Planning = { count: 0, dataBytes: 0, maxItems, root: entry.path, ancestors: new Set() };
   const item = await itemOf(fs, entry, planned, signal);
-  return { item, ...planned };
+  return { item, count: planned.count, dataBytes: planned.dataBytes };
 }
 
-async function itemOf(fs: GuestFilesystem, e: GuestEntry, planned: { count: number; dataBytes: number }, signal?: AbortSignal): Promise<GuestItem> {
+interface Planning {
+  count: number;
+  dataBytes: number;
+  maxItems: number;
+  root: string;
+  /** Inodes of the folders from the planned entry down to the one being listed. */
+  ancestors: Set<number>;
+}
+
+async function itemOf(fs: GuestFilesystem, e: GuestEntry, planned: Planning, signal?: AbortSignal): Promise<GuestItem> {
   signal?.throwIfAborted();
   planned.count += 1;
+  if (planned.count > planned.maxItems) throw badRequest(`${planned.root} holds more than ${planned.maxItems} items; restore a folder below it`);
   const name = entryNameBytes(e);
   const attrs = { mode: e.mode & 0o7777, uid: e.uid, gid: e.gid, mtime: e.mtime };
   if (e.type === 'symlink') return { type: 'symlink', name, attrs, target: await fs.readlinkBytes(e) };
@@ -35,10 +48,14 @@ async function itemOf(fs: GuestFilesystem, e: GuestEntry, planned: { count: numb
     planned.dataBytes += dataRanges.reduce((n, r) => n + r.end - r.start, 0);
     return { type: 'file', name, attrs, size: e.size, dataRanges, read: (range) => fs.createEntryReadStream(e, range) };
   }
+  // A damaged or hostile filesystem can hold a folder that contains one of its own ancestors: no end below it.
+  if (planned.ancestors.has(e.inode)) throw corrupt(`${e.path} (inode ${e.inode}) contains itself: the guest filesystem is damaged`);
+  planned.ancestors.add(e.inode);
   const children: GuestItem[] = [];
   for (const child of await fs.listEntry(e)) {
     if (child.type !== 'other') children.push(await itemOf(fs, child, planned, signal));
   }
+  planned.ancestors.delete(e.inode);
   return { type: 'dir', name, attrs, children };
 }
 
