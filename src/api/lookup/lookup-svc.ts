@@ -11,6 +11,18 @@ import { hierarchyItemsElement, lookupSvcElement } from './lookup-wire.js';
 const ROOT_UID = /^(?:urn:veeam:HierarchyRoot:)?([0-9A-Fa-f-]{36})$/i;
 const MAX_NAME = 512;
 
+/** The lookup's parameters, each given at most once: `name=a&name=b` is a bad request, not a list. */
+function lookupQuery(query: Record<string, unknown>): Partial<Record<'host' | 'name' | 'type' | 'hierarchyRef', string>> {
+  const out: Partial<Record<'host' | 'name' | 'type' | 'hierarchyRef', string>> = {};
+  for (const key of ['host', 'name', 'type', 'hierarchyRef'] as const) {
+    const value = query[key];
+    if (value === undefined) continue;
+    if (typeof value !== 'string') throw badRequest(`Lookup parameter '${key}' may be given only once`);
+    out[key] = value;
+  }
+  return out;
+}
+
 /**
  * The lookup service (lookup_service.md, lookup_query.md): `GET /lookupSvc` links a VM lookup per hierarchy
  * root (and, as EM does for vSphere, tag and storage pod lookups); `GET /lookup?host=&name=&type=` and
@@ -31,7 +43,7 @@ export function lookupPlugin(ctx: ApiContext) {
     });
 
     app.get('/api/lookup', { schema: { summary: 'Look up virtual infrastructure objects by host, name and type, or by reference' } }, async (request, reply) => {
-      const q = request.query as Record<string, string | undefined>;
+      const q = lookupQuery(request.query as Record<string, unknown>);
       const p = request.principal!;
       let items: HierarchyItem[];
       if (q.hierarchyRef !== undefined) {
