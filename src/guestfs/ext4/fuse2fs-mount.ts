@@ -76,8 +76,9 @@ export async function mountWithFuse2fs(target: Fuse2fsTarget): Promise<Fuse2fsMo
   try {
     await waitUntilMounted(folder, root, () => exit !== undefined, describeExit);
   } catch (e) {
+    // The daemon is gone, so a mount it made is dead: detach it lazily, as a failed unmount does.
     await daemon.stop('SIGKILL');
-    await runHelper(fusermount, ['-u', '-q', '--', root], { acceptExitCodes: 'any' });
+    await runHelper(fusermount, ['-u', '-z', '-q', '--', root], { acceptExitCodes: 'any' });
     await removeFolders();
     throw e;
   }
