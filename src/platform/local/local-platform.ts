@@ -57,22 +57,18 @@ export class LocalPlatform implements Platform {
     return new LocalPlatform(dataDir, newId, options.now ?? (() => new Date()), await findTool('fallocate'));
   }
 
-  /** The tail of each VM's chain of vm.json changes, by VM id. */
-  private readonly vmJsonChanges = new Map<string, Promise<unknown>>();
+  /** The tail of the chain of vm.json changes made through this platform. */
+  private vmJsonChanges: Promise<unknown> = Promise.resolve();
 
   /**
-   * Runs `change` (which reads vm.json and writes it back) after every earlier change of the same VM in this
-   * process has finished, so that no two interleave and lose one's update (a power-on over a fresh mark).
+   * Runs `change` (which reads vm.json and writes it back) after every vm.json change asked for earlier in this
+   * process has finished, in the order they were asked for, so that no two interleave and lose one's update (a
+   * power-on over a fresh mark). One chain for all VMs: it is joined synchronously, before any await, so a change
+   * asked for later can never overtake an earlier one; vm.json changes are few and small.
    */
-  private async changeVmJson<T>(vmIdOrName: string, change: (vm: LocatedVm) => Promise<T>): Promise<T> {
-    const id = (await this.locate(vmIdOrName)).config.id;
-    const previous = this.vmJsonChanges.get(id) ?? Promise.resolve();
-    const next = previous.catch(() => undefined).then(() => this.locate(id).then(change));
-    const tail = next.catch(() => undefined);
-    this.vmJsonChanges.set(id, tail);
-    void tail.then(() => {
-      if (this.vmJsonChanges.get(id) === tail) this.vmJsonChanges.delete(id);
-    });
+  private changeVmJson<T>(vmIdOrName: string, change: (vm: LocatedVm) => Promise<T>): Promise<T> {
+    const next = this.vmJsonChanges.catch(() => undefined).then(() => this.locate(vmIdOrName).then(change));
+    this.vmJsonChanges = next.catch(() => undefined);
     return next;
   }
 
