@@ -1,7 +1,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync } from 'node:fs';
-import { readFile, readdir } from 'node:fs/promises';
+import { mkdir, readFile, readdir, rename, unlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
@@ -122,6 +122,16 @@ test('while mounted the guest files are a read-only folder under the FLR root, g
   assert.deepEqual((await readdir(m.LocalFolder)).sort(), ['etc', 'home', 'lost+found', 'srv']);
   assert.ok((await readFile(join(m.LocalFolder, 'srv/app/data.bin'))).equals(readFileSync(join(src, 'srv/app/data.bin'))));
   await assert.rejects(readFile(join(m.LocalFolder, 'nope')), /ENOENT/);
+  // Read-only: creating, changing and removing anything is refused, and the file stays as it was.
+  const refused = { code: /^(EROFS|EACCES|EPERM|ENOSYS)$/ };
+  await assert.rejects(writeFile(join(m.LocalFolder, 'srv/new.txt'), 'x'), refused);
+  await assert.rejects(writeFile(join(m.LocalFolder, 'srv/app/data.bin'), 'x'), refused);
+  await assert.rejects(mkdir(join(m.LocalFolder, 'srv/newdir')), refused);
+  await assert.rejects(unlink(join(m.LocalFolder, 'srv/app/data.bin')), refused);
+  await assert.rejects(rename(join(m.LocalFolder, 'srv/app/data.bin'), join(m.LocalFolder, 'srv/moved.bin')), refused);
+  assert.ok((await readFile(join(m.LocalFolder, 'srv/app/data.bin'))).equals(readFileSync(join(src, 'srv/app/data.bin'))));
+  const srv = await readdir(join(m.LocalFolder, 'srv'));
+  for (const name of ['new.txt', 'newdir', 'moved.bin']) assert.ok(!srv.includes(name), `${name} was not created`);
   assert.equal((await c.request('DELETE', href)).status, 204);
   assert.equal((await c.get(href)).status, 404);
   assert.equal((await c.get(`${href}/etc`)).status, 404);

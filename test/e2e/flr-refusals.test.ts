@@ -131,7 +131,13 @@ test('a restore into a VM whose disk has no room fails its session and leaves th
 test('mounts are dropped cleanly when the server stops and are gone after a restart', async () => {
   const c = await client('json');
   const href = await mount(c, await pointIdOf(c, 'web01'));
+  const folder = join(dataDir, 'flr', 'web01');
+  const mounted = () => readFileSync('/proc/self/mountinfo', 'utf8').split('\n').some((l) => l.split(' ')[4] === folder);
+  assert.ok(mounted(), `${folder} is a mount while the restore point is mounted`);
   assert.equal(await server.stop(), 0);
+  // Dropped cleanly: no mount left behind (alive or dead), and the folder is gone.
+  assert.ok(!mounted(), `${folder} is still mounted after the server stopped`);
+  await assert.rejects(readdir(folder), { code: 'ENOENT' });
   server = await startServerProcess({ dataDir, env: { OPENEM_MAX_MOUNTS: '2', OPENEM_MOUNT_IDLE_SECONDS: '3' } });
   const c2 = await client('json');
   const again = href.replace(/^http:\/\/[^/]+/, server.http);
