@@ -49,7 +49,9 @@ test('a helper is the tool itself (same pid) and is killed when the server proce
     parent.kill('SIGKILL');
     if (isAlive(childPid)) process.kill(childPid, 'SIGKILL');
   });
-  assert.equal(readFileSync(`/proc/${childPid}/cmdline`, 'utf8').split('\0')[0], '/usr/bin/sleep', 'setpriv exec()s the tool in place');
+  // setpriv, then the fixed guard script, exec() the tool in place: the pid becomes `sleep` a moment after the spawn.
+  const argv0 = () => readFileSync(`/proc/${childPid}/cmdline`, 'utf8').split('\0')[0];
+  await waitUntil('the helper to be the tool itself', () => argv0() === '/usr/bin/sleep');
   assert.ok(isAlive(childPid));
   parent.kill('SIGKILL');
   await waitUntil('the helper to die with its parent', () => !isAlive(childPid));
