@@ -1,4 +1,5 @@
 import { hostname } from 'node:os';
+import { isProcessAlive } from '../host/process-alive.js';
 import { conflict } from '../errors.js';
 import type { BlobStore } from './blob-store.js';
 
@@ -86,10 +87,5 @@ export class LockTable {
 function isAlive(holder: LockBody): boolean {
   if (holder.host !== hostname()) return true; // cannot tell for another host: assume alive
   if (holder.pid === process.pid) return true;
-  try {
-    process.kill(holder.pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
+  return isProcessAlive(holder.pid);
 }

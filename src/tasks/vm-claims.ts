@@ -1,5 +1,6 @@
 import { readFileSync, readlinkSync } from 'node:fs';
 import { hostname } from 'node:os';
+import { isProcessAlive } from '../host/process-alive.js';
 import type { BaseContext } from '../context.js';
 import { conflict } from '../errors.js';
 import type { VmClaimsTable } from '../state/schema.js';
@@ -74,15 +75,6 @@ function readOr(read: () => string): string {
 /** The hostname part of a recorded host identity, for messages. */
 function hostnameOf(identity: string): string {
   return identity.split('#')[0];
-}
-
-function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
 
 /**
@@ -162,7 +154,7 @@ export class VmClaims {
   private isStale(row: VmClaimsTable, now: number): boolean {
     // A live pid on this host may be a reused one, so an old heartbeat makes the claim stale there too.
     if (now - Number(row.heartbeat_at) > this.staleMs) return true;
-    return row.host === this.host && !pidAlive(Number(row.pid));
+    return row.host === this.host && !isProcessAlive(Number(row.pid));
   }
 
   private handle(vm: { id: string; name: string }, kind: VmWorkKind): VmClaim {

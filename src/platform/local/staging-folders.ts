@@ -2,6 +2,7 @@ import { readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { PlatformFile } from './platform-file.js';
 import { datastoreDir } from './platform-file.js';
+import { isProcessAlive } from '../../host/process-alive.js';
 
 /**
  * Staging (and deletion) folders are named `.staging-<pid>-<uuid>`: the owner's pid lets a second process
@@ -11,16 +12,6 @@ const STAGING_PREFIX = '.staging-';
 
 export function stagingFolderName(pid: number, uuid: string): string {
   return `${STAGING_PREFIX}${pid}-${uuid}`;
-}
-
-function isProcessAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    // EPERM: it exists but belongs to someone else.
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
 
 /** A staging folder is stale when its owner process is gone or its name does not carry an owner. */
