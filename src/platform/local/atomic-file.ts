@@ -2,6 +2,7 @@ import { open, rename, link, unlink } from 'node:fs/promises';
 import { dirname, basename, join } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { PRIVATE_FILE_MODE } from '../../host/private-data-dir.js';
+import { syncDirectory } from '../../host/sync-directory.js';
 
 async function writeDurableTemp(path: string, data: string | Buffer): Promise<string> {
   const tmp = join(dirname(path), `.${basename(path)}.tmp-${process.pid}-${randomUUID()}`);
@@ -13,16 +14,6 @@ async function writeDurableTemp(path: string, data: string | Buffer): Promise<st
     await fh.close();
   }
   return tmp;
-}
-
-/** Makes a rename or link inside `dir` survive a crash. */
-export async function syncDirectory(dir: string): Promise<void> {
-  const fh = await open(dir, 'r');
-  try {
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
 }
 
 /**

@@ -15,7 +15,7 @@ import type {
   VmConfig,
 } from '../platform.js';
 import { assertPowerOnAllowed } from '../restore-incomplete-mark.js';
-import { syncDirectory } from './atomic-file.js';
+import { syncDirectory } from '../../host/sync-directory.js';
 import { findTool } from './external-tool.js';
 import { PRIVATE_DIR_MODE, PRIVATE_FILE_MODE } from '../../host/private-data-dir.js';
 import { ImageFileWriter } from './image-file-writer.js';

@@ -2,7 +2,7 @@ import { mkdir, rename, rm, rmdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { conflict, notFound, OpenemError } from '../../errors.js';
 import type { DiskWriter, StagedVm, VmConfig } from '../platform.js';
-import { syncDirectory } from './atomic-file.js';
+import { syncDirectory } from '../../host/sync-directory.js';
 import { ImageFileWriter } from './image-file-writer.js';
 import { PRIVATE_DIR_MODE } from '../../host/private-data-dir.js';
 

@@ -4,6 +4,7 @@ import { dirname, join, resolve, sep } from 'node:path';
 import { badRequest, notFound } from '../../../errors.js';
 import type { BlobStat, BlobStore, ByteRange } from '../../blob-store.js';
 import { PRIVATE_DIR_MODE, PRIVATE_FILE_MODE } from '../../../host/private-data-dir.js';
+import { syncDirectory } from '../../../host/sync-directory.js';
 
 const TEMP_MARK = '.tmp-';
 
@@ -46,7 +47,7 @@ export class LocalBlobStore implements BlobStore {
       await unlink(temp).catch(() => undefined);
       throw e;
     }
-    await syncDir(dir);
+    await syncDirectory(dir);
   }
 
   async putIfAbsent(key: string, data: Buffer): Promise<boolean> {
@@ -65,7 +66,7 @@ export class LocalBlobStore implements BlobStore {
     } finally {
       await unlink(temp).catch(() => undefined);
     }
-    await syncDir(dir);
+    await syncDirectory(dir);
     return true;
   }
 
@@ -165,11 +166,3 @@ async function writeAll(fh: import('node:fs/promises').FileHandle, parts: readon
   }
 }
 
-async function syncDir(dir: string): Promise<void> {
-  const fh = await open(dir, 'r');
-  try {
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
-}
