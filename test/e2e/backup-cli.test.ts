@@ -103,3 +103,12 @@ test('bad input: unknown VM, VM name taken, forget keeps the newest points', asy
   assert.match(await cliOk(d, ['repo', 'forget', '--keep', '1']), /forgot 2 restore points/);
   assert.match(await cliOk(d, ['repo', 'check']), /1 restore points/);
 });
+
+test('openem backup --wait refuses what is not a number of seconds, before touching the data directory', async () => {
+  const d = newDataDir();
+  for (const bad of ['abc', '-5']) {
+    const r = await runCli(d, ['backup', 'v1', '--wait', bad]);
+    assert.equal(r.code, 1, r.stderr);
+    assert.match(r.stderr, new RegExp(`--wait takes a number of seconds, not '${bad}'`));
+  }
+});
