@@ -4,6 +4,7 @@ import type { Config } from './config.js';
 import { type BaseContext, type Clock, systemClock } from './context.js';
 import { openStore } from './state/open-store.js';
 import { createAccount } from './services/auth/accounts.js';
+import { SessionCache } from './services/auth/session-cache.js';
 
 export interface ContextOptions {
   clock?: Clock;
@@ -14,7 +15,7 @@ export interface ContextOptions {
 /** Opens the store and makes sure the first administrator exists (issue #2 §6). */
 export async function createBaseContext(config: Config, log: Logger, options: ContextOptions = {}): Promise<BaseContext> {
   const store = await openStore({ dataDir: config.dataDir, databaseUrl: config.databaseUrl });
-  const ctx: BaseContext = { config, store, log, clock: options.clock ?? systemClock, nodeId: randomUUID() };
+  const ctx: BaseContext = { config, store, log, clock: options.clock ?? systemClock, nodeId: randomUUID(), sessionCache: new SessionCache() };
   try {
     await ensureAdministrator(ctx, options.announce ?? ((l) => process.stdout.write(l + '\n')));
   } catch (e) {

@@ -12,6 +12,8 @@ import { MountService } from './services/mounts/mount-service.js';
 import { backupServerId } from './services/inventory/backup-server.js';
 import { syncRestorePoints } from './services/backup/sync-restore-points.js';
 import { prepareDemo } from './services/demo/prepare-demo.js';
+import { LogonThrottle } from './services/auth/logon-throttle.js';
+import { RefusalLimiter } from './services/audit/refusal-limiter.js';
 
 /**
  * Builds the application context. `startTasks` (default true) is for the server: it fails work an unclean stop
@@ -30,6 +32,8 @@ export async function attachServices(base: BaseContext, options: { demo: boolean
     restoreScheduler: new RestoreScheduler(() => base.config.maxRestores),
     vmClaims: new VmClaims(base),
     backupServerId: await backupServerId(base),
+    logonThrottle: new LogonThrottle(base),
+    refusalLimiter: new RefusalLimiter(base.clock),
     onShutdown: [],
     shutdown: async () => {
       await ctx.tasks.stop();

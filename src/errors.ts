@@ -21,10 +21,13 @@ export type ErrorCode =
 
 export class OpenemError extends Error {
   readonly code: ErrorCode;
-  constructor(code: ErrorCode, message: string, options?: { cause?: unknown }) {
+  /** With TOO_MANY_REQUESTS or UNAVAILABLE: when to try again (the API sends it as `Retry-After`). */
+  readonly retryAfterSeconds?: number;
+  constructor(code: ErrorCode, message: string, options?: { cause?: unknown; retryAfterSeconds?: number }) {
     super(message, options);
     this.code = code;
     this.name = 'OpenemError';
+    if (options?.retryAfterSeconds !== undefined) this.retryAfterSeconds = options.retryAfterSeconds;
   }
 }
 

@@ -35,8 +35,7 @@ export function installErrorHandling(app: FastifyInstance, options: { debug: boo
   app.setErrorHandler((error: FastifyError, request, reply) => {
     if (isOpenemError(error)) {
       const status = ERROR_STATUS[error.code];
-      const retryAfter = (error as { retryAfterSeconds?: unknown }).retryAfterSeconds;
-      if (typeof retryAfter === 'number') reply.header('Retry-After', String(retryAfter));
+      if (error.retryAfterSeconds !== undefined) reply.header('Retry-After', String(error.retryAfterSeconds));
       if (status >= 500) request.log.error({ err: error }, 'request failed');
       return sendError(request, reply, status, error.message, options.debug && status >= 500 ? error.stack : undefined);
     }

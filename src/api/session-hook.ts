@@ -1,7 +1,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { OpenemError } from '../errors.js';
 import { resolveToken } from '../services/auth/logon-sessions.js';
-import type { BaseContext } from '../context.js';
+import type { ApiContext } from './api-context.js';
 
 import { recordRefusal } from '../services/audit/audit-refusal.js';
 
@@ -36,7 +36,7 @@ export function sessionToken(request: FastifyRequest): string | undefined {
 }
 
 /** Deny by default: every route needs a live logon session unless it is marked public. */
-export function sessionHook(ctx: BaseContext) {
+export function sessionHook(ctx: ApiContext) {
   return async (request: FastifyRequest, _reply: FastifyReply) => {
     if (request.routeOptions.config?.public) return;
     const token = sessionToken(request);

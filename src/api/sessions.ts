@@ -1,5 +1,5 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import type { BaseContext } from '../context.js';
+import type { ApiContext } from './api-context.js';
 import { OpenemError, badRequest, notFound } from '../errors.js';
 import { logOn, listSessions, getSession, deleteSession } from '../services/auth/logon-sessions.js';
 import { el, list } from './wire/wire-node.js';
@@ -10,7 +10,6 @@ import { SESSION_HEADER, auditTarget } from './session-hook.js';
 import { recordAudit } from '../services/audit/audit-trail.js';
 import { recordRefusal } from '../services/audit/audit-refusal.js';
 import { canSeeOwned, isAdmin } from '../services/auth/access.js';
-import { logonThrottleOf } from '../services/auth/logon-throttle.js';
 import { parseBody } from './request-body.js';
 import { opt, req, seq, type BodySpec } from './wire/body-spec.js';
 
@@ -39,7 +38,7 @@ function basicCredentials(request: FastifyRequest): { user: string; password: st
 }
 
 /** Logon, the session list, one session, and logoff (em-api.md §1). */
-export function sessionsPlugin(ctx: BaseContext) {
+export function sessionsPlugin(ctx: ApiContext) {
   const plugin = async function (app: FastifyInstance) {
     // Refusals by role or scope (403), from whichever area raised them; 401s are recorded by the session hook.
     app.addHook('onResponse', async (request, reply) => {
@@ -65,7 +64,7 @@ export function sessionsPlugin(ctx: BaseContext) {
         throw e;
       }
       const { user, password } = credentials;
-      const throttle = logonThrottleOf(ctx);
+      const throttle = ctx.logonThrottle;
       try {
         throttle.assertNotLocked(address, user);
       } catch (e) {

@@ -7,6 +7,8 @@ import type { RestoreSessionStore } from '../tasks/restore-session-store.js';
 import type { VmClaims } from '../tasks/vm-claims.js';
 import type { RestoreScheduler } from './restore-vm/restore-scheduler.js';
 import type { FlrMounts } from './mounts/mount-types.js';
+import type { LogonThrottle } from './auth/logon-throttle.js';
+import type { RefusalLimiter } from './audit/refusal-limiter.js';
 
 /**
  * The application context the use cases run in: the base parts plus platform, repository, tasks and restore
@@ -28,6 +30,10 @@ export interface AppContext extends BaseContext {
   mounts?: FlrMounts;
   /** Id of this deployment as Enterprise Manager's backup server. */
   backupServerId: string;
+  /** Failed logons counted by this process (logon-throttle.ts). */
+  logonThrottle: LogonThrottle;
+  /** How many 401/403 refusals per address this process still records this minute (refusal-limiter.ts). */
+  refusalLimiter: RefusalLimiter;
   /** Hooks run on shutdown (mounts unmount, workers stop). */
   onShutdown: (() => Promise<void>)[];
   shutdown(): Promise<void>;

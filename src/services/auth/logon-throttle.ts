@@ -1,5 +1,4 @@
 import type { BaseContext } from '../../context.js';
-import type { Store } from '../../state/open-store.js';
 import { OpenemError } from '../../errors.js';
 
 /**
@@ -8,7 +7,7 @@ import { OpenemError } from '../../errors.js';
  * refused with 429 for `logonLockoutSeconds`, even with the right password, so the answer never confirms a guess.
  * Names are counted whether or not the account exists, so the lock does not tell that either. A successful
  * logon clears both counters. Counts live in this process: with several nodes on PostgreSQL each node counts
- * on its own (the limit is per node).
+ * on its own (the limit is per node). One throttle per application context (`AppContext.logonThrottle`).
  */
 interface Counter {
   failures: number;
@@ -43,7 +42,7 @@ export class LogonThrottle {
     if (this.ctx.config.logonFailureLimit === 0) return;
     const now = this.ctx.clock.now();
     const until = Math.max(0, ...this.keys(address, user).map((k) => this.live(k, now)?.lockedUntil ?? 0));
-    if (until > now) throw lockedError(Math.ceil((until - now) / 1000));
+    if (until > now) throw new OpenemError('TOO_MANY_REQUESTS', 'Too many failed logons; try again later', { retryAfterSeconds: Math.ceil((until - now) / 1000) });
   }
 
   /** Counts a failure; returns how long to hold the answer back. */
@@ -69,19 +68,4 @@ export class LogonThrottle {
   succeeded(address: string, user: string): void {
     for (const key of this.keys(address, user)) this.counters.delete(key);
   }
-}
-
-export function lockedError(retryAfterSeconds: number): OpenemError & { retryAfterSeconds: number } {
-  const e = new OpenemError('TOO_MANY_REQUESTS', 'Too many failed logons; try again later') as OpenemError & { retryAfterSeconds: number };
-  e.retryAfterSeconds = retryAfterSeconds;
-  return e;
-}
-
-const throttles = new WeakMap<Store, LogonThrottle>();
-
-/** One throttle per open store, like the session cache. */
-export function logonThrottleOf(ctx: BaseContext): LogonThrottle {
-  let t = throttles.get(ctx.store);
-  if (!t) throttles.set(ctx.store, (t = new LogonThrottle(ctx)));
-  return t;
 }

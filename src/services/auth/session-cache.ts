@@ -1,11 +1,12 @@
-import type { Store } from '../../state/open-store.js';
 import type { Principal } from './principal.js';
 
 /**
  * Resolved logon sessions kept in memory so the hot path (every API request) does not query the store each
  * time. An entry is trusted for `REVALIDATE_MS`, then checked against the store again, so a logoff, password
  * change, role change or account removal made by another process (the CLI, another node on PostgreSQL) takes
- * effect within that time; the same changes made through this process drop the entries at once.
+ * effect within that time; the same changes made through this process drop the entries at once. One cache per
+ * application context (`BaseContext.sessionCache`, built with the store), so separate contexts in one process —
+ * tests, the benchmark — never see each other's sessions.
  */
 export const REVALIDATE_MS = 1_000;
 const MAX_ENTRIES = 10_000;
@@ -48,14 +49,4 @@ export class SessionCache {
       if (a.id === match.id || a.name === match.name) this.byTokenHash.delete(k);
     }
   }
-}
-
-// One cache per open store (not per module), so separate stores in one process — tests, the benchmark —
-// never see each other's sessions.
-const caches = new WeakMap<Store, SessionCache>();
-
-export function sessionCacheOf(store: Store): SessionCache {
-  let c = caches.get(store);
-  if (!c) caches.set(store, (c = new SessionCache()));
-  return c;
 }
