@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { BaseContext } from '../context.js';
+import { leftBehindBefore } from '../state/leftover-rows.js';
 import type { RestoreSessionsTable } from '../state/schema.js';
 import type { RestoreSessionRecord } from './task-types.js';
 
@@ -112,8 +113,11 @@ export class RestoreSessionStore {
    */
   async recover(reason: string, options: { resuming?: string[] } = {}): Promise<string[]> {
     const now = this.ctx.clock.now();
-    let q = this.ctx.store.db.selectFrom('restore_sessions').selectAll().where('state', '!=', 'Stopped');
-    if (this.ctx.store.dialect === 'postgres') q = q.where('heartbeat_at', '<', now - STALE_MS);
+    const q = this.ctx.store.db
+      .selectFrom('restore_sessions')
+      .selectAll()
+      .where('state', '!=', 'Stopped')
+      .where('heartbeat_at', '<', leftBehindBefore(this.ctx.store, now - STALE_MS));
     const resuming = new Set(options.resuming ?? []);
     const rows = (await q.execute()).filter((r) => !resuming.has(r.id));
     for (const r of rows) await this.finish(r.id, 'Failed', reason, reason);

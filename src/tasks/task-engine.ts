@@ -1,5 +1,6 @@
 import type { BaseContext } from '../context.js';
 import { notFound } from '../errors.js';
+import { leftBehindBefore } from '../state/leftover-rows.js';
 import type { TasksTable } from '../state/schema.js';
 import type { TaskRecord, TaskRunContext, TaskSubmission, TaskWork } from './task-types.js';
 import { WorkLifetimes } from './work-lifetimes.js';
@@ -57,13 +58,12 @@ export class TaskEngine {
   /** Fails whatever an unclean stop left Running, then starts this node's heartbeat. */
   async start(): Promise<number> {
     const now = this.ctx.clock.now();
-    // One SQLite store serves one server, so everything Running there is from a stopped process.
-    let q = this.ctx.store.db
+    const r = await this.ctx.store.db
       .updateTable('tasks')
       .set({ state: 'Finished', success: 0, message: 'Interrupted: the openem server stopped while this task was running', updated_at: now })
-      .where('state', '=', 'Running');
-    if (this.ctx.store.dialect === 'postgres') q = q.where('updated_at', '<', now - STALE_MS);
-    const r = await q.executeTakeFirst();
+      .where('state', '=', 'Running')
+      .where('updated_at', '<', leftBehindBefore(this.ctx.store, now - STALE_MS))
+      .executeTakeFirst();
     this.heartbeat = setInterval(() => void this.beat().catch((e) => this.ctx.log.warn({ err: e }, 'task heartbeat failed')), HEARTBEAT_MS);
     this.heartbeat.unref();
     return Number(r.numUpdatedRows);

@@ -1,4 +1,6 @@
 import type { BaseContext } from '../../context.js';
+import { leftBehindBefore } from '../../state/leftover-rows.js';
+import { isUniqueViolation } from '../../state/store-errors.js';
 import type { MountOsKind } from './mount-types.js';
 
 /**
@@ -35,7 +37,7 @@ export async function insertMountRow(
         .execute();
       return number;
     } catch (e) {
-      if (attempt >= 5) throw e;
+      if (!isUniqueViolation(e) || attempt >= 5) throw e;
     }
   }
 }
@@ -59,14 +61,14 @@ export async function countMountRows(ctx: BaseContext): Promise<number> {
 
 /**
  * On start: mounts whose readers died with their process are removed. With SQLite one server owns the store, so
- * every row is dead; on PostgreSQL other nodes' rows are dead once older than the idle limit (a live node touches
- * its rows on use and expires them itself).
+ * every row is dead; on PostgreSQL other nodes' rows are dead once unused for longer than the idle limit (a live
+ * node touches its rows on use and expires them itself). This node has no rows yet: node ids are fresh per
+ * process, so a row of this node's previous run carries another id and is judged by its last use like any other.
  */
 export async function removeDeadMountRows(ctx: BaseContext): Promise<number> {
-  let q = ctx.store.db.deleteFrom('mounts');
-  if (ctx.store.dialect === 'postgres') {
-    q = q.where((eb) => eb.or([eb('node_id', '=', ctx.nodeId), eb('last_used_at', '<', ctx.clock.now() - ctx.config.mountIdleSeconds * 1000)]));
-  }
-  const r = await q.executeTakeFirst();
+  const r = await ctx.store.db
+    .deleteFrom('mounts')
+    .where('last_used_at', '<', leftBehindBefore(ctx.store, ctx.clock.now() - ctx.config.mountIdleSeconds * 1000))
+    .executeTakeFirst();
   return Number(r.numDeletedRows);
 }
