@@ -3,7 +3,8 @@ import type { ApiContext } from './api-context.js';
 import { badRequest, forbidden, notFound } from '../errors.js';
 import { isAdmin } from '../services/auth/access.js';
 import type { Principal } from '../services/auth/logon-sessions.js';
-import { apiBase, sendWire } from './negotiate.js';
+import { apiBase, sendOpenemWire, sendWire } from './negotiate.js';
+import { OPENEM_TYPES, catalogIndexStateHref, catalogIndexStateLink } from './openem/openem-links.js';
 import { el, links, list, text } from './wire/wire-node.js';
 import { entityReferences } from './inventory/resource-kind.js';
 import { visiblePoints, assertPointVisible } from './inventory/visible-points.js';
@@ -35,7 +36,7 @@ function pointRef(base: string, r: VmRestorePointRecord, elementName = 'Ref') {
   ]);
 }
 
-/** The catalog entity; `IndexState`/`IndexMessage` (openem, after EM's elements) say whether guest files were indexed. */
+/** The catalog entity: Links, BackupDateUTC; whether guest files were indexed is openem's own resource (indexStateElement). */
 function pointEntity(base: string, r: VmRestorePointRecord) {
   const href = `${vmPath(base, r.vmName)}/vmRestorePoints/${r.id}`;
   return el('CatalogVmRestorePoint', [['Type', 'CatalogVmRestorePoint'], ['Href', `${href}?format=Entity`], ['Name', vmRestorePointName(r)], ['UID', `urn:veeam:CatalogVmRestorePoint:${r.id}`]], [
@@ -44,8 +45,17 @@ function pointEntity(base: string, r: VmRestorePointRecord) {
       { rel: 'Down', type: 'FileSystemEntries', href: `${href}/guestfs` },
       { rel: 'Related', type: 'VmRestorePointReference', href: `${base}/vmRestorePoints/${r.id}`, name: vmRestorePointName(r) },
       { rel: 'Alternate', type: 'CatalogVmRestorePointReference', href, name: vmRestorePointName(r) },
+      catalogIndexStateLink(base, r.vmName, r.id),
     ]),
     text('BackupDateUTC', isoUtc(r.createdAt)),
+  ]);
+}
+
+/** openem's `<CatalogIndexState Type="openem:CatalogIndexState" Href>`: Links (Up to the catalog point), IndexState, IndexMessage. */
+function indexStateElement(base: string, r: VmRestorePointRecord) {
+  const pointHref = `${vmPath(base, r.vmName)}/vmRestorePoints/${r.id}`;
+  return el('CatalogIndexState', [['Type', OPENEM_TYPES.catalogIndexState], ['Href', catalogIndexStateHref(base, r.vmName, r.id)]], [
+    links([{ rel: 'Up', type: 'CatalogVmRestorePoint', href: `${pointHref}?format=Entity`, name: vmRestorePointName(r) }]),
     text('IndexState', r.indexState),
     text('IndexMessage', r.indexMessage),
   ]);
@@ -85,14 +95,21 @@ export function catalogVmsPlugin(ctx: ApiContext) {
       if (wantsEntity(request)) return sendWire(request, reply, 200, el('CatalogVmRestorePoints', [], [list(null, 'CatalogVmRestorePoints', points.map((r) => pointEntity(base, r)))]));
       return sendWire(request, reply, 200, entityReferences(points.map((r) => pointRef(base, r))));
     });
-    app.get('/api/catalog/vms/:vmname/vmRestorePoints/:id', { schema: { summary: 'One catalog restore point' } }, async (request, reply) => {
+    async function catalogPoint(request: import('fastify').FastifyRequest): Promise<VmRestorePointRecord> {
       const { vmname, id } = request.params as { vmname: string; id: string };
       const r = await findVmRestorePoint(ctx, id);
       if (!r || r.vmName !== vmname) throw notFound(`Restore point ${id} of VM ${vmname} was not found`);
       await assertPointVisible(ctx, request.principal!, r);
+      return r;
+    }
+    app.get('/api/catalog/vms/:vmname/vmRestorePoints/:id', { schema: { summary: 'One catalog restore point' } }, async (request, reply) => {
+      const r = await catalogPoint(request);
       const base = apiBase(request);
       return sendWire(request, reply, 200, wantsEntity(request) ? pointEntity(base, r) : pointRef(base, r, 'EntityRef'));
     });
+    app.get('/api/openem/catalog/vms/:vmname/vmRestorePoints/:id/indexState', { schema: { summary: "openem: whether a catalog point's guest files were indexed" } }, async (request, reply) =>
+      sendOpenemWire(request, reply, 200, indexStateElement(apiBase(request), await catalogPoint(request))),
+    );
     app.get('/api/catalog/search', { schema: { summary: 'openem: find guest files by name (* wildcards) across indexed restore points' } }, async (request, reply) => {
       const q = request.query as Record<string, string | undefined>;
       if (!q.name) throw badRequest("Query parameter 'name' is required");
@@ -117,7 +134,8 @@ export function catalogVmsPlugin(ctx: ApiContext) {
           text('VmName', r.vmName),
         ]);
       });
-      return sendWire(request, reply, 200, el('CatalogFiles', [], [list(null, 'CatalogFiles', items)]));
+      // openem's own resource (no EM counterpart): openem's namespace.
+      return sendOpenemWire(request, reply, 200, el('CatalogFiles', [['Type', OPENEM_TYPES.catalogFiles]], [list(null, 'CatalogFiles', items)]));
     });
   };
 }

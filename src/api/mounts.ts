@@ -7,13 +7,15 @@ import { vmRefOfPoint } from '../services/guest-restore/vm-scope.js';
 import type { OpenMount } from '../services/mounts/mount-types.js';
 import { startDirectDownload } from '../services/mounts/direct-download.js';
 import { startFileRestore } from '../services/guest-restore/start-file-restore.js';
-import { apiBase, sendWire } from './negotiate.js';
+import { apiBase, sendOpenemWire, sendWire } from './negotiate.js';
+import { mountDetailsLink } from './openem/openem-links.js';
+import { mountDetailsElement } from './openem/mount-details.js';
 import { auditRequest } from './audit-request.js';
 import { taskElement } from './task-wire.js';
 import { parseFileRestoreSpec, parseMountSpec } from './mount-spec.js';
 import { guestPathFromRequest, guestPathToUrl } from './guest-path.js';
 import { directoryEntryElement, parseListQuery, sendGuestDownload, sendGuestListing, type GuestFsHrefs } from './guest-fs-wire.js';
-import { el, links, list, text, type WireElement } from './wire/wire-node.js';
+import { el, links, list, type WireElement } from './wire/wire-node.js';
 
 /** `/api/vmRestorePoints/:id/mounts/:n/<guest path>`: five fixed segments before the guest path. */
 const MOUNT_PATH_SEGMENTS = 5;
@@ -31,26 +33,23 @@ function mountHrefs(base: string, rp: VmRestorePointRecord, m: OpenMount): Guest
 }
 
 /**
- * `<VmRestorePointMount Type Href>`: Links (Delete self, Up to the point), FSRoots of DirectoryEntry (em-api.md
- * "FLR mounts"). A Linux guest has one root, `/`. After the documented children come openem's own: the OsKind
- * asked for and the one detected, and the FUSE folder or why there is none (issue #5 §1).
+ * `<VmRestorePointMount Type Href>`: Links (Delete self as get_vmrestorepoints_id_mountpoints_id.md has it, then
+ * Up to the point, Down to the root listing, Related session, openem's MountDetails), FSRoots of DirectoryEntry
+ * (em-api.md "FLR mounts"), and nothing else: a Linux guest has one root, `/`.
  */
 function mountElement(base: string, rp: VmRestorePointRecord, m: OpenMount): WireElement {
   const h = mountHrefs(base, rp, m);
   const rpHref = `${base}/vmRestorePoints/${rp.id}`;
   const root = { path: '/', name: '/', type: 'dir' as const, size: 0, mtime: new Date(m.info.createdAt), mode: 0o40755, uid: 0, gid: 0, inode: 2 };
-  return el('VmRestorePointMount', [['Type', 'VmRestorePointMount'], ['Href', h.base], ['Name', `${rp.id}@${m.info.number}`]], [
+  return el('VmRestorePointMount', [['Type', 'VmRestorePointMount'], ['Href', h.base]], [
     links([
       { rel: 'Delete', type: 'VmRestorePointMount', href: h.base },
       { rel: 'Up', type: 'VmRestorePointReference', href: rpHref, name: rp.vmName },
       { rel: 'Down', type: 'FileSystemEntries', href: `${h.root}?action=listAll` },
       ...(m.info.restoreSessionId ? [{ rel: 'Related', type: 'RestoreSession', href: `${base}/restoreSessions/${m.info.restoreSessionId}?format=Entity` }] : []),
+      mountDetailsLink(base, rp.id, m.info.number),
     ]),
     list('FSRoots', 'FSRoots', [directoryEntryElement(h, root)]),
-    text('OsKind', m.info.requestedOsKind),
-    text('DetectedOsKind', m.info.detectedOsKind),
-    text('LocalFolder', m.info.folder),
-    text('LocalFolderUnavailable', m.info.folderUnavailable),
   ]);
 }
 
@@ -98,6 +97,11 @@ export function mountsPlugin(ctx: ApiContext) {
       const rp = await point(request, false);
       const m = ownMount(request, rp, { use: false });
       return sendWire(request, reply, 200, mountElement(apiBase(request), rp, m));
+    });
+
+    app.get('/api/openem/vmRestorePoints/:id/mounts/:n', { schema: { summary: "openem: a mount's OsKind, detected OS and FUSE folder" } }, async (request, reply) => {
+      const rp = await point(request, false);
+      return sendOpenemWire(request, reply, 200, mountDetailsElement(apiBase(request), ownMount(request, rp, { use: false }).info));
     });
 
     app.delete('/api/vmRestorePoints/:id/mounts/:n', { schema: { summary: 'Unmount' } }, async (request, reply) => {

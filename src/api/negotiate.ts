@@ -1,6 +1,6 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { WireElement } from './wire/wire-node.js';
-import { renderXml } from './wire/render-xml.js';
+import { OPENEM_NAMESPACE, renderXml } from './wire/render-xml.js';
 import { renderJson } from './wire/render-json.js';
 
 export type WireFormat = 'xml' | 'json';
@@ -18,6 +18,12 @@ export function sendWire(request: FastifyRequest, reply: FastifyReply, status: n
   reply.code(status);
   if (format === 'json') return reply.type('application/json; charset=utf-8').send(renderJson(root));
   return reply.type('application/xml; charset=utf-8').send(renderXml(root));
+}
+
+/** One of openem's own resources (beyond Enterprise Manager's): XML in openem's namespace, JSON as EM's rules. */
+export function sendOpenemWire(request: FastifyRequest, reply: FastifyReply, status: number, root: WireElement): FastifyReply {
+  if (responseFormat(request) === 'json') return sendWire(request, reply, status, root);
+  return reply.code(status).type('application/xml; charset=utf-8').send(renderXml(root, OPENEM_NAMESPACE));
 }
 
 /** Absolute href base for the scheme and host the client called (issue #2: hrefs use what the client used). */

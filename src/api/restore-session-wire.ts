@@ -1,6 +1,7 @@
 import type { RestoreSessionRecord } from '../tasks/task-types.js';
 import { el, links, list, text, type Link, type WireElement } from './wire/wire-node.js';
 import { isoUtc as utc } from './inventory/em-dates.js';
+import { OPENEM_TYPES, restoreSessionLogHref, restoreSessionLogLink } from './openem/openem-links.js';
 
 /** The backup server a session ran on (`Up BackupServerReference`, seed 003). */
 export interface BackupServerRef {
@@ -30,8 +31,7 @@ export function restoreSessionRef(base: string, s: RestoreSessionRecord, server:
  * `<RestoreSession Type Href Name UID VmDisplayName>` (seed 003, em-api.md §4 restoreSessions): Links, then
  * in XSD order JobType, CreationTimeUTC, EndTimeUTC (once ended), State, Result, Progress, FailureMessage
  * (when failed), RestoredObjRef (when a new VM was made). Enterprise Manager publishes no element for a
- * session's log, so openem adds `Log` (records of `Time`, `Text`) after the documented children, where
- * clients that follow the XSD ignore it.
+ * session's log: it is openem's own resource, linked after EM's links (restoreSessionLogElement).
  */
 export function restoreSessionEntity(base: string, s: RestoreSessionRecord, server: BackupServerRef): WireElement {
   const href = restoreSessionHref(base, s);
@@ -39,6 +39,7 @@ export function restoreSessionEntity(base: string, s: RestoreSessionRecord, serv
     { rel: 'Up', type: 'BackupServerReference', href: `${base}/backupServers/${server.id}`, name: server.name },
     { rel: 'Alternate', type: 'RestoreSessionReference', href, name: s.name },
     { rel: 'Related', type: 'VmRestorePointReference', href: `${base}/vmRestorePoints/${s.vmRestorePointId}` },
+    restoreSessionLogLink(base, s.id),
   ];
   return el(
     'RestoreSession',
@@ -53,7 +54,6 @@ export function restoreSessionEntity(base: string, s: RestoreSessionRecord, serv
       text('Progress', s.progress),
       s.failureMessage !== undefined && text('FailureMessage', s.failureMessage),
       s.restoredObjRef !== undefined && text('RestoredObjRef', s.restoredObjRef),
-      list('Log', 'Log', s.log.map((r) => el('LogRecord', [], [text('Time', utc(r.at)), text('Text', r.text)]))),
     ],
   );
 }
@@ -66,4 +66,15 @@ export function restoreSessionReferences(base: string, sessions: RestoreSessionR
 /** `GET /restoreSessions?format=Entity`: `<RestoreSessions>` of RestoreSession. */
 export function restoreSessionEntities(base: string, sessions: RestoreSessionRecord[], server: BackupServerRef): WireElement {
   return el('RestoreSessions', [], [list(null, 'RestoreSessions', sessions.map((s) => restoreSessionEntity(base, s, server)))]);
+}
+
+/**
+ * openem's `<RestoreSessionLog Type="openem:RestoreSessionLog" Href>`: Links (Up to the session), then `Log` of
+ * `LogRecord` (`Time`, `Text`), oldest first. JSON: `{"Log":[{"Time","Text"}],…}`.
+ */
+export function restoreSessionLogElement(base: string, s: RestoreSessionRecord): WireElement {
+  return el('RestoreSessionLog', [['Type', OPENEM_TYPES.restoreSessionLog], ['Href', restoreSessionLogHref(base, s.id)]], [
+    links([{ rel: 'Up', type: 'RestoreSession', href: `${restoreSessionHref(base, s)}?format=Entity`, name: s.name }]),
+    list('Log', 'Log', s.log.map((r) => el('LogRecord', [], [text('Time', utc(r.at)), text('Text', r.text)]))),
+  ]);
 }

@@ -4,8 +4,8 @@ import { notFound } from '../errors.js';
 import { isAdmin } from '../services/auth/access.js';
 import type { RestoreSessionRecord } from '../tasks/task-types.js';
 import type { ApiContext } from './api-context.js';
-import { apiBase, sendWire } from './negotiate.js';
-import { restoreSessionEntities, restoreSessionEntity, restoreSessionRef, restoreSessionReferences, type BackupServerRef } from './restore-session-wire.js';
+import { apiBase, sendOpenemWire, sendWire } from './negotiate.js';
+import { restoreSessionEntities, restoreSessionEntity, restoreSessionLogElement, restoreSessionRef, restoreSessionReferences, type BackupServerRef } from './restore-session-wire.js';
 
 function wantsEntity(request: FastifyRequest): boolean {
   return String((request.query as Record<string, unknown>).format ?? '').toLowerCase() === 'entity';
@@ -33,6 +33,14 @@ export function restoreSessionsPlugin(ctx: ApiContext) {
       if (!s || !visible(request, s)) throw notFound(`Restore session ${id} was not found`);
       const base = apiBase(request);
       return sendWire(request, reply, 200, wantsEntity(request) ? restoreSessionEntity(base, s, server) : restoreSessionRef(base, s, server, 'EntityRef'));
+    });
+
+    // openem's own: the session's log, linked from the entity (README "openem's own resources").
+    app.get('/api/openem/restoreSessions/:id/log', { schema: { summary: "openem: a restore session's log" } }, async (request, reply) => {
+      const { id } = request.params as { id: string };
+      const s = await ctx.restoreSessions.get(id.toLowerCase());
+      if (!s || !visible(request, s)) throw notFound(`Restore session ${id} was not found`);
+      return sendOpenemWire(request, reply, 200, restoreSessionLogElement(apiBase(request), s));
     });
   };
 }

@@ -47,14 +47,15 @@ test('a disk without a partition table or ext4 is backed up but not indexed, and
   closeSync(fd);
   await cliOk(d, ['backup', 'raw']);
   const { startServerProcess } = await import('../helpers/server-process.js');
-  const { EmClient } = await import('../helpers/em-client.js');
+  const { EmClient, openemDetails } = await import('../helpers/em-client.js');
   const server = await startServerProcess({ dataDir: d });
   try {
     const c = new EmClient(server.http, 'json');
     await c.logOn();
     const points = await c.get(`${server.http}/api/catalog/vms/raw/vmRestorePoints?format=Entity`);
-    assert.equal(points.body.CatalogVmRestorePoints[0].IndexState, 'NotIndexed');
-    assert.match(points.body.CatalogVmRestorePoints[0].IndexMessage, /not indexed/);
+    const index = await openemDetails(c, points.body.CatalogVmRestorePoints[0], 'CatalogIndexState');
+    assert.equal(index.IndexState, 'NotIndexed');
+    assert.match(index.IndexMessage, /not indexed/);
     const vrp = await c.get(`${server.http}/api/vmRestorePoints`);
     assert.equal(vrp.body.Refs.length, 1, 'the point is still a restorable VM restore point');
   } finally {

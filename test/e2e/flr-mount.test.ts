@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import tar from 'tar-stream';
 import { startServerProcess, type ServerProcess } from '../helpers/server-process.js';
-import { EmClient, findLink, type Format } from '../helpers/em-client.js';
+import { EmClient, findLink, openemDetails, type Format } from '../helpers/em-client.js';
 import { backedUpVm, body, entriesOf, mount, pointIdOf } from '../services/mounts/flr-fixture.js';
 
 let server: ServerProcess;
@@ -47,7 +47,10 @@ for (const format of ['xml', 'json'] as Format[]) {
     assert.equal(findLink(m, 'Delete')?.Href, href);
     const roots = format === 'xml' ? m.FSRoots.DirectoryEntry : m.FSRoots;
     assert.equal(roots[0].Path, '/');
-    assert.ok(m.LocalFolder, `FUSE folder is served here: ${m.LocalFolderUnavailable}`);
+    // EM's VmRestorePointMount has Links and FSRoots only; the folder is in openem's MountDetails (issue #10 item 3).
+    assert.deepEqual(Object.keys(m).filter((k) => !['Type', 'Href', 'Links', 'FSRoots', 'xmlns'].includes(k)), []);
+    const details = await openemDetails(c, m, 'MountDetails');
+    assert.ok(details.LocalFolder, `FUSE folder is served here: ${details.LocalFolderUnavailable}`);
     const list = await c.get(`${c.base}/api/vmRestorePoints/${id}/mounts`);
     assert.equal(list.status, 200);
     assert.ok(list.text.includes(href));
@@ -117,7 +120,7 @@ test('while mounted the guest files are a read-only folder under the FLR root, g
   const c = await client('json');
   const id = await pointIdOf(c, 'web01');
   const href = await mount(c, id);
-  const m = (await c.get(href)).body;
+  const m = await openemDetails(c, (await c.get(href)).body, 'MountDetails');
   assert.equal(m.LocalFolder, join(flrRoot, 'web01'));
   assert.deepEqual((await readdir(m.LocalFolder)).sort(), ['etc', 'home', 'lost+found', 'srv']);
   assert.ok((await readFile(join(m.LocalFolder, 'srv/app/data.bin'))).equals(readFileSync(join(src, 'srv/app/data.bin'))));

@@ -5,7 +5,7 @@ import { chmodSync, chownSync, mkdtempSync, readFileSync, rmSync, statSync, writ
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startServerProcess, type ServerProcess } from '../helpers/server-process.js';
-import { EmClient } from '../helpers/em-client.js';
+import { EmClient, openemDetails } from '../helpers/em-client.js';
 import { cliOk } from '../helpers/cli.js';
 import { body, mount, pointIdOf, writeGuestTree } from '../services/mounts/flr-fixture.js';
 
@@ -34,7 +34,7 @@ async function mountedFolder(): Promise<{ c: EmClient; href: string; folder: str
   const c = new EmClient(server!.http, 'json');
   await c.logOn();
   const href = await mount(c, await pointIdOf(c, 'web01'));
-  const m = body(c, (await c.get(href)).body, 'VmRestorePointMount');
+  const m = await openemDetails(c, body(c, (await c.get(href)).body, 'VmRestorePointMount'), 'MountDetails');
   assert.ok(m.LocalFolder, `FUSE folder is served: ${m.LocalFolderUnavailable}`);
   return { c, href, folder: m.LocalFolder };
 }

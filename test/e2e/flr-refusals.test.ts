@@ -6,7 +6,7 @@ import { readdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startServerProcess, type ServerProcess } from '../helpers/server-process.js';
-import { EmClient, waitFor } from '../helpers/em-client.js';
+import { EmClient, openemDetails, waitFor } from '../helpers/em-client.js';
 import { assertLiveClean, backedUpVm, debugfsWrite, finishedTask, liveImage, mount, pointIdOf, readLive, stoppedSession } from '../services/mounts/flr-fixture.js';
 import { cliOk } from '../helpers/cli.js';
 import { findLink } from '../helpers/em-client.js';
@@ -83,9 +83,9 @@ test("a mount number of another restore point, a deleted mount and a bad mount b
 test('OsKind Windows on a Linux VM mounts the guest as what it is and says so', async () => {
   const c = await client('json');
   const href = await mount(c, await pointIdOf(c, 'web01'), { xml: '', json: '{"OsKind":"Windows"}' });
-  const m = (await c.get(href)).body;
-  assert.equal(m.OsKind, 'Windows');
-  assert.equal(m.DetectedOsKind, 'Linux');
+  const details = await openemDetails(c, (await c.get(href)).body, 'MountDetails');
+  assert.equal(details.OsKind, 'Windows');
+  assert.equal(details.DetectedOsKind, 'Linux');
   assert.equal((await c.get(`${href}/etc/hostname`)).status, 200);
   assert.equal((await c.request('DELETE', href)).status, 204);
 });
@@ -104,7 +104,7 @@ test('more mounts than OPENEM_MAX_MOUNTS are refused with a clear error', async 
 test('a mount nobody uses ends by itself after the idle time, folder included', async () => {
   const c = await client('json');
   const href = await mount(c, await pointIdOf(c, 'web01'));
-  const folder = (await c.get(href)).body.LocalFolder;
+  const folder = (await openemDetails(c, (await c.get(href)).body, 'MountDetails')).LocalFolder;
   assert.ok(folder);
   await waitFor('idle mount to expire', async () => ((await c.get(href)).status === 404 ? true : undefined), 20_000, 500);
   assert.deepEqual(await readdir(folder).catch((e) => e.code), 'ENOENT');

@@ -4,7 +4,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startServerProcess } from '../helpers/server-process.js';
-import { EmClient, findLink, waitFor } from '../helpers/em-client.js';
+import { EmClient, findLink, openemDetails, waitFor } from '../helpers/em-client.js';
 import { createBackedUpVm } from '../helpers/vm-fixture.js';
 
 test('a mount has a FileLevelRestore session: Working while mounted, logging downloads, Stopped/Success after unmount', async () => {
@@ -31,7 +31,8 @@ test('a mount has a FileLevelRestore session: Working while mounted, logging dow
     const stopped = (await c.get(sessionHref)).body;
     assert.equal(stopped.State, 'Stopped');
     assert.equal(stopped.Result, 'Success');
-    const log = (stopped.Log as { Text: string }[]).map((l) => l.Text).join('\n');
+    assert.equal(stopped.Log, undefined, 'EM\'s RestoreSession has no Log');
+    const log = ((await openemDetails(c, stopped, 'RestoreSessionLog')).Log as { Text: string }[]).map((l) => l.Text).join('\n');
     assert.match(log, /Mounted restore point/);
     assert.match(log, /Downloaded \/etc\/hostname/);
     assert.match(log, /unmounted/);

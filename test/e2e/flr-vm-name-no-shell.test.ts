@@ -4,7 +4,7 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startServerProcess } from '../helpers/server-process.js';
-import { EmClient } from '../helpers/em-client.js';
+import { EmClient, openemDetails } from '../helpers/em-client.js';
 import { backedUpVm, body, mount, pointIdOf } from '../services/mounts/flr-fixture.js';
 
 // fuse-native unmounts with exec(`fusermount -uz "<folder>"`): inside double quotes a shell still runs $(…).
@@ -23,7 +23,7 @@ test('mounting and unmounting a VM whose name holds $(…) runs nothing: the FLR
   const c = new EmClient(server.http, 'json');
   await c.logOn();
   const href = await mount(c, await pointIdOf(c, EVIL_NAME));
-  const folder = body(c, (await c.get(href)).body, 'VmRestorePointMount').LocalFolder;
+  const folder = (await openemDetails(c, body(c, (await c.get(href)).body, 'VmRestorePointMount'), 'MountDetails')).LocalFolder;
   assert.equal(folder, join(dataDir, 'flr', EVIL_NAME), 'the folder is named exactly after the VM');
   assert.ok(existsSync(join(folder, 'etc', 'hostname')));
   assert.equal((await c.request('DELETE', href)).status, 204);

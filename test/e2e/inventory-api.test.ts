@@ -4,7 +4,7 @@ import { mkdtempSync, mkdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startServerProcess, type ServerProcess } from '../helpers/server-process.js';
-import { EmClient, findLink, waitFor, type Format } from '../helpers/em-client.js';
+import { EmClient, findLink, openemDetails, waitFor, type Format } from '../helpers/em-client.js';
 import { cliOk } from '../helpers/cli.js';
 
 let server: ServerProcess;
@@ -134,7 +134,8 @@ test('catalog lists VMs and their indexed points, and finds files by name', asyn
   assert.deepEqual(vms.body.Refs.map((r: any) => r.Name), ['alpha', 'beta']);
   const points = await c.get(findLink(vms.body.Refs[0], 'Down')!.Href + '?format=Entity');
   assert.equal(points.body.CatalogVmRestorePoints.length, 2);
-  assert.equal(points.body.CatalogVmRestorePoints[0].IndexState, 'Indexed');
+  assert.equal(points.body.CatalogVmRestorePoints[0].IndexState, undefined, 'EM\'s CatalogVmRestorePoint has no IndexState');
+  assert.equal((await openemDetails(c, points.body.CatalogVmRestorePoints[0], 'CatalogIndexState')).IndexState, 'Indexed');
   const hits = await c.get(`${server.http}/api/catalog/search?name=report-*.txt&vm=beta`);
   assert.equal(hits.body.CatalogFiles.length, 1);
   assert.equal(hits.body.CatalogFiles[0].Path, '/srv/data/report-2026.txt');

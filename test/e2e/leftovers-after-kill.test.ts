@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { startServerProcess, type ServerProcess } from '../helpers/server-process.js';
-import { EmClient, waitFor } from '../helpers/em-client.js';
+import { EmClient, openemDetails, waitFor } from '../helpers/em-client.js';
 import { backedUpVm, body, mount, pointIdOf } from '../services/mounts/flr-fixture.js';
 
 interface Proc {
@@ -43,7 +43,7 @@ async function mountedFolder(server: ServerProcess): Promise<{ c: EmClient; href
   const c = new EmClient(server.http, 'json');
   await c.logOn();
   const href = await mount(c, await pointIdOf(c, 'web01'));
-  const folder = body(c, (await c.get(href)).body, 'VmRestorePointMount').LocalFolder;
+  const folder = (await openemDetails(c, body(c, (await c.get(href)).body, 'VmRestorePointMount'), 'MountDetails')).LocalFolder;
   assert.ok(folder, 'the mount has a FUSE folder');
   return { c, href, folder };
 }

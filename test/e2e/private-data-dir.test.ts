@@ -4,7 +4,7 @@ import { chmodSync, lstatSync, mkdtempSync, readdirSync, rmSync, statSync, write
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { startServerProcess, type ServerProcess } from '../helpers/server-process.js';
-import { EmClient, findLink } from '../helpers/em-client.js';
+import { EmClient, findLink, openemDetails } from '../helpers/em-client.js';
 import { cliOk } from '../helpers/cli.js';
 import { body, finishedTask, mount, pointIdOf, stoppedSession, writeGuestTree } from '../services/mounts/flr-fixture.js';
 
@@ -76,7 +76,7 @@ test('under umask 0, after create, backup, a VM restore, a file restore and a mo
     assert.equal((await stoppedSession(c, findLink(vmTask, 'Related', 'RestoreSession')!.Href)).Result, 'Success');
 
     const href = await mount(c, id);
-    const folder = body(c, (await c.get(href)).body, 'VmRestorePointMount').LocalFolder;
+    const folder = (await openemDetails(c, body(c, (await c.get(href)).body, 'VmRestorePointMount'), 'MountDetails')).LocalFolder;
     assert.equal(folder, join(dataDir, 'flr', 'web01'));
 
     const entries = walk(dataDir);

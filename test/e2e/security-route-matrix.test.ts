@@ -101,6 +101,8 @@ GET    /api/catalog/vms/{vmname}/vmRestorePoints             | in            | 4
 GET    /api/catalog/vms/{vmname}/vmRestorePoints             | out           | 401  401   401   | 200   403  403    403
 GET    /api/catalog/vms/{vmname}/vmRestorePoints/{id}        | in            | 401  401   401   | 200   200  200    200
 GET    /api/catalog/vms/{vmname}/vmRestorePoints/{id}        | out           | 401  401   401   | 200   403  403    403
+GET    /api/openem/catalog/vms/{vmname}/vmRestorePoints/{id}/indexState | in | 401  401   401   | 200   200  200    200
+GET    /api/openem/catalog/vms/{vmname}/vmRestorePoints/{id}/indexState | out | 401  401   401   | 200   403  403    403
 GET    /api/catalog/search                                   | list          | 401  401   401   | 200   200  200    200
 GET    /api/catalog/search                                   | out           | 401  401   401   | 200   403  403    403
 GET    /api/catalog/vms/{vmname}/vmRestorePoints/{id}/guestfs        | in    | 401  401   401   | 200   200  200    200
@@ -112,6 +114,9 @@ GET    /api/vmRestorePoints/{id}/mounts                      | out           | 4
 GET    /api/vmRestorePoints/{id}/mounts/{n}                  | own           | 401  401   401   | 200   200  200    200
 GET    /api/vmRestorePoints/{id}/mounts/{n}                  | other         | 401  401   401   | 200   404  404    404
 GET    /api/vmRestorePoints/{id}/mounts/{n}                  | out           | 401  401   401   | 200   403  403    403
+GET    /api/openem/vmRestorePoints/{id}/mounts/{n}           | own           | 401  401   401   | 200   200  200    200
+GET    /api/openem/vmRestorePoints/{id}/mounts/{n}           | other         | 401  401   401   | 200   404  404    404
+GET    /api/openem/vmRestorePoints/{id}/mounts/{n}           | out           | 401  401   401   | 200   403  403    403
 GET    /api/vmRestorePoints/{id}/mounts/{n}/{path}           | own           | 401  401   401   | 200   200  200    200
 GET    /api/vmRestorePoints/{id}/mounts/{n}/{path}           | own download  | 401  401   401   | 200   200  200    200
 GET    /api/vmRestorePoints/{id}/mounts/{n}/{path}           | other         | 401  401   401   | 200   404  404    404
@@ -122,6 +127,8 @@ GET    /api/tasks/{id}                                       | other         | 4
 GET    /api/restoreSessions                                  | list          | 401  401   401   | 200   200  200    200
 GET    /api/restoreSessions/{id}                             | own           | 401  401   401   | 200   200  200    200
 GET    /api/restoreSessions/{id}                             | other         | 401  401   401   | 200   404  404    404
+GET    /api/openem/restoreSessions/{id}/log                  | own           | 401  401   401   | 200   200  200    200
+GET    /api/openem/restoreSessions/{id}/log                  | other         | 401  401   401   | 200   404  404    404
 POST   /api/vmRestorePoints/{id}/mounts                      | in            | 401  401   401   | 202   202  202    202
 POST   /api/vmRestorePoints/{id}/mounts                      | out           | 401  401   401   | 202   403  403    403
 POST   /api/vmRestorePoints/{id}/mounts/{n}/{path}           | own download  | 401  401   401   | 200   200  200    200
@@ -493,6 +500,8 @@ function target(row: Row, c: Caller): Target {
       return { url: `/api/catalog/vms/${vm}/vmRestorePoints`, shows: () => ({ present: [vp], absent: [] }) };
     case 'GET /api/catalog/vms/{vmname}/vmRestorePoints/{id}':
       return { url: `/api/catalog/vms/${vm}/vmRestorePoints/${vp}?format=Entity` };
+    case 'GET /api/openem/catalog/vms/{vmname}/vmRestorePoints/{id}/indexState':
+      return { url: `/api/openem/catalog/vms/${vm}/vmRestorePoints/${vp}/indexState` };
     case 'GET /api/catalog/search':
       return row.object === 'list'
         ? { url: '/api/catalog/search?name=hostname', shows: scoped('<VmName>inscope</VmName>', '<VmName>outscope</VmName>') }
@@ -520,6 +529,10 @@ function target(row: Row, c: Caller): Target {
       const m = mountOf();
       return { url: `/api/vmRestorePoints/${m.vp}/mounts/${m.n}` };
     }
+    case 'GET /api/openem/vmRestorePoints/{id}/mounts/{n}': {
+      const m = mountOf();
+      return { url: `/api/openem/vmRestorePoints/${m.vp}/mounts/${m.n}` };
+    }
     case 'GET /api/vmRestorePoints/{id}/mounts/{n}/{path}': {
       const m = mountOf();
       if (row.object === 'own download') return { url: `/api/vmRestorePoints/${m.vp}/mounts/${m.n}/etc/hostname?action=download`, shows: () => ({ present: ['inscope\n'], absent: [] }) };
@@ -539,6 +552,8 @@ function target(row: Row, c: Caller): Target {
       return { url: '/api/restoreSessions', shows: ownedBy((o) => o.restoreSession) };
     case 'GET /api/restoreSessions/{id}':
       return { url: `/api/restoreSessions/${row.object === 'own' ? me.restoreSession : other.restoreSession}?format=Entity` };
+    case 'GET /api/openem/restoreSessions/{id}/log':
+      return { url: `/api/openem/restoreSessions/${row.object === 'own' ? me.restoreSession : other.restoreSession}/log` };
   }
   throw new Error(`the matrix names ${key}, which this test cannot call`);
 }

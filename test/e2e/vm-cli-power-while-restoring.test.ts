@@ -55,7 +55,7 @@ test('while a restore writes a VM, CLI power-on, power-on --force, power-off and
     async () => {
       const s = (await c.get(`${server!.http}${sessionPath}`)).body;
       assert.notEqual(s.State, 'Stopped', 'the restore ended before the CLI could try');
-      return s.State === 'Working' && logLines(s).some((l) => /marked restore incomplete/.test(l)) ? s : undefined;
+      return s.State === 'Working' && (await logLines(c, s)).some((l) => /marked restore incomplete/.test(l)) ? s : undefined;
     },
     120_000,
     10,

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { EmClient, findLink, waitFor, type Format } from '../helpers/em-client.js';
+import { EmClient, findLink, openemDetails, waitFor, type Format } from '../helpers/em-client.js';
 import { LocalPlatform } from '../../src/platform/local/local-platform.js';
 import { backUpWithReference, createVm, mixedBlocks, openTestApp } from '../services/restore-vm/restore-fixtures.js';
 import type { PresentedPlatform } from '../../src/platform/platform.js';
@@ -67,9 +67,9 @@ export async function waitForSession(c: EmClient, task: any, timeoutMs = 120_000
   );
 }
 
-/** The session's log lines in either format (`Log` is openem's addition, restore-session-wire.ts). */
-export function logLines(session: any): string[] {
-  const log = session.Log;
+/** The session's log lines in either format, from openem's own RestoreSessionLog the session links to. */
+export async function logLines(c: EmClient, session: any): Promise<string[]> {
+  const log = (await openemDetails(c, session, 'RestoreSessionLog')).Log;
   const records = Array.isArray(log) ? log : log?.LogRecord ? (Array.isArray(log.LogRecord) ? log.LogRecord : [log.LogRecord]) : [];
   return records.map((r: any) => String(r.Text));
 }

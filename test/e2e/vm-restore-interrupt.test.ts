@@ -53,7 +53,7 @@ async function waitWriting(c: EmClient, sessionPath: string): Promise<void> {
     async () => {
       const s = (await c.get(`${server!.http}${sessionPath}`)).body;
       assert.notEqual(s.State, 'Stopped', 'the restore ended before it could be interrupted midway');
-      return s.State === 'Working' && s.Progress > 50 && logLines(s).some((l) => /marked restore incomplete/.test(l)) ? s : undefined;
+      return s.State === 'Working' && s.Progress > 50 && (await logLines(c, s)).some((l) => /marked restore incomplete/.test(l)) ? s : undefined;
     },
     120_000,
     10,
@@ -146,7 +146,7 @@ test('SIGKILL mid-write: the VM is marked and cannot be powered on; the next sta
   const resumed = await sessionAfterRestart(c, session.path);
   assert.equal(resumed.Result, 'Success', resumed.FailureMessage);
   assert.equal(Number(resumed.Progress), 100);
-  const log = logLines(resumed);
+  const log = await logLines(c, resumed);
   assert.ok(log.some((l) => /^Interrupted: the openem server stopped while this restore was writing VM kill-resume\. Resuming/.test(l)), log.join('\n'));
   const disk = log.filter((l) => l.startsWith('Disk disk0:')).pop() ?? '';
   const fetched = Number(/fetched (\d+) blocks/.exec(disk)?.[1]);

@@ -115,7 +115,7 @@ for (const format of ['xml', 'json'] as Format[]) {
         : JSON.stringify({ VmRestoreSpec: { PowerOnAfterRestore: true, QuickRollback: true } });
     const session = await restoreThroughLinks(c, point, body);
     assert.equal(await sha256File(disk), await sha256File(vm.reference));
-    const line = logLines(session).find((l) => l.startsWith('Disk disk0:'));
+    const line = (await logLines(c, session)).find((l) => l.startsWith('Disk disk0:'));
     assert.match(line ?? '', /fetched 2 blocks .* wrote 2 blocks, zeroed 0 blocks, left 198 blocks unchanged/);
     assert.equal(await powerStateOf(dataDir, vm.name), 'PoweredOn');
   });

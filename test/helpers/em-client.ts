@@ -74,3 +74,17 @@ export async function waitFor<T>(what: string, fn: () => Promise<T | undefined>,
     await new Promise((r) => setTimeout(r, intervalMs));
   }
 }
+
+/**
+ * Follows a resource's link to one of openem's own resources (Rel `openem:Details`, Type `openem:<type>`,
+ * README "openem's own resources") and returns its root element in either format.
+ */
+export async function openemDetails(c: EmClient, resource: any, type: string): Promise<any> {
+  const link = findLink(resource, 'openem:Details', `openem:${type}`);
+  if (!link) throw new Error(`no openem:${type} link in ${JSON.stringify(linksOf(resource))}`);
+  const r = await c.get(link.Href);
+  if (r.status !== 200) throw new Error(`GET ${link.Href}: ${r.status} ${r.text.slice(0, 300)}`);
+  if (c.format === 'json') return r.body;
+  if (!r.text.includes('xmlns="urn:openem:api:v1"')) throw new Error(`openem:${type} is not in openem's namespace: ${r.text.slice(0, 200)}`);
+  return r.body[type];
+}

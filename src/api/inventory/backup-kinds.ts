@@ -83,7 +83,7 @@ export const backupKind: ResourceKind<JobRecord> = {
       { rel: 'Down', type: 'BackupFileReferenceList', href: `${base}/backups/${j.id}/backupFiles` },
       { rel: 'Up', type: 'JobReference', href: `${base}/jobs/${j.id}`, name: j.name },
     ],
-    children: [text('JobType', 'Backup'), text('Platform', 'VMware')],
+    children: [text('Platform', 'VMware')],
   }),
   fields: (j) => ({ uid: `urn:veeam:Backup:${j.id}`, name: j.name }),
 };

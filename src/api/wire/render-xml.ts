@@ -1,6 +1,8 @@
 import type { WireChild, WireElement, Scalar } from './wire-node.js';
 
 export const EM_NAMESPACE = 'http://www.veeam.com/ent/v1.0';
+/** openem's own resources (README "openem's own resources") live in their own namespace: EM's schema never sees them. */
+export const OPENEM_NAMESPACE = 'urn:openem:api:v1';
 
 const NEEDS_ESCAPE = /[&<>"']/;
 
@@ -71,8 +73,8 @@ function renderElement(e: WireElement, out: string[], depth: number, ns: string)
 }
 
 /** Renders a root element with the Enterprise Manager namespace; `&` in hrefs becomes `&amp;` (em-api.md §2). */
-export function renderXml(root: WireElement): string {
+export function renderXml(root: WireElement, namespace: string = EM_NAMESPACE): string {
   const out: string[] = ['<?xml version="1.0" encoding="utf-8"?>'];
-  renderElement(root, out, 0, ` xmlns="${EM_NAMESPACE}"`);
+  renderElement(root, out, 0, ` xmlns="${namespace}"`);
   return out.join('\n') + '\n';
 }
