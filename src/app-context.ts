@@ -5,6 +5,7 @@ import { type BaseContext, type Clock, systemClock } from './context.js';
 import { openStore } from './state/open-store.js';
 import { createAccount } from './services/auth/accounts.js';
 import { SessionCache } from './services/auth/session-cache.js';
+import { isOpenemError } from './errors.js';
 
 export interface ContextOptions {
   clock?: Clock;
@@ -34,7 +35,7 @@ async function ensureAdministrator(ctx: BaseContext, announce: (line: string) =>
     await createAccount(ctx, { name: 'admin', password, role: 'portal-admin' });
   } catch (e) {
     // Another node or process created it first.
-    if ((e as { code?: string }).code === 'CONFLICT') return;
+    if (isOpenemError(e) && e.code === 'CONFLICT') return;
     throw e;
   }
   if (!given) announce(`openem: created account "admin" with generated password: ${password}  (shown once; change it with "openem user passwd admin")`);

@@ -1,5 +1,6 @@
 import { readFileSync, existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { OpenemError } from './errors.js';
 
 /** Everything the server and CLI can be told. Precedence: defaults < config file < environment < flags. */
 export interface Config {
@@ -91,7 +92,7 @@ function coerce(key: keyof Config, value: unknown): unknown {
   if (value === undefined || value === null) return undefined;
   if (NUMERIC.has(key)) {
     const n = Number(value);
-    if (!Number.isInteger(n) || n < 0) throw new Error(`configuration ${key}: "${String(value)}" is not a non-negative integer`);
+    if (!Number.isInteger(n) || n < 0) throw new OpenemError('BAD_CONFIG', `configuration ${key}: "${String(value)}" is not a non-negative integer`);
     return n;
   }
   if (key === 'debug') return value === true || value === 'true' || value === '1';
@@ -119,10 +120,10 @@ export function loadConfig(sources: ConfigSources = {}): Config {
     try {
       fromFile = JSON.parse(readFileSync(fileName, 'utf8'));
     } catch (e) {
-      throw new Error(`configuration file ${fileName} is not valid JSON: ${(e as Error).message}`);
+      throw new OpenemError('BAD_CONFIG', `configuration file ${fileName} is not valid JSON: ${(e as Error).message}`, { cause: e });
     }
   } else if (sources.configFile) {
-    throw new Error(`configuration file ${fileName} does not exist`);
+    throw new OpenemError('BAD_CONFIG', `configuration file ${fileName} does not exist`);
   }
 
   const merged: Record<string, unknown> = { ...DEFAULTS };

@@ -17,7 +17,9 @@ export type ErrorCode =
   | 'UNAVAILABLE'
   | 'NOT_IMPLEMENTED'
   | 'CORRUPT'
-  | 'NO_SPACE';
+  | 'NO_SPACE'
+  /** The server's configuration (flags, environment, config file) is not valid; never an answer to a request. */
+  | 'BAD_CONFIG';
 
 export class OpenemError extends Error {
   readonly code: ErrorCode;

@@ -4,11 +4,12 @@ import { hostname } from 'node:os';
 import selfsigned from 'selfsigned';
 import type { Config } from './config.js';
 import { ensurePrivateDirSync, PRIVATE_FILE_MODE } from './host/private-data-dir.js';
+import { OpenemError } from './errors.js';
 
 /** The configured certificate, or a self-signed one generated on first start into `<data>/tls/`. */
 export async function loadOrCreateCertificate(config: Config): Promise<{ key: string; cert: string; generated: boolean }> {
   if (config.tlsCert || config.tlsKey) {
-    if (!config.tlsCert || !config.tlsKey) throw new Error('set both the TLS certificate and key, or neither');
+    if (!config.tlsCert || !config.tlsKey) throw new OpenemError('BAD_CONFIG', 'set both the TLS certificate and key, or neither');
     return { key: readFileSync(config.tlsKey, 'utf8'), cert: readFileSync(config.tlsCert, 'utf8'), generated: false };
   }
   const dir = join(config.dataDir, 'tls');

@@ -21,6 +21,7 @@ export const ERROR_STATUS: Record<ErrorCode, number> = {
   UNAVAILABLE: 503,
   CORRUPT: 500,
   NO_SPACE: 507,
+  BAD_CONFIG: 500,
 };
 
 const STATUS_NAME: Record<number, string> = {

@@ -1,6 +1,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ApiContext } from './api-context.js';
-import { badRequest, notFound } from '../errors.js';
+import { badRequest, notFound, OpenemError } from '../errors.js';
 import { assertCanRestore, assertCanSeeVm, canSeeOwned } from '../services/auth/access.js';
 import { findVmRestorePoint, type VmRestorePointRecord } from '../services/inventory/restore-point-records.js';
 import { vmRefOfPoint } from '../services/guest-restore/vm-scope.js';
@@ -56,7 +56,7 @@ function mountElement(base: string, rp: VmRestorePointRecord, m: OpenMount): Wir
 /** FLR mounts (seed 002, em-api.md "FLR mounts"): mount, list, show, browse, download, restore, unmount. */
 export function mountsPlugin(ctx: ApiContext) {
   return async function (app: FastifyInstance) {
-    if (!ctx.mounts) throw new Error('the mount service is not running in this context');
+    if (!ctx.mounts) throw new OpenemError('INTERNAL', 'the mount service is not running in this context');
     const mounts = ctx.mounts;
 
     async function point(request: FastifyRequest, mutate: boolean): Promise<VmRestorePointRecord> {

@@ -3,6 +3,7 @@ import { loadConfig } from '../config.js';
 import { createLogger } from '../logger.js';
 import { createBaseContext } from '../app-context.js';
 import { listAudit } from '../services/audit/audit-trail.js';
+import { badRequest } from '../errors.js';
 
 const UNITS: Record<string, number> = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
 
@@ -11,7 +12,7 @@ export function parseSince(s: string, now: number): number {
   const span = /^(\d+)\s*([smhd])$/i.exec(s.trim());
   if (span) return now - Number(span[1]) * UNITS[span[2].toLowerCase()];
   const t = Date.parse(s);
-  if (Number.isNaN(t)) throw new Error(`--since "${s}" is neither a date (2025-01-31, 2025-01-31T08:00:00Z) nor a span (30m, 12h, 7d)`);
+  if (Number.isNaN(t)) throw badRequest(`--since "${s}" is neither a date (2025-01-31, 2025-01-31T08:00:00Z) nor a span (30m, 12h, 7d)`);
   return t;
 }
 
@@ -26,7 +27,7 @@ export function registerAuditCommand(program: Command) {
     .option('--json', 'one JSON object per line')
     .action(async (opts: { since?: string; user?: string; limit: string; json?: boolean }) => {
       const limit = Number(opts.limit);
-      if (!Number.isSafeInteger(limit) || limit < 1) throw new Error(`--limit "${opts.limit}" is not a positive integer`);
+      if (!Number.isSafeInteger(limit) || limit < 1) throw badRequest(`--limit "${opts.limit}" is not a positive integer`);
       const since = opts.since === undefined ? undefined : parseSince(opts.since, Date.now());
       const ctx = await createBaseContext(loadConfig(), createLogger('warn'), { announce: (l) => process.stderr.write(l + '\n') });
       try {

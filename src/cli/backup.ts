@@ -4,7 +4,7 @@ import { byteProgress } from './progress-bar.js';
 import { defaultJobFor, getJob, type JobRecord } from '../services/backup/jobs.js';
 import { runBackupSession } from '../services/backup-sessions/run-backup-session.js';
 import type { BackupResult } from '../services/backup/backup-vm.js';
-import { notFound } from '../errors.js';
+import { notFound, badRequest } from '../errors.js';
 
 /**
  * `openem backup VM... [--job NAME] [--wait SECONDS]`: backs VMs up now, with a progress bar per disk. Each run is a backup job
@@ -19,7 +19,7 @@ export function registerBackupCommand(program: Command) {
     .option('--wait <seconds>', 'wait up to this long for a restore of the VM to finish first (default: refuse at once)', '0')
     .action(async (vms: string[], opts: { job?: string; json?: boolean; wait: string }) => {
       const waitSeconds = Number(opts.wait);
-      if (!Number.isFinite(waitSeconds) || waitSeconds < 0) throw new Error(`--wait takes a number of seconds, not '${opts.wait}'`);
+      if (!Number.isFinite(waitSeconds) || waitSeconds < 0) throw badRequest(`--wait takes a number of seconds, not '${opts.wait}'`);
       await withApp(async (ctx) => {
         const runs: { job: JobRecord; vmNames: string[] }[] = [];
         if (opts.job) runs.push({ job: await getJob(ctx, opts.job), vmNames: vms });

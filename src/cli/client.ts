@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import cliProgress from 'cli-progress';
 import { EmClient } from '../sdk/em-client.js';
 import type { EmRestoreSpec } from '../sdk/em-types.js';
+import { badRequest, notFound } from '../errors.js';
 
 interface ClientFlags {
   server: string;
@@ -18,7 +19,7 @@ async function password(flags: ClientFlags): Promise<string> {
   }
   const env = process.env.OPENEM_CLIENT_PASSWORD;
   if (env) return env;
-  throw new Error('give the password with --password-stdin or OPENEM_CLIENT_PASSWORD');
+  throw badRequest('give the password with --password-stdin or OPENEM_CLIENT_PASSWORD');
 }
 
 /** A percent bar on a terminal; a line per change of 10 % otherwise. */
@@ -69,7 +70,7 @@ export function registerClientCommand(program: Command) {
         const points = await em.vmRestorePoints(vm);
         const id = flags.point?.replace(/^urn:veeam:VmRestorePoint:/i, '').toLowerCase();
         const point = id ? points.find((p) => p.UID?.toLowerCase().endsWith(id)) : points[0];
-        if (!point) throw new Error(id ? `restore point ${flags.point} of ${vm} not found` : `VM ${vm} has no restore points`);
+        if (!point) throw notFound(id ? `restore point ${flags.point} of ${vm} not found` : `VM ${vm} has no restore points`);
         const spec: EmRestoreSpec = { VmRestoreSpec: { PowerOnAfterRestore: !!flags.powerOn, QuickRollback: !!flags.quickRollback, ...(flags.keepOriginal ? { KeepOriginalVM: true } : {}) } };
         const task = await em.waitForTask(await em.startVmRestore(point, spec));
         if (!task.Result?.Success) throw new Error(`restore did not start: ${task.Result?.Message ?? 'unknown reason'}`);

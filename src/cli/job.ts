@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { withApp } from './open-app.js';
 import { createJob, listJobs } from '../services/backup/jobs.js';
+import { notFound } from '../errors.js';
 
 /** `openem job create NAME --vm a,b` and `openem job list`: jobs the API can start (`POST /jobs/{ID}?action=start`). */
 export function registerJobCommand(program: Command) {
@@ -11,7 +12,7 @@ export function registerJobCommand(program: Command) {
     .action(async (name: string, opts: { vm: string }) => {
       const j = await withApp(async (ctx) => {
         const vms = opts.vm.split(',').map((s) => s.trim()).filter(Boolean);
-        for (const v of vms) if (!(await ctx.platform.findVm(v))) throw new Error(`VM ${v} does not exist`);
+        for (const v of vms) if (!(await ctx.platform.findVm(v))) throw notFound(`VM ${v} does not exist`);
         return createJob(ctx, name, vms);
       });
       process.stdout.write(`job ${j.name} created (${j.id})\n`);

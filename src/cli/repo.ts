@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { withApp } from './open-app.js';
 import { syncRestorePoints } from '../services/backup/sync-restore-points.js';
+import { badRequest } from '../errors.js';
 
 /** `openem repo check [--read-data]` and `openem repo forget --keep N [--vm NAME]` (retention + gc). */
 export function registerRepoCommand(program: Command) {
@@ -25,7 +26,7 @@ export function registerRepoCommand(program: Command) {
     .option('--vm <name>', 'only this VM')
     .action(async (opts: { keep: string; vm?: string }) => {
       const keep = Number(opts.keep);
-      if (!Number.isInteger(keep) || keep < 1) throw new Error('--keep must be a whole number of at least 1');
+      if (!Number.isInteger(keep) || keep < 1) throw badRequest('--keep must be a whole number of at least 1');
       await withApp(async (ctx) => {
         const manifests = await ctx.repository.listManifests();
         const byVm = new Map<string, typeof manifests>();

@@ -5,6 +5,7 @@ import { createBaseContext } from '../app-context.js';
 import type { BaseContext } from '../context.js';
 import { createAccount, listAccounts, removeAccount, setPassword, setRoleAndScope } from '../services/auth/accounts.js';
 import { isRole, parseScope, ROLE_DISPLAY, type Role, type RestoreKind, FULL_SCOPE } from '../services/auth/roles.js';
+import { badRequest } from '../errors.js';
 
 async function readStdin(): Promise<string> {
   const chunks: Buffer[] = [];
@@ -25,19 +26,19 @@ async function withContext<T>(fn: (ctx: BaseContext) => Promise<T>): Promise<T> 
 async function passwordFrom(opts: { password?: string; passwordStdin?: boolean }): Promise<string> {
   if (opts.passwordStdin) return readStdin();
   if (opts.password !== undefined) return opts.password;
-  throw new Error('give the password with --password-stdin (or --password)');
+  throw badRequest('give the password with --password-stdin (or --password)');
 }
 
 function roleOf(s: string | undefined): Role | '' {
   if (s === undefined || s === 'none') return s === 'none' ? '' : 'portal-user';
-  if (!isRole(s)) throw new Error(`unknown role "${s}" (portal-admin | portal-user | restore-operator | none)`);
+  if (!isRole(s)) throw badRequest(`unknown role "${s}" (portal-admin | portal-user | restore-operator | none)`);
   return s;
 }
 
 function kindsOf(s: string | undefined): RestoreKind[] {
   if (!s) return ['vm', 'file'];
   const kinds = s.split(',').map((k) => k.trim());
-  for (const k of kinds) if (k !== 'vm' && k !== 'file') throw new Error(`unknown restore kind "${k}" (vm, file)`);
+  for (const k of kinds) if (k !== 'vm' && k !== 'file') throw badRequest(`unknown restore kind "${k}" (vm, file)`);
   return kinds as RestoreKind[];
 }
 

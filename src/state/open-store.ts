@@ -6,6 +6,7 @@ import type { Database } from './schema.js';
 import { migrationProvider, type Dialect } from './migrations.js';
 import { createSqliteDialect } from './sqlite/sqlite-dialect.js';
 import { createPostgresDialect } from './postgres/postgres-dialect.js';
+import { OpenemError } from '../errors.js';
 
 export interface Store {
   db: Kysely<Database>;
@@ -16,7 +17,7 @@ export interface Store {
 /** Opens the state store (SQLite in the data directory unless a postgres:// URL is given) and migrates it. */
 export async function openStore(options: { dataDir: string; databaseUrl?: string }): Promise<Store> {
   const isPg = !!options.databaseUrl && /^postgres(ql)?:\/\//.test(options.databaseUrl);
-  if (options.databaseUrl && !isPg) throw new Error(`unsupported database URL (expected postgres://…): ${redactUrl(options.databaseUrl)}`);
+  if (options.databaseUrl && !isPg) throw new OpenemError('BAD_CONFIG', `unsupported database URL (expected postgres://…): ${redactUrl(options.databaseUrl)}`);
   let dialectImpl;
   if (isPg) {
     dialectImpl = createPostgresDialect(options.databaseUrl!);
@@ -33,7 +34,7 @@ export async function openStore(options: { dataDir: string; databaseUrl?: string
   const { error } = await migrator.migrateToLatest();
   if (error) {
     await db.destroy();
-    throw new Error(`state store migration failed: ${(error as Error).message ?? String(error)}`);
+    throw new OpenemError('INTERNAL', `state store migration failed: ${(error as Error).message ?? String(error)}`, { cause: error });
   }
   return { db, dialect, close: () => db.destroy() };
 }

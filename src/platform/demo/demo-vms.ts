@@ -8,6 +8,7 @@ import { writeDb01Tree } from './db01-tree.js';
 import { writeFiles01Tree } from './files01-tree.js';
 import { GuestTreeWriter } from './guest-tree-writer.js';
 import { writeWeb01Tree } from './web01-tree.js';
+import { notFound } from '../../errors.js';
 
 export type DemoVmName = 'web01' | 'db01' | 'files01' | 'app01';
 
@@ -39,7 +40,7 @@ export const DEMO_DISK_SIZE = 2 * 1024 ** 3;
  */
 export async function writeDemoSourceTree(name: DemoVmName, dir: string): Promise<{ bytes: number; files: number }> {
   const vm = DEMO_VMS.find((v) => v.name === name);
-  if (!vm) throw new Error(`no demo VM named '${name}'`);
+  if (!vm) throw notFound(`no demo VM named '${name}'`);
   const tree = new GuestTreeWriter(dir);
   await vm.writeTree(tree);
   return { bytes: tree.bytesWritten, files: tree.filesWritten };

@@ -1,5 +1,6 @@
 import { mkdir, symlink, writeFile, chmod } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
+import { badRequest } from '../../errors.js';
 
 /**
  * Writes a guest's files under a root folder, with guest paths (`/etc/hostname`) rather than host paths,
@@ -13,7 +14,7 @@ export class GuestTreeWriter {
 
   private hostPath(guestPath: string): string {
     if (!guestPath.startsWith('/') || guestPath.split('/').includes('..')) {
-      throw new Error(`guest paths are absolute and have no '..': ${guestPath}`);
+      throw badRequest(`guest paths are absolute and have no '..': ${guestPath}`);
     }
     return join(this.root, guestPath);
   }

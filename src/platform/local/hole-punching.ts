@@ -1,5 +1,6 @@
 import type { Extent } from '../../disks/block-source.js';
 import { runHelper, setprivPath } from '../../host/helper-process.js';
+import { OpenemError, isOpenemError } from '../../errors.js';
 
 /**
  * Node has no fallocate(2), so holes are punched with util-linux `fallocate --punch-hole --keep-size`.
@@ -20,7 +21,8 @@ export async function punchHoles(fallocatePath: string, file: string, ranges: Ex
   try {
     await runHelper('/bin/sh', args);
   } catch (e) {
-    throw new Error(`punching holes in ${file} failed: ${(e as Error).message}`);
+    // Keep the helper's code: a tool that cannot start is UNAVAILABLE, a punch the filesystem refuses INTERNAL.
+    throw new OpenemError(isOpenemError(e) ? e.code : 'INTERNAL', `punching holes in ${file} failed: ${(e as Error).message}`, { cause: e });
   }
 }
 

@@ -1,3 +1,4 @@
+import { badRequest } from '../../errors.js';
 /** Enterprise Manager's roles that may log on (seed 003 prerequisites, em-api.md §4 "Roles and scope"). */
 export type Role = 'portal-admin' | 'portal-user' | 'restore-operator';
 export const ROLES: Role[] = ['portal-admin', 'portal-user', 'restore-operator'];
@@ -37,7 +38,7 @@ export function parseScope(spec: string, kinds: RestoreKind[] = ['vm', 'file']):
     else if (part.startsWith('vm:')) scope.vms.push(...part.slice(3).split(',').map((s) => s.trim()).filter(Boolean));
     else if (part.startsWith('root:')) scope.roots.push(part.slice(5).replace(/^urn:veeam:HierarchyRoot:/, '').trim());
     else if (part.startsWith('datastore:')) scope.datastores.push(part.slice(10).trim());
-    else throw new Error(`unknown scope "${part}" (expected vm:NAME,… | root:UID | datastore:ID | all)`);
+    else throw badRequest(`unknown scope "${part}" (expected vm:NAME,… | root:UID | datastore:ID | all)`);
   }
   return scope;
 }

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { AppContext } from '../app-services.js';
-import { conflict, notFound } from '../../errors.js';
+import { conflict, notFound, OpenemError } from '../../errors.js';
 import { describeRestoreMark } from '../../platform/restore-incomplete-mark.js';
 import type { BackupProgress, BackupStats, RestorePointManifest } from '../../repository/repository.js';
 import type { VmConfig } from '../../platform/platform.js';
@@ -48,7 +48,7 @@ export async function backupVm(ctx: AppContext, vmName: string, options: BackupO
   const vm = await ctx.platform.findVm(vmName);
   if (!vm) throw notFound(`VM ${vmName} was not found`);
   const jobId = options.jobId ?? (await defaultJobFor(ctx, vm.name)).id;
-  if (options.claim && options.claim.vmId !== vm.id) throw new Error(`the claim handed to the backup of VM ${vm.name} is for another VM`);
+  if (options.claim && options.claim.vmId !== vm.id) throw new OpenemError('INTERNAL', `the claim handed to the backup of VM ${vm.name} is for another VM`);
   // One piece of work per VM (issue 9 §4): no restore writes the disks while they are read.
   const claim = options.claim ?? (await ctx.vmClaims.claim(vm, 'backup', options.holder ?? `backup of VM ${vm.name}`, { waitMs: options.waitMs, signal: options.signal }));
   let committed: BackupResult;

@@ -2,7 +2,7 @@ import { access as accessFile, constants, mkdir, rmdir } from 'node:fs/promises'
 import { createRequire } from 'node:module';
 import type { Logger } from 'pino';
 import type { GuestEntry, GuestFilesystem } from '../../guestfs/guest-filesystem.js';
-import { isOpenemError } from '../../errors.js';
+import { isOpenemError, OpenemError } from '../../errors.js';
 import { detachFuseMount } from '../../host/fuse-mounts.js';
 import type { FlrAccess } from './flr-root.js';
 
@@ -43,7 +43,7 @@ function loadFuse(): FuseModule {
 
 function withTimeout<T>(what: string, ms: number, start: (done: (err: Error | null, v?: T) => void) => void): Promise<T> {
   return new Promise<T>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`${what} did not answer within ${ms / 1000} s`)), ms);
+    const timer = setTimeout(() => reject(new OpenemError('UNAVAILABLE', `${what} did not answer within ${ms / 1000} s`)), ms);
     start((err, v) => {
       clearTimeout(timer);
       if (err) reject(err);
@@ -65,13 +65,13 @@ function statOf(e: GuestEntry): FuseStat {
  */
 export async function openFuseFolder(path: string, fs: GuestFilesystem, log: Logger, onAccess: () => void, access: FlrAccess): Promise<FuseFolder> {
   await accessFile('/dev/fuse', constants.R_OK | constants.W_OK).catch(() => {
-    throw new Error('/dev/fuse is missing or not accessible');
+    throw new OpenemError('UNAVAILABLE', '/dev/fuse is missing or not accessible');
   });
   let Fuse: FuseModule;
   try {
     Fuse = loadFuse();
   } catch (e) {
-    throw new Error(`the fuse-native addon did not load: ${(e as Error).message}`);
+    throw new OpenemError('UNAVAILABLE', `the fuse-native addon did not load: ${(e as Error).message}`, { cause: e });
   }
   const errno = (e: unknown): number => {
     if (isOpenemError(e)) return e.code === 'NOT_FOUND' ? Fuse.ENOENT : e.code === 'BAD_REQUEST' ? Fuse.ENOTDIR : Fuse.EIO;
@@ -113,7 +113,7 @@ export async function openFuseFolder(path: string, fs: GuestFilesystem, log: Log
     await withTimeout<void>('FUSE mount', MOUNT_TIMEOUT_MS, (done) => fuse.mount((err) => done(err)));
   } catch (e) {
     await rmdir(path).catch(() => undefined);
-    throw new Error(`FUSE mount failed: ${(e as Error).message}`);
+    throw new OpenemError('UNAVAILABLE', `FUSE mount failed: ${(e as Error).message}`, { cause: e });
   }
   let closed = false;
   return {

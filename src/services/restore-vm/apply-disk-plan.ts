@@ -2,6 +2,7 @@ import { BLOCK_SIZE } from '../../disks/block-source.js';
 import type { DiskWriter } from '../../platform/platform.js';
 import type { Repository } from '../../repository/repository.js';
 import { blockLength, type DiskRestorePlan } from './disk-restore-plan.js';
+import { conflict } from '../../errors.js';
 
 /** What one disk's restore did; logged in the session so a user (and a test) can see the work saved. */
 export interface DiskRestoreCounters {
@@ -47,7 +48,7 @@ export async function applyDiskPlan(
     blocksUnchanged: plan.unchanged,
     bytesScanned: plan.scannedBytes,
   };
-  if (writer.size !== plan.size) throw new Error(`disk ${plan.diskName} is ${writer.size} bytes but the restore point's is ${plan.size}`);
+  if (writer.size !== plan.size) throw conflict(`disk ${plan.diskName} is ${writer.size} bytes but the restore point's is ${plan.size}`);
   for (const r of zeroRanges(plan.size, plan.zero)) {
     options.signal?.throwIfAborted();
     await writer.zero(r.offset, r.length);

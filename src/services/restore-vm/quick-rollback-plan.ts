@@ -1,6 +1,7 @@
 import type { BlockSource } from '../../disks/block-source.js';
 import type { DiskManifest, Repository } from '../../repository/repository.js';
 import type { DiskRestorePlan } from './disk-restore-plan.js';
+import { conflict } from '../../errors.js';
 
 /**
  * QuickRollback (seed 001): read the VM's current disk sequentially, hash each 1 MiB block on the worker
@@ -14,7 +15,7 @@ export async function quickRollbackPlan(
   disk: DiskManifest,
   options: { signal?: AbortSignal; onScanned?: (bytes: number) => void } = {},
 ): Promise<DiskRestorePlan> {
-  if (current.size !== disk.size) throw new Error(`disk ${disk.name} is ${current.size} bytes now but ${disk.size} in the restore point`);
+  if (current.size !== disk.size) throw conflict(`disk ${disk.name} is ${current.size} bytes now but ${disk.size} in the restore point`);
   const plan: DiskRestorePlan = { diskName: disk.name, size: disk.size, fetch: [], zero: [], unchanged: 0, scannedBytes: 0 };
   const seen = new Uint8Array(disk.blocks.length);
   const decide = (index: number, currentHash: string | null) => {

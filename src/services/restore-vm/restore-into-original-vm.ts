@@ -5,13 +5,14 @@ import { fullRestorePlan, planFetchBytes, type DiskRestorePlan } from './disk-re
 import { quickRollbackPlan } from './quick-rollback-plan.js';
 import type { RestoreRun } from './restore-run.js';
 import { verifyDiskPlans } from './verify-disk-plans.js';
+import { conflict } from '../../errors.js';
 
 /** Refuses before touching the VM when its disks no longer match the restore point's (sizes cannot change in place). */
 function assertSameDisks(vm: VmConfig, run: RestoreRun): void {
   for (const d of run.manifest.disks) {
     const now = vm.disks.find((x) => x.name === d.name);
-    if (!now) throw new Error(`VM ${vm.name} has no disk ${d.name} any more; restore with KeepOriginalVM instead`);
-    if (now.size !== d.size) throw new Error(`disk ${d.name} of VM ${vm.name} is ${now.size} bytes now but ${d.size} bytes in the restore point; restore with KeepOriginalVM instead`);
+    if (!now) throw conflict(`VM ${vm.name} has no disk ${d.name} any more; restore with KeepOriginalVM instead`);
+    if (now.size !== d.size) throw conflict(`disk ${d.name} of VM ${vm.name} is ${now.size} bytes now but ${d.size} bytes in the restore point; restore with KeepOriginalVM instead`);
   }
 }
 

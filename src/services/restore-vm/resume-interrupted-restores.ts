@@ -5,6 +5,7 @@ import { RestoreProgress } from './restore-progress.js';
 import { restoreIntoOriginalVm } from './restore-into-original-vm.js';
 import type { RestoreRun } from './restore-run.js';
 import type { VmClaim } from '../../tasks/vm-claims.js';
+import { notFound } from '../../errors.js';
 
 /** How long a resumed restore waits for other work on its VM (a CLI backup started before the server) to end. */
 const RESUME_CLAIM_WAIT_MS = 10 * 60_000;
@@ -90,7 +91,7 @@ export function resumeInterruptedRestore(ctx: AppContext, { vm, mark, session }:
       releaseSlot = await ctx.restoreScheduler.acquireSlot(run.signal);
       await ctx.restoreSessions.update(session.id, { state: 'Working' });
       const manifest = await ctx.repository.readManifest(mark.vmRestorePointId);
-      if (!manifest) throw new Error(`restore point ${mark.vmRestorePointId} is no longer in the repository`);
+      if (!manifest) throw notFound(`restore point ${mark.vmRestorePointId} is no longer in the repository`);
       run.manifest = manifest;
       const current = (await ctx.platform.findVm(vm.id)) ?? vm;
       const summary = await restoreIntoOriginalVm(run, current);

@@ -8,6 +8,7 @@ import { restoreAsNewVm } from './restore-as-new-vm.js';
 import { restoreIntoOriginalVm } from './restore-into-original-vm.js';
 import type { RestoreRun } from './restore-run.js';
 import type { VmRestoreRequest } from './vm-restore-request.js';
+import { notFound } from '../../errors.js';
 
 export interface VmRestoreJob {
   accountId: string;
@@ -71,7 +72,7 @@ export function vmRestoreWork(ctx: AppContext, job: VmRestoreJob): TaskWork {
         releaseSlot = await scheduler.acquireSlot(signal);
         await ctx.restoreSessions.update(session.id, { state: 'Working', log: `Restoring VM ${job.vmName} from restore point ${job.request.vmRestorePointId}` });
         const manifest = await ctx.repository.readManifest(job.request.vmRestorePointId);
-        if (!manifest) throw new Error(`restore point ${job.request.vmRestorePointId} is no longer in the repository`);
+        if (!manifest) throw notFound(`restore point ${job.request.vmRestorePointId} is no longer in the repository`);
         run.manifest = manifest;
         const summary = await restoreTo(run, job);
         await progress.stop();
