@@ -88,7 +88,7 @@ test('runHelper kills a helper that runs past its timeout, and a missing tool na
     return true;
   });
   assert.ok(Date.now() - started < 5000);
-  await assert.rejects(runHelper('openem-no-such-tool', [], { debianPackage: 'e2fsprogs' }), /apt-get install e2fsprogs/);
+  await assert.rejects(runHelper('openem-no-such-tool', [], { debianPackage: 'e2fsprogs' }), { code: 'UNAVAILABLE', message: /apt-get install e2fsprogs/ });
 });
 
 test('spawnHelper stop() ends a long-running helper', async () => {

@@ -4,7 +4,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { writeGptWithSinglePartition } from '../../../src/disks/gpt-writer.js';
-import { isOpenemError } from '../../../src/errors.js';
+import { corrupt, isOpenemError } from '../../../src/errors.js';
 import { Fuse2fsWriter } from '../../../src/guestfs/ext4/fuse2fs-writer.js';
 import type { GuestItem, GuestWriteRequest } from '../../../src/guestfs/guest-writer.js';
 import { e2fsckClean, makeImage, sh, tempDir } from '../fixtures/ext4-images.js';
@@ -58,7 +58,7 @@ function failingFile(name: string, size: number): GuestItem {
       let sent = false;
       return new Readable({
         read() {
-          if (sent) this.destroy(new Error('pack 00c0ffee is corrupt'));
+          if (sent) this.destroy(corrupt('pack 00c0ffee is corrupt'));
           else this.push(Buffer.alloc(Math.min(MiB, size / 2), 3));
           sent = true;
         },
@@ -153,7 +153,7 @@ test('a failure half-way through replacing a folder leaves the old folder exactl
   const { writer, workRoot } = writerFor(dir, disk);
   const before = await guestSnapshot(disk, OFFSET);
   const replacement = dirItem('u', [fileItem('notes', b('restored')), dirItem('docs', [failingFile('b.bin', 4 * MiB)])]);
-  await assert.rejects(writer.write({ parent: path('/home'), item: replacement, onExisting: 'replace' }), /pack 00c0ffee is corrupt/);
+  await assert.rejects(writer.write({ parent: path('/home'), item: replacement, onExisting: 'replace' }), { code: 'CORRUPT', message: /pack 00c0ffee is corrupt/ });
   assert.deepEqual(await guestSnapshot(disk, OFFSET), before, 'no temporary folder, the old tree untouched');
   const fsck = e2fsckClean(disk, OFFSET);
   assert.ok(fsck.clean, fsck.output);
@@ -161,11 +161,11 @@ test('a failure half-way through replacing a folder leaves the old folder exactl
 
   // Among many small files written several at a time, one failing: the others in flight finish, then all goes.
   const many = Array.from({ length: 30 }, (_, i) => (i === 12 ? failingFile('f12', 100_000) : fileItem(`f${i}`, Buffer.alloc(1000 + i, i))));
-  await assert.rejects(writer.write({ parent: path('/home'), item: dirItem('u', many), onExisting: 'replace' }), /corrupt/);
+  await assert.rejects(writer.write({ parent: path('/home'), item: dirItem('u', many), onExisting: 'replace' }), code('CORRUPT'));
   assert.deepEqual(await guestSnapshot(disk, OFFSET), before);
 
   // Into a missing folder: the parents it created are removed again.
-  await assert.rejects(writer.write({ parent: path('/srv/a/b'), item: failingFile('c.bin', 2 * MiB), onExisting: 'replace' }), /corrupt/);
+  await assert.rejects(writer.write({ parent: path('/srv/a/b'), item: failingFile('c.bin', 2 * MiB), onExisting: 'replace' }), code('CORRUPT'));
   assert.deepEqual(await guestSnapshot(disk, OFFSET), before);
 });
 

@@ -117,7 +117,7 @@ test('a write failing after writing began leaves the VM marked failed and power-
   assert.equal(vm.restoreIncomplete?.state, 'failed');
   assert.equal(vm.restoreIncomplete?.sessionId, sessionId);
   assert.match(await powerOnRefusal(ctx, vm.id), new RegExp(`restore session ${sessionId} .*failed after writing began \\(the datastore went away \\(test\\)\\).*restore-abandon bad-disk`));
-  await assert.rejects(ctx.platform.setPowerState(vm.id, 'PoweredOn', { force: true }), /--force powers on only a VM whose restore was abandoned/);
+  await assert.rejects(ctx.platform.setPowerState(vm.id, 'PoweredOn', { force: true }), { code: 'CONFLICT', message: /--force powers on only a VM whose restore was abandoned/ });
   await assert.rejects(backupVm(ctx, 'bad-disk'), (e: Error & { code?: string }) => {
     assert.equal(e.code, 'CONFLICT');
     assert.match(e.message, new RegExp(`cannot back up: VM bad-disk is marked restore incomplete: restore session ${sessionId}`));
