@@ -1,26 +1,29 @@
 // A v1_4-era Cloud Director client: it finds its references through /lookupSvc and restores with
 // RestoreSpec/vCloudVmRestoreSpec (issue #10 item 8 and "/lookupSvc"; seed 001; lookup_query.md).
-import { test, before, after } from 'node:test';
+import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { startServerProcess, type ServerProcess } from '../helpers/server-process.js';
 import { EmClient, findLink, linksOf, type Format } from '../helpers/em-client.js';
 import { sha256File } from '../services/restore-vm/restore-fixtures.js';
 import { diskPathOf, findPointEntity, powerStateOf, prepareDataDir, rootOf, waitForSession, waitForTask, type PreparedVm } from './vm-restore-fixtures.js';
+import { fileCleanup } from '../helpers/cleanup.js';
+
+const cleanup = fileCleanup();
 
 let server: ServerProcess | undefined;
 let dataDir: string;
 let vms: Record<string, PreparedVm>;
 
 before(async () => {
-  ({ dataDir, vms } = await prepareDataDir([
+  ({ dataDir, vms } = await prepareDataDir(cleanup, [
     { name: 'vcd14', blocks: 48, platform: 'vcloud' },
     { name: 'vs14', blocks: 16, platform: 'vsphere' },
   ]));
   server = await startServerProcess({ dataDir });
-});
-after(async () => {
-  assert.equal(await server?.stop(), 0);
+  cleanup.defer(async () => {
+    assert.equal(await server?.stop(), 0);
+  });
 });
 
 const items = (body: any, format: Format): any[] => (format === 'json' ? body.HierarchyItems : [body.HierarchyItems?.HierarchyItem ?? []].flat());

@@ -1,26 +1,29 @@
 // `/lookup` parameters over HTTP: a parameter given twice is a 400 with EM's Error body (not a 500), and a
 // name pattern of many stars is answered at once (lookup_query.md; src/api/query/wildcard.ts).
-import { test, before, after } from 'node:test';
+import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { startServerProcess, type ServerProcess } from '../helpers/server-process.js';
 import { EmClient } from '../helpers/em-client.js';
 import { prepareDataDir } from './vm-restore-fixtures.js';
+import { fileCleanup } from '../helpers/cleanup.js';
+
+const cleanup = fileCleanup();
 
 let server: ServerProcess | undefined;
 let c: EmClient;
 let rootUid = '';
 
 before(async () => {
-  const { dataDir } = await prepareDataDir([{ name: 'lookme', blocks: 16, platform: 'vsphere' }]);
+  const { dataDir } = await prepareDataDir(cleanup, [{ name: 'lookme', blocks: 16, platform: 'vsphere' }]);
   server = await startServerProcess({ dataDir });
+  cleanup.defer(async () => {
+    assert.equal(await server?.stop(), 0);
+  });
   c = new EmClient(server.http, 'json');
   assert.equal((await c.logOn()).status, 201);
   const roots = await c.get(`${server.http}/api/hierarchyRoots?format=Entity`);
   rootUid = roots.body.HierarchyRoots.find((r: any) => r.HostType === 'VC').UID;
   assert.ok(rootUid, 'a vSphere root');
-});
-after(async () => {
-  assert.equal(await server?.stop(), 0);
 });
 
 test('a lookup parameter given twice is answered 400 with an EM Error body', async () => {

@@ -1,6 +1,6 @@
 // Issue 9 §3: a client that removes each task as soon as it reads Finished (a cloud-platform plugin does) must not
 // stop the restore session the task started. DELETE /tasks/{ID} "Removes a task" (delete_task_id): 204, then 404.
-import { test, before, after } from 'node:test';
+import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -9,6 +9,9 @@ import { EmClient, findLink, waitFor } from '../helpers/em-client.js';
 import { diskPathOf, prepareDataDir, rootOf, waitForSession, waitForTask, type PreparedVm } from './vm-restore-fixtures.js';
 import { scribble, sha256File } from '../services/restore-vm/restore-fixtures.js';
 import { assertLiveClean, backedUpVm, debugfsWrite, liveImage, pointIdOf, readLive } from '../services/mounts/flr-fixture.js';
+import { fileCleanup } from '../helpers/cleanup.js';
+
+const cleanup = fileCleanup();
 
 let server: ServerProcess | undefined;
 let dataDir: string;
@@ -17,12 +20,12 @@ let guestTree: string;
 
 before(async () => {
   // Big enough that the restore is still writing when the task is removed.
-  ({ dataDir, vms } = await prepareDataDir([{ name: 'plugin-vm', blocks: 384 }]));
+  ({ dataDir, vms } = await prepareDataDir(cleanup, [{ name: 'plugin-vm', blocks: 384 }]));
   guestTree = await backedUpVm(dataDir, 'plugin-web');
   server = await startServerProcess({ dataDir });
-});
-after(async () => {
-  await server?.stop();
+  cleanup.defer(async () => {
+    await server?.stop();
+  });
 });
 
 /** DELETE the task's Delete link at once; the task is gone afterwards. */

@@ -1,7 +1,7 @@
 // The CLI's power changes and restore-abandon take the VM's claim (issue 9 §4): while the server writes a
 // restore into a VM, `openem vm power-on` (with or without --force), `power-off` and `restore-abandon` are
 // refused naming the restore session that holds it, and vm.json keeps its "writing" mark.
-import { test, before, after } from 'node:test';
+import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
@@ -10,6 +10,9 @@ import { EmClient, findLink, waitFor } from '../helpers/em-client.js';
 import { runCli } from '../helpers/cli.js';
 import { scribble } from '../services/restore-vm/restore-fixtures.js';
 import { diskPathOf, logLines, prepareDataDir, rootOf, waitForTask, type PreparedVm } from './vm-restore-fixtures.js';
+import { fileCleanup } from '../helpers/cleanup.js';
+
+const cleanup = fileCleanup();
 
 let server: ServerProcess | undefined;
 let dataDir: string;
@@ -18,13 +21,13 @@ const BLOCKS = 768;
 
 before(async () => {
   let vms: Record<string, PreparedVm>;
-  ({ dataDir, vms } = await prepareDataDir([{ name: 'power-busy', blocks: BLOCKS }]));
+  ({ dataDir, vms } = await prepareDataDir(cleanup, [{ name: 'power-busy', blocks: BLOCKS }]));
   vm = vms['power-busy'];
   await scribble(await diskPathOf(dataDir, vm.name), Array.from({ length: BLOCKS / 2 }, (_, i) => 2 * i));
   server = await startServerProcess({ dataDir });
-});
-after(async () => {
-  await server?.stop();
+  cleanup.defer(async () => {
+    await server?.stop();
+  });
 });
 
 async function markOf(): Promise<any> {

@@ -1,7 +1,7 @@
 // Issue #9 §5: a restore proves every block it will write before it changes the VM. With 64 bytes flipped
 // in a pack (or a pack gone), an in-place restore and a QuickRollback fail naming the pack, and the VM's
 // disk, config and power state are exactly as before.
-import { test, before, after } from 'node:test';
+import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { open, readdir, readFile, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
@@ -11,6 +11,9 @@ import { openRepository } from '../../src/repository/open-repository.js';
 import { ENTRY_SIZE, PACK_END_MAGIC } from '../../src/repository/pack-format.js';
 import { scribble, sha256File } from '../services/restore-vm/restore-fixtures.js';
 import { diskPathOf, findPointEntity, logLines, powerStateOf, prepareDataDir, rootOf, waitForSession, waitForTask, type PreparedVm } from './vm-restore-fixtures.js';
+import { fileCleanup } from '../helpers/cleanup.js';
+
+const cleanup = fileCleanup();
 
 let server: ServerProcess;
 let dataDir: string;
@@ -67,15 +70,15 @@ async function flip64Bytes(vm: PreparedVm): Promise<string> {
 }
 
 before(async () => {
-  ({ dataDir, vms } = await prepareDataDir([
+  ({ dataDir, vms } = await prepareDataDir(cleanup, [
     { name: 'bad-full', blocks: 64 },
     { name: 'bad-roll', blocks: 64 },
     { name: 'gone-pack', blocks: 64 },
   ]));
   server = await startServerProcess({ dataDir });
-});
-after(async () => {
-  await server?.stop();
+  cleanup.defer(async () => {
+    await server?.stop();
+  });
 });
 
 /** What a user could compare: every disk image, vm.json, and the power state. */

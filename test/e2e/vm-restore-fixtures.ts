@@ -1,11 +1,9 @@
 import assert from 'node:assert/strict';
-import { mkdtemp } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { EmClient, findLink, openemDetails, waitFor, type Format } from '../helpers/em-client.js';
 import { LocalPlatform } from '../../src/platform/local/local-platform.js';
 import { backUpWithReference, createVm, mixedBlocks, openTestApp } from '../services/restore-vm/restore-fixtures.js';
 import type { PresentedPlatform } from '../../src/platform/platform.js';
+import { tempDir, type Cleanup } from '../helpers/cleanup.js';
 
 export interface PreparedVm {
   name: string;
@@ -16,21 +14,19 @@ export interface PreparedVm {
 
 /**
  * Fills a data directory before the server starts: VMs with generated disks (random, text and zero blocks),
- * each backed up once, with a copy of each disk as it was at backup time.
+ * each backed up once, with a copy of each disk as it was at backup time. `cleanup` removes both folders;
+ * a server started on the data directory must be deferred to it after this, so it stops first.
  */
-export async function prepareDataDir(vms: { name: string; blocks: number; platform?: PresentedPlatform }[]): Promise<{ dataDir: string; vms: Record<string, PreparedVm> }> {
-  const app = await openTestApp();
-  const refs = await mkdtemp(join(tmpdir(), 'openem-e2e-refs-'));
+export async function prepareDataDir(cleanup: Cleanup, vms: { name: string; blocks: number; platform?: PresentedPlatform }[]): Promise<{ dataDir: string; vms: Record<string, PreparedVm> }> {
+  const refs = tempDir(cleanup, 'openem-e2e-refs-');
+  const app = await openTestApp(cleanup);
   const out: Record<string, PreparedVm> = {};
-  try {
-    for (const v of vms) {
-      await createVm(app.ctx, v.name, mixedBlocks(v.blocks), v.platform ?? 'vsphere');
-      const { pointId, reference } = await backUpWithReference(app.ctx, v.name, refs);
-      out[v.name] = { name: v.name, pointId, reference };
-    }
-  } finally {
-    await app.close();
+  for (const v of vms) {
+    await createVm(app.ctx, v.name, mixedBlocks(v.blocks), v.platform ?? 'vsphere');
+    const { pointId, reference } = await backUpWithReference(app.ctx, v.name, refs);
+    out[v.name] = { name: v.name, pointId, reference };
   }
+  await app.close();
   return { dataDir: app.dataDir, vms: out };
 }
 

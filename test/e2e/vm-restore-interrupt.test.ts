@@ -3,7 +3,7 @@
 // resumes the restore in the same session (QuickRollback comparison) to a byte-identical disk — or, once an
 // operator abandons it, leaves it alone with the mark explained. Removing the task does not stop a restore
 // (issue 9 §3, task-delete-keeps-restore.test.ts).
-import { test, before, after } from 'node:test';
+import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
@@ -12,6 +12,9 @@ import { EmClient, findLink, waitFor } from '../helpers/em-client.js';
 import { runCli } from '../helpers/cli.js';
 import { scribble, sha256File } from '../services/restore-vm/restore-fixtures.js';
 import { diskPathOf, logLines, powerStateOf, prepareDataDir, rootOf, waitForTask, type PreparedVm } from './vm-restore-fixtures.js';
+import { fileCleanup } from '../helpers/cleanup.js';
+
+const cleanup = fileCleanup();
 
 let server: ServerProcess | undefined;
 let dataDir: string;
@@ -22,15 +25,15 @@ const SCRIBBLED = Array.from({ length: BLOCKS / 2 }, (_, i) => 2 * i);
 
 before(async () => {
   // Big enough that a restore takes a while; mostly random data so each block costs a real write.
-  ({ dataDir, vms } = await prepareDataDir([
+  ({ dataDir, vms } = await prepareDataDir(cleanup, [
     { name: 'kill-resume', blocks: BLOCKS },
     { name: 'kill-abandon', blocks: BLOCKS },
   ]));
   for (const vm of Object.values(vms)) await scribble(await diskPathOf(dataDir, vm.name), SCRIBBLED);
   server = await startServerProcess({ dataDir });
-});
-after(async () => {
-  await server?.stop();
+  cleanup.defer(async () => {
+    await server?.stop();
+  });
 });
 
 async function vmJson(name: string): Promise<any> {

@@ -1,11 +1,14 @@
 // Every RestoreSpec refusal of issue #4 §1 answers 400 with an Error naming its rule, and creates no task.
-import { test, before, after } from 'node:test';
+import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { startServerProcess, type ServerProcess } from '../helpers/server-process.js';
 import { EmClient } from '../helpers/em-client.js';
 import { cliOk } from '../helpers/cli.js';
 import { prepareDataDir, rootOf, type PreparedVm } from './vm-restore-fixtures.js';
+import { fileCleanup } from '../helpers/cleanup.js';
+
+const cleanup = fileCleanup();
 
 let server: ServerProcess;
 let dataDir: string;
@@ -16,21 +19,21 @@ let vcdStore: string;
 let vsphereRoot: string;
 
 before(async () => {
-  ({ dataDir, vms } = await prepareDataDir([
+  ({ dataDir, vms } = await prepareDataDir(cleanup, [
     { name: 'vs01', blocks: 16 },
     { name: 'vcd01', blocks: 16, platform: 'vcloud' },
     { name: 'vcd02', blocks: 16, platform: 'vcloud' },
   ]));
   server = await startServerProcess({ dataDir });
+  cleanup.defer(async () => {
+    await server?.stop();
+  });
   c = new EmClient(server.http, 'xml');
   await c.logOn();
   const platform = JSON.parse(await readFile(`${dataDir}/platform.json`, 'utf8'));
   vcdRoot = platform.hierarchyRoots.find((r: any) => r.platform === 'vcloud').id;
   vsphereRoot = platform.hierarchyRoots.find((r: any) => r.platform === 'vsphere').id;
   vcdStore = platform.datastores.find((d: any) => d.hierarchyRootId === vcdRoot).id;
-});
-after(async () => {
-  await server?.stop();
 });
 
 const spec = (inner: string) => `<RestoreSpec xmlns="http://www.veeam.com/ent/v1.0"><VmRestoreSpec>${inner}</VmRestoreSpec></RestoreSpec>`;

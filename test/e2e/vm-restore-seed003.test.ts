@@ -1,19 +1,22 @@
 // Seed 003 walked step by step over HTTP, in XML and in JSON, with the seeds' request bodies; restored disks
 // are compared byte for byte with the disks at backup time (issue #4 "How it is checked").
-import { test, before, after } from 'node:test';
+import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { startServerProcess, type ServerProcess } from '../helpers/server-process.js';
 import { EmClient, findLink, type Format } from '../helpers/em-client.js';
 import { scribble, sha256File } from '../services/restore-vm/restore-fixtures.js';
 import { diskPathOf, findPointEntity, logLines, powerStateOf, prepareDataDir, rootOf, waitForSession, waitForTask, type PreparedVm } from './vm-restore-fixtures.js';
+import { fileCleanup } from '../helpers/cleanup.js';
+
+const cleanup = fileCleanup();
 
 let server: ServerProcess;
 let dataDir: string;
 let vms: Record<string, PreparedVm>;
 
 before(async () => {
-  ({ dataDir, vms } = await prepareDataDir([
+  ({ dataDir, vms } = await prepareDataDir(cleanup, [
     { name: 'sql01-xml', blocks: 96 },
     { name: 'sql01-json', blocks: 96 },
     { name: 'roll-xml', blocks: 200 },
@@ -22,9 +25,9 @@ before(async () => {
     { name: 'vcd01', blocks: 64, platform: 'vcloud' },
   ]));
   server = await startServerProcess({ dataDir });
-});
-after(async () => {
-  await server?.stop();
+  cleanup.defer(async () => {
+    await server?.stop();
+  });
 });
 
 /** Seed 001's vSphere/Hyper-V example body, exactly. */

@@ -1,19 +1,16 @@
 // A restore whose VM claim another node took over (believing this one dead) stops writing and fails: its session
 // says the claim was lost and the VM's mark turns `failed` — it is not left Working to be resumed at the next start
 // over the other node's work, as a stop of the server would be.
-import { test, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type { AppContext } from '../../../src/services/app-services.js';
 import { startVmRestore } from '../../../src/services/restore-vm/start-vm-restore.js';
 import { findVmRestorePoint } from '../../../src/services/inventory/restore-point-records.js';
 import { adminPrincipal, backUpWithReference, createVm, diskPath, mixedBlocks, openTestApp, scribble, sessionOfTask } from './restore-fixtures.js';
+import { cleanupOf, fileCleanup, tempDir } from '../../helpers/cleanup.js';
 
-const refs = await mkdtemp(join(tmpdir(), 'openem-refs-'));
-after(() => rm(refs, { recursive: true, force: true }));
+const refs = tempDir(fileCleanup(), 'openem-refs-');
 
 /** Slows every block written, so the restore is still writing when the claim is taken over. */
 function slowDiskWrites(ctx: AppContext): void {
@@ -34,8 +31,7 @@ async function takeClaimOverAsAnotherNode(ctx: AppContext, vm: { id: string; nam
 }
 
 test('a restore whose VM claim is taken over mid-write fails saying the claim was lost, and marks the VM failed', async (t) => {
-  const app = await openTestApp();
-  t.after(app.close);
+  const app = await openTestApp(cleanupOf(t));
   const { ctx } = app;
   await createVm(ctx, 'taken-over', mixedBlocks(64));
   const { pointId } = await backUpWithReference(ctx, 'taken-over', refs);

@@ -1,6 +1,5 @@
 import { createHash } from 'node:crypto';
-import { copyFile, mkdtemp, open, readFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { copyFile, open, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { loadConfig } from '../../../src/config.js';
 import { createLogger } from '../../../src/logger.js';
@@ -15,24 +14,28 @@ import type { Principal } from '../../../src/services/auth/logon-sessions.js';
 import { FULL_SCOPE } from '../../../src/services/auth/roles.js';
 import { blockOf, type BlockKind } from '../../repository/repository-fixtures.js';
 import { ADMIN_PASSWORD } from '../../helpers/server-process.js';
+import { tempDir, type Cleanup } from '../../helpers/cleanup.js';
 
 export { BLOCK_SIZE };
 
-/** An application context on a fresh data directory, as `openem serve` builds it (SQLite store). */
-export async function openTestApp(dataDir?: string, options: { maxRestores?: number } = {}): Promise<{ ctx: AppContext; dataDir: string; close: () => Promise<void> }> {
-  const dir = dataDir ?? (await mkdtemp(join(tmpdir(), 'openem-restore-')));
+/**
+ * An application context on a fresh data directory (or `dataDir`), as `openem serve` builds it (SQLite store).
+ * `cleanup` closes it, unless the test closed it first, and removes the fresh directory after that.
+ */
+export async function openTestApp(cleanup: Cleanup, dataDir?: string, options: { maxRestores?: number } = {}): Promise<{ ctx: AppContext; dataDir: string; close: () => Promise<void> }> {
+  const dir = dataDir ?? tempDir(cleanup, 'openem-restore-');
   const config = loadConfig({ env: { OPENEM_ADMIN_PASSWORD: ADMIN_PASSWORD }, flags: { dataDir: dir, maxRestores: options.maxRestores } });
   const base = await createBaseContext(config, createLogger('silent'), { announce: () => {} });
   const ctx = await attachServices(base, { demo: false });
-  await resumeInterruptedRestores(ctx);
-  return {
-    ctx,
-    dataDir: dir,
-    close: async () => {
+  let closing: Promise<void> | undefined;
+  const close = () =>
+    (closing ??= (async () => {
       await ctx.shutdown();
       await base.store.close();
-    },
-  };
+    })());
+  cleanup.defer(close);
+  await resumeInterruptedRestores(ctx);
+  return { ctx, dataDir: dir, close };
 }
 
 /** A mix like a real disk: random (incompressible), text (compressible) and zero blocks, in a repeating pattern. */

@@ -1,25 +1,24 @@
 // Restore to the original VM (seed 003) and QuickRollback (seed 001), driven through the service on real data.
-import { test, before, after } from 'node:test';
+import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type { AppContext } from '../../../src/services/app-services.js';
 import { startVmRestore } from '../../../src/services/restore-vm/start-vm-restore.js';
 import { findVmRestorePoint } from '../../../src/services/inventory/restore-point-records.js';
 import type { VmRestoreRequest } from '../../../src/services/restore-vm/vm-restore-request.js';
 import { adminPrincipal, backUpWithReference, createVm, diskCounters, diskPath, mixedBlocks, openTestApp, scribble, sessionOfTask, sha256File, waitForStopped } from './restore-fixtures.js';
+import { fileCleanup, tempDir } from '../../helpers/cleanup.js';
+
+const cleanup = fileCleanup();
 
 let app: Awaited<ReturnType<typeof openTestApp>>;
 let ctx: AppContext;
 let refs: string;
 
 before(async () => {
-  app = await openTestApp();
+  app = await openTestApp(cleanup);
   ctx = app.ctx;
-  refs = await mkdtemp(join(tmpdir(), 'openem-refs-'));
+  refs = tempDir(cleanup, 'openem-refs-');
 });
-after(async () => app.close());
 
 async function restore(pointId: string, request: Partial<VmRestoreRequest>) {
   const point = (await findVmRestorePoint(ctx, pointId))!;

@@ -1,11 +1,8 @@
 // The "restore incomplete" mark through the service (issue #9 §6): a graceful stop mid-write keeps the session
 // open and the next start resumes it; a write that fails after writing began leaves the mark `failed`, power-on
 // refused naming the session, until a new restore succeeds.
-import { test, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type { AppContext } from '../../../src/services/app-services.js';
 import { isOpenemError } from '../../../src/errors.js';
 import { backupVm } from '../../../src/services/backup/backup-vm.js';
@@ -13,9 +10,9 @@ import { startVmRestore } from '../../../src/services/restore-vm/start-vm-restor
 import { findVmRestorePoint } from '../../../src/services/inventory/restore-point-records.js';
 import type { VmRestoreRequest } from '../../../src/services/restore-vm/vm-restore-request.js';
 import { adminPrincipal, backUpWithReference, createVm, diskPath, mixedBlocks, openTestApp, scribble, sessionOfTask, sha256File, waitForStopped } from './restore-fixtures.js';
+import { cleanupOf, fileCleanup, tempDir } from '../../helpers/cleanup.js';
 
-const refs = await mkdtemp(join(tmpdir(), 'openem-refs-'));
-after(() => rm(refs, { recursive: true, force: true }));
+const refs = tempDir(fileCleanup(), 'openem-refs-');
 
 /** A seam for "midway": every block written is first handed to `beforeWrite` (a wait, or a failure). */
 function interceptDiskWrites(ctx: AppContext, beforeWrite: (n: number) => Promise<void>): void {
@@ -65,42 +62,31 @@ async function powerOnRefusal(ctx: AppContext, vmId: string): Promise<string> {
   assert.fail('power-on was not refused');
 }
 
-test('a graceful stop mid-write keeps the session Working and the VM marked; the next start resumes it to a byte-identical disk', async () => {
-  const first = await openTestApp();
-  let closed = false;
-  try {
-    await createVm(first.ctx, 'stop-resume', mixedBlocks(64));
-    const { pointId, reference } = await backUpWithReference(first.ctx, 'stop-resume', refs);
-    await scribble(await diskPath(first.ctx, 'stop-resume'), [0, 1, 4, 5, 8, 9, 12, 13, 40, 41]);
-    interceptDiskWrites(first.ctx, (n) => new Promise((r) => setTimeout(r, n >= 3 ? 40 : 0)));
-    const sessionId = await start(first.ctx, 'stop-resume', pointId, { powerOnAfterRestore: true });
-    const vm = await waitMarked(first.ctx, 'stop-resume', sessionId);
-    assert.match(await powerOnRefusal(first.ctx, vm.id), new RegExp(`restore session ${sessionId} .*has not completed`));
-    await first.close();
-    closed = true;
+test('a graceful stop mid-write keeps the session Working and the VM marked; the next start resumes it to a byte-identical disk', async (t) => {
+  const first = await openTestApp(cleanupOf(t));
+  await createVm(first.ctx, 'stop-resume', mixedBlocks(64));
+  const { pointId, reference } = await backUpWithReference(first.ctx, 'stop-resume', refs);
+  await scribble(await diskPath(first.ctx, 'stop-resume'), [0, 1, 4, 5, 8, 9, 12, 13, 40, 41]);
+  interceptDiskWrites(first.ctx, (n) => new Promise((r) => setTimeout(r, n >= 3 ? 40 : 0)));
+  const sessionId = await start(first.ctx, 'stop-resume', pointId, { powerOnAfterRestore: true });
+  const vm = await waitMarked(first.ctx, 'stop-resume', sessionId);
+  assert.match(await powerOnRefusal(first.ctx, vm.id), new RegExp(`restore session ${sessionId} .*has not completed`));
+  await first.close();
 
-    const again = await openTestApp(first.dataDir);
-    try {
-      const s = await waitForStopped(again.ctx, sessionId);
-      assert.equal(s.result, 'Success', s.failureMessage);
-      const log = s.log.map((l) => l.text);
-      assert.ok(log.some((l) => /^Interrupted: the openem server stopped while this restore was writing; VM stop-resume stays marked/.test(l)), log.join('\n'));
-      assert.ok(log.some((l) => /^Resumed after the interruption: Quick rollback of VM stop-resume/.test(l)), log.join('\n'));
-      assert.equal(await sha256File(await diskPath(again.ctx, 'stop-resume')), await sha256File(reference));
-      const after = (await again.ctx.platform.findVm('stop-resume'))!;
-      assert.equal(after.restoreIncomplete, undefined);
-      assert.equal(after.powerState, 'PoweredOn', 'the resumed restore did what was asked: PowerOnAfterRestore');
-    } finally {
-      await again.close();
-    }
-  } finally {
-    if (!closed) await first.close();
-  }
+  const again = await openTestApp(cleanupOf(t), first.dataDir);
+  const s = await waitForStopped(again.ctx, sessionId);
+  assert.equal(s.result, 'Success', s.failureMessage);
+  const log = s.log.map((l) => l.text);
+  assert.ok(log.some((l) => /^Interrupted: the openem server stopped while this restore was writing; VM stop-resume stays marked/.test(l)), log.join('\n'));
+  assert.ok(log.some((l) => /^Resumed after the interruption: Quick rollback of VM stop-resume/.test(l)), log.join('\n'));
+  assert.equal(await sha256File(await diskPath(again.ctx, 'stop-resume')), await sha256File(reference));
+  const after = (await again.ctx.platform.findVm('stop-resume'))!;
+  assert.equal(after.restoreIncomplete, undefined);
+  assert.equal(after.powerState, 'PoweredOn', 'the resumed restore did what was asked: PowerOnAfterRestore');
 });
 
 test('a write failing after writing began leaves the VM marked failed and power-on refused, until a new restore succeeds', async (t) => {
-  const app = await openTestApp();
-  t.after(app.close);
+  const app = await openTestApp(cleanupOf(t));
   const { ctx } = app;
   await createVm(ctx, 'bad-disk', mixedBlocks(48));
   const { pointId, reference } = await backUpWithReference(ctx, 'bad-disk', refs);

@@ -1,15 +1,17 @@
 // KeepOriginalVM (seed 001), removing the task (DELETE /tasks/{ID}) while the restore runs, a server stop midway,
 // and the restore slots, through the service.
-import { test, before, after } from 'node:test';
+import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, readdir } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { AppContext } from '../../../src/services/app-services.js';
 import { startVmRestore } from '../../../src/services/restore-vm/start-vm-restore.js';
 import { findVmRestorePoint } from '../../../src/services/inventory/restore-point-records.js';
 import type { VmRestoreRequest } from '../../../src/services/restore-vm/vm-restore-request.js';
 import { adminPrincipal, backUpWithReference, createVm, diskPath, mixedBlocks, openTestApp, scribble, sessionOfTask, sha256File, waitForStopped } from './restore-fixtures.js';
+import { cleanupOf, fileCleanup, tempDir } from '../../helpers/cleanup.js';
+
+const cleanup = fileCleanup();
 
 let app: Awaited<ReturnType<typeof openTestApp>>;
 let ctx: AppContext;
@@ -36,12 +38,11 @@ function slowDiskWrites(target: AppContext): void {
 }
 
 before(async () => {
-  app = await openTestApp(undefined, { maxRestores: 1 });
+  app = await openTestApp(cleanup, undefined, { maxRestores: 1 });
   ctx = app.ctx;
-  refs = await mkdtemp(join(tmpdir(), 'openem-refs-'));
+  refs = tempDir(cleanup, 'openem-refs-');
   slowDiskWrites(ctx);
 });
-after(async () => app.close());
 
 async function start(vmName: string, pointId: string, request: Partial<VmRestoreRequest>, on = ctx) {
   const point = (await findVmRestorePoint(on, pointId))!;
@@ -50,11 +51,13 @@ async function start(vmName: string, pointId: string, request: Partial<VmRestore
   return { task, sessionId: await sessionOfTask(on, task.taskId) };
 }
 
-async function waitForWriting(sessionId: string, on = ctx) {
+async function waitForWriting(sessionId: string, on = ctx, timeoutMs = 60_000) {
+  const deadline = Date.now() + timeoutMs;
   for (;;) {
     const s = (await on.restoreSessions.get(sessionId))!;
     if (s.state === 'Working' && s.progress > 0) return s;
     assert.notEqual(s.state, 'Stopped', 'restore ended before it could be stopped midway');
+    assert.ok(Date.now() < deadline, `restore session ${sessionId} did not start writing within ${timeoutMs} ms: ${JSON.stringify(s)}`);
     await new Promise((r) => setTimeout(r, 20));
   }
 }
@@ -90,10 +93,9 @@ test('removing the task while an in-place restore writes leaves the restore runn
   }
 });
 
-test('a server stopping midway through a KeepOriginalVM restore leaves no VM and no staging folder behind', async () => {
-  const other = await openTestApp();
+test('a server stopping midway through a KeepOriginalVM restore leaves no VM and no staging folder behind', async (t) => {
+  const other = await openTestApp(cleanupOf(t));
   slowDiskWrites(other.ctx);
-  let closed = false;
   try {
     await createVm(other.ctx, 'ghost', mixedBlocks(64));
     const { pointId } = await backUpWithReference(other.ctx, 'ghost', refs);
@@ -101,25 +103,19 @@ test('a server stopping midway through a KeepOriginalVM restore leaves no VM and
     const { sessionId } = await start('ghost', pointId, { target: { kind: 'new-vm', name: 'ghost_restored' } }, other.ctx);
     await waitForWriting(sessionId, other.ctx);
     await other.close();
-    closed = true;
     slowWrites = 0;
-    const again = await openTestApp(other.dataDir);
-    try {
-      const s = (await again.ctx.restoreSessions.get(sessionId))!;
-      assert.equal(s.state, 'Stopped');
-      assert.equal(s.result, 'Failed');
-      assert.match(s.failureMessage ?? '', /Interrupted: server stopping; no VM named ghost_restored was created/);
-      assert.equal(await again.ctx.platform.findVm('ghost_restored'), undefined);
-      const ghost = (await again.ctx.platform.findVm('ghost'))!;
-      const store = (await again.ctx.platform.datastores()).find((d) => d.id === ghost.datastoreId)!;
-      const leftovers = (await readdir(join(other.dataDir, 'datastores', store.name))).filter((n) => n.startsWith('.'));
-      assert.deepEqual(leftovers, []);
-    } finally {
-      await again.close();
-    }
+    const again = await openTestApp(cleanupOf(t), other.dataDir);
+    const s = (await again.ctx.restoreSessions.get(sessionId))!;
+    assert.equal(s.state, 'Stopped');
+    assert.equal(s.result, 'Failed');
+    assert.match(s.failureMessage ?? '', /Interrupted: server stopping; no VM named ghost_restored was created/);
+    assert.equal(await again.ctx.platform.findVm('ghost_restored'), undefined);
+    const ghost = (await again.ctx.platform.findVm('ghost'))!;
+    const store = (await again.ctx.platform.datastores()).find((d) => d.id === ghost.datastoreId)!;
+    const leftovers = (await readdir(join(other.dataDir, 'datastores', store.name))).filter((n) => n.startsWith('.'));
+    assert.deepEqual(leftovers, []);
   } finally {
     slowWrites = 0;
-    if (!closed) await other.close();
   }
 });
 
