@@ -7,7 +7,7 @@ import { vmRefOfPoint } from '../services/guest-restore/vm-scope.js';
 import { openRestorePointFilesystem } from '../services/guest-restore/restore-point-filesystem.js';
 import { startFileRestore } from '../services/guest-restore/start-file-restore.js';
 import { apiBase, sendWire } from './negotiate.js';
-import { auditRequest } from './audit-request.js';
+import { auditedRequest } from './audit-request.js';
 import { taskElement } from './task-wire.js';
 import { guestPathFromRequest } from './guest-path.js';
 import { parseListQuery, sendGuestListing, type GuestFsHrefs } from './guest-fs-wire.js';
@@ -72,9 +72,12 @@ export function catalogGuestFsPlugin(ctx: ApiContext) {
       let handedOver = false;
       try {
         if (!(await opened.fs.stat(path))) throw notFound(`${path} does not exist in VM restore point ${rp.id}`);
-        const task = await startFileRestore(ctx, { rp, guestPath: path, overwrite: spec.overwrite, accountId: request.principal!.account.id, source: async () => opened });
+        const task = await auditedRequest(
+          ctx, request, { what: 'restore-file', target: `${rp.vmName} ${rp.id}:${path}`, detail: 'catalog' },
+          () => startFileRestore(ctx, { rp, guestPath: path, overwrite: spec.overwrite, accountId: request.principal!.account.id, source: async () => opened }),
+          (t) => ({ target: `${rp.vmName} ${rp.id}:${path} (${t.taskId})` }),
+        );
         handedOver = true;
-        await auditRequest(ctx, request, 'restore-file', `${rp.vmName} ${rp.id}:${path} (${task.taskId})`, 'catalog');
         return sendWire(request, reply, 202, taskElement(apiBase(request), task));
       } finally {
         if (!handedOver) await opened.close();

@@ -6,7 +6,7 @@ import { jobKind } from './inventory/backup-kinds.js';
 import { claimJobVms, runJob } from '../services/backup/run-job.js';
 import { apiBase, sendWire } from './negotiate.js';
 import { taskElement } from './task-wire.js';
-import { recordAudit } from '../services/audit/audit-trail.js';
+import { auditedRequest } from './audit-request.js';
 import { requestJobStop } from '../services/backup-sessions/backup-session-store.js';
 
 /** The lifetime key of a job's run on this node. */
@@ -28,10 +28,10 @@ export function jobsStartPlugin(ctx: ApiContext) {
       if (!isAdmin(p)) throw forbidden(`Only a Portal Administrator may ${action} backup jobs`);
       const job = await jobKind.find(ctx, p, id);
       if (!job) throw notFound(`Job ${id} was not found`);
-      // A VM of the job that other work holds answers 409 naming that work, before any VM is backed up (issue 9 §4).
-      const claims = action === 'start' ? await claimJobVms(ctx, job) : undefined;
-      const task =
-        action === 'start'
+      const task = await auditedRequest(ctx, request, { what: `${action}-job`, target: job.name }, async () => {
+        // A VM of the job that other work holds answers 409 naming that work, before any VM is backed up (issue 9 §4).
+        const claims = action === 'start' ? await claimJobVms(ctx, job) : undefined;
+        return action === 'start'
           ? await ctx.tasks.submit({ operation: 'StartJob', kind: 'backup', accountId: p.account.id, payload: { jobId: job.id } }, async (run) => {
               const lifetime = ctx.tasks.lifetimes.begin(jobRunKey(job.id), { startedBy: run.signal });
               try {
@@ -55,7 +55,7 @@ export function jobsStartPlugin(ctx: ApiContext) {
               const elsewhere = await requestJobStop(ctx, job.id);
               return { message: here || elsewhere ? `Job "${job.name}" triggered to stop.` : `Job "${job.name}" is not running.` };
             });
-      await recordAudit(ctx, { who: p.account.name, what: `${action}-job`, target: `${job.name} (${task.taskId})`, result: 'success', address: request.ip });
+      }, (t) => ({ target: `${job.name} (${t.taskId})` }));
       return sendWire(request, reply, 202, taskElement(apiBase(request), task));
     });
   };

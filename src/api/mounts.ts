@@ -10,7 +10,7 @@ import { startFileRestore } from '../services/guest-restore/start-file-restore.j
 import { apiBase, sendOpenemWire, sendWire } from './negotiate.js';
 import { mountDetailsLink } from './openem/openem-links.js';
 import { mountDetailsElement } from './openem/mount-details.js';
-import { auditRequest } from './audit-request.js';
+import { auditRequest, auditedRequest } from './audit-request.js';
 import { taskElement } from './task-wire.js';
 import { parseFileRestoreSpec, parseMountSpec } from './mount-spec.js';
 import { guestPathFromRequest, guestPathToUrl } from './guest-path.js';
@@ -82,8 +82,11 @@ export function mountsPlugin(ctx: ApiContext) {
     app.post('/api/vmRestorePoints/:id/mounts', { schema: { summary: 'Mount a VM restore point for file-level restore (seed 002)' } }, async (request, reply) => {
       const rp = await point(request, true);
       const osKind = parseMountSpec(request);
-      const task = await mounts.requestMount(rp, osKind, request.principal!.account.id);
-      await auditRequest(ctx, request, 'mount', `${rp.vmName} ${rp.id} (${task.taskId})`, `OsKind ${osKind}`);
+      const task = await auditedRequest(
+        ctx, request, { what: 'mount', target: `${rp.vmName} ${rp.id}`, detail: `OsKind ${osKind}` },
+        () => mounts.requestMount(rp, osKind, request.principal!.account.id),
+        (t) => ({ target: `${rp.vmName} ${rp.id} (${t.taskId})` }),
+      );
       return sendWire(request, reply, 202, taskElement(apiBase(request), task));
     });
 
@@ -107,8 +110,7 @@ export function mountsPlugin(ctx: ApiContext) {
     app.delete('/api/vmRestorePoints/:id/mounts/:n', { schema: { summary: 'Unmount' } }, async (request, reply) => {
       const rp = await point(request, true);
       const m = ownMount(request, rp, { use: false });
-      await mounts.unmount(rp.id, m.info.number);
-      await auditRequest(ctx, request, 'unmount', `${rp.vmName} ${rp.id} mount ${m.info.number}`);
+      await auditedRequest(ctx, request, { what: 'unmount', target: `${rp.vmName} ${rp.id} mount ${m.info.number}` }, () => mounts.unmount(rp.id, m.info.number));
       return reply.code(204).send();
     });
 
@@ -138,22 +140,30 @@ export function mountsPlugin(ctx: ApiContext) {
       const accountId = request.principal!.account.id;
       if (spec.kind === 'download') {
         const downloadPath = `/vmRestorePoints/${rp.id}/mounts/${m.info.number}/${guestPathToUrl(path)}?action=download`;
-        const task = await startDirectDownload(ctx, { accountId, vmRestorePointId: rp.id, downloadPath, name: entry.name || '/' });
-        await auditRequest(ctx, request, 'download', `${rp.vmName} ${rp.id}:${path} (${task.taskId})`, 'ForDirectDownload');
+        const task = await auditedRequest(
+          ctx, request, { what: 'download', target: `${rp.vmName} ${rp.id}:${path}`, detail: 'ForDirectDownload' },
+          () => startDirectDownload(ctx, { accountId, vmRestorePointId: rp.id, downloadPath, name: entry.name || '/' }),
+          (t) => ({ target: `${rp.vmName} ${rp.id}:${path} (${t.taskId})` }),
+        );
         await mounts.recordActivity(m, `Direct download of ${path} prepared (${task.taskId})`);
         return sendWire(request, reply, 202, taskElement(apiBase(request), task));
       }
-      const release = mounts.hold(m);
       const diskName = mounts.diskNameOf(m);
-      const task = await startFileRestore(ctx, {
-        rp, guestPath: path, overwrite: spec.overwrite, accountId,
-        // The mount's reader is borrowed: the restore holds the mount open and releases it when done.
-        source: async () => ({ fs: m.fs, diskName, close: async () => release() }),
-      }).catch((e) => {
-        release();
-        throw e;
-      });
-      await auditRequest(ctx, request, 'restore-file', `${rp.vmName} ${rp.id}:${path} (${task.taskId})`, spec.overwrite ? 'overwrite' : 'keep both');
+      const task = await auditedRequest(
+        ctx, request, { what: 'restore-file', target: `${rp.vmName} ${rp.id}:${path}`, detail: spec.overwrite ? 'overwrite' : 'keep both' },
+        () => {
+          const release = mounts.hold(m);
+          return startFileRestore(ctx, {
+            rp, guestPath: path, overwrite: spec.overwrite, accountId,
+            // The mount's reader is borrowed: the restore holds the mount open and releases it when done.
+            source: async () => ({ fs: m.fs, diskName, close: async () => release() }),
+          }).catch((e) => {
+            release();
+            throw e;
+          });
+        },
+        (t) => ({ target: `${rp.vmName} ${rp.id}:${path} (${t.taskId})` }),
+      );
       await mounts.recordActivity(m, `Restore of ${path} to the original location started (${task.taskId})`);
       return sendWire(request, reply, 202, taskElement(apiBase(request), task));
     });

@@ -7,7 +7,7 @@ import { apiBase, sendWire } from './negotiate.js';
 import { logonSessionElement } from './logon-session-wire.js';
 import { SUPPORTED_VERSIONS } from './entry.js';
 import { SESSION_HEADER, auditTarget } from './session-hook.js';
-import { recordAudit } from '../services/audit/audit-trail.js';
+import { audited, recordAudit } from '../services/audit/audit-trail.js';
 import { recordRefusal } from '../services/audit/audit-refusal.js';
 import { canSeeOwned, isAdmin } from '../services/auth/access.js';
 import { parseBody } from './request-body.js';
@@ -76,13 +76,21 @@ export function sessionsPlugin(ctx: ApiContext) {
         result = await logOn(ctx, user, password, address);
       } catch (e) {
         const wrongCredentials = (e as OpenemError).code === 'UNAUTHORIZED';
+        // Counted before the audit entry is written, so a trail that cannot take it does not spare the throttle.
+        const holdBack = wrongCredentials ? throttle.failed(address, user) : 0;
         await recordAudit(ctx, { who: user, what: 'logon', result: 'failure', address, detail: wrongCredentials ? 'wrong user name or password, or no role' : (e as Error).message });
-        if (wrongCredentials) await delay(throttle.failed(address, user));
+        await delay(holdBack);
+        throw e;
+      }
+      const { session, sessionId, token } = result;
+      try {
+        await recordAudit(ctx, { who: user, what: 'logon', target: `logonSession:${session.id}`, result: 'success', address });
+      } catch (e) {
+        // An unaudited logon is no logon: the session just made is ended again before anyone holds its token.
+        await deleteSession(ctx, session.id);
         throw e;
       }
       throttle.succeeded(address, user);
-      const { session, sessionId, token } = result;
-      await recordAudit(ctx, { who: user, what: 'logon', target: `logonSession:${session.id}`, result: 'success', address });
       const secure = request.protocol === 'https' ? '; Secure' : '';
       reply.header('X-RestSvcSessionId', token);
       reply.header('Set-Cookie', `X-RestSvcSessionId=${encodeURIComponent(token)}; Path=/api; HttpOnly; SameSite=Strict${secure}`);
@@ -113,8 +121,7 @@ export function sessionsPlugin(ctx: ApiContext) {
       const id = ownSessionAlias(request);
       const s = await getSession(ctx, id);
       if (!s || !canSeeOwned(p, s.accountId)) throw notFound(`Logon session ${id} was not found`);
-      await deleteSession(ctx, id);
-      await recordAudit(ctx, { who: p.account.name, what: 'logoff', target: `logonSession:${id}`, result: 'success', address: request.ip });
+      await audited(ctx, { who: p.account.name, what: 'logoff', target: `logonSession:${id}`, address: request.ip }, () => deleteSession(ctx, id));
       return reply.code(204).send();
     });
   };

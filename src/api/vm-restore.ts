@@ -9,7 +9,7 @@ import { apiBase, sendWire } from './negotiate.js';
 import { parseBody } from './request-body.js';
 import { RESTORE_SPEC, toVmRestoreRequest } from './restore-spec.js';
 import { taskElement } from './task-wire.js';
-import { recordAudit } from '../services/audit/audit-trail.js';
+import { auditedRequest } from './audit-request.js';
 
 /**
  * `POST /vmRestorePoints/{ID}?action=restore` (seed 001; seed 003 posts it with no body): 202 with the
@@ -27,8 +27,11 @@ export function vmRestorePlugin(ctx: ApiContext) {
       // Scope and restore kind are checked before the body, so a refused caller learns nothing from validation.
       assertCanRestore(request.principal!, 'vm', await vmRefOf(ctx, point));
       const request_ = await toVmRestoreRequest(ctx, point, parseBody(request, RESTORE_SPEC));
-      const task = await startVmRestore(ctx, request.principal!, point, request_);
-      await recordAudit(ctx, { who: request.principal!.account.name, what: 'restore-vm', target: `${point.vmName} ${point.id} (${task.taskId})`, result: 'success', address: request.ip, detail: describeTarget(request_) });
+      const task = await auditedRequest(
+        ctx, request, { what: 'restore-vm', target: `${point.vmName} ${point.id}`, detail: describeTarget(request_) },
+        () => startVmRestore(ctx, request.principal!, point, request_),
+        (t) => ({ target: `${point.vmName} ${point.id} (${t.taskId})` }),
+      );
       return sendWire(request, reply, 202, taskElement(apiBase(request), task));
     });
   };

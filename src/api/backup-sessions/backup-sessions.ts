@@ -3,7 +3,7 @@ import type { ApiContext } from '../api-context.js';
 import { badRequest, forbidden, notFound } from '../../errors.js';
 import { isAdmin } from '../../services/auth/access.js';
 import { requestStop } from '../../services/backup-sessions/backup-session-store.js';
-import { recordAudit } from '../../services/audit/audit-trail.js';
+import { auditedRequest } from '../audit-request.js';
 import { jobKind } from '../inventory/backup-kinds.js';
 import { sendItems } from '../inventory/collections.js';
 import { apiBase, sendWire } from '../negotiate.js';
@@ -39,11 +39,14 @@ export function backupSessionsPlugin(ctx: ApiContext) {
       if (!isAdmin(p)) throw forbidden('Only a Portal Administrator may stop backup job sessions');
       const session = await findVisibleJobSession(ctx, p, id);
       if (!session) throw notFound(`BackupJobSession ${id} was not found`);
-      const task = await ctx.tasks.submit({ operation: 'StopJobSession', kind: 'backup-session-stop', accountId: p.account.id, payload: { backupSessionId: session.id } }, async () => {
-        if (!(await requestStop(ctx, session.id))) throw badRequest(`Job Session "${session.name}" is not running.`);
-        return { message: `Job Session "${session.name}" triggered to stop.` };
-      });
-      await recordAudit(ctx, { who: p.account.name, what: 'stop-backup-session', target: `${session.name} (${task.taskId})`, result: 'success', address: request.ip });
+      const task = await auditedRequest(
+        ctx, request, { what: 'stop-backup-session', target: session.name },
+        () => ctx.tasks.submit({ operation: 'StopJobSession', kind: 'backup-session-stop', accountId: p.account.id, payload: { backupSessionId: session.id } }, async () => {
+          if (!(await requestStop(ctx, session.id))) throw badRequest(`Job Session "${session.name}" is not running.`);
+          return { message: `Job Session "${session.name}" triggered to stop.` };
+        }),
+        (t) => ({ target: `${session.name} (${t.taskId})` }),
+      );
       return sendWire(request, reply, 202, taskElement(apiBase(request), task));
     });
   };

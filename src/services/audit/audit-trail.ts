@@ -1,8 +1,10 @@
 import type { BaseContext } from '../../context.js';
+import { OpenemError } from '../../errors.js';
 
 /** What happened, in a few stable words: `logon`, `logoff`, `refused`, `restore-vm`, `mount`, `download`, … */
 export type AuditAction = string;
-export type AuditResult = 'success' | 'failure' | 'refused';
+/** `started`: written ahead of an action (`audited`) and not yet completed with how the action ended. */
+export type AuditResult = 'success' | 'failure' | 'refused' | 'started';
 
 /** One line of the audit trail (issue #6 §2): who did what to which target, from where, and how it ended. */
 export interface AuditEntry {
@@ -37,12 +39,8 @@ export function scrubSecrets(s: string): string {
     .slice(0, MAX_FIELD);
 }
 
-/**
- * Records one audit entry in the state store. Other API areas call this for restores, mounts and downloads.
- * Failing to record is logged, never thrown: an audit-store hiccup must not turn a finished restore into an error.
- */
-export async function recordAudit(ctx: BaseContext, entry: AuditEntry): Promise<void> {
-  const row = {
+function auditRow(ctx: BaseContext, entry: AuditEntry) {
+  return {
     at: ctx.clock.now(),
     user_name: scrubSecrets(entry.who || '-').slice(0, 256),
     address: String(entry.address ?? '').slice(0, 64),
@@ -51,11 +49,64 @@ export async function recordAudit(ctx: BaseContext, entry: AuditEntry): Promise<
     result: entry.result,
     detail: scrubSecrets(entry.detail ?? ''),
   };
+}
+
+/** The trail cannot take an entry: what it would have recorded is refused rather than done unrecorded. */
+function auditUnavailable(what: AuditAction, cause: unknown): OpenemError {
+  return new OpenemError('UNAVAILABLE', `The audit trail cannot record this ${what}, so it was not done; try again once the state store accepts writes`, { cause });
+}
+
+/**
+ * Records one audit entry in the state store, for what has already happened or is refused anyway (logons,
+ * refusals, a download about to be sent). An entry that cannot be written is an error (UNAVAILABLE), never
+ * only logged: an audit trail that can silently lose entries is not one (issue #15).
+ */
+export async function recordAudit(ctx: BaseContext, entry: AuditEntry): Promise<void> {
   try {
-    await ctx.store.db.insertInto('audit').values(row).execute();
+    await ctx.store.db.insertInto('audit').values(auditRow(ctx, entry)).execute();
   } catch (e) {
-    ctx.log.error({ err: e, audit: { ...row, detail: undefined } }, 'could not record an audit entry');
+    throw auditUnavailable(entry.what, e);
   }
+}
+
+/**
+ * Runs an action that changes something (a restore, a mount, a logoff) under an audit entry written ahead of
+ * it, so that the trail never misses an action: the entry goes in first as `started`, and when it cannot be
+ * written the action is not performed (UNAVAILABLE). Then the entry is completed with the outcome: `success`
+ * with what `outcome` adds (e.g. the task id in the target), or `failure` with the action's message.
+ * Should that last update fail, the entry stays `started`, which is true, and the failure is logged; the
+ * action's own answer is not turned into an error after it was done.
+ */
+export async function audited<T>(
+  ctx: BaseContext,
+  entry: Omit<AuditEntry, 'result'>,
+  action: () => Promise<T>,
+  outcome: (value: T) => Pick<AuditEntry, 'target' | 'detail'> = () => ({}),
+): Promise<T> {
+  let seq: number;
+  try {
+    const row = await ctx.store.db.insertInto('audit').values(auditRow(ctx, { ...entry, result: 'started' })).returning('seq').executeTakeFirstOrThrow();
+    seq = Number(row.seq);
+  } catch (e) {
+    throw auditUnavailable(entry.what, e);
+  }
+  const complete = async (result: AuditResult, changes: Pick<AuditEntry, 'target' | 'detail'>) => {
+    const row = auditRow(ctx, { ...entry, ...changes, result });
+    try {
+      await ctx.store.db.updateTable('audit').set({ result, target: row.target, detail: row.detail }).where('seq', '=', seq).execute();
+    } catch (e) {
+      ctx.log.error({ err: e, audit: { seq, action: row.action, result } }, 'could not complete an audit entry; it stays "started"');
+    }
+  };
+  let value: T;
+  try {
+    value = await action();
+  } catch (e) {
+    await complete('failure', { detail: [entry.detail, (e as Error)?.message ?? String(e)].filter(Boolean).join(': ') });
+    throw e;
+  }
+  await complete('success', outcome(value));
+  return value;
 }
 
 /** Audit entries, oldest first, optionally since a time and for one account name. */
