@@ -75,15 +75,21 @@ export function directoryEntryElement(h: GuestFsHrefs, e: GuestEntry, href = ent
   return element('DirectoryEntry', href, [entryLinks(h, e, href), text('Path', e.path), text('Name', e.path === '/' ? '/' : e.name)]);
 }
 
-/** FileEntry: Links, Path, Name, Size, Owner, ModifiedDateUTC (Owner is the guest uid: names live in the guest's /etc/passwd). */
+/**
+ * FileEntry: Links, Path, Name, Size, Owner, ModifiedDateUTC, Actions (XSD FileEntryType,
+ * get_vmrestorepoints_id_mountpoints_id_filepath.md: "List of request URLs available for the file" — the same
+ * Download and Restore links). Owner is the guest uid: names live in the guest's /etc/passwd.
+ */
 export function fileEntryElement(h: GuestFsHrefs, e: GuestEntry, href = entryHref(h, e.path)): WireElement {
+  const l = entryLinks(h, e, href);
   return element('FileEntry', href, [
-    entryLinks(h, e, href),
+    l,
     text('Path', e.path),
     text('Name', e.name),
     text('Size', e.size),
     text('Owner', String(e.uid)),
     text('ModifiedDateUTC', emDate(e.mtime)),
+    { kind: 'list', wrapper: 'Actions', jsonName: 'Actions', items: l.items },
   ]);
 }
 
