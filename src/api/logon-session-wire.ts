@@ -2,21 +2,36 @@ import type { LogonSession } from '../services/auth/logon-sessions.js';
 import { el, links, text, type Link, type WireElement } from './wire/wire-node.js';
 
 /**
- * The collections a logon session points to — the API's home page (em-api.md §1). Only collections openem
- * serves are linked, so a client following every `Down` link never meets a 404.
+ * The collections a logon session points to — the API's home page, in the order Enterprise Manager lists them
+ * (em-api.md §1, from the logon session page): every collection openem serves, also those it has nothing in
+ * (failover plans, vApp points, replicas: EM's empty lists), so a client following every `Down` link never
+ * meets a 404. The service links carry the Type of the resource they lead to (querysvc.md `QueryService`,
+ * lookup_service.md `LookupService`). Tasks, which EM lists under no session link, come last.
  */
 const HOME_LINKS: [string, string][] = [
   ['BackupServerReferenceList', 'backupServers'],
+  ['ManagedServerReferenceList', 'managedServers'],
   ['JobReferenceList', 'jobs'],
+  ['FailoverPlanReferenceList', 'failoverPlans'],
   ['HierarchyRootReferenceList', 'hierarchyRoots'],
+  ['RepositoryReferenceList', 'repositories'],
   ['BackupReferenceList', 'backups'],
   ['RestorePointReferenceList', 'restorePoints'],
   ['VmRestorePointReferenceList', 'vmRestorePoints'],
+  ['VAppRestorePointReferenceList', 'vAppRestorePoints'],
+  ['ReplicaReferenceList', 'replicas'],
+  ['VmReplicaPointReferenceList', 'vmReplicaPoints'],
+  ['BackupJobSessionReferenceList', 'backupSessions'],
+  ['BackupTaskSessionReferenceList', 'backupTaskSessions'],
+  ['ReplicaJobSessionReferenceList', 'replicaSessions'],
+  ['ReplicaTaskSessionReferenceList', 'replicaTaskSessions'],
+  ['BackupFileReferenceList', 'backupFiles'],
+  ['QueryService', 'querySvc'],
+  ['LookupService', 'lookupSvc'],
   ['RestoreSessionEntityList', 'restoreSessions'],
   ['CatalogVmReferenceList', 'catalog/vms'],
+  ['SummaryReport', 'reports/summary'],
   ['TaskReferenceList', 'tasks'],
-  ['QuerySvc', 'query'],
-  ['LookupService', 'lookupSvc'],
 ];
 
 /**

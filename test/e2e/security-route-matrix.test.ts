@@ -44,6 +44,7 @@ GET    /api/restorePoints/{id}/vmRestorePoints               | out           | 4
 GET    /api/vmRestorePoints                                  | list          | 401  401   401   | 200   200  200    200
 GET    /api/vmRestorePoints/{id}                             | in            | 401  401   401   | 200   200  200    200
 GET    /api/vmRestorePoints/{id}                             | out           | 401  401   401   | 200   403  403    403
+GET    /api/querySvc                                         | list          | 401  401   401   | 200   200  200    200
 GET    /api/query                                            | VmRestorePoint| 401  401   401   | 200   200  200    200
 GET    /api/query                                            | RestorePoint  | 401  401   401   | 200   200  200    200
 GET    /api/query                                            | Job           | 401  401   401   | 200   200  200    200
@@ -392,6 +393,8 @@ function target(row: Row, c: Caller): Target {
   if (row.object === 'report') return { url: row.route, shows: () => ({ present: [row.route.endsWith('/summary') ? '<SummaryReport' : 'ReportFrame'], absent: [] }) };
   if (row.object === 'unknown') return { url: row.route.replace('{id}', '00000000-0000-0000-0000-000000000000') };
   switch (key) {
+    case 'GET /api/querySvc':
+      return { url: '/api/querySvc', shows: () => ({ present: ['type=VmRestorePoint'], absent: [] }) };
     case 'GET /api/logonSessions':
       return { url: '/api/logonSessions', shows: ownedBy((o) => o.session) };
     case 'GET /api/logonSessions/{id}':

@@ -4,7 +4,7 @@ import type { FieldValue } from '../inventory/resource-kind.js';
 import type { ApiContext } from '../api-context.js';
 import { badRequest } from '../../errors.js';
 import { apiBase, sendWire } from '../negotiate.js';
-import type { Link } from '../wire/wire-node.js';
+import { el, links, type Link } from '../wire/wire-node.js';
 import { queryPayload, queryResultElement } from './query-result-wire.js';
 import { parseFilter } from './query-filter.js';
 import { QUERY_KINDS } from './query-kinds.js';
@@ -25,6 +25,14 @@ function positiveInt(name: string, v: unknown): number | undefined {
  */
 export function queryPlugin(ctx: ApiContext) {
   return async function (app: FastifyInstance) {
+    // querysvc.md: `<QuerySvc Type="QueryService">` with "a set of query links", each a query of one type, paginated
+    // and sorted ascending ("job entities, 15 per page").
+    app.get('/api/querySvc', { schema: { summary: 'Query service: one preconfigured query link per type' } }, async (request, reply) => {
+      const base = apiBase(request);
+      const queries: Link[] = [...QUERY_KINDS.values()].map((k) => ({ rel: 'Down', type: 'QueryResult', href: `${base}/query?type=${k.type}&format=Entities&sortAsc=name&pageSize=15&page=1`, name: k.type }));
+      const home: Link = { rel: 'Up', type: 'LogonSession', href: `${base}/logonSessions/${request.principal!.session.id}` };
+      return sendWire(request, reply, 200, el('QuerySvc', [['Type', 'QueryService'], ['Href', `${base}/querySvc`]], [links([home, ...queries])]));
+    });
     app.get('/api/query', { schema: { summary: 'Query service: filter, sort and page any supported type' } }, async (request, reply) => {
       const q = request.query as Record<string, string | undefined>;
       if (!q.type) throw badRequest("Query parameter 'type' is required");
