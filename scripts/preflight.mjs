@@ -43,6 +43,7 @@ export const CHECKS = [
   { what: 'fusermount', pkg: 'fuse3', ok: () => onPath('fusermount') || onPath('fusermount3') },
   { what: 'setpriv', pkg: 'util-linux', ok: () => onPath('setpriv') },
   { what: '/usr/bin/chromium', pkg: 'chromium', ok: () => executable('/usr/bin/chromium') },
+  { what: 'xmllint (the EM schema test)', pkg: 'libxml2-utils', ok: () => onPath('xmllint') },
 ];
 
 const missing = CHECKS.filter((c) => !c.ok());
