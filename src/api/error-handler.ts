@@ -1,18 +1,18 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { isOpenemError } from '../errors.js';
+import { isOpenemError, type ErrorCode } from '../errors.js';
 import { ERROR_STATUS, errorBody, errorJson } from './errors.js';
 import { responseFormat, sendWire } from './negotiate.js';
 
-/** Fastify's own error codes that mean bad input, with their HTTP statuses. */
-const FASTIFY_CODES: Record<string, number> = {
-  FST_ERR_CTP_BODY_TOO_LARGE: 413,
-  FST_ERR_CTP_INVALID_MEDIA_TYPE: 415,
-  FST_ERR_CTP_INVALID_CONTENT_LENGTH: 400,
-  FST_ERR_CTP_EMPTY_JSON_BODY: 400,
-  FST_ERR_CTP_INVALID_JSON_BODY: 400,
-  FST_ERR_VALIDATION: 400,
-  FST_ERR_BAD_URL: 400,
-  FST_ERR_ASYNC_CONSTRAINT: 400,
+/** Fastify's own error codes that mean bad input, as catalogue codes (whose statuses are in errors.ts). */
+const FASTIFY_CODES: Record<string, ErrorCode> = {
+  FST_ERR_CTP_BODY_TOO_LARGE: 'PAYLOAD_TOO_LARGE',
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: 'UNSUPPORTED_MEDIA_TYPE',
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: 'BAD_REQUEST',
+  FST_ERR_CTP_EMPTY_JSON_BODY: 'BAD_REQUEST',
+  FST_ERR_CTP_INVALID_JSON_BODY: 'BAD_REQUEST',
+  FST_ERR_VALIDATION: 'BAD_REQUEST',
+  FST_ERR_BAD_URL: 'BAD_REQUEST',
+  FST_ERR_ASYNC_CONSTRAINT: 'BAD_REQUEST',
 };
 
 export function sendError(request: FastifyRequest, reply: FastifyReply, status: number, message: string, stack?: string) {
@@ -27,7 +27,7 @@ export function sendError(request: FastifyRequest, reply: FastifyReply, status: 
  * with its own JSON body; pass this as the `frameworkErrors` server option so they get the Error body too.
  */
 export function frameworkErrorHandler(error: FastifyError, request: FastifyRequest, reply: FastifyReply) {
-  return sendError(request, reply, 400, error.code === 'FST_ERR_BAD_URL' ? 'The URL is not validly percent-encoded' : error.message);
+  return sendError(request, reply, ERROR_STATUS.BAD_REQUEST, error.code === 'FST_ERR_BAD_URL' ? 'The URL is not validly percent-encoded' : error.message);
 }
 
 /** Every 4xx/5xx carries Enterprise Manager's Error body in the negotiated format (issue #2 §5). */
@@ -40,16 +40,16 @@ export function installErrorHandling(app: FastifyInstance, options: { debug: boo
       return sendError(request, reply, status, error.message, options.debug && status >= 500 ? error.stack : undefined);
     }
     const mapped = error.code ? FASTIFY_CODES[error.code] : undefined;
-    if (mapped) return sendError(request, reply, mapped, error.message);
+    if (mapped) return sendError(request, reply, ERROR_STATUS[mapped], error.message);
     if (typeof error.statusCode === 'number' && error.statusCode >= 400 && error.statusCode < 500) {
       return sendError(request, reply, error.statusCode, error.message);
     }
     request.log.error({ err: error }, 'internal error');
-    return sendError(request, reply, 500, 'Internal server error', options.debug ? error.stack : undefined);
+    return sendError(request, reply, ERROR_STATUS.INTERNAL, 'Internal server error', options.debug ? error.stack : undefined);
   });
   app.setNotFoundHandler((request, reply) => {
     const path = request.url.split('?')[0];
-    if (options.isMethodKnown(path)) return sendError(request, reply, 405, `Method ${request.method} is not allowed on ${path}`);
-    return sendError(request, reply, 404, `No resource at ${path}`);
+    if (options.isMethodKnown(path)) return sendError(request, reply, ERROR_STATUS.METHOD_NOT_ALLOWED, `Method ${request.method} is not allowed on ${path}`);
+    return sendError(request, reply, ERROR_STATUS.NOT_FOUND, `No resource at ${path}`);
   });
 }
