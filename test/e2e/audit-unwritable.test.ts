@@ -2,9 +2,6 @@
 // entry, the audited action is refused with 503 and a message naming the audit trail, and nothing of it is done.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { sql } from 'kysely';
 import { loadConfig } from '../../src/config.js';
 import { createLogger } from '../../src/logger.js';
@@ -17,6 +14,8 @@ import { listAudit } from '../../src/services/audit/audit-trail.js';
 import { freePort } from '../helpers/free-port.js';
 import { EmClient } from '../helpers/em-client.js';
 import { ADMIN_PASSWORD } from '../helpers/server-process.js';
+import { startTestPostgres } from '../state/postgres-fixture.js';
+import { cleanupOf, tempDir, type Cleanup } from '../helpers/cleanup.js';
 import { backUpWithReference, createVm, diskPath, mixedBlocks, scribble, sessionOfTask, sha256File, waitForStopped } from '../services/restore-vm/restore-fixtures.js';
 
 const IN_PLACE = '<RestoreSpec xmlns="http://www.veeam.com/ent/v1.0"><VmRestoreSpec><PowerOnAfterRestore>false</PowerOnAfterRestore><QuickRollback>false</QuickRollback></VmRestoreSpec></RestoreSpec>';
@@ -26,16 +25,15 @@ async function rowsOf(ctx: AppContext, table: 'tasks' | 'restore_sessions' | 'lo
   return Number(r.n);
 }
 
-test('with the audit table gone, a restore, a logoff and a logon are refused with 503 and none of them happens', async (t) => {
-  const dataDir = await mkdtemp(join(tmpdir(), 'openem-audit-unwritable-'));
-  t.after(() => rm(dataDir, { recursive: true, force: true }));
-  const config = loadConfig({ env: {}, flags: { dataDir, listen: '127.0.0.1', httpsPort: 0, httpPort: await freePort(), adminPassword: ADMIN_PASSWORD } });
+async function refusedWithoutAudit(cleanup: Cleanup, databaseUrl?: string): Promise<void> {
+  const dataDir = tempDir(cleanup, 'openem-audit-unwritable-');
+  const config = loadConfig({ env: {}, flags: { dataDir, databaseUrl, listen: '127.0.0.1', httpsPort: 0, httpPort: await freePort(), adminPassword: ADMIN_PASSWORD } });
   const base = await createBaseContext(config, createLogger('silent'), { announce: () => {} });
-  t.after(() => base.store.close());
+  cleanup.defer(() => base.store.close());
   const ctx = await attachServices(base, { demo: false });
-  t.after(() => ctx.shutdown());
+  cleanup.defer(() => ctx.shutdown());
   const server = await startServer(ctx, config, API_AREAS, 'test');
-  t.after(() => server.close());
+  cleanup.defer(() => server.close());
 
   await createVm(ctx, 'audited', mixedBlocks(8));
   const { pointId, reference } = await backUpWithReference(ctx, 'audited', dataDir);
@@ -78,4 +76,15 @@ test('with the audit table gone, a restore, a logoff and a logon are refused wit
   const entry = (await listAudit(ctx)).find((e) => e.what === 'restore-vm');
   assert.equal(entry?.result, 'success');
   assert.equal(entry?.target, `audited ${pointId} (${taskId})`);
+}
+
+const BEHAVIOUR = 'with the audit table gone, a restore, a logoff and a logon are refused with 503 and none of them happens';
+
+test(`${BEHAVIOUR} (SQLite)`, (t) => refusedWithoutAudit(cleanupOf(t)));
+
+test(`${BEHAVIOUR} (PostgreSQL)`, async (t) => {
+  const cleanup = cleanupOf(t);
+  const pg = await startTestPostgres();
+  cleanup.defer(() => pg.stop());
+  await refusedWithoutAudit(cleanup, await pg.newDatabaseUrl());
 });

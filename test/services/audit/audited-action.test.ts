@@ -1,20 +1,18 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { loadConfig } from '../../../src/config.js';
 import { createLogger } from '../../../src/logger.js';
 import { createBaseContext } from '../../../src/app-context.js';
 import { conflict } from '../../../src/errors.js';
 import { audited, listAudit } from '../../../src/services/audit/audit-trail.js';
 import { ADMIN_PASSWORD } from '../../helpers/server-process.js';
+import { cleanupOf, tempDir } from '../../helpers/cleanup.js';
 
 test('an audited action is written ahead as started, then completed with its outcome: success with its target, or failure with its message', async (t) => {
-  const dataDir = await mkdtemp(join(tmpdir(), 'openem-audited-'));
-  t.after(() => rm(dataDir, { recursive: true, force: true }));
+  const cleanup = cleanupOf(t);
+  const dataDir = tempDir(cleanup, 'openem-audited-');
   const ctx = await createBaseContext(loadConfig({ env: {}, flags: { dataDir, adminPassword: ADMIN_PASSWORD } }), createLogger('silent'), { announce: () => {} });
-  t.after(() => ctx.store.close());
+  cleanup.defer(() => ctx.store.close());
   const entry = { who: 'alice', what: 'restore-vm', target: 'web01 p1', address: '192.0.2.7', detail: 'target original' };
 
   const seen = await audited(ctx, entry, async () => (await listAudit(ctx)).map((e) => e.result), (n) => ({ target: `web01 p1 (${n.length} entry)` }));
