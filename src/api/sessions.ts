@@ -1,6 +1,6 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { ApiContext } from './api-context.js';
-import { OpenemError, badRequest, notFound } from '../errors.js';
+import { OpenemError, badRequest, isOpenemError, notFound } from '../errors.js';
 import { logOn, listSessions, getSession, deleteSession } from '../services/auth/logon-sessions.js';
 import { el, list } from './wire/wire-node.js';
 import { apiBase, sendWire } from './negotiate.js';
@@ -75,7 +75,7 @@ export function sessionsPlugin(ctx: ApiContext) {
       try {
         result = await logOn(ctx, user, password, address);
       } catch (e) {
-        const wrongCredentials = (e as OpenemError).code === 'UNAUTHORIZED';
+        const wrongCredentials = isOpenemError(e) && e.code === 'UNAUTHORIZED';
         // Counted before the audit entry is written, so a trail that cannot take it does not spare the throttle.
         const holdBack = wrongCredentials ? throttle.failed(address, user) : 0;
         await recordAudit(ctx, { who: user, what: 'logon', result: 'failure', address, detail: wrongCredentials ? 'wrong user name or password, or no role' : (e as Error).message });
