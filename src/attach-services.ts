@@ -5,6 +5,7 @@ import { openRepository } from './repository/open-repository.js';
 import { TaskEngine } from './tasks/task-engine.js';
 import { RestoreSessionStore } from './tasks/restore-session-store.js';
 import { VmClaims } from './tasks/vm-claims.js';
+import { StateRepositoryLeases } from './tasks/repository-leases.js';
 import { sessionsNamedByRestoreMarks } from './platform/restore-incomplete-mark.js';
 import type { AppContext } from './services/app-services.js';
 import { RestoreScheduler } from './services/restore-vm/restore-scheduler.js';
@@ -21,7 +22,8 @@ import { RefusalLimiter } from './services/audit/refusal-limiter.js';
  */
 export async function attachServices(base: BaseContext, options: { demo: boolean; startTasks?: boolean }): Promise<AppContext> {
   const localPlatform = await LocalPlatform.open(base.config.dataDir);
-  const repository = await openRepository(join(base.config.dataDir, 'repository'), { create: true });
+  const repositoryLeases = new StateRepositoryLeases(base);
+  const repository = await openRepository(join(base.config.dataDir, 'repository'), { create: true, leases: repositoryLeases });
   const ctx: AppContext = {
     ...base,
     platform: localPlatform,
@@ -40,6 +42,7 @@ export async function attachServices(base: BaseContext, options: { demo: boolean
       ctx.vmClaims.stop();
       for (const hook of ctx.onShutdown.reverse()) await hook().catch((e) => base.log.warn({ err: e }, 'shutdown hook failed'));
       await repository.close();
+      repositoryLeases.stop();
     },
   };
   if (options.startTasks !== false) {

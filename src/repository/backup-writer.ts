@@ -8,7 +8,7 @@ import type { PackWriter } from './pack-writer.js';
 import type { BackupProgress, BackupStats, BackupWriter, DiskManifest, RestorePointManifest } from './repository.js';
 import { SourceChunkReader, type SourceChunk } from './source-chunk-reader.js';
 import { asStorageError } from './storage-errors.js';
-import type { HeldLock } from './vm-lock.js';
+import type { HeldLease } from './repository-leases.js';
 
 export interface BackupWriterDeps {
   location: string;
@@ -16,7 +16,8 @@ export interface BackupWriterDeps {
   packs: PackWriter;
   index: PackIndex;
   manifests: ManifestStore;
-  lock: HeldLock;
+  /** The repository's lease for this VM's backup, released when the backup commits or aborts. */
+  lease: HeldLease;
   compressionLevel: number;
   onFinished: () => void;
 }
@@ -127,7 +128,7 @@ export class RepositoryBackupWriter implements BackupWriter {
     if (this.finished) return;
     this.finished = true;
     this.deps.onFinished();
-    await this.deps.lock.release();
+    await this.deps.lease.release();
   }
 
   private assertOpen(): void {

@@ -1,7 +1,11 @@
 /**
  * The seam between the repository format and where its bytes live (ARCHITECTURE.md, "Storage").
  * Keys are `/`-separated relative names (`packs/ab/ab12….pack`). A local folder is the first backend
- * (`stores/local/`); an S3 backend takes the same shape (`put` = PutObject, `putIfAbsent` = If-None-Match: *).
+ * (`stores/local/`); an S3 backend takes the same shape (`put` = PutObject, ranged `get` = GetObject with Range).
+ * No operation is conditional: what must be exclusive (gc beside backups) is leased in the state store
+ * (`repository-leases.ts`), so no store needs conditional writes or list-after-write consistency for it.
+ * `stores/open-blob-store.ts` picks a store by URL; the behaviour every store keeps is
+ * test/repository/blob-store-contract.ts.
  */
 
 export interface ByteRange {
@@ -18,8 +22,6 @@ export interface BlobStore {
   readonly location: string;
   /** Writes `data` under `key` atomically: readers see the old object or the whole new one, never a part. Durable when it resolves. */
   put(key: string, data: Buffer | readonly Buffer[]): Promise<void>;
-  /** Like `put`, but only if `key` does not exist yet; false when it did (used for lock files). */
-  putIfAbsent(key: string, data: Buffer): Promise<boolean>;
   /** The whole object or a byte range of it; NOT_FOUND when missing. */
   get(key: string, range?: ByteRange): Promise<Buffer>;
   stat(key: string): Promise<BlobStat | undefined>;

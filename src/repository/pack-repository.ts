@@ -23,7 +23,7 @@ import type {
 import type { RepositoryConfig } from './repository-config.js';
 import { RepositoryDiskSource } from './repository-disk-source.js';
 import { hashSource } from './source-hasher.js';
-import { LockTable } from './vm-lock.js';
+import { ProcessLeases, type RepositoryLeases } from './repository-leases.js';
 
 export interface PackRepositoryOptions {
   /** Codec worker threads (default: os.availableParallelism()). */
@@ -34,15 +34,17 @@ export interface PackRepositoryOptions {
   cacheBlocks?: number;
   /** Pack size target in bytes (default 32 MiB; tests use smaller packs). */
   packSize?: number;
+  /**
+   * The exclusions between processes sharing the repository (a backup of a VM, gc): the state store's leases in
+   * the server and the CLI. Without them only this process is excluded (`ProcessLeases`).
+   */
+  leases?: RepositoryLeases;
 }
-
-const GC_LOCK = 'gc';
-const vmLockName = (vmId: string) => `vm:${vmId}`;
 
 /** The repository: blocks in packs, an in-memory index, manifests, on any blob store. */
 export class PackRepository implements Repository {
   private readonly manifests: ManifestStore;
-  private readonly locks: LockTable;
+  private readonly leases: RepositoryLeases;
   private readonly pool: BlockCodecPool;
   private readonly activeBackups = new Set<RepositoryBackupWriter>();
   private closed = false;
@@ -54,7 +56,7 @@ export class PackRepository implements Repository {
     private readonly options: PackRepositoryOptions,
   ) {
     this.manifests = new ManifestStore(store);
-    this.locks = new LockTable(store);
+    this.leases = options.leases ?? new ProcessLeases();
     this.pool = new BlockCodecPool(config.hash, options.workers);
   }
 
@@ -71,13 +73,12 @@ export class PackRepository implements Repository {
 
   async beginBackup(vmId: string): Promise<BackupWriter> {
     this.assertOpen();
-    const lock = await this.locks.acquire(vmLockName(vmId), `a backup of VM ${vmId}`);
+    const lease = await this.leases.backup(vmId);
     try {
-      if ((await this.locks.liveLocks(GC_LOCK)).length > 0) throw conflict(`garbage collection is running on ${this.location}; try the backup of VM ${vmId} later`);
       // See packs other processes wrote or deleted since we loaded the index: dedup must not rely on gone blocks.
       await this.index.refresh();
     } catch (e) {
-      await lock.release();
+      await lease.release();
       throw e;
     }
     const writer: RepositoryBackupWriter = new RepositoryBackupWriter({
@@ -86,7 +87,7 @@ export class PackRepository implements Repository {
       packs: new PackWriter(this.store, this.index, this.options.packSize),
       index: this.index,
       manifests: this.manifests,
-      lock,
+      lease,
       compressionLevel: this.options.compressionLevel ?? 1,
       onFinished: () => this.activeBackups.delete(writer),
     });
@@ -170,15 +171,12 @@ export class PackRepository implements Repository {
 
   async gc(): Promise<{ packsDeleted: number; bytesFreed: number }> {
     this.assertOpen();
-    const lock = await this.locks.acquire(GC_LOCK, `garbage collection of ${this.location}`);
+    const lease = await this.leases.gc();
     try {
-      const running = await this.locks.liveLocks('vm:');
-      if (running.length > 0 || this.activeBackups.size > 0) {
-        throw conflict(`cannot collect garbage while backups run (${running.join(', ') || 'in this process'})`);
-      }
+      if (this.activeBackups.size > 0) throw conflict(`cannot collect garbage of ${this.location} while backups run in this process`);
       return await collectGarbage(this.store, this.manifests, this.index);
     } finally {
-      await lock.release();
+      await lease.release();
     }
   }
 

@@ -103,7 +103,7 @@ export interface CheckResult {
 
 export interface Repository {
   readonly location: string;
-  /** Takes the per-VM backup lock (two backups of one VM may not run at once) and starts a backup. */
+  /** Takes the repository's lease for a backup of the VM (two backups of one VM may not write at once, nor gc beside one) and starts a backup. */
   beginBackup(vmId: string): Promise<BackupWriter>;
   listManifests(): Promise<ManifestSummary[]>;
   readManifest(id: string): Promise<RestorePointManifest | undefined>;

@@ -192,9 +192,40 @@ export function migrationProvider(dialect: Dialect): MigrationProvider {
         .execute();
     },
   };
+  // Issue 15: leases in the state store, never in the blob store. Named leases for the repository's gc and backup
+  // exclusions; a task's lease (`lease_expires_at`, renewed by its node's heartbeat) so another node can tell that
+  // the node running it died. Running tasks an older openem left get a lease that ends like its old staleness rule.
+  const m006: Migration = {
+    async up(db: Kysely<any>) {
+      await db.schema
+        .createTable('leases')
+        .addColumn('name', 'text', (c) => c.primaryKey())
+        .addColumn('holder', 'text', (c) => c.notNull())
+        .addColumn('node_id', 'text', (c) => c.notNull())
+        .addColumn('pid', 'integer', (c) => c.notNull())
+        .addColumn('host', 'text', (c) => c.notNull())
+        .addColumn('acquired_at', bigint, (c) => c.notNull())
+        .addColumn('heartbeat_at', bigint, (c) => c.notNull())
+        .execute();
+      await db.schema.alterTable('tasks').addColumn('lease_expires_at', bigint).execute();
+      await db.schema.alterTable('tasks').addColumn('resume_after_lease_loss', 'integer', (c) => c.notNull().defaultTo(0)).execute();
+      await db
+        .updateTable('tasks')
+        .set({ lease_expires_at: sql`updated_at + 30000` })
+        .where('state', '=', 'Running')
+        .execute();
+      await db.schema.createIndex('tasks_state_lease').on('tasks').columns(['state', 'lease_expires_at']).execute();
+    },
+  };
+  // Nothing ever read or set cancel_requested: a task's work is stopped through its engine (removal, shutdown).
+  const m007: Migration = {
+    async up(db: Kysely<any>) {
+      await db.schema.alterTable('tasks').dropColumn('cancel_requested').execute();
+    },
+  };
   return {
     async getMigrations() {
-      return { '001_initial': m001, '002_vm_work': m002, '004_backup_sessions': m004 };
+      return { '001_initial': m001, '002_vm_work': m002, '004_backup_sessions': m004, '006_task_leases': m006, '007_drop_cancel_requested': m007 };
     },
   };
 }

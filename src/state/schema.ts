@@ -69,7 +69,7 @@ export interface CatalogEntriesTable {
 export interface TasksTable {
   seq: Generated<number>;
   operation: string;
-  /** Running | Finished */
+  /** Queued (waiting for a node to claim it; clients see Running) | Running | Finished */
   state: string;
   /** null while running, 0/1 when finished. */
   success: number | null;
@@ -81,8 +81,12 @@ export interface TasksTable {
   /** What the work is (restore-vm, mount, restore-file, backup). */
   kind: string;
   payload: string;
-  cancel_requested: number;
+  /** The node that accepted the task, then the node that claimed it and runs it. */
   node_id: string;
+  /** While Running: when the lease of `node_id` ends unless its heartbeat renews it (then another node fails or resumes the task). */
+  lease_expires_at: number | null;
+  /** 1 when the claiming node's handler runs the task again after its node is lost (`TaskHandler.afterNodeLoss`); else it is failed. */
+  resume_after_lease_loss: Generated<number>;
   created_at: number;
   updated_at: number;
 }
@@ -198,6 +202,18 @@ export interface VmClaimsTable {
   heartbeat_at: number;
 }
 
+/** Named leases (`tasks/named-leases.ts`): the repository's gc and backup exclusions, across processes and nodes. */
+export interface LeasesTable {
+  name: string;
+  /** What holds it, for the refusal. */
+  holder: string;
+  node_id: string;
+  pid: number;
+  host: string;
+  acquired_at: number;
+  heartbeat_at: number;
+}
+
 export interface MetaTable {
   key: string;
   value: string;
@@ -217,5 +233,6 @@ export interface Database {
   backup_job_sessions: BackupJobSessionsTable;
   backup_task_sessions: BackupTaskSessionsTable;
   vm_claims: VmClaimsTable;
+  leases: LeasesTable;
   meta: MetaTable;
 }

@@ -1,20 +1,25 @@
 import type { BaseContext } from '../context.js';
 import { notFound } from '../errors.js';
 import { leftBehindBefore } from '../state/leftover-rows.js';
-import type { TasksTable } from '../state/schema.js';
-import type { TaskRecord, TaskRunContext, TaskSubmission, TaskWork } from './task-types.js';
+import { claimQueuedTask, type TaskRow } from '../state/task-claims.js';
+import { recoverExpiredTasks } from './expired-task-leases.js';
+import type { TaskHandler, TaskRecord, TaskRunContext, TaskSubmission, TaskWork } from './task-types.js';
 import { WorkLifetimes } from './work-lifetimes.js';
 
+/** How often a node renews the leases of the tasks it runs, and looks for tasks whose node died. */
 const HEARTBEAT_MS = 5_000;
-/** A Running task whose heartbeat is older than this belongs to a node that died. */
-const STALE_MS = 30_000;
+/** How long a task's lease lasts unless its node renews it: a Running task older than this lost its node. */
+const LEASE_MS = 30_000;
+/** How often a node with handlers looks for queued tasks it can run (besides right after an enqueue here). */
+const POLL_MS = 1_000;
 
-function toRecord(row: TasksTable & { seq: number }): TaskRecord {
+function toRecord(row: TaskRow): TaskRecord {
   return {
     taskId: `task-${row.seq}`,
     seq: Number(row.seq),
     operation: row.operation,
-    state: row.state as TaskRecord['state'],
+    // A queued task is Running to clients: Enterprise Manager's tasks are Running until they finish.
+    state: row.state === 'Finished' ? 'Finished' : 'Running',
     success: row.success === null ? undefined : row.success === 1,
     message: row.message ?? undefined,
     related: row.related_type && row.related_path ? { type: row.related_type, path: row.related_path, name: row.related_name ?? undefined } : undefined,
@@ -41,51 +46,159 @@ export class ServerStopping extends Error {
   }
 }
 
+/** Why a task's work stops when another node found its lease expired (this node looked dead) and failed or requeued it. */
+export class TaskLeaseLost extends Error {
+  constructor(taskId: string) {
+    super(`this openem node lost the lease of ${taskId}: another node found it expired`);
+    this.name = 'TaskLeaseLost';
+  }
+}
+
+export interface TaskEngineOptions {
+  heartbeatMs?: number;
+  leaseMs?: number;
+  pollMs?: number;
+}
+
 /**
- * Durable tasks (pg-boss vocabulary: submit, heartbeat, complete, fail, remove, recover). Rows live in the
- * state store so tasks survive a restart; the work runs on the node that accepted it.
+ * Durable tasks (pg-boss vocabulary: submit, enqueue, claim, heartbeat, complete, fail, expire, remove). Rows live
+ * in the state store so tasks survive a restart. A task runs under its node's lease, renewed by the heartbeat:
+ * `submit` runs work bound to this process at once under this node's lease; `enqueue` queues a task of a kind
+ * with a handler, which any node that has the handler claims. A task whose lease ended lost its node: another
+ * node fails it, or, for a handler that says so, runs it again (`recoverExpiredTasks`).
  */
 export class TaskEngine {
   /** Tasks whose own work runs on this node (until it ends or finishes early). */
   private readonly running = new Map<number, AbortController>();
   /** What tasks started and what outlives them: restore sessions, job runs. */
   readonly lifetimes = new WorkLifetimes();
+  private readonly handlers = new Map<string, TaskHandler>();
   private readonly done = new Set<Promise<unknown>>();
   private heartbeat?: NodeJS.Timeout;
+  private poller?: NodeJS.Timeout;
+  private started = false;
+  private stopping = false;
+  private polling?: Promise<void>;
+  private readonly heartbeatMs: number;
+  private readonly leaseMs: number;
+  private readonly pollMs: number;
 
-  constructor(private readonly ctx: BaseContext) {}
+  constructor(
+    private readonly ctx: BaseContext,
+    options: TaskEngineOptions = {},
+  ) {
+    this.heartbeatMs = options.heartbeatMs ?? HEARTBEAT_MS;
+    this.leaseMs = options.leaseMs ?? LEASE_MS;
+    this.pollMs = options.pollMs ?? POLL_MS;
+  }
 
-  /** Fails whatever an unclean stop left Running, then starts this node's heartbeat. */
+  /** Lets this node run queued tasks of `kind` (register before `start`). */
+  handle(kind: string, handler: TaskHandler): void {
+    this.handlers.set(kind, handler);
+  }
+
+  /**
+   * Fails (or, for resumable kinds, requeues) what an unclean stop left Running, then starts this node's
+   * heartbeat and its claiming of queued tasks. Answers how many tasks were failed.
+   */
   async start(): Promise<number> {
     const now = this.ctx.clock.now();
-    const r = await this.ctx.store.db
-      .updateTable('tasks')
-      .set({ state: 'Finished', success: 0, message: 'Interrupted: the openem server stopped while this task was running', updated_at: now })
-      .where('state', '=', 'Running')
-      .where('updated_at', '<', leftBehindBefore(this.ctx.store, now - STALE_MS))
-      .executeTakeFirst();
-    this.heartbeat = setInterval(() => void this.beat().catch((e) => this.ctx.log.warn({ err: e }, 'task heartbeat failed')), HEARTBEAT_MS);
+    const r = await recoverExpiredTasks(this.ctx, leftBehindBefore(this.ctx.store, now));
+    this.started = true;
+    this.ensureHeartbeat();
+    if (this.handlers.size > 0) {
+      this.poller = setInterval(() => this.poke(), this.pollMs);
+      this.poller.unref();
+      this.poke();
+    }
+    return r.failed;
+  }
+
+  private resumableKinds(): string[] {
+    return [...this.handlers].filter(([, h]) => h.afterNodeLoss === 'resume').map(([k]) => k);
+  }
+
+  private ensureHeartbeat(): void {
+    if (this.heartbeat || this.stopping) return;
+    this.heartbeat = setInterval(() => void this.beat().catch((e) => this.ctx.log.warn({ err: e }, 'task heartbeat failed')), this.heartbeatMs);
     this.heartbeat.unref();
-    return Number(r.numUpdatedRows);
   }
 
+  /** Renews this node's leases, stops work whose task went, and (once started) recovers tasks whose node died. */
   private async beat(): Promise<void> {
+    const db = this.ctx.store.db;
     const seqs = [...this.running.keys()];
-    if (seqs.length === 0) return;
-    await this.ctx.store.db.updateTable('tasks').set({ updated_at: this.ctx.clock.now() }).where('seq', 'in', seqs).where('state', '=', 'Running').execute();
-    // A task removed through another node reaches its work here: its row is gone.
-    const present = new Set((await this.ctx.store.db.selectFrom('tasks').select('seq').where('seq', 'in', seqs).execute()).map((r) => Number(r.seq)));
-    for (const seq of seqs) if (!present.has(seq)) this.running.get(seq)?.abort(new Error(TASK_REMOVED));
+    const now = this.ctx.clock.now();
+    if (seqs.length > 0) {
+      await db
+        .updateTable('tasks')
+        .set({ updated_at: now, lease_expires_at: now + this.leaseMs })
+        .where('seq', 'in', seqs)
+        .where('state', '=', 'Running')
+        .where('node_id', '=', this.ctx.nodeId)
+        .execute();
+      const rows = new Map((await db.selectFrom('tasks').select(['seq', 'state', 'node_id']).where('seq', 'in', seqs).execute()).map((r) => [Number(r.seq), r]));
+      for (const seq of seqs) {
+        const row = rows.get(seq);
+        // A task removed through another node reaches its work here: its row is gone.
+        if (!row) this.running.get(seq)?.abort(new Error(TASK_REMOVED));
+        else if (row.state !== 'Running' || row.node_id !== this.ctx.nodeId) this.running.get(seq)?.abort(new TaskLeaseLost(`task-${seq}`));
+      }
+    }
+    if (this.started) {
+      const r = await recoverExpiredTasks(this.ctx, now);
+      if (r.failed || r.requeued) this.ctx.log.warn(r, 'recovered tasks whose node stopped renewing their lease');
+      if (r.requeued) this.poke();
+    }
   }
 
-  /** Records a Running task and starts its work in the background; answers at once (202 + Task). */
+  /** Looks for queued tasks this node can run (one look at a time). */
+  private poke(): void {
+    if (!this.started || this.stopping || this.polling || this.handlers.size === 0) return;
+    this.polling = this.claimAll()
+      .catch((e) => this.ctx.log.warn({ err: e }, 'claiming queued tasks failed'))
+      .finally(() => (this.polling = undefined));
+  }
+
+  private async claimAll(): Promise<void> {
+    while (!this.stopping) {
+      const now = this.ctx.clock.now();
+      const row = await claimQueuedTask(this.ctx.store, {
+        kinds: [...this.handlers.keys()],
+        resumableKinds: this.resumableKinds(),
+        nodeId: this.ctx.nodeId,
+        now,
+        leaseUntil: now + this.leaseMs,
+      });
+      if (!row) return;
+      const handler = this.handlers.get(row.kind)!;
+      const payload = JSON.parse(row.payload) as unknown;
+      this.launch(toRecord(row), (run) => handler.run(run, payload), handler);
+    }
+  }
+
+  /** Records a Running task under this node's lease and starts its work in the background; answers at once (202 + Task). */
   async submit(sub: TaskSubmission, work: TaskWork): Promise<TaskRecord> {
+    const row = await this.insert(sub, 'Running');
+    const record = toRecord(row);
+    this.launch(record, work);
+    return record;
+  }
+
+  /** Records a queued task of a kind some node has a handler for; the first node to claim it runs it. */
+  async enqueue(sub: TaskSubmission): Promise<TaskRecord> {
+    const record = toRecord(await this.insert(sub, 'Queued'));
+    this.poke();
+    return record;
+  }
+
+  private async insert(sub: TaskSubmission, state: 'Running' | 'Queued'): Promise<TaskRow> {
     const now = this.ctx.clock.now();
-    const row = await this.ctx.store.db
+    return this.ctx.store.db
       .insertInto('tasks')
       .values({
         operation: sub.operation,
-        state: 'Running',
+        state,
         success: null,
         message: null,
         related_type: null,
@@ -94,31 +207,36 @@ export class TaskEngine {
         account_id: sub.accountId,
         kind: sub.kind,
         payload: JSON.stringify(sub.payload ?? {}),
-        cancel_requested: 0,
         node_id: this.ctx.nodeId,
+        lease_expires_at: state === 'Running' ? now + this.leaseMs : null,
         created_at: now,
         updated_at: now,
       })
       .returningAll()
       .executeTakeFirstOrThrow();
-    const record = toRecord(row as TasksTable & { seq: number });
+  }
+
+  private launch(record: TaskRecord, work: TaskWork, handler?: TaskHandler): void {
     const controller = new AbortController();
     this.running.set(record.seq, controller);
-    const p = this.run(record, work, controller).finally(() => {
+    this.ensureHeartbeat();
+    const p = this.run(record, work, controller, handler).finally(() => {
       this.running.delete(record.seq);
       this.done.delete(p);
     });
     this.done.add(p);
-    return record;
   }
 
-  private async run(record: TaskRecord, work: TaskWork, controller: AbortController): Promise<void> {
+  private async run(record: TaskRecord, work: TaskWork, controller: AbortController, handler?: TaskHandler): Promise<void> {
     const db = this.ctx.store.db;
+    const mine = () => db.updateTable('tasks').where('seq', '=', record.seq).where('state', '=', 'Running').where('node_id', '=', this.ctx.nodeId);
     let finished = false;
     const finish = async (success: boolean, message: string) => {
       if (finished) return;
       finished = true;
-      await db.updateTable('tasks').set({ state: 'Finished', success: success ? 1 : 0, message, updated_at: this.ctx.clock.now() }).where('seq', '=', record.seq).execute();
+      this.running.delete(record.seq);
+      // Only while this node holds the task: one that another node failed or requeued is no longer ours to end.
+      await mine().set({ state: 'Finished', success: success ? 1 : 0, message, lease_expires_at: null, updated_at: this.ctx.clock.now() }).execute();
     };
     const run: TaskRunContext = {
       taskId: record.taskId,
@@ -128,7 +246,6 @@ export class TaskEngine {
       },
       finishEarly: async (message) => {
         // The task's own work is over; what goes on is no longer the task's to stop.
-        this.running.delete(record.seq);
         await finish(true, message);
       },
     };
@@ -137,6 +254,21 @@ export class TaskEngine {
       const outcome = await work(run);
       await finish(true, outcome.message);
     } catch (e) {
+      if (controller.signal.reason instanceof TaskLeaseLost) {
+        finished = true; // another node has already failed or requeued it
+        this.ctx.log.error({ task: record.taskId }, 'stopped a task whose lease another node found expired');
+        return;
+      }
+      if (handler?.afterNodeLoss === 'resume' && controller.signal.reason instanceof ServerStopping && !finished) {
+        // Cut off by this node's stop: back to the queue, for this or another node to run again.
+        finished = true;
+        this.running.delete(record.seq);
+        await mine()
+          .set({ state: 'Queued', lease_expires_at: null, updated_at: this.ctx.clock.now() })
+          .execute()
+          .catch((err) => this.ctx.log.error({ err }, 'could not requeue a task cut off by the stop'));
+        return;
+      }
       const message = controller.signal.aborted ? 'Stopped: the task was cancelled' : e instanceof Error ? e.message : String(e);
       if (!(e instanceof Error && 'code' in e)) this.ctx.log.error({ err: e, task: record.taskId }, 'task failed');
       await finish(false, message).catch((err) => this.ctx.log.error({ err }, 'could not record task failure'));
@@ -147,14 +279,14 @@ export class TaskEngine {
     const seq = parseTaskId(taskId);
     if (seq === undefined) return undefined;
     const row = await this.ctx.store.db.selectFrom('tasks').selectAll().where('seq', '=', seq).executeTakeFirst();
-    return row ? toRecord(row as TasksTable & { seq: number }) : undefined;
+    return row ? toRecord(row) : undefined;
   }
 
   async list(accountId?: string, limit = 1000): Promise<TaskRecord[]> {
     let q = this.ctx.store.db.selectFrom('tasks').selectAll();
     if (accountId) q = q.where('account_id', '=', accountId);
     const rows = await q.orderBy('seq', 'desc').limit(limit).execute();
-    return rows.map((r) => toRecord(r as TasksTable & { seq: number }));
+    return rows.map(toRecord);
   }
 
   /**
@@ -170,13 +302,20 @@ export class TaskEngine {
     this.running.get(seq)?.abort(new Error(TASK_REMOVED));
   }
 
-  /** Aborts running work (tasks' own and what they started) and waits for it to record its end. */
+  /**
+   * Stops claiming, aborts running work (tasks' own and what they started) and waits for it to record its end.
+   * Queued tasks stay queued for the other nodes.
+   */
   async stop(options: { abort: boolean } = { abort: true }): Promise<void> {
-    if (this.heartbeat) clearInterval(this.heartbeat);
+    this.stopping = true;
+    if (this.poller) clearInterval(this.poller);
+    await this.polling;
     if (options.abort) {
       for (const c of this.running.values()) c.abort(new ServerStopping());
       this.lifetimes.stopAll(new ServerStopping());
     }
     await Promise.allSettled([...this.done]);
+    if (this.heartbeat) clearInterval(this.heartbeat);
+    this.heartbeat = undefined;
   }
 }

@@ -36,6 +36,20 @@ export interface TaskOutcome {
 
 export type TaskWork = (run: TaskRunContext) => Promise<TaskOutcome>;
 
+/**
+ * Runs queued tasks of one kind on whichever node claims them (`TaskEngine.handle`, `enqueue`): the work is
+ * rebuilt from the task's stored payload, so it needs nothing of the node that accepted the task.
+ */
+export interface TaskHandler {
+  run(run: TaskRunContext, payload: unknown): Promise<TaskOutcome>;
+  /**
+   * A task whose node died (its lease expired) or stopped while running it: `fail` (the default, the single-node
+   * rule: Finished, failed, "Interrupted") or `resume` (queued again; a node runs it again from its payload, so the
+   * work must be safe to repeat).
+   */
+  afterNodeLoss?: 'fail' | 'resume';
+}
+
 export interface TaskSubmission {
   operation: string;
   /** restore-vm | mount | restore-file | backup | … */

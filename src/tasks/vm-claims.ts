@@ -1,10 +1,8 @@
-import { readFileSync, readlinkSync } from 'node:fs';
-import { hostname } from 'node:os';
-import { isProcessAlive } from '../host/process-alive.js';
 import type { BaseContext } from '../context.js';
 import { conflict } from '../errors.js';
 import type { VmClaimsTable } from '../state/schema.js';
 import { isUniqueViolation } from '../state/store-errors.js';
+import { holderIsGone, hostnameOf, LEASE_HEARTBEAT_MS, LEASE_STALE_MS, thisHostIdentity } from './lease-holder.js';
 
 /**
  * The kinds of work that change or read a VM's disks, or its power state and restore-incomplete mark while they
@@ -22,9 +20,9 @@ const KIND_WORDS: Record<VmWorkKind, string> = {
 };
 
 /** How often a holder refreshes its claims. */
-export const CLAIM_HEARTBEAT_MS = 5_000;
+export const CLAIM_HEARTBEAT_MS = LEASE_HEARTBEAT_MS;
 /** A claim whose heartbeat is older than this belongs to a holder that died (on this host: whose pid may be reused). */
-export const CLAIM_STALE_MS = 60_000;
+export const CLAIM_STALE_MS = LEASE_STALE_MS;
 const WAIT_POLL_MS = 250;
 
 /** Why a holder's work is aborted when another process took its claim over: its work must stop and fail, not resume. */
@@ -55,33 +53,14 @@ export interface VmClaimsOptions {
   pid?: number;
 }
 
-/**
- * Names the kernel and pid namespace this process runs in: hostname, boot id and pid namespace, separated by `#`.
- * Cloned VMs and containers share a hostname, so a hostname alone cannot tell whether a claim's pid is one
- * this process can probe; two processes see each other's pids only with the same boot id and pid namespace.
- */
-export function thisHostIdentity(): string {
-  return [hostname(), readOr(() => readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim()), readOr(() => readlinkSync('/proc/self/ns/pid'))].join('#');
-}
-
-function readOr(read: () => string): string {
-  try {
-    return read();
-  } catch {
-    return 'unknown'; // not Linux: the hostname alone names the host, as before
-  }
-}
-
-/** The hostname part of a recorded host identity, for messages. */
-function hostnameOf(identity: string): string {
-  return identity.split('#')[0];
-}
+export { thisHostIdentity };
 
 /**
  * One piece of work per VM at a time, whatever its kind, across processes (the CLI and the server share the
  * state store) and across nodes on one PostgreSQL: a row per held VM, claimed by an insert that fails on the
  * primary key, refreshed by a heartbeat, deleted on release. A claim whose holder is gone — a heartbeat older
- * than `staleMs`, or on this host (same kernel and pid namespace) a dead pid — is taken over.
+ * than `staleMs`, or on this host (same kernel and pid namespace) a dead pid, the rule of every lease
+ * (`holderIsGone`) — is taken over.
  */
 export class VmClaims {
   private readonly held = new Map<string, { controller: AbortController; vmName: string }>();
@@ -152,9 +131,7 @@ export class VmClaims {
   }
 
   private isStale(row: VmClaimsTable, now: number): boolean {
-    // A live pid on this host may be a reused one, so an old heartbeat makes the claim stale there too.
-    if (now - Number(row.heartbeat_at) > this.staleMs) return true;
-    return row.host === this.host && !isProcessAlive(Number(row.pid));
+    return holderIsGone(row, now, this.staleMs, this.host);
   }
 
   private handle(vm: { id: string; name: string }, kind: VmWorkKind): VmClaim {

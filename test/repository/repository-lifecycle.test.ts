@@ -1,10 +1,17 @@
 import assert from 'node:assert/strict';
-import { mkdir, readdir, writeFile } from 'node:fs/promises';
+import { spawnSync } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { BLOCK_SIZE } from '../../src/disks/block-source.js';
 import { ImageFileSource } from '../../src/disks/image-file-source.js';
 import { initRepository, openRepository } from '../../src/repository/open-repository.js';
+import { createBaseContext } from '../../src/app-context.js';
+import { loadConfig } from '../../src/config.js';
+import { createLogger } from '../../src/logger.js';
+import { StateRepositoryLeases } from '../../src/tasks/repository-leases.js';
 import { backUpImage, tempDir, writeImage } from './repository-fixtures.js';
 
 test('a folder with other files is refused as a repository, a missing one is not found, an empty one initialises', async (t) => {
@@ -33,14 +40,22 @@ test('two backups of one VM conflict, other VMs run concurrently, and a dead pro
   const dir = await tempDir();
   t.after(dir.cleanup);
   const repoPath = join(dir.path, 'repo');
-  const repo = await openRepository(repoPath, { create: true });
+  // The leases live in the state store (here SQLite in the data directory), as in the server and the CLI.
+  const config = loadConfig({ env: {}, flags: { dataDir: join(dir.path, 'data'), adminPassword: 'Admin-pass-1' } });
+  const ctx = await createBaseContext(config, createLogger('silent'), { announce: () => {} });
+  t.after(() => ctx.store.close());
+  const leases = new StateRepositoryLeases(ctx);
+  t.after(() => leases.stop());
+  const repo = await openRepository(repoPath, { create: true, leases });
   t.after(() => repo.close());
 
   const first = await repo.beginBackup('vm-1');
   await assert.rejects(repo.beginBackup('vm-1'), { code: 'CONFLICT' });
   const other = await repo.beginBackup('vm-2');
-  // A second process (here: a second open of the same folder) is excluded through the lock file.
-  const second = await openRepository(repoPath);
+  // A second process (here: a second open of the same folder, as another node on the same store) is excluded through the state store.
+  const secondLeases = new StateRepositoryLeases({ ...ctx, nodeId: randomUUID() });
+  t.after(() => secondLeases.stop());
+  const second = await openRepository(repoPath, { leases: secondLeases });
   t.after(() => second.close());
   await assert.rejects(second.beginBackup('vm-1'), (e: Error & { code?: string }) => e.code === 'CONFLICT' && /held by pid/.test(e.message));
   await assert.rejects(repo.gc(), { code: 'CONFLICT' });
@@ -48,12 +63,15 @@ test('two backups of one VM conflict, other VMs run concurrently, and a dead pro
   await other.abort();
   await (await second.beginBackup('vm-1')).abort();
 
-  // A lock file left by a process that no longer exists.
-  const { hostname } = await import('node:os');
-  await writeFile(join(repoPath, 'locks', 'vm%3Avm-3.lock'), JSON.stringify({ pid: 2 ** 22 + 12345, host: hostname(), purpose: 'x', since: '' }));
+  // A lease left by a process on this host that no longer exists.
+  const dead = spawnSync(process.execPath, ['-e', '']).pid!;
+  const deadLeases = new StateRepositoryLeases({ ...ctx, nodeId: randomUUID() }, { pid: dead });
+  await deadLeases.backup('vm-3');
+  deadLeases.stop();
   const taken = await repo.beginBackup('vm-3');
   await taken.abort();
-  assert.deepEqual(await readdir(join(repoPath, 'locks')), []);
+  assert.deepEqual(await ctx.store.db.selectFrom('leases').selectAll().execute(), []);
+  assert.equal(existsSync(join(repoPath, 'locks')), false, 'nothing of the exclusion is in the blob store');
 });
 
 test('forget then gc deletes the packs only the forgotten point used, and keeps shared ones', async (t) => {

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { link, mkdir, open, readdir, rename, rm, stat, unlink } from 'node:fs/promises';
+import { mkdir, open, readdir, rename, rm, stat, unlink } from 'node:fs/promises';
 import { dirname, join, resolve, sep } from 'node:path';
 import { badRequest, notFound } from '../../../errors.js';
 import type { BlobStat, BlobStore, ByteRange } from '../../blob-store.js';
@@ -48,26 +48,6 @@ export class LocalBlobStore implements BlobStore {
       throw e;
     }
     await syncDirectory(dir);
-  }
-
-  async putIfAbsent(key: string, data: Buffer): Promise<boolean> {
-    const path = this.pathOf(key);
-    const dir = dirname(path);
-    await this.ensureDir(dir);
-    // Written whole to a temp file, then hard-linked into place: link fails if the target exists,
-    // so the object appears atomically and complete, or not at all.
-    const temp = `${path}${TEMP_MARK}${randomBytes(6).toString('hex')}`;
-    await this.writeDurable(temp, [data]);
-    try {
-      await link(temp, path);
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === 'EEXIST') return false;
-      throw e;
-    } finally {
-      await unlink(temp).catch(() => undefined);
-    }
-    await syncDirectory(dir);
-    return true;
   }
 
   private async writeDurable(temp: string, parts: readonly Buffer[]): Promise<void> {
