@@ -4,6 +4,7 @@ import { backupServerKind, hierarchyRootKind } from './inventory/server-kinds.js
 import { backupKind, jobKind, restorePointKind } from './inventory/backup-kinds.js';
 import { vmRestorePointKind } from './inventory/vm-restore-point-kind.js';
 import { nestedCollectionsPlugin } from './inventory/nested-collections.js';
+import { jobIncludesPlugin } from './inventory/job-includes.js';
 import { queryPlugin } from './query/query.js';
 import { jobsStartPlugin } from './jobs-start.js';
 import { catalogVmsPlugin } from './catalog-vms.js';
@@ -31,6 +32,7 @@ export const API_AREAS: AreaPlugin[] = [
   collectionPlugin(restorePointKind),
   collectionPlugin(vmRestorePointKind),
   nestedCollectionsPlugin,
+  jobIncludesPlugin,
   queryPlugin,
   jobsStartPlugin,
   catalogVmsPlugin,

@@ -31,6 +31,10 @@ GET    /api/hierarchyRoots/{id}                              | out           | 4
 GET    /api/jobs                                             | list          | 401  401   401   | 200   200  200    200
 GET    /api/jobs/{id}                                        | in            | 401  401   401   | 200   200  200    200
 GET    /api/jobs/{id}                                        | out           | 401  401   401   | 200   403  403    403
+GET    /api/jobs/{id}/includes                               | in            | 401  401   401   | 200   200  200    200
+GET    /api/jobs/{id}/includes                               | out           | 401  401   401   | 200   403  403    403
+GET    /api/jobs/{id}/includes/{objectId}                    | in            | 401  401   401   | 200   200  200    200
+GET    /api/jobs/{id}/includes/{objectId}                    | out           | 401  401   401   | 200   403  403    403
 GET    /api/backups                                          | list          | 401  401   401   | 200   200  200    200
 GET    /api/backups/{id}                                     | in            | 401  401   401   | 200   200  200    200
 GET    /api/backups/{id}                                     | out           | 401  401   401   | 200   403  403    403
@@ -213,7 +217,7 @@ let server: ServerProcess;
 let base: string;
 const owned = {} as Record<Account | 'bystander', Owned>;
 let endedToken: string;
-const ids = { server: '', rootIn: '', rootOut: '', jobIn: '', jobOut: '', rpIn: '', rpOut: '', vpIn: '', vpOut: '', adminOutMount: 0, sessionIn: '', sessionOut: '', taskIn: '', taskOut: '', repository: '', managedServer: '' };
+const ids = { server: '', rootIn: '', rootOut: '', jobIn: '', jobOut: '', rpIn: '', rpOut: '', vpIn: '', vpOut: '', adminOutMount: 0, includeIn: '', includeOut: '', sessionIn: '', sessionOut: '', taskIn: '', taskOut: '', repository: '', managedServer: '' };
 
 interface Res {
   status: number;
@@ -335,6 +339,10 @@ before(async () => {
     ids[`rp${side}`] = /\/restorePoints\/([^"/]+)"/.exec(e)?.[1] ?? assert.fail(e);
   }
   assert.notEqual(ids.rpIn, ids.rpOut);
+  for (const side of ['In', 'Out'] as const) {
+    const includes = (await call('GET', `/api/jobs/${ids[`job${side}`]}/includes`, admin())).text;
+    ids[`include${side}`] = /<ObjectInJobId>([^<]+)</.exec(includes)?.[1] ?? assert.fail(includes);
+  }
   // The CLI backups above are each a backup job session of the VM's default job, with one task session.
   for (const side of ['In', 'Out'] as const) {
     const sessions = (await call('GET', `/api/jobs/${ids[`job${side}`]}/backupSessions`, admin())).text;
@@ -414,6 +422,10 @@ function target(row: Row, c: Caller): Target {
       return { url: key.slice(4), shows: scoped(ids.jobIn, ids.jobOut) };
     case 'GET /api/jobs/{id}':
       return { url: `/api/jobs/${ids[`job${side}`]}?format=Entity` };
+    case 'GET /api/jobs/{id}/includes':
+      return { url: `/api/jobs/${ids[`job${side}`]}/includes`, shows: () => ({ present: [`<Name>${side === 'In' ? 'inscope' : 'outscope'}</Name>`], absent: [] }) };
+    case 'GET /api/jobs/{id}/includes/{objectId}':
+      return { url: `/api/jobs/${ids[`job${side}`]}/includes/${ids[`include${side}`]}` };
     case 'POST /api/jobs/{id}':
       return { url: `/api/jobs/${ids[`job${side}`]}?action=start` };
     case 'GET /api/backups/{id}':

@@ -1,7 +1,8 @@
 import { hostname } from 'node:os';
-import { text } from '../wire/wire-node.js';
+import { el, links, list, text, type WireElement } from '../wire/wire-node.js';
+import { EM_PLATFORM, jobView, type JobObject, type JobView } from './job-view.js';
 import type { ResourceKind } from './resource-kind.js';
-import { listJobs, findJob, type JobRecord } from '../../services/backup/jobs.js';
+import { listJobs, findJob } from '../../services/backup/jobs.js';
 import { isAdmin } from '../../services/auth/access.js';
 import { forbidden } from '../../errors.js';
 import { visiblePoints } from './visible-points.js';
@@ -18,21 +19,70 @@ async function visibleJobIds(ctx: ApiContext, p: Principal): Promise<Set<string>
   return new Set((await visiblePoints(ctx, p)).map((r) => r.jobId));
 }
 
-async function findVisibleJob(ctx: ApiContext, p: Principal, id: string): Promise<JobRecord | undefined> {
+async function findVisibleJob(ctx: ApiContext, p: Principal, id: string): Promise<JobView | undefined> {
   const job = await findJob(ctx, id);
   if (!job || job.id !== id.toLowerCase()) return undefined;
   const visible = await visibleJobIds(ctx, p);
   if (visible && !visible.has(job.id)) throw forbidden(`Job ${job.name} is outside the restore scope of account ${p.account.name}`);
-  return job;
+  return jobView(ctx, job);
 }
 
-async function listVisibleJobs(ctx: ApiContext, p: Principal): Promise<JobRecord[]> {
+async function listVisibleJobs(ctx: ApiContext, p: Principal): Promise<JobView[]> {
   const visible = await visibleJobIds(ctx, p);
-  return (await listJobs(ctx)).filter((j) => !visible || visible.has(j.id));
+  return Promise.all((await listJobs(ctx)).filter((j) => !visible || visible.has(j.id)).map((j) => jobView(ctx, j)));
 }
 
-/** Backup jobs (em-api.md §4 "/jobs"); `Start` runs one (`POST /jobs/{ID}?action=start`). */
-export const jobKind: ResourceKind<JobRecord> = {
+/** Guest processing as openem does it: nothing configured (no application-aware processing, no guest credentials). */
+const noGuestProcessing = () =>
+  el('GuestProcessingOptions', [], ['AppAwareProcessingMode', 'FileSystemIndexingMode', 'IncludedIndexingFolders', 'ExcludedIndexingFolders', 'CredentialsId', 'VssSnapshotOptions',
+    'WindowsGuestFSIndexingOptions', 'LinuxGuestFSIndexingOptions', 'SqlBackupOptions', 'WindowsCredentialsId', 'LinuxCredentialsId', 'FSFileExcludeOptions', 'OracleBackupOptions'].map((n) => text(n, undefined)));
+
+/** `<ObjectInJob Type Href>`: ObjectInJobId, HierarchyObjRef, Name, DisplayName, GuestProcessingOptions (jobs_id_includes_id.md). */
+export function objectInJobElement(base: string, j: JobView, o: JobObject, withLinks = false): WireElement {
+  const href = `${base}/jobs/${j.id}/includes/${o.id}`;
+  return el('ObjectInJob', [['Type', 'ObjectInJob'], ['Href', href]], [
+    // Inside a Job entity EM writes `"Links": null` (resource_representation_for_ke.md); on its own the object links up to its job.
+    withLinks ? links([{ rel: 'Up', type: 'JobReference', href: `${base}/jobs/${j.id}`, name: j.name }]) : text('Links', undefined),
+    text('ObjectInJobId', o.id),
+    text('HierarchyObjRef', o.ref),
+    text('Name', o.name),
+    text('DisplayName', o.name),
+    noGuestProcessing(),
+  ]);
+}
+
+/**
+ * A Job entity's own elements (resource_representation_for_ke.md, XSD JobEntityType): an openem job has no
+ * schedule (ScheduleConfigured false, so no NextRun and no JobScheduleOptions), no guest processing and no
+ * storage options; its JobInfo is a BackupJobInfo whose Includes are its VMs.
+ */
+function jobChildren(base: string, j: JobView) {
+  return [
+    text('JobType', 'Backup'),
+    text('Platform', j.platform && EM_PLATFORM[j.platform]),
+    text('Description', `Backs up ${j.vmNames.join(', ')}`),
+    text('ScheduleConfigured', false),
+    text('ScheduleEnabled', false),
+    text('NextRun', undefined),
+    text('JobScheduleOptions', undefined),
+    el('JobInfo', [], [
+      el('BackupJobInfo', [], [
+        el('Includes', [], [list(null, 'ObjectInJobs', j.objects.map((o) => objectInJobElement(base, j, o)))]),
+        noGuestProcessing(),
+        text('AdvancedStorageOptions', undefined),
+        text('GfsRetentionPolicy', undefined),
+        text('SimpleRetentionPolicy', undefined),
+      ]),
+      text('FileCopyJobInfo', undefined),
+      text('ReplicaJobInfo', undefined),
+      text('BackupCopyJobInfo', undefined),
+      text('ImmediateBackupCopyJobInfo', undefined),
+    ]),
+  ];
+}
+
+/** Backup jobs (em-api.md §4 "/jobs"); `Start` runs one (`POST /jobs/{ID}?action=start`), `Stop` stops its run. */
+export const jobKind: ResourceKind<JobView> = {
   type: 'Job',
   collection: '/jobs',
   entityList: 'Jobs',
@@ -40,28 +90,35 @@ export const jobKind: ResourceKind<JobRecord> = {
   find: findVisibleJob,
   id: (j) => j.id,
   name: (j) => j.name,
-  // jobs_id.md: the job's backup job sessions are a Down link of the reference and the entity (issue 10 §4).
-  refLinks: (base, j, ctx) => [serverLink(base, ctx), { rel: 'Down', type: 'BackupJobSessionReferenceList', href: `${base}/jobs/${j.id}/backupSessions` }],
+  // resource_representation_for_ke.md: Up backup server, Alternate, Down backup job sessions.
+  refLinks: (base, j, ctx) => [
+    serverLink(base, ctx),
+    { rel: 'Alternate', type: 'Job', href: `${base}/jobs/${j.id}?format=Entity`, name: j.name },
+    { rel: 'Down', type: 'BackupJobSessionReferenceList', href: `${base}/jobs/${j.id}/backupSessions` },
+  ],
+  // The same page's entity, keeping EM's order for the links openem serves (no Edit, Clone, schedule toggle, includes Create, Retry).
   entity: (base, j, ctx) => ({
     links: [
       serverLink(base, ctx),
       { rel: 'Alternate', type: 'JobReference', href: `${base}/jobs/${j.id}`, name: j.name },
+      { rel: 'Down', type: 'ObjectInJobList', href: `${base}/jobs/${j.id}/includes` },
       { rel: 'Down', type: 'BackupJobSessionReferenceList', href: `${base}/jobs/${j.id}/backupSessions` },
       { rel: 'Start', href: `${base}/jobs/${j.id}?action=start` },
+      { rel: 'Stop', href: `${base}/jobs/${j.id}?action=stop` },
     ],
-    children: [text('JobType', 'Backup'), text('Platform', 'VMware'), text('Description', `Backs up ${j.vmNames.join(', ')}`), text('ScheduleConfigured', false), text('ScheduleEnabled', false)],
+    children: jobChildren(base, j),
   }),
-  fields: (j) => ({ uid: `urn:veeam:Job:${j.id}`, name: j.name, jobtype: 'Backup' }),
+  fields: (j) => ({ uid: `urn:veeam:Job:${j.id}`, name: j.name, jobtype: 'Backup', platform: j.platform && EM_PLATFORM[j.platform], description: `Backs up ${j.vmNames.join(', ')}`, scheduleconfigured: 'false', scheduleenabled: 'false' }),
 };
 
 /** One backup per job: the chain of its restore points (em-api.md §4 "/backups"). */
-export const backupKind: ResourceKind<JobRecord> = {
+export const backupKind: ResourceKind<JobView> = {
   type: 'Backup',
   collection: '/backups',
   entityList: 'Backups',
   list: async (ctx, p) => {
     const withPoints = new Set((await visiblePoints(ctx, p)).map((r) => r.jobId));
-    return (await listJobs(ctx)).filter((j) => withPoints.has(j.id));
+    return Promise.all((await listJobs(ctx)).filter((j) => withPoints.has(j.id)).map((j) => jobView(ctx, j)));
   },
   find: findVisibleJob,
   id: (j) => j.id,
@@ -83,9 +140,10 @@ export const backupKind: ResourceKind<JobRecord> = {
       { rel: 'Down', type: 'BackupFileReferenceList', href: `${base}/backups/${j.id}/backupFiles` },
       { rel: 'Up', type: 'JobReference', href: `${base}/jobs/${j.id}`, name: j.name },
     ],
-    children: [text('Platform', 'VMware')],
+    // get_backups_id.md: Platform from the VMs backed up, BackupType Standard (no agent parent/child backups here).
+    children: [text('Platform', j.platform && EM_PLATFORM[j.platform]), text('BackupType', 'Standard')],
   }),
-  fields: (j) => ({ uid: `urn:veeam:Backup:${j.id}`, name: j.name }),
+  fields: (j) => ({ uid: `urn:veeam:Backup:${j.id}`, name: j.name, platform: j.platform && EM_PLATFORM[j.platform], backuptype: 'Standard', jobname: j.name }),
 };
 
 export interface RestorePointItem {
