@@ -94,7 +94,7 @@ $('logon').addEventListener('submit', async (ev) => {
   try {
     const auth = 'Basic ' + btoa(unescape(encodeURIComponent(`${$('user').value}:${$('password').value}`)));
     const session = await call('POST', api('/sessionMngr/?v=latest'), undefined, { Authorization: auth });
-    sessionStorage.setItem('logoff', link(session, 'Delete', 'LogonSession')?.Href ?? '');
+    sessionStorage.setItem('logoff', link(session, 'Delete')?.Href ?? '');
     $('password').value = '';
     await showApp(session.UserName);
   } catch (e) {

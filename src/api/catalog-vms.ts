@@ -26,6 +26,13 @@ function catalogVmRef(base: string, name: string, elementName = 'Ref') {
   ]);
 }
 
+function catalogVmEntity(base: string, name: string) {
+  const href = vmPath(base, name);
+  return el('CatalogVm', [['Type', 'CatalogVm'], ['Href', `${href}?format=Entity`], ['Name', name], ['UID', `urn:veeam:CatalogVm:${encodeURIComponent(name)}`], ['VmDisplayName', name]], [
+    links([{ rel: 'Down', type: 'CatalogVmRestorePointReferenceList', href: `${href}/vmRestorePoints` }, { rel: 'Alternate', type: 'CatalogVmReference', href, name }]),
+  ]);
+}
+
 function pointRef(base: string, r: VmRestorePointRecord, elementName = 'Ref') {
   const href = `${vmPath(base, r.vmName)}/vmRestorePoints/${r.id}`;
   return el(elementName, [['Type', 'CatalogVmRestorePointReference'], ['Href', href], ['Name', vmRestorePointName(r)], ['UID', `urn:veeam:CatalogVmRestorePoint:${r.id}`]], [
@@ -75,7 +82,9 @@ export function catalogVmsPlugin(ctx: ApiContext) {
   return async function (app: FastifyInstance) {
     app.get('/api/catalog/vms', { schema: { summary: 'VMs with indexed restore points' } }, async (request, reply) => {
       const names = [...new Set((await visiblePoints(ctx, request.principal!)).map((r) => r.vmName))].sort();
-      return sendWire(request, reply, 200, entityReferences(names.map((n) => catalogVmRef(apiBase(request), n))));
+      const base = apiBase(request);
+      if (wantsEntity(request)) return sendWire(request, reply, 200, el('CatalogVms', [], [list(null, 'CatalogVms', names.map((n) => catalogVmEntity(base, n)))]));
+      return sendWire(request, reply, 200, entityReferences(names.map((n) => catalogVmRef(base, n))));
     });
     app.get('/api/catalog/vms/:vmname', { schema: { summary: 'One catalog VM' } }, async (request, reply) => {
       const { vmname } = request.params as { vmname: string };
@@ -83,10 +92,7 @@ export function catalogVmsPlugin(ctx: ApiContext) {
       if (points.length === 0) throw notFound(`No catalog for VM ${vmname}`);
       const base = apiBase(request);
       if (!wantsEntity(request)) return sendWire(request, reply, 200, catalogVmRef(base, vmname, 'EntityRef'));
-      const href = vmPath(base, vmname);
-      return sendWire(request, reply, 200, el('CatalogVm', [['Type', 'CatalogVm'], ['Href', `${href}?format=Entity`], ['Name', vmname], ['UID', `urn:veeam:CatalogVm:${encodeURIComponent(vmname)}`], ['VmDisplayName', vmname]], [
-        links([{ rel: 'Down', type: 'CatalogVmRestorePointReferenceList', href: `${href}/vmRestorePoints` }, { rel: 'Alternate', type: 'CatalogVmReference', href, name: vmname }]),
-      ]));
+      return sendWire(request, reply, 200, catalogVmEntity(base, vmname));
     });
     app.get('/api/catalog/vms/:vmname/vmRestorePoints', { schema: { summary: 'Restore points of a catalog VM' } }, async (request, reply) => {
       const { vmname } = request.params as { vmname: string };

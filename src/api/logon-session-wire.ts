@@ -2,36 +2,59 @@ import type { LogonSession } from '../services/auth/logon-sessions.js';
 import { el, links, text, type Link, type WireElement } from './wire/wire-node.js';
 
 /**
- * The collections a logon session points to — the API's home page, in the order Enterprise Manager lists them
- * (em-api.md §1, from the logon session page): every collection openem serves, also those it has nothing in
- * (failover plans, vApp points, replicas: EM's empty lists), so a client following every `Down` link never
- * meets a 404. The service links carry the Type of the resource they lead to (querysvc.md `QueryService`,
- * lookup_service.md `LookupService`). Tasks, which EM lists under no session link, come last.
+ * The logon session's links — the API's home page — exactly as logging_on.md's example lists them (Rel, Type,
+ * Href, Name, in that order), keeping those openem serves: every collection it has, also those it answers with
+ * EM's empty lists (failover plans, vApp points, replicas, WAN accelerators, external repositories), so a client
+ * following every `Down` link never meets a 404. Left out: security settings, the backup server Create, and the
+ * vCloud, agents, self-service and NAS service roots, which openem does not serve.
  */
-const HOME_LINKS: [string, string][] = [
-  ['BackupServerReferenceList', 'backupServers'],
-  ['ManagedServerReferenceList', 'managedServers'],
-  ['JobReferenceList', 'jobs'],
-  ['FailoverPlanReferenceList', 'failoverPlans'],
-  ['HierarchyRootReferenceList', 'hierarchyRoots'],
-  ['RepositoryReferenceList', 'repositories'],
-  ['BackupReferenceList', 'backups'],
-  ['RestorePointReferenceList', 'restorePoints'],
-  ['VmRestorePointReferenceList', 'vmRestorePoints'],
-  ['VAppRestorePointReferenceList', 'vAppRestorePoints'],
-  ['ReplicaReferenceList', 'replicas'],
-  ['VmReplicaPointReferenceList', 'vmReplicaPoints'],
-  ['BackupJobSessionReferenceList', 'backupSessions'],
-  ['BackupTaskSessionReferenceList', 'backupTaskSessions'],
-  ['ReplicaJobSessionReferenceList', 'replicaSessions'],
-  ['ReplicaTaskSessionReferenceList', 'replicaTaskSessions'],
-  ['BackupFileReferenceList', 'backupFiles'],
-  ['QueryService', 'querySvc'],
-  ['LookupService', 'lookupSvc'],
-  ['RestoreSessionEntityList', 'restoreSessions'],
-  ['CatalogVmReferenceList', 'catalog/vms'],
-  ['SummaryReport', 'reports/summary'],
-  ['TaskReferenceList', 'tasks'],
+const HOME_LINKS: { type: string; path: string; name?: string }[] = [
+  { type: 'BackupServerReferenceList', path: 'backupServers' },
+  { type: 'ManagedServerReferenceList', path: 'managedServers' },
+  { type: 'JobReferenceList', path: 'jobs' },
+  { type: 'FailoverPlanReferenceList', path: 'failoverPlans' },
+  { type: 'HierarchyRootReferenceList', path: 'hierarchyRoots' },
+  { type: 'RepositoryReferenceList', path: 'repositories' },
+  { type: 'BackupReferenceList', path: 'backups' },
+  { type: 'RestorePointReferenceList', path: 'restorePoints' },
+  { type: 'VmRestorePointReferenceList', path: 'vmRestorePoints' },
+  { type: 'VAppRestorePointReferenceList', path: 'vAppRestorePoints' },
+  { type: 'ReplicaReferenceList', path: 'replicas' },
+  { type: 'VmReplicaPointReferenceList', path: 'vmReplicaPoints' },
+  { type: 'CatalogVmReferenceList', path: 'catalog/vms' },
+  { type: 'BackupJobSessionReferenceList', path: 'backupSessions' },
+  { type: 'RestoreSessionReferenceList', path: 'restoreSessions' },
+  { type: 'ReplicaJobSessionReferenceList', path: 'replicaSessions' },
+  { type: 'BackupTaskSessionReferenceList', path: 'backupTaskSessions' },
+  { type: 'ReplicaTaskSessionReferenceList', path: 'replicaTaskSessions' },
+  { type: 'WanAcceleratorReferenceList', path: 'wanAccelerators' },
+  { type: 'BackupFileReferenceList', path: 'backupFiles' },
+  { type: 'ExternalRepositoryReferenceList', path: 'externalRepositories' },
+  { type: 'TaskList', path: 'tasks' },
+  { type: 'QueryService', path: 'querySvc' },
+  { type: 'LookupService', path: 'lookupSvc' },
+  { type: 'Report', path: 'reports/summary', name: 'Summary' },
+  { type: 'BackupServerList', path: 'backupServers?format=Entity' },
+  { type: 'ManagedServerList', path: 'managedServers?format=Entity' },
+  { type: 'JobList', path: 'jobs?format=Entity' },
+  { type: 'FailoverPlanList', path: 'failoverPlans?format=Entity' },
+  { type: 'HierarchyRootList', path: 'hierarchyRoots?format=Entity' },
+  { type: 'RepositoryList', path: 'repositories?format=Entity' },
+  { type: 'BackupList', path: 'backups?format=Entity' },
+  { type: 'RestorePointList', path: 'restorePoints?format=Entity' },
+  { type: 'VmRestorePointList', path: 'vmRestorePoints?format=Entity' },
+  { type: 'VAppRestorePointList', path: 'vAppRestorePoints?format=Entity' },
+  { type: 'ReplicaList', path: 'replicas?format=Entity' },
+  { type: 'VmReplicaPointList', path: 'vmReplicaPoints?format=Entity' },
+  { type: 'CatalogVmList', path: 'catalog/vms?format=Entity' },
+  { type: 'BackupJobSessionList', path: 'backupSessions?format=Entity' },
+  { type: 'RestoreSessionList', path: 'restoreSessions?format=Entity' },
+  { type: 'ReplicaJobSessionList', path: 'replicaSessions?format=Entity' },
+  { type: 'BackupTaskSessionList', path: 'backupTaskSessions?format=Entity' },
+  { type: 'ReplicaTaskSessionList', path: 'replicaTaskSessions?format=Entity' },
+  { type: 'WanAcceleratorList', path: 'wanAccelerators?format=Entity' },
+  { type: 'BackupFileList', path: 'backupFiles?format=Entity' },
+  { type: 'ExternalRepositoryList', path: 'externalRepositories?format=Entity' },
 ];
 
 /**
@@ -43,8 +66,9 @@ export function logonSessionElement(base: string, s: LogonSession, sessionId: st
   const self = `${base}/logonSessions/${s.id}`;
   const l: Link[] = [
     { rel: 'Up', type: 'EnterpriseManager', href: `${base}/` },
-    ...HOME_LINKS.map(([type, path]) => ({ rel: 'Down', type, href: `${base}/${path}` })),
-    { rel: 'Delete', type: 'LogonSession', href: self },
+    ...HOME_LINKS.map((h) => ({ rel: 'Down', type: h.type, href: `${base}/${h.path}`, name: h.name })),
+    // logging_on.md: the logoff link has no Type.
+    { rel: 'Delete', href: self },
   ];
   return el('LogonSession', [['Href', self], ['Type', 'LogonSession']], [links(l), text('UserName', s.userName), text('SessionId', sessionId)]);
 }

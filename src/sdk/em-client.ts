@@ -67,7 +67,7 @@ export class EmClient {
   }
 
   async logOff(session: EmResource): Promise<void> {
-    const del = findLink(session, 'Delete', 'LogonSession');
+    const del = findLink(session, 'Delete');
     if (del) await this.call('DELETE', del.Href);
     this.token = undefined;
   }

@@ -38,7 +38,7 @@ async function lookUp(c: EmClient, format: Format): Promise<{ rootUid: string; d
   assert.equal(svc.status, 200);
   const lookupSvc = rootOf(svc.body, format, 'LookupSvc');
   assert.equal(lookupSvc.Type, 'LookupService');
-  assert.equal(findLink(lookupSvc, 'Up', 'LogonSession')?.Href, findLink(rootOf(logon.body, format, 'LogonSession'), 'Delete', 'LogonSession')?.Href);
+  assert.equal(findLink(lookupSvc, 'Up', 'LogonSession')?.Href, findLink(rootOf(logon.body, format, 'LogonSession'), 'Delete')?.Href);
 
   // The root is found as seed 001 says: /hierarchyRoots, HostType VcdSystem.
   const roots = await c.get(`${server!.http}/api/hierarchyRoots?format=Entity`);

@@ -114,6 +114,11 @@ export const DEVIATIONS: Deviation[] = [
     what: 'backup files (BackupFile, BackupFiles) are a resource the older schema does not know',
     undo: (doc) => ([...elementsNamed(doc, 'BackupFile')].length + [...elementsNamed(doc, 'BackupFiles')].length > 0 ? 'skip' : 0),
   },
+  {
+    page: 'get_externalrepositories.md',
+    what: 'external repositories (ExternalRepositories) are a resource the older schema does not know',
+    undo: (doc) => ([...elementsNamed(doc, 'ExternalRepositories')].length > 0 ? 'skip' : 0),
+  },
 ];
 
 /** The document with every listed deviation undone, or undefined when it is 13.x only; counts each deviation's use. */

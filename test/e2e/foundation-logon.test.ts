@@ -92,7 +92,7 @@ for (const scheme of ['http', 'https'] as const) {
           assert.equal(r.headers.get('location'), s.Href);
           assert.equal(findLink(s, 'Up', 'EnterpriseManager')?.Href, `${base()}/api/`);
           assert.equal(findLink(s, 'Down', 'VmRestorePointReferenceList')?.Href, `${base()}/api/vmRestorePoints`);
-          assert.equal(findLink(s, 'Delete', 'LogonSession')?.Href, s.Href);
+          assert.equal(findLink(s, 'Delete')?.Href, s.Href);
           assert.ok(linksOf(s).filter((l) => l.Rel === 'Down').length >= 5);
         });
       }
