@@ -53,8 +53,6 @@ export interface VmClaimsOptions {
   pid?: number;
 }
 
-export { thisHostIdentity };
-
 /**
  * One piece of work per VM at a time, whatever its kind, across processes (the CLI and the server share the
  * state store) and across nodes on one PostgreSQL: a row per held VM, claimed by an insert that fails on the
