@@ -3,6 +3,9 @@
  * or a disk inside a restore point in the repository (ARCHITECTURE.md, "block source").
  * The partition-table parser and the ext4 reader take a BlockSource, so listing a live VM,
  * indexing a backup, serving a mount and reading one file for a catalog restore are one code path.
+ *
+ * Beside the four members every source has, a source may declare what its platform brings (the optional members
+ * below). Readers ask for a capability and fall back when it is absent; none of them asks what kind of source it is.
  */
 
 /** Enterprise Manager's default block size; the unit of dedup, QuickRollback and restore planning. */
@@ -14,6 +17,27 @@ export interface Extent {
   length: number;
 }
 
+/**
+ * Changed-block tracking (CBT), where the platform has it (QEMU dirty bitmaps through libvirt checkpoints).
+ * A backup records `checkpoint` with the disk it read; the next backup asks for the blocks changed since it and
+ * reads only those.
+ */
+export interface ChangeTracking {
+  /** The checkpoint this opening of the disk stands for: every later write is reported after it. */
+  readonly checkpoint: string;
+  /**
+   * Where the disk was written since `checkpoint` (over-covering is allowed, missing a write is not); undefined
+   * when the platform can no longer tell (the chain is broken: VM recreated, disk replaced, checkpoint lost).
+   */
+  changedBlocksSince(checkpoint: string): Promise<Extent[] | undefined>;
+}
+
+/** A source whose bytes are those of a raw local file (or block device) from `offset` on. */
+export interface LocalFileView {
+  path: string;
+  offset: number;
+}
+
 export interface BlockSource {
   /** Size of the disk in bytes. */
   readonly size: number;
@@ -22,7 +46,20 @@ export interface BlockSource {
    * The returned buffer may be shared with a cache: callers must not modify it.
    */
   read(offset: number, length: number): Promise<Buffer>;
-  /** Where data may be (holes excluded). A source that cannot tell returns one extent covering it all. */
+  /**
+   * Where data may be (holes excluded): the one extent map every reader of the disk (backup, QuickRollback)
+   * follows, so that nothing reads a hole. Over-covering is allowed, missing data is not. A source that cannot
+   * tell returns one extent covering it all.
+   */
   allocatedExtents(): Promise<Extent[]>;
   close(): Promise<void>;
+  /** Optional: fills `target` with the bytes at `offset` (zeros past the end) without a buffer of its own. */
+  readInto?(offset: number, target: Uint8Array): Promise<void>;
+  /**
+   * Optional: the bytes are a local raw file's, which another thread may open and read by itself (the codec
+   * workers hash such a source where they read it, in their core's cache).
+   */
+  readonly localFile?: LocalFileView;
+  /** Optional: changed-block tracking. */
+  readonly changeTracking?: ChangeTracking;
 }

@@ -1,4 +1,4 @@
-import { BLOCK_SIZE, type BlockSource } from '../disks/block-source.js';
+import { BLOCK_SIZE, type BlockSource, type Extent } from '../disks/block-source.js';
 import { conflict, corrupt } from '../errors.js';
 import type { Range } from './block-codec-messages.js';
 import type { BlockCodecPool } from './block-codec-pool.js';
@@ -43,18 +43,43 @@ export class RepositoryBackupWriter implements BackupWriter {
   ): Promise<DiskManifest> {
     this.assertOpen();
     if (this.disks.some((d) => d.name === name)) throw conflict(`disk ${name} was already added to this backup`);
-    const blocks: (string | null)[] = new Array(Math.ceil(source.size / BLOCK_SIZE)).fill(null);
     const progress: BackupProgress = { diskName: name, bytesDone: 0, bytesTotal: source.size, bytesNew: 0 };
-    const reader = new SourceChunkReader(source, this.deps.pool.size * 2 + 2);
+    let disk: DiskManifest;
     try {
-      await reader.forEachChunk((chunk) => this.processChunk(chunk, blocks, progress, options.onProgress), options.signal);
+      const plan = await readPlan(source, options.previous);
+      const blocks = plan.carried ?? new Array<string | null>(Math.ceil(source.size / BLOCK_SIZE)).fill(null);
+      const reader = new SourceChunkReader(source, this.deps.pool.size * 2 + 2, plan.extents);
+      const read = await this.readBlocks(reader, blocks, progress, options);
+      // Blocks not read are holes, or (with CBT) unchanged since the previous point: done, and counted as such.
+      this.stats.blocksTotal += blocks.length - read.blocks;
+      for (let i = 0; i < blocks.length; i++) if (!read.seen[i] && blocks[i] === null) this.stats.blocksZero++;
+      if (progress.bytesDone < source.size) {
+        progress.bytesDone = source.size;
+        options.onProgress?.({ ...progress });
+      }
+      disk = { name, size: source.size, blocks, ...(plan.checkpoint !== undefined ? { checkpoint: plan.checkpoint } : {}) };
     } catch (e) {
       this.broken = true;
       throw asStorageError(e, this.deps.location);
     }
-    const disk: DiskManifest = { name, size: source.size, blocks };
     this.disks.push(disk);
     return disk;
+  }
+
+  private async readBlocks(
+    reader: SourceChunkReader,
+    blocks: (string | null)[],
+    progress: BackupProgress,
+    options: { signal?: AbortSignal; onProgress?: (p: BackupProgress) => void },
+  ): Promise<{ blocks: number; seen: Uint8Array }> {
+    const seen = new Uint8Array(blocks.length);
+    let count = 0;
+    await reader.forEachChunk(async (chunk) => {
+      seen.fill(1, chunk.firstBlock, chunk.firstBlock + chunk.blockCount);
+      count += chunk.blockCount;
+      await this.processChunk(chunk, blocks, progress, options.onProgress);
+    }, options.signal);
+    return { blocks: count, seen };
   }
 
   private async processChunk(
@@ -135,3 +160,19 @@ export class RepositoryBackupWriter implements BackupWriter {
     if (this.finished) throw conflict('this backup was already committed or aborted');
   }
 }
+
+/** What a backup of `source` reads: with CBT and a previous point at a checkpoint, only what changed since. */
+async function readPlan(
+  source: BlockSource,
+  previous: DiskManifest | undefined,
+): Promise<{ extents: Extent[]; carried?: (string | null)[]; checkpoint?: string }> {
+  const tracking = source.changeTracking;
+  const checkpoint = tracking?.checkpoint;
+  if (tracking && previous?.checkpoint !== undefined && previous.size === source.size) {
+    const changed = await tracking.changedBlocksSince(previous.checkpoint);
+    // The blocks outside the changed extents are the previous point's; commit checks the index still holds them.
+    if (changed) return { extents: changed, carried: [...previous.blocks], checkpoint };
+  }
+  return { extents: await source.allocatedExtents(), checkpoint };
+}
+

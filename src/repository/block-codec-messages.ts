@@ -15,7 +15,7 @@ export interface HashJob {
 }
 
 /**
- * Reads blocks of an image file inside the worker and hashes each one while it is still in the core's
+ * Reads blocks of a local file (a source's `localFile`) inside the worker and hashes each one while it is still in the core's
  * cache (null for all-zero blocks): nothing crosses threads but the file name and the hex digests.
  */
 export interface HashFileJob {

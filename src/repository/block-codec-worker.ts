@@ -7,7 +7,8 @@ import { createBlockHasher, hashBlock, type BlockHasher } from './block-hash.js'
 /**
  * Worker thread: hashing, zero detection, zstd compression and decompress+verify of blocks.
  * Data arrives as SharedArrayBuffers (backup: the reader's chunk ring, no copy), transferred
- * ArrayBuffers (restore: the pack range just read), or is read here from an image file (QuickRollback);
+ * ArrayBuffers (restore: the pack range just read), or is read here from a source that is a local file
+ * (`BlockSource.localFile`: QuickRollback);
  * results are transferred back.
  */
 

@@ -11,6 +11,11 @@ export interface DiskManifest {
    * SHA-256 in repositories created before), or null for an all-zero block (a hole).
    */
   blocks: (string | null)[];
+  /**
+   * The platform's changed-block-tracking checkpoint this disk was read at (`BlockSource.changeTracking`), so
+   * that the next backup reads only the blocks written since; absent where the platform has no CBT.
+   */
+  checkpoint?: string;
 }
 
 /** A VM restore point as stored in the repository; written last, atomically (fsync, rename). */
@@ -63,6 +68,8 @@ export interface BackupWriter {
   addDisk(
     name: string,
     source: BlockSource,
+    /** `previous`: the same disk in the restore point this backup is an increment of; with CBT, only the blocks
+     * written since its checkpoint are read, the others are the previous point's. */
     options?: { previous?: DiskManifest; signal?: AbortSignal; onProgress?: (p: BackupProgress) => void },
   ): Promise<DiskManifest>;
   commit(fields: Omit<RestorePointManifest, 'formatVersion' | 'disks'>): Promise<{ manifest: RestorePointManifest; stats: BackupStats }>;

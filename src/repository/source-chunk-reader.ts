@@ -1,6 +1,4 @@
-import { open, type FileHandle } from 'node:fs/promises';
-import { BLOCK_SIZE, type BlockSource } from '../disks/block-source.js';
-import { ImageFileSource } from '../disks/image-file-source.js';
+import { BLOCK_SIZE, type BlockSource, type Extent } from '../disks/block-source.js';
 
 /** Contiguous blocks read into one shared buffer; workers see it without a copy. */
 export interface SourceChunk {
@@ -13,7 +11,7 @@ export interface SourceChunk {
 export const CHUNK_BLOCKS = 16;
 
 /** Block index ranges [start, end) holding data, from the source's allocated extents. */
-export function allocatedBlockRanges(size: number, extents: { offset: number; length: number }[]): [number, number][] {
+export function allocatedBlockRanges(size: number, extents: Extent[]): [number, number][] {
   const total = Math.ceil(size / BLOCK_SIZE);
   const ranges = extents
     .filter((e) => e.length > 0)
@@ -29,18 +27,20 @@ export function allocatedBlockRanges(size: number, extents: { offset: number; le
 }
 
 /**
- * Reads a block source's allocated blocks sequentially, 16 MiB at a time, into a ring of shared
- * buffers: reading runs ahead of hashing by as many chunks as the ring holds, and stops when the
- * consumer has not released a buffer. Image files are read straight into the shared buffer (one copy,
- * by the kernel); other sources are read and copied.
+ * Reads a block source's allocated blocks (or the extents the caller names) sequentially, 16 MiB at a time,
+ * into a ring of shared buffers: reading runs ahead of hashing by as many chunks as the ring holds, and stops
+ * when the consumer has not released a buffer. A source that can `readInto` is read straight into the shared
+ * buffer (one copy, by the kernel); other sources are read and copied.
  */
 export class SourceChunkReader {
   private readonly free: SharedArrayBuffer[] = [];
   private waitingForBuffer: (() => void) | undefined;
 
+  /** `extents`: what to read instead of the source's allocated extents (the blocks CBT reports changed). */
   constructor(
     private readonly source: BlockSource,
     ringSize: number,
+    private readonly extents?: Extent[],
   ) {
     for (let i = 0; i < ringSize; i++) this.free.push(new SharedArrayBuffer(CHUNK_BLOCKS * BLOCK_SIZE));
   }
@@ -93,41 +93,30 @@ export class SourceChunkReader {
   }
 
   async *chunks(signal?: AbortSignal): AsyncGenerator<SourceChunk> {
-    const ranges = allocatedBlockRanges(this.source.size, await this.source.allocatedExtents());
-    const direct = this.source instanceof ImageFileSource ? await open(this.source.path, 'r') : undefined;
-    try {
-      for (const [start, end] of ranges) {
-        for (let first = start; first < end; first += CHUNK_BLOCKS) {
-          signal?.throwIfAborted();
-          const blockCount = Math.min(CHUNK_BLOCKS, end - first);
-          const offset = first * BLOCK_SIZE;
-          const byteLength = Math.min(this.source.size, (first + blockCount) * BLOCK_SIZE) - offset;
-          const buf = await this.takeBuffer(signal);
-          await this.readInto(direct, buf, offset, byteLength);
-          yield { firstBlock: first, blockCount, byteLength, buf };
+    const ranges = allocatedBlockRanges(this.source.size, this.extents ?? (await this.source.allocatedExtents()));
+    for (const [start, end] of ranges) {
+      for (let first = start; first < end; first += CHUNK_BLOCKS) {
+        signal?.throwIfAborted();
+        const blockCount = Math.min(CHUNK_BLOCKS, end - first);
+        const offset = first * BLOCK_SIZE;
+        const byteLength = Math.min(this.source.size, (first + blockCount) * BLOCK_SIZE) - offset;
+        const buf = await this.takeBuffer(signal);
+        try {
+          await this.readInto(buf, offset, byteLength);
+        } catch (e) {
+          this.release(buf);
+          throw e;
         }
+        yield { firstBlock: first, blockCount, byteLength, buf };
       }
-    } finally {
-      await direct?.close();
     }
   }
 
-  private async readInto(direct: FileHandle | undefined, buf: SharedArrayBuffer, offset: number, length: number): Promise<void> {
+  private async readInto(buf: SharedArrayBuffer, offset: number, length: number): Promise<void> {
     const target = Buffer.from(buf, 0, length);
-    if (!direct) {
-      const data = await this.source.read(offset, length);
-      data.copy(target);
-      if (data.length < length) target.fill(0, data.length);
-      return;
-    }
-    let done = 0;
-    while (done < length) {
-      const { bytesRead } = await direct.read(target, done, length - done, offset + done);
-      if (bytesRead === 0) {
-        target.fill(0, done);
-        break;
-      }
-      done += bytesRead;
-    }
+    if (this.source.readInto) return this.source.readInto(offset, target);
+    const data = await this.source.read(offset, length);
+    data.copy(target);
+    if (data.length < length) target.fill(0, data.length);
   }
 }

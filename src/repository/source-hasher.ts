@@ -1,32 +1,30 @@
-import { BLOCK_SIZE, type BlockSource } from '../disks/block-source.js';
-import { ImageFileSource } from '../disks/image-file-source.js';
+import { BLOCK_SIZE, type BlockSource, type LocalFileView } from '../disks/block-source.js';
 import type { Range } from './block-codec-messages.js';
 import type { BlockCodecPool } from './block-codec-pool.js';
-import { fileDataExtents } from './file-extents.js';
 import type { HashedBlocks } from './repository.js';
 import { allocatedBlockRanges, SourceChunkReader } from './source-chunk-reader.js';
 
-/** Blocks per job a worker reads and hashes from an image file itself. */
+/** Blocks per job a worker reads and hashes from a local file itself. */
 const FILE_JOB_BLOCKS = 16;
 /** Jobs queued per worker, so a worker never waits for the main thread between two jobs. */
 const JOBS_PER_WORKER = 2;
 
 /**
- * Repository.hashSource: every allocated block of `source` hashed with the repository's block hash, null
- * for all-zero blocks. An image file is read by the workers themselves, only where its extent map says it
- * holds data, each piece hashed while it is still in the reading core's cache (no buffer crosses
- * threads); any other source is read sequentially
- * into the shared chunk ring and hashed in place on the workers, as a backup does.
+ * Repository.hashSource: every allocated block of `source` (its `allocatedExtents`: holes need no reading, they
+ * are zero blocks, which the caller assumes for every block not reported) hashed with the repository's block
+ * hash, null for all-zero blocks. A source that is a local file (`localFile`) is read by the workers themselves,
+ * each piece hashed while it is still in the reading core's cache (no buffer crosses threads; measured 1.6x
+ * faster than the ring on a dense 1 GiB image here); any other source is read sequentially into the shared
+ * chunk ring and hashed in place on the workers, as a backup does.
  */
 export async function hashSource(pool: BlockCodecPool, source: BlockSource, onHashed: (run: HashedBlocks) => void, signal?: AbortSignal): Promise<void> {
-  if (source instanceof ImageFileSource) return hashImageFile(pool, source, onHashed, signal);
+  if (source.localFile) return hashLocalFile(pool, source, source.localFile, onHashed, signal);
   return hashThroughChunkRing(pool, source, onHashed, signal);
 }
 
-async function hashImageFile(pool: BlockCodecPool, source: ImageFileSource, onHashed: (run: HashedBlocks) => void, signal?: AbortSignal): Promise<void> {
+async function hashLocalFile(pool: BlockCodecPool, source: BlockSource, file: LocalFileView, onHashed: (run: HashedBlocks) => void, signal?: AbortSignal): Promise<void> {
   const jobs: { firstBlock: number; offset: number; length: number }[] = [];
-  // Holes need no reading: they are zero blocks, which the caller assumes for every block not reported.
-  const extents = (await fileDataExtents(source.path, source.size)) ?? (await source.allocatedExtents());
+  const extents = await source.allocatedExtents();
   for (const [start, end] of allocatedBlockRanges(source.size, extents)) {
     for (let first = start; first < end; first += FILE_JOB_BLOCKS) {
       const offset = first * BLOCK_SIZE;
@@ -39,7 +37,7 @@ async function hashImageFile(pool: BlockCodecPool, source: ImageFileSource, onHa
     while (next < jobs.length) {
       signal?.throwIfAborted();
       const job = jobs[next++];
-      const hashes = await pool.hashFile(source.path, job.offset, job.length, BLOCK_SIZE);
+      const hashes = await pool.hashFile(file.path, file.offset + job.offset, job.length, BLOCK_SIZE);
       onHashed({ firstBlock: job.firstBlock, hashes, bytes: job.length });
     }
   };

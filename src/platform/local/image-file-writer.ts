@@ -1,5 +1,5 @@
 import { open, type FileHandle } from 'node:fs/promises';
-import { badRequest } from '../../errors.js';
+import { badRequest, OpenemError } from '../../errors.js';
 import type { Extent } from '../../disks/block-source.js';
 import type { DiskWriter } from '../platform.js';
 import { coalesceRanges, punchHoles } from './hole-punching.js';
@@ -75,8 +75,10 @@ export class ImageFileWriter implements DiskWriter {
       try {
         await punchHoles(this.fallocatePath, this.path, ranges);
         return;
-      } catch {
-        // The filesystem cannot punch holes (EOPNOTSUPP); zeros give the same bytes.
+      } catch (e) {
+        // A filesystem that cannot punch holes (EOPNOTSUPP) gets zeros, which give the same bytes; any other
+        // failure (the image gone, an I/O error) is the restore's to report.
+        if (!cannotPunch(e)) throw new OpenemError('INTERNAL', `cannot zero ${ranges.length} ranges of ${this.path}: ${(e as Error).message}`, { cause: e });
         this.canPunch = false;
       }
     }
@@ -102,4 +104,9 @@ export class ImageFileWriter implements DiskWriter {
       await this.fh.close();
     }
   }
+}
+
+/** fallocate's words (C locale or not) for a filesystem without FALLOC_FL_PUNCH_HOLE. */
+function cannotPunch(e: unknown): boolean {
+  return /Operation not supported|EOPNOTSUPP|not supported/i.test((e as Error)?.message ?? '');
 }

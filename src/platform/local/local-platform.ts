@@ -3,7 +3,7 @@ import { mkdir, open, rename, rm, rmdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { badRequest, conflict, notFound } from '../../errors.js';
 import type { BlockSource } from '../../disks/block-source.js';
-import { ImageFileSource } from '../../disks/image-file-source.js';
+import { LocalImageSource } from './local-image-source.js';
 import type {
   DatastoreInfo,
   DiskImageLocation,
@@ -113,7 +113,7 @@ export class LocalPlatform implements Platform {
   }
 
   async openDisk(vmId: string, diskName: string): Promise<BlockSource> {
-    return ImageFileSource.open(this.diskPath(await this.locate(vmId), diskName));
+    return LocalImageSource.open(this.diskPath(await this.locate(vmId), diskName));
   }
 
   async openDiskForWrite(vmId: string, diskName: string): Promise<DiskWriter> {

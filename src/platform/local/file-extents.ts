@@ -1,5 +1,5 @@
-import type { Extent } from '../disks/block-source.js';
-import { runHelper } from '../host/helper-process.js';
+import type { Extent } from '../../disks/block-source.js';
+import { runHelper } from '../../host/helper-process.js';
 
 /** Longest a `filefrag` run may take before the file is simply read whole. */
 const FILEFRAG_TIMEOUT_MS = 10_000;

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { parseFilefrag } from '../../src/repository/file-extents.js';
+import { parseFilefrag } from '../../src/platform/local/file-extents.js';
 
 const MiB = 1024 * 1024;
 
