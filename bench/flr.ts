@@ -75,7 +75,7 @@ async function main(): Promise<void> {
     const oursS = (performance.now() - t) / 1000;
     await opened.close();
 
-    const { path: image } = await platform.diskImageLocation(vm.id, 'disk0');
+    const image = await platform.diskImagePath(vm.id, 'disk0');
     t = performance.now();
     const d = spawnSync('debugfs', ['-R', 'dump /big.bin /dev/null', imageWithOffset(image, ROOT_PARTITION_OFFSET)], { stdio: 'ignore' });
     const debugfsS = (performance.now() - t) / 1000;

@@ -19,6 +19,7 @@ import { attachServices } from '../src/attach-services.js';
 import type { AppContext } from '../src/services/app-services.js';
 import { backupVm } from '../src/services/backup/backup-vm.js';
 import { BLOCK_SIZE } from '../src/disks/block-source.js';
+import { firstLocalPlatform } from '../src/platform/local/local-admin.js';
 import { generateBenchImage, changeOnePercent } from './bench-image.js';
 import { reportResult } from './bench-result.js';
 import { FULL_SCOPE } from '../src/services/auth/roles.js';
@@ -65,13 +66,13 @@ const base = await createBaseContext(config, createLogger('warn'), { announce: (
 const ctx = await attachServices(base, { demo: false });
 try {
   console.log(`generating a ${sizeGiB} GiB VM disk (50% random, 25% text, 25% zeros) in ${dir} ...`);
-  const staged = await ctx.localPlatform.stageNewVm({
+  const staged = await firstLocalPlatform(ctx.platform).stageNewVm({
     name: 'bench-vm', cpus: 2, memoryMiB: 2048, powerState: 'PoweredOff', guestOs: 'linux', platform: 'vsphere',
-    hierarchyRootId: '', datastoreId: '', disks: [{ name: 'disk0', file: 'disk0.img', size: blocks * BLOCK_SIZE }],
+    hierarchyRootId: '', datastoreId: '', disks: [{ name: 'disk0', size: blocks * BLOCK_SIZE }],
   });
   await generateBenchImage(staged.diskImagePath('disk0'), blocks);
   const vm = await staged.commit();
-  const image = (await ctx.platform.diskImageLocation(vm.id, 'disk0')).path;
+  const image = await firstLocalPlatform(ctx.platform).diskImagePath(vm.id, 'disk0');
   const point = await backupVm(ctx, vm.name);
   const admin = await ctx.store.db.selectFrom('accounts').selectAll().where('name', '=', 'admin').executeTakeFirstOrThrow();
   const principal = { session: { id: 'bench' }, account: { id: admin.id, name: admin.name, role: 'portal-admin', scope: FULL_SCOPE, createdAt: 0, passwordChangedAt: 0 } } as unknown as Principal;

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import type { BaseContext } from './context.js';
-import { LocalPlatform } from './platform/local/local-platform.js';
+import { openPlatforms } from './platform/open-platforms.js';
 import { openRepository } from './repository/open-repository.js';
 import { TaskEngine } from './tasks/task-engine.js';
 import { RestoreSessionStore } from './tasks/restore-session-store.js';
@@ -21,13 +21,12 @@ import { RefusalLimiter } from './services/audit/refusal-limiter.js';
  * left running and starts the mount service. CLI commands pass false: a server may be running on the same data.
  */
 export async function attachServices(base: BaseContext, options: { demo: boolean; startTasks?: boolean }): Promise<AppContext> {
-  const localPlatform = await LocalPlatform.open(base.config.dataDir);
+  const platforms = await openPlatforms(base.config);
   const repositoryLeases = new StateRepositoryLeases(base);
   const repository = await openRepository(join(base.config.dataDir, 'repository'), { create: true, leases: repositoryLeases });
   const ctx: AppContext = {
     ...base,
-    platform: localPlatform,
-    localPlatform,
+    platform: platforms,
     repository,
     tasks: new TaskEngine(base),
     restoreSessions: new RestoreSessionStore(base),
@@ -49,7 +48,7 @@ export async function attachServices(base: BaseContext, options: { demo: boolean
     const failedTasks = await ctx.tasks.start();
     // Sessions a VM's restore-incomplete mark names are left to resumeInterruptedRestores (issue #9 §6).
     const failedSessions = await ctx.restoreSessions.recover('Interrupted: the openem server stopped while this restore was running (an interrupted in-place VM restore leaves the VM powered off)', {
-      resuming: await sessionsNamedByRestoreMarks(localPlatform),
+      resuming: await sessionsNamedByRestoreMarks(platforms),
     });
     if (failedTasks || failedSessions.length) base.log.warn({ failedTasks, failedSessions }, 'marked work left running by an unclean stop as failed');
     ctx.mounts = await MountService.start(ctx);

@@ -2,6 +2,16 @@ import { readFileSync, existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { OpenemError } from './errors.js';
 
+/** One platform openem drives (`platforms` in the config file); several may be configured at once. */
+export interface PlatformSpec {
+  /** Stable id, unique among the platforms. */
+  id: string;
+  /** Which platform: `local` (VMs in a folder on this machine). */
+  kind: string;
+  /** local: the folder its datastores live in, relative to the data directory; default the data directory. */
+  dataDir?: string;
+}
+
 /** Everything the server and CLI can be told. Precedence: defaults < config file < environment < flags. */
 export interface Config {
   dataDir: string;
@@ -39,6 +49,8 @@ export interface Config {
    */
   logonFailureLimit: number;
   logonLockoutSeconds: number;
+  /** The platforms VMs live on (config file only); default one local platform in the data directory. */
+  platforms: PlatformSpec[];
   debug: boolean;
 }
 
@@ -56,6 +68,7 @@ export const DEFAULTS: Omit<Config, 'dataDir' | 'flrRoot'> = {
   mountIdleSeconds: 30 * 60,
   logonFailureLimit: 5,
   logonLockoutSeconds: 300,
+  platforms: [{ id: 'local', kind: 'local' }],
   debug: false,
 };
 
@@ -96,7 +109,22 @@ function coerce(key: keyof Config, value: unknown): unknown {
     return n;
   }
   if (key === 'debug') return value === true || value === 'true' || value === '1';
+  if (key === 'platforms') return platformSpecs(value);
   return String(value);
+}
+
+function platformSpecs(value: unknown): PlatformSpec[] {
+  if (!Array.isArray(value) || value.length === 0) throw new Error('configuration platforms: expected a non-empty list of { "id", "kind" }');
+  const ids = new Set<string>();
+  return value.map((v, i) => {
+    const spec = v as Partial<PlatformSpec> | null;
+    if (typeof spec?.id !== 'string' || spec.id === '' || typeof spec.kind !== 'string' || (spec.dataDir !== undefined && typeof spec.dataDir !== 'string')) {
+      throw new Error(`configuration platforms[${i}]: expected { "id": string, "kind": string, "dataDir"?: string }`);
+    }
+    if (ids.has(spec.id)) throw new Error(`configuration platforms: the id '${spec.id}' is used twice`);
+    ids.add(spec.id);
+    return { id: spec.id, kind: spec.kind, ...(spec.dataDir !== undefined ? { dataDir: spec.dataDir } : {}) };
+  });
 }
 
 export interface ConfigSources {

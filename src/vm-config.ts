@@ -8,11 +8,14 @@ export type PresentedPlatform = 'vsphere' | 'hyperv' | 'vcloud';
 export type PowerState = 'PoweredOn' | 'PoweredOff';
 export type GuestOsKind = 'linux' | 'windows' | 'other';
 
+/**
+ * A disk as every platform names it: the VM and this name identify it; where its bytes live (an image file, a
+ * storage pool volume) is the platform's to know. Restore points made before this was so also carry `file`,
+ * the local platform's image file name; it is ignored.
+ */
 export interface VmDiskConfig {
   /** Stable disk name within the VM, e.g. `disk0`. */
   name: string;
-  /** Image file name, relative to the VM's folder. */
-  file: string;
   /** Virtual size in bytes. */
   size: number;
 }

@@ -1,14 +1,16 @@
 import { Command, Option } from 'commander';
 import { resolve } from 'node:path';
-import { badRequest, isOpenemError } from '../errors.js';
+import { badRequest, isOpenemError, notFound } from '../errors.js';
 import { createBaseContext } from '../app-context.js';
 import { loadConfig } from '../config.js';
 import { createLogger } from '../logger.js';
 import { VmClaims } from '../tasks/vm-claims.js';
-import type { GuestOsKind, PresentedPlatform, VmConfig, VmDiskConfig } from '../platform/platform.js';
+import type { GuestOsKind, Platform, PresentedPlatform, VmConfig, VmDiskConfig } from '../platform/platform.js';
 import { createVmFromDirectory } from '../platform/local/create-vm-from-directory.js';
-import { LocalPlatform } from '../platform/local/local-platform.js';
+import { asLocalPlatform, firstLocalPlatform } from '../platform/local/local-admin.js';
 import type { LocatedVm } from '../platform/local/vm-folders.js';
+import { openPlatforms } from '../platform/open-platforms.js';
+import type { PlatformRegistry } from '../platform/platform-registry.js';
 import { describeRestoreMark } from '../platform/restore-incomplete-mark.js';
 
 const SIZE_UNITS: Record<string, number> = { '': 1, K: 2 ** 10, M: 2 ** 20, G: 2 ** 30, T: 2 ** 40 };
@@ -36,7 +38,7 @@ function describeVm(vm: LocatedVm): VmDescription {
   return {
     ...vm.config,
     folder: vm.dir,
-    disks: vm.config.disks.map((d) => ({ ...d, path: resolve(vm.dir, d.file) })),
+    disks: vm.json.disks.map((d) => ({ name: d.name, size: d.size, path: resolve(vm.dir, d.file) })),
   };
 }
 
@@ -46,30 +48,38 @@ function table(rows: string[][]): string {
 }
 
 /**
- * `openem vm create|list|show|power-on|power-off|restore-abandon|rm`: manage the local platform's VMs directly in the data directory.
- * Every invocation opens the platform afresh, so it is safe while the server runs on the same directory.
+ * `openem vm create|list|show|power-on|power-off|restore-abandon|rm`: manage the VMs of the configured platforms
+ * (`create`, `show` and `rm` are the local platform's own: they work on its folders directly).
+ * Every invocation opens the platforms afresh, so it is safe while the server runs on the same directory.
  */
 export function registerVmCommand(program: Command, dataDir: () => string): Command {
   const vm = program.command('vm').description("manage the local platform's VMs in the data directory");
   const out = (cmd: Command, text: string) => cmd.configureOutput().writeOut!(text);
-  const openPlatform = () => LocalPlatform.open(dataDir());
+  const configNow = () => loadConfig({ flags: { dataDir: dataDir() } });
+  const openRegistry = () => openPlatforms(configNow());
+  /** The VM and its folder on the local platform it lives on. */
+  const locateLocal = async (registry: PlatformRegistry, name: string): Promise<LocatedVm> => asLocalPlatform(await registry.platformOf(name)).locate(name);
 
   /**
    * Runs `change` of VM `name` while holding its claim, so that it is refused (CONFLICT naming the holder) while
    * a restore or backup works on the VM, and no restore starts writing (and marking) it meanwhile.
    */
-  const withVmClaim = async (name: string, holder: string, change: (platform: LocalPlatform, v: LocatedVm) => Promise<void>) => {
-    const platform = await openPlatform();
-    const located = await platform.locate(name);
-    const config = loadConfig({ flags: { dataDir: dataDir() } });
+  const withVmClaim = async (name: string, holder: string, change: (platform: Platform, v: VmConfig) => Promise<void>) => {
+    const registry = await openRegistry();
+    const located = await registry.locate(name);
+    if (!located) throw notFound(`no VM with id or name '${name}'`);
+    const config = configNow();
     const base = await createBaseContext(config, createLogger(process.env.OPENEM_LOG_LEVEL ?? 'warn', process.stderr as never), {
       announce: (l) => process.stderr.write(l + '\n'),
     });
     const claims = new VmClaims(base);
     try {
-      const claim = await claims.claim({ id: located.config.id, name: located.config.name }, 'power', holder);
+      const claim = await claims.claim({ id: located.vm.id, name: located.vm.name }, 'power', holder);
       try {
-        await change(platform, await platform.locate(located.config.id)); // as it is now that nothing else changes it
+        // As it is now that nothing else changes it.
+        const now = await located.platform.findVm(located.vm.id);
+        if (!now) throw notFound(`no VM with id or name '${name}'`);
+        await change(located.platform, now);
       } finally {
         await claim.release();
       }
@@ -101,8 +111,7 @@ export function registerVmCommand(program: Command, dataDir: () => string): Comm
     .action(
       run(async (cmd, name: string, o: { fromDir: string; size: string; platform: PresentedPlatform; os: GuestOsKind }) => {
         const size = parseSize(o.size);
-        const platform = await openPlatform();
-        const created = await createVmFromDirectory(platform, { name, fromDir: resolve(o.fromDir), size, platform: o.platform, os: o.os });
+        const created = await createVmFromDirectory(firstLocalPlatform(await openRegistry()), { name, fromDir: resolve(o.fromDir), size, platform: o.platform, os: o.os });
         out(cmd, `created VM ${created.name} (${created.id}) on ${created.platform}, disk ${formatSize(created.disks[0].size)}\n`);
       }),
     );
@@ -112,7 +121,7 @@ export function registerVmCommand(program: Command, dataDir: () => string): Comm
     .option('--json', 'print JSON')
     .action(
       run(async (cmd, o: { json?: boolean }) => {
-        const vms = await (await openPlatform()).listVms();
+        const vms = await (await openRegistry()).listVms();
         if (o.json) return out(cmd, JSON.stringify(vms, null, 2) + '\n');
         if (vms.length === 0) return out(cmd, 'no VMs\n');
         const rows = [['NAME', 'PLATFORM', 'POWER', 'DISKS', 'ID']];
@@ -129,7 +138,7 @@ export function registerVmCommand(program: Command, dataDir: () => string): Comm
     .option('--json', 'print JSON')
     .action(
       run(async (cmd, name: string, o: { json?: boolean }) => {
-        const d = describeVm(await (await openPlatform()).locate(name));
+        const d = describeVm(await locateLocal(await openRegistry(), name));
         if (o.json) return out(cmd, JSON.stringify(d, null, 2) + '\n');
         const lines = [
           `name:        ${d.name}`,
@@ -155,8 +164,8 @@ export function registerVmCommand(program: Command, dataDir: () => string): Comm
     .action(
       run(async (cmd, name: string, o: { force?: boolean }) => {
         await withVmClaim(name, 'openem vm power-on', async (platform, v) => {
-          await platform.setPowerState(v.config.id, 'PoweredOn', { force: o.force === true });
-          out(cmd, `VM ${v.config.name} powered on${v.config.restoreIncomplete ? ' (forced: its abandoned restore left its disk content undefined)' : ''}\n`);
+          await platform.setPowerState(v.id, 'PoweredOn', { force: o.force === true });
+          out(cmd, `VM ${v.name} powered on${v.restoreIncomplete ? ' (forced: its abandoned restore left its disk content undefined)' : ''}\n`);
         });
       }),
     );
@@ -167,8 +176,8 @@ export function registerVmCommand(program: Command, dataDir: () => string): Comm
     .action(
       run(async (cmd, name: string) => {
         await withVmClaim(name, 'openem vm power-off', async (platform, v) => {
-          await platform.setPowerState(v.config.id, 'PoweredOff');
-          out(cmd, `VM ${v.config.name} powered off\n`);
+          await platform.setPowerState(v.id, 'PoweredOff');
+          out(cmd, `VM ${v.name} powered off\n`);
         });
       }),
     );
@@ -179,13 +188,13 @@ export function registerVmCommand(program: Command, dataDir: () => string): Comm
     .action(
       run(async (cmd, name: string) => {
         await withVmClaim(name, 'openem vm restore-abandon', async (platform, v) => {
-          const mark = v.config.restoreIncomplete;
-          if (!mark) throw badRequest(`VM ${v.config.name} is not marked restore incomplete`);
-          if (mark.state === 'abandoned') return out(cmd, `${describeRestoreMark(v.config.name, mark)}\n`);
+          const mark = v.restoreIncomplete;
+          if (!mark) throw badRequest(`VM ${v.name} is not marked restore incomplete`);
+          if (mark.state === 'abandoned') return out(cmd, `${describeRestoreMark(v.name, mark)}\n`);
           const reason = `abandoned by operator at ${new Date().toISOString()} (openem vm restore-abandon)`;
           const next = { ...mark, state: 'abandoned' as const, reason };
-          await platform.markRestoreIncomplete(v.config.id, next);
-          out(cmd, `${describeRestoreMark(v.config.name, next)}\n`);
+          await platform.markRestoreIncomplete(v.id, next);
+          out(cmd, `${describeRestoreMark(v.name, next)}\n`);
         });
       }),
     );
@@ -195,7 +204,8 @@ export function registerVmCommand(program: Command, dataDir: () => string): Comm
     .argument('<name>', 'VM name or id')
     .action(
       run(async (cmd, name: string) => {
-        const removed = await (await openPlatform()).removeVm(name);
+        const registry = await openRegistry();
+        const removed = await asLocalPlatform(await registry.platformOf(name)).removeVm(name);
         out(cmd, `removed VM ${removed.name} (${removed.id})\n`);
       }),
     );

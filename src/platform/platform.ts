@@ -1,4 +1,5 @@
 import type { BlockSource } from '../disks/block-source.js';
+import type { ExposedDisk } from '../disks/disk-endpoint.js';
 import type { PowerState, PresentedPlatform, RestoreIncompleteMark, VmConfig } from '../vm-config.js';
 
 // The VM description lives below every layer: platforms produce it and restore points record it.
@@ -39,17 +40,20 @@ export interface StagedVm {
   abort(): Promise<void>;
 }
 
-/** The image file holding a disk, where guest file restores mount the guest filesystem (fuse2fs) to write into it. */
-export interface DiskImageLocation {
-  path: string;
-}
+export type { DiskEndpoint, ExposedDisk } from '../disks/disk-endpoint.js';
+
+/** The platforms openem can drive; each is a folder under platform/ (KVM adds `kvm`). */
+export type PlatformKind = 'local';
 
 /**
  * Everything openem needs from a hypervisor. The built-in `local` platform keeps VMs on this machine's disk;
- * others plug in behind the same interface.
+ * others plug in behind the same interface. Optional capabilities a hypervisor brings (where the data is,
+ * changed-block tracking) are declared on the disks it opens (`BlockSource`).
  */
 export interface Platform {
-  readonly kind: string;
+  readonly kind: PlatformKind;
+  /** This platform's id in the configuration (`platforms[].id`): several may run at once. */
+  readonly id: string;
   hierarchyRoots(): Promise<HierarchyRootInfo[]>;
   datastores(): Promise<DatastoreInfo[]>;
   listVms(): Promise<VmConfig[]>;
@@ -70,6 +74,9 @@ export interface Platform {
   clearRestoreIncomplete(vmId: string, sessionId: string): Promise<void>;
   /** Starts a new VM (new id) that stays invisible until committed. */
   stageNewVm(template: Omit<VmConfig, 'id' | 'createdAt'>): Promise<StagedVm>;
-  /** The image file behind a disk, for tools that edit guest filesystems in place. */
-  diskImageLocation(vmId: string, diskName: string): Promise<DiskImageLocation>;
+  /** The disk as a tool that edits guest filesystems in place reaches it (fuse2fs), until the answer is closed. */
+  exposeDisk(vmId: string, diskName: string): Promise<ExposedDisk>;
 }
+
+/** What is asked of the VM's platform, whichever it is: `PlatformRegistry` routes each call. */
+export type PlatformOperations = Omit<Platform, 'kind' | 'id'>;

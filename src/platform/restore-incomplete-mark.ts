@@ -1,5 +1,5 @@
 import { conflict } from '../errors.js';
-import type { Platform, RestoreIncompleteMark, VmConfig } from './platform.js';
+import type { PlatformOperations, RestoreIncompleteMark, VmConfig } from './platform.js';
 
 /** What the mark means for the VM, in one sentence a user can act on (power-on refusals, `vm show`). */
 export function describeRestoreMark(vmName: string, mark: RestoreIncompleteMark): string {
@@ -26,6 +26,6 @@ export function assertPowerOnAllowed(vm: VmConfig, force: boolean): void {
 }
 
 /** The restore sessions that VMs' marks name: at start they are resumed or ended by the restore service, not failed blindly. */
-export async function sessionsNamedByRestoreMarks(platform: Platform): Promise<string[]> {
+export async function sessionsNamedByRestoreMarks(platform: Pick<PlatformOperations, 'listVms'>): Promise<string[]> {
   return (await platform.listVms()).flatMap((vm) => (vm.restoreIncomplete ? [vm.restoreIncomplete.sessionId] : []));
 }

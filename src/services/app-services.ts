@@ -1,7 +1,6 @@
 import type { BaseContext } from '../context.js';
-import type { Platform } from '../platform/platform.js';
+import type { PlatformRegistry } from '../platform/platform-registry.js';
 import type { Repository } from '../repository/repository.js';
-import type { LocalPlatform } from '../platform/local/local-platform.js';
 import type { TaskEngine } from '../tasks/task-engine.js';
 import type { RestoreSessionStore } from '../tasks/restore-session-store.js';
 import type { VmClaims } from '../tasks/vm-claims.js';
@@ -16,9 +15,11 @@ import type { RefusalLimiter } from './audit/refusal-limiter.js';
  * services/), so that no service imports the code that imports every service.
  */
 export interface AppContext extends BaseContext {
-  platform: Platform;
-  /** The local platform, for operations only it offers (creating VMs from folders, demo data). */
-  localPlatform: LocalPlatform;
+  /**
+   * Every platform of the configuration (`platforms`): the inventory is theirs together, and each VM-addressed
+   * call goes to the platform the VM lives on.
+   */
+  platform: PlatformRegistry;
   repository: Repository;
   tasks: TaskEngine;
   restoreSessions: RestoreSessionStore;

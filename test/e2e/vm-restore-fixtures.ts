@@ -74,7 +74,7 @@ export async function diskPathOf(dataDir: string, vmName: string): Promise<strin
   const platform = await LocalPlatform.open(dataDir);
   const vm = await platform.findVm(vmName);
   assert.ok(vm, `VM ${vmName} exists`);
-  return (await platform.diskImageLocation(vm.id, 'disk0')).path;
+  return platform.diskImagePath(vm.id, 'disk0');
 }
 
 export async function powerStateOf(dataDir: string, vmName: string): Promise<string | undefined> {

@@ -25,7 +25,7 @@ test('a VM built from a directory has a GPT with one Linux partition at 1 MiB ho
   assert.equal(vm.platform, 'hyperv');
   assert.deepEqual(vm.disks.map((d) => [d.name, d.size]), [['disk0', 64 * MIB]]);
 
-  const { path } = await platform.diskImageLocation(vm.id, 'disk0');
+  const path = await platform.diskImagePath(vm.id, 'disk0');
   const st = await stat(path);
   assert.equal(st.size, 64 * MIB);
   assert.ok(st.blocks * 512 < 16 * MIB, 'the image stays sparse');

@@ -54,7 +54,7 @@ test('demo VMs hold exactly their regenerated source trees, on the right platfor
   const debugfs = await findTool('debugfs');
   assert.ok(debugfs, 'debugfs (e2fsprogs) must be installed');
   for (const vm of created) {
-    const { path } = await platform.diskImageLocation(vm.id, 'disk0');
+    const path = await platform.diskImagePath(vm.id, 'disk0');
     const dumped = await tempDir();
     await mkdir(join(dumped, 'root'));
     await run(debugfs, ['-R', `rdump / ${join(dumped, 'root')}`, `${path}?offset=1048576`]);

@@ -40,6 +40,6 @@ export function templateVm(name: string, diskSize = 8 * 1024 * 1024): Omit<VmCon
     platform: 'vsphere',
     hierarchyRootId: '',
     datastoreId: '',
-    disks: [{ name: 'disk0', file: 'disk0.img', size: diskSize }],
+    disks: [{ name: 'disk0', size: diskSize }],
   };
 }

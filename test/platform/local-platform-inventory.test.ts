@@ -44,7 +44,8 @@ test('a VM is found by id and by name, lands on its platform\'s datastore and ke
   assert.deepEqual(await platform.findVm('db01'), vm);
   assert.equal(await platform.findVm('nope'), undefined);
   assert.deepEqual(await (await LocalPlatform.open(dataDir)).listVms(), [vm]);
-  assert.deepEqual(await platform.diskImageLocation(vm.id, 'disk0'), {
+  assert.deepEqual((await platform.exposeDisk(vm.id, 'disk0')).endpoint, {
+    kind: 'raw-file',
     path: join(dataDir, 'datastores/hyperv-store/db01/disk0.img'),
   });
 });
@@ -74,7 +75,7 @@ test('updateVmConfig replaces the config, keeps the id, and a new name renames t
 test('removeVm deletes the VM folder and its disks', async () => {
   const { platform } = await openFreshPlatform();
   const vm = await (await platform.stageNewVm(templateVm('gone01'))).commit();
-  const { path } = await platform.diskImageLocation(vm.id, 'disk0');
+  const path = await platform.diskImagePath(vm.id, 'disk0');
   await platform.removeVm('gone01');
   assert.equal(await platform.findVm(vm.id), undefined);
   await assert.rejects(readFile(path), { code: 'ENOENT' });

@@ -27,11 +27,11 @@ test('two staged VMs with one name: the second commit is a CONFLICT and leaves t
   assert.deepEqual(await platform.listVms(), [committed]);
 });
 
-test('disk file names in a template must be plain names', async () => {
+test('disk names in a template must be plain names (a new disk\'s image file is named after it)', async () => {
   const { platform } = await openFreshPlatform();
   const t = templateVm('web01');
   await assert.rejects(
-    platform.stageNewVm({ ...t, disks: [{ name: 'disk0', file: '../escape.img', size: 1 << 20 }] }),
+    platform.stageNewVm({ ...t, disks: [{ name: '../escape', size: 1 << 20 }] }),
     { code: 'BAD_REQUEST' },
   );
 });

@@ -70,7 +70,7 @@ export function vmConfig(id: string, name = `vm-${id.slice(0, 8)}`): VmConfig {
     platform: 'vsphere',
     hierarchyRootId: 'host-1',
     datastoreId: 'ds-1',
-    disks: [{ name: 'disk0', file: 'disk0.img', size: 0 }],
+    disks: [{ name: 'disk0', size: 0 }],
     createdAt: new Date(0).toISOString(),
   };
 }

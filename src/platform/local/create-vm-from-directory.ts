@@ -51,7 +51,7 @@ export async function createVmFromDirectory(platform: LocalPlatform, opts: Creat
     platform: opts.platform ?? 'vsphere',
     hierarchyRootId: '',
     datastoreId: '',
-    disks: [{ name: 'disk0', file: 'disk0.img', size }],
+    disks: [{ name: 'disk0', size }],
   });
   try {
     const image = staged.diskImagePath('disk0');

@@ -6,8 +6,8 @@ import type { BlockSource } from '../../disks/block-source.js';
 import { LocalImageSource } from './local-image-source.js';
 import type {
   DatastoreInfo,
-  DiskImageLocation,
   DiskWriter,
+  ExposedDisk,
   HierarchyRootInfo,
   Platform,
   PowerState,
@@ -22,10 +22,12 @@ import { ImageFileWriter } from './image-file-writer.js';
 import { LocalStagedVm } from './local-staged-vm.js';
 import { datastoreDir, defaultDatastoreFor, loadPlatformFile, type PlatformFile } from './platform-file.js';
 import { removeStaleStagingFolders, stagingFolderName } from './staging-folders.js';
-import { scanVms, writeVmConfig, type LocatedVm } from './vm-folders.js';
-import { assertValidDiskFileName, assertValidVmName } from './vm-name.js';
+import { imageFileFor, scanVms, vmJsonFor, writeVmJson, type LocatedVm } from './vm-folders.js';
+import { assertValidDiskFileName, assertValidDiskName, assertValidVmName } from './vm-name.js';
 
 export interface LocalPlatformOptions {
+  /** The platform's id in the configuration; `local` by default. */
+  id?: string;
   /** Source of new GUIDs (VM ids, hierarchy roots, datastores, staging folders); tests may fix it. */
   newId?: () => string;
   now?: () => Date;
@@ -39,9 +41,10 @@ export interface LocalPlatformOptions {
  * keeps two writers apart.
  */
 export class LocalPlatform implements Platform {
-  readonly kind = 'local';
+  readonly kind = 'local' as const;
 
   private constructor(
+    readonly id: string,
     readonly dataDir: string,
     private readonly newId: () => string,
     private readonly now: () => Date,
@@ -54,7 +57,7 @@ export class LocalPlatform implements Platform {
     const file = await loadPlatformFile(dataDir, newId);
     for (const ds of file.datastores) await mkdir(datastoreDir(dataDir, ds), { recursive: true, mode: PRIVATE_DIR_MODE });
     await removeStaleStagingFolders(dataDir, file);
-    return new LocalPlatform(dataDir, newId, options.now ?? (() => new Date()), await findTool('fallocate'));
+    return new LocalPlatform(options.id ?? 'local', dataDir, newId, options.now ?? (() => new Date()), await findTool('fallocate'));
   }
 
   /** The tail of the chain of vm.json changes made through this platform. */
@@ -106,7 +109,7 @@ export class LocalPlatform implements Platform {
   }
 
   private diskPath(vm: LocatedVm, diskName: string): string {
-    const disk = vm.config.disks.find((d) => d.name === diskName);
+    const disk = vm.json.disks.find((d) => d.name === diskName);
     if (!disk) throw notFound(`VM '${vm.config.name}' has no disk '${diskName}'`);
     assertValidDiskFileName(disk.file);
     return join(vm.dir, disk.file);
@@ -120,8 +123,14 @@ export class LocalPlatform implements Platform {
     return ImageFileWriter.open(this.diskPath(await this.locate(vmId), diskName), this.fallocatePath);
   }
 
-  async diskImageLocation(vmId: string, diskName: string): Promise<DiskImageLocation> {
-    return { path: this.diskPath(await this.locate(vmId), diskName) };
+  /** Where a VM's disk image is (what `openem vm show` prints; tests and benches read it directly). */
+  async diskImagePath(vmIdOrName: string, diskName: string): Promise<string> {
+    return this.diskPath(await this.locate(vmIdOrName), diskName);
+  }
+
+  /** The disk's image file itself: fuse2fs opens it; nothing to stop afterwards. */
+  async exposeDisk(vmId: string, diskName: string): Promise<ExposedDisk> {
+    return { endpoint: { kind: 'raw-file', path: this.diskPath(await this.locate(vmId), diskName) }, close: async () => undefined };
   }
 
   /** Throws `conflict` if a VM other than `exceptId` is named `name` on any datastore. */
@@ -136,24 +145,25 @@ export class LocalPlatform implements Platform {
     if (state !== 'PoweredOn' && state !== 'PoweredOff') throw badRequest(`unknown power state '${state}'`);
     await this.changeVmJson(vmId, async (vm) => {
       if (state === 'PoweredOn') assertPowerOnAllowed(vm.config, options.force === true);
-      await writeVmConfig(vm.dir, { ...vm.config, powerState: state });
+      await writeVmJson(vm.dir, { ...vm.json, powerState: state });
     });
   }
 
   async markRestoreIncomplete(vmId: string, mark: RestoreIncompleteMark): Promise<void> {
-    await this.changeVmJson(vmId, (vm) => writeVmConfig(vm.dir, { ...vm.config, restoreIncomplete: mark }));
+    await this.changeVmJson(vmId, (vm) => writeVmJson(vm.dir, { ...vm.json, restoreIncomplete: mark }));
   }
 
   async clearRestoreIncomplete(vmId: string, sessionId: string): Promise<void> {
     await this.changeVmJson(vmId, async (vm) => {
-      if (vm.config.restoreIncomplete?.sessionId !== sessionId) return;
-      const { restoreIncomplete: _cleared, ...rest } = vm.config;
-      await writeVmConfig(vm.dir, rest);
+      if (vm.json.restoreIncomplete?.sessionId !== sessionId) return;
+      const { restoreIncomplete: _cleared, ...rest } = vm.json;
+      await writeVmJson(vm.dir, rest);
     });
   }
 
   /**
-   * Replaces the config; the VM stays where its files are (id, datastore and hierarchy root are kept).
+   * Replaces the config; the VM stays where its files are (id, datastore and hierarchy root are kept, and each
+   * disk keeps its image file).
    * A new name renames the VM's folder: the config is written first, so a crash in between leaves a
    * VM whose folder name lags behind its (authoritative) config name.
    */
@@ -163,7 +173,7 @@ export class LocalPlatform implements Platform {
 
   private async replaceVmConfig(current: LocatedVm, vm: VmConfig): Promise<void> {
     assertValidVmName(vm.name);
-    vm.disks.forEach((d) => assertValidDiskFileName(d.file));
+    vm.disks.forEach((d) => assertValidDiskName(d.name));
     if (vm.name !== current.config.name) await this.assertNameFree(vm.name, vm.id);
     const { restoreIncomplete: _fromCaller, ...fromCaller } = vm;
     const next: VmConfig = {
@@ -174,7 +184,7 @@ export class LocalPlatform implements Platform {
       // The mark is the restore's to set and clear; a config brought back from a restore point never carries one.
       ...(current.config.restoreIncomplete ? { restoreIncomplete: current.config.restoreIncomplete } : {}),
     };
-    await writeVmConfig(current.dir, next);
+    await writeVmJson(current.dir, vmJsonFor(next, current.json));
     if (vm.name !== current.config.name) await this.moveFolderToName(current.dir, vm.name);
   }
 
@@ -199,17 +209,19 @@ export class LocalPlatform implements Platform {
   async stageNewVm(template: Omit<VmConfig, 'id' | 'createdAt'>): Promise<LocalStagedVm> {
     assertValidVmName(template.name);
     for (const d of template.disks) {
-      assertValidDiskFileName(d.file);
+      assertValidDiskName(d.name);
+      assertValidDiskFileName(imageFileFor(d.name));
       if (!Number.isSafeInteger(d.size) || d.size <= 0) throw badRequest(`disk '${d.name}' has invalid size ${d.size}`);
     }
-    if (new Set(template.disks.map((d) => d.file)).size !== template.disks.length) {
-      throw badRequest('two disks share one image file name');
+    if (new Set(template.disks.map((d) => d.name)).size !== template.disks.length) {
+      throw badRequest('two disks share one name');
     }
     await this.assertNameFree(template.name);
     const file = await this.loadFile();
     const ds = this.resolveDatastore(file, template);
     const config: VmConfig = {
       ...template,
+      disks: template.disks.map(({ name, size }) => ({ name, size })),
       id: this.newId(),
       datastoreId: ds.id,
       hierarchyRootId: ds.hierarchyRootId,
@@ -219,13 +231,15 @@ export class LocalPlatform implements Platform {
     const stagingDir = join(dsDir, stagingFolderName(process.pid, this.newId()));
     await mkdir(stagingDir, { recursive: true, mode: PRIVATE_DIR_MODE });
     try {
-      for (const disk of config.disks) await createSparseFile(join(stagingDir, disk.file), disk.size);
-      await writeVmConfig(stagingDir, config);
+      const json = vmJsonFor(config);
+      for (const disk of json.disks) await createSparseFile(join(stagingDir, disk.file), disk.size);
+      await writeVmJson(stagingDir, json);
     } catch (e) {
       await rm(stagingDir, { recursive: true, force: true });
       throw e;
     }
     return new LocalStagedVm(config, stagingDir, dsDir, {
+      imageFileFor,
       assertNameFree: (name) => this.assertNameFree(name),
       fallocatePath: this.fallocatePath,
     });

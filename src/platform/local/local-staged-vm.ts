@@ -10,6 +10,8 @@ export interface StagedVmHooks {
   /** Throws `conflict` if another VM already has this name (on any datastore). */
   assertNameFree(name: string): Promise<void>;
   fallocatePath: string | undefined;
+  /** The image file a disk of the staged VM is in. */
+  imageFileFor(diskName: string): string;
 }
 
 /**
@@ -32,7 +34,7 @@ export class LocalStagedVm implements StagedVm {
     if (this.state !== 'open') throw conflict(`staged VM '${this.config.name}' is already ${this.state}`);
     const disk = this.config.disks.find((d) => d.name === diskName);
     if (!disk) throw notFound(`staged VM '${this.config.name}' has no disk '${diskName}'`);
-    return join(this.stagingDir, disk.file);
+    return join(this.stagingDir, this.hooks.imageFileFor(disk.name));
   }
 
   async openDiskForWrite(diskName: string): Promise<DiskWriter> {

@@ -1,20 +1,47 @@
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { corrupt } from '../../errors.js';
-import type { VmConfig } from '../platform.js';
+import type { VmConfig, VmDiskConfig } from '../platform.js';
 import { writeFileAtomic } from './atomic-file.js';
 import { datastoreDir, type PlatformFile } from './platform-file.js';
 
 export const VM_CONFIG_FILE = 'vm.json';
 
-/** A VM's config together with the folder it was read from. */
+/** A disk as vm.json keeps it: the platform-neutral disk plus its image file in the VM's folder. */
+export interface LocalDiskEntry extends VmDiskConfig {
+  /** Image file name, relative to the VM's folder. */
+  file: string;
+}
+
+/** What `vm.json` holds: the VM's config, with the image file of each disk. */
+export type VmJson = Omit<VmConfig, 'disks'> & { disks: LocalDiskEntry[] };
+
+/** A VM's config together with the folder it was read from and what vm.json holds. */
 export interface LocatedVm {
+  /** The platform-neutral config (no file names). */
   config: VmConfig;
+  json: VmJson;
   dir: string;
 }
 
+/** The image file a new disk gets: its name, which the platform has checked is a plain file name. */
+export function imageFileFor(diskName: string): string {
+  return `${diskName}.img`;
+}
+
+/** The config others see: vm.json without the local file names. */
+export function configOf(json: VmJson): VmConfig {
+  return { ...json, disks: json.disks.map(({ name, size }) => ({ name, size })) };
+}
+
+/** vm.json for `config`, keeping the image file of every disk `current` already has. */
+export function vmJsonFor(config: VmConfig, current?: VmJson): VmJson {
+  const files = new Map((current?.disks ?? []).map((d) => [d.name, d.file]));
+  return { ...config, disks: config.disks.map((d) => ({ name: d.name, size: d.size, file: files.get(d.name) ?? imageFileFor(d.name) })) };
+}
+
 /** Reads `<dir>/vm.json`; undefined when the folder has none (e.g. a name claimed by a commit in progress). */
-export async function readVmConfig(dir: string): Promise<VmConfig | undefined> {
+export async function readVmJson(dir: string): Promise<VmJson | undefined> {
   const path = join(dir, VM_CONFIG_FILE);
   let text: string;
   try {
@@ -25,14 +52,14 @@ export async function readVmConfig(dir: string): Promise<VmConfig | undefined> {
     throw e;
   }
   try {
-    return JSON.parse(text) as VmConfig;
+    return JSON.parse(text) as VmJson;
   } catch (e) {
     throw corrupt(`${path} is not valid JSON: ${(e as Error).message}`);
   }
 }
 
-export async function writeVmConfig(dir: string, config: VmConfig): Promise<void> {
-  await writeFileAtomic(join(dir, VM_CONFIG_FILE), JSON.stringify(config, null, 2) + '\n');
+export async function writeVmJson(dir: string, json: VmJson): Promise<void> {
+  await writeFileAtomic(join(dir, VM_CONFIG_FILE), JSON.stringify(json, null, 2) + '\n');
 }
 
 async function subfolders(dir: string): Promise<string[]> {
@@ -56,8 +83,8 @@ export async function scanVms(dataDir: string, file: PlatformFile): Promise<Loca
     for (const name of (await subfolders(root)).sort()) {
       if (name.startsWith('.')) continue;
       const dir = join(root, name);
-      const config = await readVmConfig(dir);
-      if (config) found.push({ config, dir });
+      const json = await readVmJson(dir);
+      if (json) found.push({ config: configOf(json), json, dir });
     }
   }
   return found;

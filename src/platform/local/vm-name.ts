@@ -24,3 +24,10 @@ export function assertValidDiskFileName(file: string): void {
     throw badRequest(`disk file name must be a plain file name: ${JSON.stringify(file)}`);
   }
 }
+
+/** Disk names are plain names too: a new disk's image file is named after it. */
+export function assertValidDiskName(name: string): void {
+  if (typeof name !== 'string' || !/^[A-Za-z0-9][A-Za-z0-9._-]{0,123}$/.test(name) || name.includes('..')) {
+    throw badRequest(`disk name must be a plain name: ${JSON.stringify(name)}`);
+  }
+}

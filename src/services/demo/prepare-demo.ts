@@ -4,6 +4,7 @@ import type { AppContext } from '../app-services.js';
 import { createDemoVms } from '../../platform/demo/demo-vms.js';
 import { Fuse2fsWriter } from '../../guestfs/ext4/fuse2fs-writer.js';
 import { ROOT_PARTITION_OFFSET } from '../../platform/local/create-vm-from-directory.js';
+import { firstLocalPlatform } from '../../platform/local/local-admin.js';
 import { defaultJobFor } from '../backup/jobs.js';
 import { runBackupSession } from '../backup-sessions/run-backup-session.js';
 
@@ -15,7 +16,7 @@ export async function prepareDemo(ctx: AppContext): Promise<void> {
   if ((await ctx.platform.listVms()).length > 0) return;
   const say = (line: string) => process.stdout.write(`openem demo: ${line}\n`);
   say('creating demo VMs (web01, db01, files01, app01)…');
-  const vms = await createDemoVms(ctx.localPlatform, ctx.config.dataDir, { log: (l: string) => ctx.log.info(l) });
+  const vms = await createDemoVms(firstLocalPlatform(ctx.platform), ctx.config.dataDir, { log: (l: string) => ctx.log.info(l) });
   for (const vm of vms) {
     say(`backing up ${vm.name} (Full)…`);
     const job = await defaultJobFor(ctx, vm.name);
@@ -27,22 +28,31 @@ export async function prepareDemo(ctx: AppContext): Promise<void> {
     await backup();
     // A change in the guest so the second point is a real increment and rollbacks have something to undo.
     const motd = Buffer.from(`Welcome to ${vm.name}. Changed after the first backup at ${new Date(ctx.clock.now()).toISOString()}.\n`);
-    const image = await ctx.platform.diskImageLocation(vm.id, vm.disks[0].name);
-    const writer = new Fuse2fsWriter({ imagePath: image.path, offset: ROOT_PARTITION_OFFSET, workRoot: join(ctx.config.dataDir, 'flr-work') });
-    await writer.write({
-      parent: [Buffer.from('etc')],
-      item: {
-        type: 'file',
-        name: Buffer.from('motd'),
-        attrs: { mode: 0o644, uid: 0, gid: 0, mtime: new Date(ctx.clock.now()) },
-        size: motd.length,
-        dataRanges: [{ start: 0, end: motd.length }],
-        read: async () => Readable.from([motd]),
-      },
-      onExisting: 'replace',
-    });
+    const disk = await ctx.platform.exposeDisk(vm.id, vm.disks[0].name);
+    try {
+      await changeMotd(ctx, disk.endpoint.path, motd);
+    } finally {
+      await disk.close();
+    }
     say(`backing up ${vm.name} (Increment)…`);
     await backup();
   }
   say('demo data ready');
+}
+
+/** Replaces /etc/motd in the demo guest's ext4 (at the root partition of the image). */
+async function changeMotd(ctx: AppContext, imagePath: string, motd: Buffer): Promise<void> {
+  const writer = new Fuse2fsWriter({ imagePath, offset: ROOT_PARTITION_OFFSET, workRoot: join(ctx.config.dataDir, 'flr-work') });
+  await writer.write({
+    parent: [Buffer.from('etc')],
+    item: {
+      type: 'file',
+      name: Buffer.from('motd'),
+      attrs: { mode: 0o644, uid: 0, gid: 0, mtime: new Date(ctx.clock.now()) },
+      size: motd.length,
+      dataRanges: [{ start: 0, end: motd.length }],
+      read: async () => Readable.from([motd]),
+    },
+    onExisting: 'replace',
+  });
 }

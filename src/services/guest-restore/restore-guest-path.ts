@@ -1,7 +1,7 @@
 import type { AppContext } from '../app-services.js';
 import { badRequest, notFound } from '../../errors.js';
 import type { GuestFilesystem } from '../../guestfs/guest-filesystem.js';
-import { displayGuestPath } from '../../guestfs/guest-writer.js';
+import { displayGuestPath, type GuestWriteResult } from '../../guestfs/guest-writer.js';
 import { parentComponentsOf, planGuestItem } from './plan-guest-item.js';
 import { liveGuestTarget, liveGuestWriter } from './write-to-live-vm.js';
 
@@ -29,14 +29,18 @@ export async function restoreGuestPath(ctx: AppContext, input: GuestRestoreInput
   if (!entry) throw notFound(`${input.guestPath} does not exist in the restore point`);
   if (entry.path === '/') throw badRequest('cannot replace the guest root folder');
   const target = await liveGuestTarget(ctx, input.vmId, input.diskName);
-  const planned = await planGuestItem(input.fs, entry, input.signal);
-  input.log(`Restoring ${entry.path} (${planned.count} item(s), ${planned.dataBytes} bytes of data) to VM ${target.vm.name}`);
-
-  const result = await liveGuestWriter(ctx, target).write(
-    { parent: await parentComponentsOf(input.fs, entry.path), item: planned.item, onExisting: input.overwrite ? 'replace' : 'keep-both' },
-    // Streaming the data is most of the work; unmounting and checking the filesystem is the last tenth.
-    { onProgress: (done, total) => input.onProgress(total ? (done / total) * 90 : 90), log: input.log, signal: input.signal },
-  );
+  let result: GuestWriteResult;
+  try {
+    const planned = await planGuestItem(input.fs, entry, input.signal);
+    input.log(`Restoring ${entry.path} (${planned.count} item(s), ${planned.dataBytes} bytes of data) to VM ${target.vm.name}`);
+    result = await liveGuestWriter(ctx, target).write(
+      { parent: await parentComponentsOf(input.fs, entry.path), item: planned.item, onExisting: input.overwrite ? 'replace' : 'keep-both' },
+      // Streaming the data is most of the work; unmounting and checking the filesystem is the last tenth.
+      { onProgress: (done, total) => input.onProgress(total ? (done / total) * 90 : 90), log: input.log, signal: input.signal },
+    );
+  } finally {
+    await target.disk.close();
+  }
   if (result.createdParents.length) input.log(`Created missing folders: ${result.createdParents.map(displayGuestPath).join(', ')}`);
   const targetPath = displayGuestPath(result.target);
   input.log(`Wrote ${result.written} item(s) to ${targetPath}${result.replaced ? ', replacing the one there' : ''}`);

@@ -4,19 +4,20 @@ import { Fuse2fsWriter } from '../../guestfs/ext4/fuse2fs-writer.js';
 import type { GuestWriter } from '../../guestfs/guest-writer.js';
 import { openGuestFilesystem } from '../../guestfs/open-guest-filesystem.js';
 import { notFound, OpenemError } from '../../errors.js';
-import type { VmConfig } from '../../platform/platform.js';
+import type { ExposedDisk, VmConfig } from '../../platform/platform.js';
 
-/** Where restored files go: the live VM's disk image and the byte offset of its ext4 filesystem. */
+/** Where restored files go: the live VM's disk, exposed for editing in place, and the byte offset of its ext4 filesystem. */
 export interface LiveGuestTarget {
   vm: VmConfig;
-  imagePath: string;
+  /** Closed by whoever asked for the target, once the writer is done. */
+  disk: ExposedDisk;
   partitionOffset: number;
 }
 
 /**
  * Finds the original VM's filesystem on the same disk the restore point's files came from. The offset is read
- * from the live disk (its partition table may differ from the backup's), and the image path comes from the
- * platform, so nothing outside the VM's own disk image is ever written.
+ * from the live disk (its partition table may differ from the backup's), and the disk is exposed by the VM's
+ * platform, so nothing outside the VM's own disk is ever written.
  */
 export async function liveGuestTarget(ctx: AppContext, vmId: string, diskName: string): Promise<LiveGuestTarget> {
   const vm = await ctx.platform.findVm(vmId);
@@ -31,11 +32,10 @@ export async function liveGuestTarget(ctx: AppContext, vmId: string, diskName: s
   } finally {
     await disk.close();
   }
-  const { path } = await ctx.platform.diskImageLocation(vm.id, diskName);
-  return { vm, imagePath: path, partitionOffset: offset };
+  return { vm, disk: await ctx.platform.exposeDisk(vm.id, diskName), partitionOffset: offset };
 }
 
 /** The writer for a live VM's guest filesystem (ext4 through fuse2fs); it mounts under `<data>/flr-work`. */
 export function liveGuestWriter(ctx: AppContext, target: LiveGuestTarget): GuestWriter {
-  return new Fuse2fsWriter({ imagePath: target.imagePath, offset: target.partitionOffset, workRoot: join(ctx.config.dataDir, 'flr-work') });
+  return new Fuse2fsWriter({ imagePath: target.disk.endpoint.path, offset: target.partitionOffset, workRoot: join(ctx.config.dataDir, 'flr-work') });
 }

@@ -23,7 +23,8 @@ export async function restoreAsNewVm(run: RestoreRun, target: NewVmTarget): Prom
     powerState: 'PoweredOff',
     hierarchyRootId: '',
     datastoreId: target.datastoreId ?? manifest.vm.datastoreId,
-    disks: manifest.disks.map((d) => ({ name: d.name, size: d.size, file: manifest.vm.disks.find((x) => x.name === d.name)?.file ?? `${d.name}.img` })),
+    // Disks by name: where the platform keeps them is its own (points made before that was so name a file too).
+    disks: manifest.disks.map((d) => ({ name: d.name, size: d.size })),
   });
   await run.log(`Building VM ${target.name} out of sight`);
   try {

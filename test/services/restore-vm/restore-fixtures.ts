@@ -5,6 +5,7 @@ import { loadConfig } from '../../../src/config.js';
 import { createLogger } from '../../../src/logger.js';
 import { createBaseContext } from '../../../src/app-context.js';
 import { attachServices } from '../../../src/attach-services.js';
+import { asLocalPlatform } from '../../../src/platform/local/local-admin.js';
 import type { AppContext } from '../../../src/services/app-services.js';
 import { resumeInterruptedRestores } from '../../../src/services/restore-vm/resume-interrupted-restores.js';
 import { backupVm } from '../../../src/services/backup/backup-vm.js';
@@ -55,7 +56,7 @@ export async function createVm(ctx: AppContext, name: string, kinds: BlockKind[]
     platform,
     hierarchyRootId: '',
     datastoreId: '',
-    disks: [{ name: 'disk0', file: 'disk0.img', size }],
+    disks: [{ name: 'disk0', size }],
   });
   const w = await staged.openDiskForWrite('disk0');
   try {
@@ -70,7 +71,7 @@ export async function createVm(ctx: AppContext, name: string, kinds: BlockKind[]
 export async function diskPath(ctx: AppContext, vmName: string, disk = 'disk0'): Promise<string> {
   const vm = await ctx.platform.findVm(vmName);
   if (!vm) throw new Error(`no VM ${vmName}`);
-  return (await ctx.platform.diskImageLocation(vm.id, disk)).path;
+  return asLocalPlatform(await ctx.platform.platformOf(vm.id)).diskImagePath(vm.id, disk);
 }
 
 /** Backs the VM up and keeps a copy of its disk as it was, to compare restored bytes with. */
