@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { freePort } from './free-port.js';
@@ -12,6 +12,7 @@ const STOP_GRACE_MS = 30_000;
 export interface ServerProcess {
   http: string;
   https: string;
+  /** The data directory; one made here (no `dataDir` given) is removed when the server has exited. */
   dataDir: string;
   proc: ChildProcess;
   output: () => string;
@@ -24,6 +25,10 @@ export interface ServerProcess {
 /** Runs `openem serve` from the built JavaScript, on loopback with free ports, as a user would. */
 export async function startServerProcess(options: { dataDir?: string; env?: Record<string, string>; args?: string[]; timeoutMs?: number } = {}): Promise<ServerProcess> {
   const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'openem-e2e-'));
+  // A data directory made here is the server's own: removed once the server has exited (stop or kill).
+  const removeOwnDataDir = () => {
+    if (!options.dataDir) rmSync(dataDir, { recursive: true, force: true });
+  };
   const [httpsPort, httpPort] = [await freePort(), await freePort()];
   const proc = spawn(
     process.execPath,
@@ -38,6 +43,7 @@ export async function startServerProcess(options: { dataDir?: string; env?: Reco
     // A server that does not come up is killed, so a failed start leaves nothing running.
     const timer = setTimeout(() => {
       proc.kill('SIGKILL');
+      void exited.then(removeOwnDataDir);
       reject(new Error(`server did not start:\n${out}`));
     }, options.timeoutMs ?? 120_000);
     const check = () => {
@@ -49,6 +55,7 @@ export async function startServerProcess(options: { dataDir?: string; env?: Reco
     proc.stdout!.on('data', check);
     proc.once('exit', (code) => {
       clearTimeout(timer);
+      removeOwnDataDir();
       reject(new Error(`server exited with ${code}:\n${out}`));
     });
   });
@@ -59,7 +66,7 @@ export async function startServerProcess(options: { dataDir?: string; env?: Reco
     proc,
     output: () => out,
     stop: async () => {
-      if (proc.exitCode !== null || proc.signalCode !== null) return exited;
+      if (proc.exitCode !== null || proc.signalCode !== null) return exited.finally(removeOwnDataDir);
       proc.kill('SIGTERM');
       // A server that does not finish its graceful stop in time is killed: a test never hangs on it.
       const escalate = setTimeout(() => proc.kill('SIGKILL'), STOP_GRACE_MS);
@@ -67,11 +74,13 @@ export async function startServerProcess(options: { dataDir?: string; env?: Reco
         return await exited;
       } finally {
         clearTimeout(escalate);
+        removeOwnDataDir();
       }
     },
     kill: async () => {
       proc.kill('SIGKILL');
       await exited;
+      removeOwnDataDir();
     },
   };
 }
