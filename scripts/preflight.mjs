@@ -41,7 +41,7 @@ export const CHECKS = [
   { what: 'fuse2fs', pkg: 'fuse2fs', ok: () => onPath('fuse2fs') },
   { what: 'libfuse.so.2 (loaded by fuse-native)', pkg: 'libfuse2', ok: fuseNativeLoads },
   { what: 'fusermount', pkg: 'fuse3', ok: () => onPath('fusermount') || onPath('fusermount3') },
-  { what: 'setpriv', pkg: 'util-linux', ok: () => onPath('setpriv') },
+  { what: 'setpriv, fallocate', pkg: 'util-linux', ok: () => ['setpriv', 'fallocate'].every(onPath) },
   { what: '/usr/bin/chromium', pkg: 'chromium', ok: () => executable('/usr/bin/chromium') },
   { what: 'xmllint (the EM schema test)', pkg: 'libxml2-utils', ok: () => onPath('xmllint') },
 ];
