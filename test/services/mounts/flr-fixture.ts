@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import assert from 'node:assert/strict';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { cliOk } from '../../helpers/cli.js';
@@ -103,19 +104,24 @@ export async function debugfsWrite(image: string, commands: string[]): Promise<v
   if (r.status !== 0) throw new Error(`debugfs failed: ${r.stderr}`);
 }
 
-/** Reads a file out of the live VM's image with openem's ext4 reader. */
+/**
+ * Reads a file out of the live VM's image with debugfs `dump` (read-only): e2fsprogs' reader, not openem's own,
+ * which the guest writer also uses to check itself — so a restore is judged by an independent oracle.
+ * Undefined when there is no such file. debugfs runs from an argv array; `path` is the tests' own fixed name.
+ */
 export async function readLive(image: string, path: string): Promise<Buffer | undefined> {
-  const { ImageFileSource } = await import('../../../src/disks/image-file-source.js');
-  const { PartitionSource } = await import('../../../src/disks/partition-source.js');
-  const { Ext4Reader } = await import('../../../src/guestfs/ext4-reader.js');
-  const src = await ImageFileSource.open(image);
+  const { requireTool } = await import('../../../src/host/find-tool.js');
+  assert.ok(!/["\\\n]/.test(path) && !image.includes('?'), `a path debugfs can be given: ${path}`);
+  const dir = mkdtempSync(join(tmpdir(), 'openem-flr-dump-'));
   try {
-    const fs = await Ext4Reader.open(new PartitionSource(src, ROOT_OFFSET, src.size - ROOT_OFFSET));
-    const e = await fs.stat(path);
-    if (!e) return undefined;
-    return await fs.read(path, 0, e.size);
+    const out = join(dir, 'file');
+    const r = spawnSync(await requireTool('debugfs', 'e2fsprogs'), ['-R', `dump "${path}" "${out}"`, `${image}?offset=${ROOT_OFFSET}`], { encoding: 'utf8' });
+    assert.equal(r.status, 0, `debugfs dump ${path}: ${r.stderr}`);
+    if (existsSync(out)) return readFileSync(out);
+    assert.match(r.stderr, /File not found by ext2_lookup/, `debugfs dump ${path} wrote nothing: ${r.stderr}`);
+    return undefined;
   } finally {
-    await src.close();
+    rmSync(dir, { recursive: true, force: true });
   }
 }
 
