@@ -1,30 +1,29 @@
-import { test, before, after } from 'node:test';
+import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startServerProcess, type ServerProcess } from '../helpers/server-process.js';
 import { EmClient, findLink, type Format } from '../helpers/em-client.js';
 import { assertLiveClean, backedUpVm, body, debugfsWrite, entriesOf, finishedTask, liveImage, mount, pointIdOf, readLive, stoppedSession } from '../services/mounts/flr-fixture.js';
+import { cleanupOf, fileCleanup, tempDir } from '../helpers/cleanup.js';
+
+const cleanup = fileCleanup();
 
 let server: ServerProcess;
 let dataDir: string;
 let src: string;
 
 before(async () => {
-  dataDir = mkdtempSync(join(tmpdir(), 'openem-catalog-'));
-  src = await backedUpVm(dataDir, 'web01');
-  await backedUpVm(dataDir, 'vcd01', 'vcloud');
+  dataDir = tempDir(cleanup, 'openem-catalog-');
+  src = await backedUpVm(cleanup, dataDir, 'web01');
+  await backedUpVm(cleanup, dataDir, 'vcd01', 'vcloud');
   server = await startServerProcess({ dataDir });
-});
-
-after(async () => {
-  await server?.stop();
+  cleanup.defer(() => server.stop());
 });
 
 /** A host file holding `text`, for debugfs `write` (its source is a host path). */
 function hostFile(text: string): string {
-  const f = join(mkdtempSync(join(tmpdir(), 'openem-host-')), 'f');
+  const f = join(tempDir(cleanup, 'openem-host-'), 'f');
   writeFileSync(f, text);
   return f;
 }
@@ -66,13 +65,13 @@ for (const format of ['xml', 'json'] as Format[]) {
   });
 }
 
-test('a deleted folder restored through a mount comes back with its files, and the filesystem is clean', async () => {
+test('a deleted folder restored through a mount comes back with its files, and the filesystem is clean', async (t) => {
   const c = await client('json');
   const id = await pointIdOf(c, 'web01');
   const image = await liveImage(dataDir, 'web01');
   await debugfsWrite(image, ['rm /srv/app/static/index.html', 'rmdir /srv/app/static', 'rm /srv/app/current', 'rm /srv/app/data.bin', 'rmdir /srv/app']);
   assert.equal(await readLive(image, '/srv/app/data.bin'), undefined);
-  const href = await mount(c, id);
+  const href = await mount(cleanupOf(t), c, id);
   const listing = entriesOf(c, (await c.get(`${href}/srv`)).body);
   const app = listing.dirs.find((d) => d.Name === 'app');
   const r = await c.request('POST', findLink(app, 'Restore')!.Href, { body: '{"ToOriginalLocation":{"Overwrite":true}}' });
@@ -85,12 +84,12 @@ test('a deleted folder restored through a mount comes back with its files, and t
   assert.equal((await c.request('DELETE', href)).status, 204);
 });
 
-test('Overwrite=false (XML attribute) keeps the live file and restores beside it as RESTORED_<name>', async () => {
+test('Overwrite=false (XML attribute) keeps the live file and restores beside it as RESTORED_<name>', async (t) => {
   const c = await client('xml');
   const id = await pointIdOf(c, 'web01');
   const image = await liveImage(dataDir, 'web01');
   await debugfsWrite(image, ['rm /etc/hostname', `write ${hostFile('changed by hand\n')} /etc/hostname`]);
-  const href = await mount(c, id);
+  const href = await mount(cleanupOf(t), c, id);
   const r = await c.request('POST', `${href}/etc/hostname?action=restore`, {
     body: '<FileRestoreSpec xmlns="http://www.veeam.com/ent/v1.0"><ToOriginalLocation Overwrite="false"/></FileRestoreSpec>',
   });
@@ -103,10 +102,10 @@ test('Overwrite=false (XML attribute) keeps the live file and restores beside it
   assert.equal((await c.request('DELETE', href)).status, 204);
 });
 
-test('ForDirectDownload finishes its task with a link that downloads the file', async () => {
+test('ForDirectDownload finishes its task with a link that downloads the file', async (t) => {
   const c = await client('json');
   const id = await pointIdOf(c, 'web01');
-  const href = await mount(c, id);
+  const href = await mount(cleanupOf(t), c, id);
   const r = await c.request('POST', `${href}/etc/nginx/nginx.conf?action=restore`, { body: '{"ForDirectDownload":{}}' });
   assert.equal(r.status, 202, r.text);
   const task = await finishedTask(c, r.body.Href);

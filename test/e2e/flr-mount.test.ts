@@ -1,28 +1,27 @@
-import { test, before, after } from 'node:test';
+import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { mkdir, readFile, readdir, rename, unlink, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import tar from 'tar-stream';
 import { startServerProcess, type ServerProcess } from '../helpers/server-process.js';
 import { EmClient, findLink, openemDetails, type Format } from '../helpers/em-client.js';
 import { backedUpVm, body, entriesOf, mount, pointIdOf } from '../services/mounts/flr-fixture.js';
+import { cleanupOf, fileCleanup, tempDir } from '../helpers/cleanup.js';
+
+const cleanup = fileCleanup();
 
 let server: ServerProcess;
 let src: string;
 let flrRoot: string;
 
 before(async () => {
-  const dataDir = mkdtempSync(join(tmpdir(), 'openem-flr-'));
+  const dataDir = tempDir(cleanup, 'openem-flr-');
   flrRoot = join(dataDir, 'flr-folders');
-  src = await backedUpVm(dataDir, 'web01');
+  src = await backedUpVm(cleanup, dataDir, 'web01');
   server = await startServerProcess({ dataDir, env: { OPENEM_FLR_ROOT: flrRoot } });
-});
-
-after(async () => {
-  await server?.stop();
+  cleanup.defer(() => server.stop());
 });
 
 const MOUNT_BODY = {
@@ -37,10 +36,10 @@ async function client(format: Format) {
 }
 
 for (const format of ['xml', 'json'] as Format[]) {
-  test(`a mount finishes its task with a Related link and shows its root, folder and Delete link (${format})`, async () => {
+  test(`a mount finishes its task with a Related link and shows its root, folder and Delete link (${format})`, async (t) => {
     const c = await client(format);
     const id = await pointIdOf(c, 'web01');
-    const href = await mount(c, id, MOUNT_BODY);
+    const href = await mount(cleanupOf(t), c, id, MOUNT_BODY);
     assert.match(href, new RegExp(`/api/vmRestorePoints/${id}/mounts/\\d+$`));
     const m = body(c, (await c.get(href)).body, 'VmRestorePointMount');
     assert.equal(m.Type, 'VmRestorePointMount');
@@ -57,10 +56,10 @@ for (const format of ['xml', 'json'] as Format[]) {
     assert.equal((await c.request('DELETE', href)).status, 204);
   });
 
-  test(`browsing follows entry links down to a file, and every URL form of a path names the same entry (${format})`, async () => {
+  test(`browsing follows entry links down to a file, and every URL form of a path names the same entry (${format})`, async (t) => {
     const c = await client(format);
     const id = await pointIdOf(c, 'web01');
-    const href = await mount(c, id);
+    const href = await mount(cleanupOf(t), c, id);
     const m = body(c, (await c.get(href)).body, 'VmRestorePointMount');
     const root = format === 'xml' ? m.FSRoots.DirectoryEntry[0] : m.FSRoots[0];
     let r = await c.get(findLink(root, 'Down')!.Href);
@@ -96,10 +95,10 @@ for (const format of ['xml', 'json'] as Format[]) {
   });
 }
 
-test('a file downloads byte for byte with Content-Length, and a folder as a tar of the same bytes', async () => {
+test('a file downloads byte for byte with Content-Length, and a folder as a tar of the same bytes', async (t) => {
   const c = await client('xml');
   const id = await pointIdOf(c, 'web01');
-  const href = await mount(c, id);
+  const href = await mount(cleanupOf(t), c, id);
   const res = await fetch(`${href}/srv/app/data.bin?action=download`, { headers: { 'X-RestSvcSessionId': c.token! } });
   assert.equal(res.status, 200);
   const bytes = Buffer.from(await res.arrayBuffer());
@@ -116,10 +115,10 @@ test('a file downloads byte for byte with Content-Length, and a folder as a tar 
   assert.equal((await c.request('DELETE', href)).status, 204);
 });
 
-test('while mounted the guest files are a read-only folder under the FLR root, gone after unmount', async () => {
+test('while mounted the guest files are a read-only folder under the FLR root, gone after unmount', async (t) => {
   const c = await client('json');
   const id = await pointIdOf(c, 'web01');
-  const href = await mount(c, id);
+  const href = await mount(cleanupOf(t), c, id);
   const m = await openemDetails(c, (await c.get(href)).body, 'MountDetails');
   assert.equal(m.LocalFolder, join(flrRoot, 'web01'));
   assert.deepEqual((await readdir(m.LocalFolder)).sort(), ['etc', 'home', 'lost+found', 'srv']);

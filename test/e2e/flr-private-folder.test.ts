@@ -1,13 +1,15 @@
-import { test, before, after } from 'node:test';
+import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { chmodSync, chownSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { chmodSync, chownSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startServerProcess, type ServerProcess } from '../helpers/server-process.js';
 import { EmClient, openemDetails } from '../helpers/em-client.js';
 import { cliOk } from '../helpers/cli.js';
 import { body, mount, pointIdOf, writeGuestTree } from '../services/mounts/flr-fixture.js';
+import { cleanupOf, fileCleanup, tempDir, type Cleanup } from '../helpers/cleanup.js';
+
+const cleanup = fileCleanup();
 
 /** A gid with no name on this host: setpriv accepts it numerically, so no group has to be created. */
 const FLR_GID = 4242;
@@ -30,10 +32,16 @@ function mountOptions(folder: string): string {
   return line;
 }
 
-async function mountedFolder(): Promise<{ c: EmClient; href: string; folder: string }> {
-  const c = new EmClient(server!.http, 'json');
+/** Starts the server with `env` until the test ends (`owner`), and mounts web01's point. */
+async function mountedFolder(owner: Cleanup, env: Record<string, string>): Promise<{ c: EmClient; href: string; folder: string }> {
+  server = await startServerProcess({ dataDir, env });
+  owner.defer(async () => {
+    await server?.stop();
+    server = undefined;
+  });
+  const c = new EmClient(server.http, 'json');
   await c.logOn();
-  const href = await mount(c, await pointIdOf(c, 'web01'));
+  const href = await mount(owner, c, await pointIdOf(c, 'web01'));
   const m = await openemDetails(c, body(c, (await c.get(href)).body, 'VmRestorePointMount'), 'MountDetails');
   assert.ok(m.LocalFolder, `FUSE folder is served: ${m.LocalFolderUnavailable}`);
   return { c, href, folder: m.LocalFolder };
@@ -41,8 +49,8 @@ async function mountedFolder(): Promise<{ c: EmClient; href: string; folder: str
 
 before(async () => {
   if (!isRoot) return;
-  dataDir = mkdtempSync(join(tmpdir(), 'openem-flr-private-'));
-  src = mkdtempSync(join(tmpdir(), 'openem-flr-private-src-'));
+  dataDir = tempDir(cleanup, 'openem-flr-private-');
+  src = tempDir(cleanup, 'openem-flr-private-src-');
   writeGuestTree(src);
   // The guest's secrets: shadow 0640 root:shadow(42) as on Debian, and a root-only 0600 file.
   writeFileSync(join(src, 'etc', 'shadow'), SHADOW);
@@ -55,21 +63,14 @@ before(async () => {
   await cliOk(dataDir, ['backup', 'web01']);
 });
 
-after(async () => {
-  await server?.stop();
-  if (dataDir) rmSync(dataDir, { recursive: true, force: true });
-  if (src) rmSync(src, { recursive: true, force: true });
-});
 
 test('by default the FLR root is 0700 and an unprivileged user can neither list it nor read a guest file in it', { skip: !isRoot && 'needs root (setpriv --reuid)' }, async (t) => {
   // The root is put outside the (private) data directory, below a folder everyone may enter, so that only the
   // FLR root's own mode and the mount's options stand between uid 65534 and the guest.
-  const parent = mkdtempSync(join(tmpdir(), 'openem-flr-default-'));
+  const parent = tempDir(cleanupOf(t), 'openem-flr-default-');
   chmodSync(parent, 0o711);
-  t.after(() => rmSync(parent, { recursive: true, force: true }));
   const root = join(parent, 'flr');
-  server = await startServerProcess({ dataDir, env: { OPENEM_FLR_ROOT: root } });
-  const { c, href, folder } = await mountedFolder();
+  const { c, href, folder } = await mountedFolder(cleanupOf(t), { OPENEM_FLR_ROOT: root });
   assert.equal(folder, join(root, 'web01'));
   assert.equal(statSync(root).mode & 0o7777, 0o700);
   assert.equal(readFileSync(join(folder, 'etc', 'shadow'), 'utf8'), SHADOW, 'the server user itself reads the guest');
@@ -90,18 +91,14 @@ test('by default the FLR root is 0700 and an unprivileged user can neither list 
     assert.match(r.stderr, /Permission denied/, argv.join(' '));
   }
   assert.equal((await c.request('DELETE', href)).status, 204);
-  await server.stop();
-  server = undefined;
 });
 
 test('with OPENEM_FLR_GROUP the root is 0750 of that group, members read ordinary guest files, and the guest modes still guard /etc/shadow', { skip: !isRoot && 'needs root (setpriv --reuid)' }, async (t) => {
   // The data directory is private (0700), so a shared FLR root lives outside it, below folders others can enter.
-  const parent = mkdtempSync(join(tmpdir(), 'openem-flr-shared-'));
+  const parent = tempDir(cleanupOf(t), 'openem-flr-shared-');
   chmodSync(parent, 0o711);
-  t.after(() => rmSync(parent, { recursive: true, force: true }));
   const root = join(parent, 'flr');
-  server = await startServerProcess({ dataDir, env: { OPENEM_FLR_GROUP: String(FLR_GID), OPENEM_FLR_ROOT: root } });
-  const { c, href, folder } = await mountedFolder();
+  const { c, href, folder } = await mountedFolder(cleanupOf(t), { OPENEM_FLR_GROUP: String(FLR_GID), OPENEM_FLR_ROOT: root });
   assert.equal(folder, join(root, 'web01'));
   const st = statSync(root);
   assert.equal(st.mode & 0o7777, 0o750);
@@ -122,19 +119,13 @@ test('with OPENEM_FLR_GROUP the root is 0750 of that group, members read ordinar
   assert.notEqual(outsider.status, 0, 'a user outside the group still cannot list the root');
   assert.match(outsider.stderr, /Permission denied/);
   assert.equal((await c.request('DELETE', href)).status, 204);
-  await server.stop();
-  server = undefined;
 });
 
-test('a group name that does not exist, or a shared root inside the private data directory, stops the server at start', { skip: !isRoot && 'needs root' }, async () => {
-  const outside = mkdtempSync(join(tmpdir(), 'openem-flr-shared-'));
-  try {
-    await assert.rejects(
-      startServerProcess({ dataDir, env: { OPENEM_FLR_GROUP: 'openem-no-such-group', OPENEM_FLR_ROOT: join(outside, 'flr') } }),
-      /group 'openem-no-such-group' does not exist/,
-    );
-    await assert.rejects(startServerProcess({ dataDir, env: { OPENEM_FLR_GROUP: String(FLR_GID) } }), /needs an FLR root outside the private data directory/);
-  } finally {
-    rmSync(outside, { recursive: true, force: true });
-  }
+test('a group name that does not exist, or a shared root inside the private data directory, stops the server at start', { skip: !isRoot && 'needs root' }, async (t) => {
+  const outside = tempDir(cleanupOf(t), 'openem-flr-shared-');
+  await assert.rejects(
+    startServerProcess({ dataDir, env: { OPENEM_FLR_GROUP: 'openem-no-such-group', OPENEM_FLR_ROOT: join(outside, 'flr') } }),
+    /group 'openem-no-such-group' does not exist/,
+  );
+  await assert.rejects(startServerProcess({ dataDir, env: { OPENEM_FLR_GROUP: String(FLR_GID) } }), /needs an FLR root outside the private data directory/);
 });

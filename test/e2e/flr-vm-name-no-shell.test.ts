@@ -1,28 +1,25 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { startServerProcess } from '../helpers/server-process.js';
 import { EmClient, openemDetails } from '../helpers/em-client.js';
 import { backedUpVm, body, mount, pointIdOf } from '../services/mounts/flr-fixture.js';
+import { cleanupOf, tempDir } from '../helpers/cleanup.js';
 
 // fuse-native unmounts with exec(`fusermount -uz "<folder>"`): inside double quotes a shell still runs $(…).
 const EVIL_NAME = 'web$(touch $OPENEM_TEST_PWNED)';
 
 test('mounting and unmounting a VM whose name holds $(…) runs nothing: the FLR folder is unmounted with argv only', async (t) => {
-  const dataDir = mkdtempSync(join(tmpdir(), 'openem-flr-name-'));
+  const cleanup = cleanupOf(t);
+  const dataDir = tempDir(cleanup, 'openem-flr-name-');
   const pwned = join(dataDir, 'PWNED');
-  const src = await backedUpVm(dataDir, EVIL_NAME);
+  await backedUpVm(cleanup, dataDir, EVIL_NAME);
   const server = await startServerProcess({ dataDir, env: { OPENEM_TEST_PWNED: pwned } });
-  t.after(async () => {
-    await server.stop();
-    rmSync(dataDir, { recursive: true, force: true });
-    rmSync(src, { recursive: true, force: true });
-  });
+  cleanup.defer(() => server.stop());
   const c = new EmClient(server.http, 'json');
   await c.logOn();
-  const href = await mount(c, await pointIdOf(c, EVIL_NAME));
+  const href = await mount(cleanup, c, await pointIdOf(c, EVIL_NAME));
   const folder = (await openemDetails(c, body(c, (await c.get(href)).body, 'VmRestorePointMount'), 'MountDetails')).LocalFolder;
   assert.equal(folder, join(dataDir, 'flr', EVIL_NAME), 'the folder is named exactly after the VM');
   assert.ok(existsSync(join(folder, 'etc', 'hostname')));

@@ -1,6 +1,6 @@
 // Issue 9 §1 and §7: guest names and symlink targets never become commands; restores copy them byte for byte,
 // keep holes and stage nothing on the host. Driven through the API as a Restore Operator scoped to one VM.
-import { test, before, after } from 'node:test';
+import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, lstatSync, openSync, closeSync, writeSync, ftruncateSync, symlinkSync, writeFileSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
@@ -11,6 +11,9 @@ import { EmClient, findLink } from '../helpers/em-client.js';
 import { startServerProcess, type ServerProcess } from '../helpers/server-process.js';
 import { debugfsWrite, entriesOf, finishedTask, liveImage, mount, pointIdOf, ROOT_OFFSET, stoppedSession, assertLiveClean } from '../services/mounts/flr-fixture.js';
 import { entryAt, entryBytes, entryNameBytes, withImageReader } from '../guestfs/fixtures/guest-snapshot.js';
+import { cleanupOf, fileCleanup, tempDir } from '../helpers/cleanup.js';
+
+const cleanup = fileCleanup();
 
 const MiB = 1024 * 1024;
 const GiB = 1024 * MiB;
@@ -82,7 +85,7 @@ function pwnedFiles(dir: string): string[] {
 }
 
 before(async () => {
-  dataDir = mkdtempSync(join(tmpdir(), 'openem-guest-bytes-'));
+  dataDir = tempDir(cleanup, 'openem-guest-bytes-');
   for (const [name, size, build] of [['quotes01', '1G', writeQuotesTree], ['sparse01', '64M', writeSparseTree]] as const) {
     const src = mkdtempSync(join(tmpdir(), `openem-src-${name}-`));
     chmodSync(src, 0o755);
@@ -96,10 +99,7 @@ before(async () => {
   await cliOk(dataDir, ['user', 'add', 'sam', '--password-stdin', '--role', 'restore-operator', '--scope', 'vm:sparse01'], { input: 'Sam-pass-1\n' });
   assert.deepEqual([...pwnedFiles(process.cwd()), ...pwnedFiles(dataDir)], [], 'no PWNED file before the tests');
   server = await startServerProcess({ dataDir });
-});
-
-after(async () => {
-  await server?.stop();
+  cleanup.defer(() => server.stop());
 });
 
 async function operator(user: string, password: string): Promise<EmClient> {
@@ -139,13 +139,13 @@ test('a symlink whose 4094-byte target ends in `!id>PWNED #`, in a folder named 
   await assertLiveClean(image);
 });
 
-test('a folder restore through a mount of 16 nested 255-quote folders (a 4 KiB path) restores exactly and runs nothing', async () => {
+test('a folder restore through a mount of 16 nested 255-quote folders (a 4 KiB path) restores exactly and runs nothing', async (t) => {
   const c = await operator('olivia', 'Olivia-pass-1');
   const id = await pointIdOf(c, 'quotes01');
   const image = await liveImage(dataDir, 'quotes01');
   const inner = [Buffer.from('deep'), ...Array.from({ length: DEPTH }, () => QUOTES)];
   const inodeBefore = await withImageReader(image, ROOT_OFFSET, async (fs) => (await entryAt(fs, [...inner, DEEP_NAME]))!.inode);
-  const href = await mount(c, id);
+  const href = await mount(cleanupOf(t), c, id);
   try {
     const listing = entriesOf(c, (await c.get(`${href}/deep`)).body);
     assert.deepEqual(listing.dirs.map((d) => d.Name), [QUOTES.toString()], 'the mount lists the quotes folder in /deep');

@@ -7,6 +7,7 @@ import { spawnSync } from 'node:child_process';
 import { startServerProcess, type ServerProcess } from '../helpers/server-process.js';
 import { EmClient, openemDetails, waitFor } from '../helpers/em-client.js';
 import { backedUpVm, body, mount, pointIdOf } from '../services/mounts/flr-fixture.js';
+import { cleanupOf, type Cleanup } from '../helpers/cleanup.js';
 
 interface Proc {
   pid: number;
@@ -39,10 +40,10 @@ function fuseMountsUnder(dir: string): string[] {
     .map((f) => f[4]);
 }
 
-async function mountedFolder(server: ServerProcess): Promise<{ c: EmClient; href: string; folder: string }> {
+async function mountedFolder(cleanup: Cleanup, server: ServerProcess): Promise<{ c: EmClient; href: string; folder: string }> {
   const c = new EmClient(server.http, 'json');
   await c.logOn();
-  const href = await mount(c, await pointIdOf(c, 'web01'));
+  const href = await mount(cleanup, c, await pointIdOf(c, 'web01'));
   const folder = (await openemDetails(c, body(c, (await c.get(href)).body, 'VmRestorePointMount'), 'MountDetails')).LocalFolder;
   assert.ok(folder, 'the mount has a FUSE folder');
   return { c, href, folder };
@@ -59,15 +60,14 @@ test('after SIGKILL of the server no helper it started lives on, and the next st
     rmSync(dataDir, { recursive: true, force: true });
     rmSync(fakeBin, { recursive: true, force: true });
   });
-  const src = await backedUpVm(dataDir, 'web01');
-  t.after(() => rmSync(src, { recursive: true, force: true }));
+  const src = await backedUpVm(cleanupOf(t), dataDir, 'web01');
 
   // A helper that runs long: the restore's filefrag (found on PATH first) loops until something kills it.
   writeFileSync(join(fakeBin, 'filefrag'), '#!/bin/sh\nwhile :; do sleep 1; done\n');
   chmodSync(join(fakeBin, 'filefrag'), 0o755);
   server = await startServerProcess({ dataDir, env: { PATH: `${fakeBin}:${process.env.PATH}` } });
   const serverPid = server.proc.pid!;
-  const first = await mountedFolder(server);
+  const first = await mountedFolder(cleanupOf(t), server);
   assert.equal(first.folder, join(dataDir, 'flr', 'web01'));
   // Work a guest restore or demo set-up would have left in flight.
   mkdirSync(join(dataDir, 'flr-work', 'restore-abc123', 'etc'), { recursive: true });
@@ -102,7 +102,7 @@ test('after SIGKILL of the server no helper it started lives on, and the next st
   assert.ok(!existsSync(join(dataDir, 'flr-work')), 'the work folder is gone');
   assert.ok(!existsSync(join(dataDir, '.demo-src-xyz')), 'the demo scratch folder is gone');
   assert.deepEqual(readdirSync(join(dataDir, 'flr')), [], 'no leftover mount point');
-  const again = await mountedFolder(server);
+  const again = await mountedFolder(cleanupOf(t), server);
   assert.equal(again.folder, join(dataDir, 'flr', 'web01'), 'a new mount of the same VM gets the plain name');
   assert.equal(readFileSync(join(again.folder, 'etc', 'hostname'), 'utf8'), readFileSync(join(src, 'etc', 'hostname'), 'utf8'));
   assert.equal((await again.c.request('DELETE', again.href)).status, 204);

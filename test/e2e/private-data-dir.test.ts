@@ -7,6 +7,7 @@ import { startServerProcess, type ServerProcess } from '../helpers/server-proces
 import { EmClient, findLink, openemDetails } from '../helpers/em-client.js';
 import { cliOk } from '../helpers/cli.js';
 import { body, finishedTask, mount, pointIdOf, stoppedSession, writeGuestTree } from '../services/mounts/flr-fixture.js';
+import { cleanupOf } from '../helpers/cleanup.js';
 
 interface Found {
   path: string;
@@ -75,7 +76,7 @@ test('under umask 0, after create, backup, a VM restore, a file restore and a mo
     const vmTask = await finishedTask(c, body(c, vm.body, 'Task').Href);
     assert.equal((await stoppedSession(c, findLink(vmTask, 'Related', 'RestoreSession')!.Href)).Result, 'Success');
 
-    const href = await mount(c, id);
+    const href = await mount(cleanupOf(t), c, id);
     const folder = (await openemDetails(c, body(c, (await c.get(href)).body, 'VmRestorePointMount'), 'MountDetails')).LocalFolder;
     assert.equal(folder, join(dataDir, 'flr', 'web01'));
 

@@ -21,7 +21,7 @@ let guestTree: string;
 before(async () => {
   // Big enough that the restore is still writing when the task is removed.
   ({ dataDir, vms } = await prepareDataDir(cleanup, [{ name: 'plugin-vm', blocks: 384 }]));
-  guestTree = await backedUpVm(dataDir, 'plugin-web');
+  guestTree = await backedUpVm(cleanup, dataDir, 'plugin-web');
   server = await startServerProcess({ dataDir });
   cleanup.defer(async () => {
     await server?.stop();

@@ -4,9 +4,7 @@
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { startServerProcess, ADMIN_PASSWORD, type ServerProcess } from '../helpers/server-process.js';
 import { EmClient, findLink, waitFor, type EmResponse } from '../helpers/em-client.js';
 import { runCli, type CliResult } from '../helpers/cli.js';
@@ -14,6 +12,7 @@ import { createBackedUpVm, damageDisk } from '../helpers/vm-fixture.js';
 import { startTestPostgres, type TestPostgres } from '../state/postgres-fixture.js';
 import { mount, pointIdOf } from '../services/mounts/flr-fixture.js';
 import { rootOf, waitForSession, waitForTask } from './vm-restore-fixtures.js';
+import { fileCleanup, tempDir } from '../helpers/cleanup.js';
 
 type Kind = 'vm-restore' | 'quick-rollback' | 'catalog-file-restore' | 'mount-file-restore' | 'job-backup' | 'cli-backup';
 
@@ -57,24 +56,23 @@ function exclusionOn(databaseUrl: () => Promise<string | undefined>) {
   let jobId: string;
   let mountHref: string;
   const base = () => server!.http;
+  const cleanup = fileCleanup();
 
   before(async () => {
-    dataDir = mkdtempSync(join(tmpdir(), 'openem-exclusion-'));
+    dataDir = tempDir(cleanup, 'openem-exclusion-');
     const url = await databaseUrl();
     env = url ? { OPENEM_DATABASE_URL: url } : {};
     // Big enough that each piece of work runs for a while (random payload: nothing compresses away), with room for a
     // restored copy of the payload beside the original: a guest file restore writes beside, then renames over.
     ({ image } = await createBackedUpVm(dataDir, 'busy', { sizeMiB: 1024, payloadMiB: 400, env }));
     server = await startServerProcess({ dataDir, env });
+    cleanup.defer(() => server?.stop());
     c = new EmClient(server.http, 'xml');
     await c.logOn();
     pointId = await pointIdOf(c, 'busy');
     const jobs = (await c.get(`${base()}/api/jobs`)).text;
     jobId = /Name="Backup busy" UID="urn:veeam:Job:([^"]+)"/.exec(jobs)?.[1] ?? assert.fail(`no job in ${jobs}`);
-    mountHref = await mount(c, pointId);
-  });
-  after(async () => {
-    await server?.stop();
+    mountHref = await mount(cleanup, c, pointId);
   });
 
   /** Starts one piece of work of `kind` on the VM; answers the HTTP response (or, for the CLI, its result). */

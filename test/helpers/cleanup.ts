@@ -49,8 +49,9 @@ export function cleanupOf(t: Owner): Cleanup {
 }
 
 /**
- * The clean-up of a whole file, run after its last test. Call it at the top level of the file: node:test's
- * `after` called inside a `before` hook would run as soon as that hook ends.
+ * The clean-up of a whole file (or of a `describe` block, called in its body), run after its last test. Call
+ * it at that level, not inside a hook: node:test's `after` called inside a `before` hook would run as soon as
+ * that hook ends.
  */
 export function fileCleanup(): Cleanup {
   return new Cleanup({ after });

@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { cliOk } from '../../helpers/cli.js';
 import { type EmClient, findLink, waitFor } from '../../helpers/em-client.js';
+import { tempDir, type Cleanup } from '../../helpers/cleanup.js';
 
 /**
  * A guest tree with the awkward parts FLR must get right: nested folders, a space and non-ASCII in names, a
@@ -25,9 +26,12 @@ export function writeGuestTree(dir: string): void {
   writeFileSync(join(dir, 'home', 'ana', 'my docs', 'café résumé.txt'), 'ça marche\n');
 }
 
-/** Builds a VM from a fresh guest tree and backs it up once with the CLI; returns the tree's folder. */
-export async function backedUpVm(dataDir: string, name: string, platform: 'vsphere' | 'hyperv' | 'vcloud' = 'vsphere', size = '64M'): Promise<string> {
-  const src = mkdtempSync(join(tmpdir(), `openem-flr-src-${name}-`));
+/**
+ * Builds a VM from a fresh guest tree and backs it up once with the CLI; returns the tree's folder, which
+ * `cleanup` removes.
+ */
+export async function backedUpVm(cleanup: Cleanup, dataDir: string, name: string, platform: 'vsphere' | 'hyperv' | 'vcloud' = 'vsphere', size = '64M'): Promise<string> {
+  const src = tempDir(cleanup, `openem-flr-src-${name}-`);
   writeGuestTree(src);
   await cliOk(dataDir, ['vm', 'create', name, '--from-dir', src, '--size', size, '--platform', platform]);
   await cliOk(dataDir, ['backup', name]);
@@ -63,14 +67,30 @@ export async function stoppedSession(c: EmClient, href: string): Promise<any> {
   }, 120_000, 100);
 }
 
-/** POST a mount (optionally with a body) and follow the finished task to the mount resource's href. */
-export async function mount(c: EmClient, pointId: string, requestBody?: { xml: string; json: string }): Promise<string> {
+/**
+ * POST a mount (optionally with a body) and follow the finished task to the mount resource's href. `cleanup`
+ * removes the mount when the test ends, unless the test removed it (404) or stopped the server first.
+ */
+export async function mount(cleanup: Cleanup, c: EmClient, pointId: string, requestBody?: { xml: string; json: string }): Promise<string> {
   const r = await c.request('POST', `${c.base}/api/vmRestorePoints/${pointId}/mounts`, requestBody ? { body: c.format === 'xml' ? requestBody.xml : requestBody.json } : {});
   if (r.status !== 202) throw new Error(`mount answered ${r.status}: ${r.text}`);
   const task = await finishedTask(c, body(c, r.body, 'Task').Href);
   const related = findLink(task, 'Related', 'VmRestorePointMount');
   if (!related) throw new Error(`mount task has no mount link: ${JSON.stringify(task)}`);
+  cleanup.defer(() => unmountIfThere(c, related.Href));
   return related.Href;
+}
+
+/** DELETEs a mount that may already be gone; a server that has stopped took its mounts with it. */
+export async function unmountIfThere(c: EmClient, href: string): Promise<void> {
+  let status: number;
+  try {
+    status = (await c.request('DELETE', href)).status;
+  } catch (e) {
+    if ((e as { cause?: { code?: string } }).cause?.code === 'ECONNREFUSED') return;
+    throw e;
+  }
+  if (status !== 204 && status !== 404) throw new Error(`removing mount ${href} answered ${status}`);
 }
 
 /** Entries of a FileSystemEntries body, in either format. */
