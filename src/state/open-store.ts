@@ -30,7 +30,15 @@ export async function openStore(options: { dataDir: string; databaseUrl?: string
   }
   const dialect: Dialect = isPg ? 'postgres' : 'sqlite';
   const db = new Kysely<Database>({ dialect: dialectImpl });
-  const migrator = new Migrator({ db, provider: migrationProvider(dialect), migrationTableName: 'openem_migrations', migrationLockTableName: 'openem_migrations_lock' });
+  // Migrations are independent of each other and land from parallel work in any order (005 after 006 was applied):
+  // a missing one is applied when it appears instead of the store refusing to open.
+  const migrator = new Migrator({
+    db,
+    provider: migrationProvider(dialect),
+    migrationTableName: 'openem_migrations',
+    migrationLockTableName: 'openem_migrations_lock',
+    allowUnorderedMigrations: true,
+  });
   const { error } = await migrator.migrateToLatest();
   if (error) {
     await db.destroy();
