@@ -29,7 +29,8 @@ function catalogVmRef(base: string, name: string, elementName = 'Ref') {
 function catalogVmEntity(base: string, name: string) {
   const href = vmPath(base, name);
   return el('CatalogVm', [['Type', 'CatalogVm'], ['Href', `${href}?format=Entity`], ['Name', name], ['UID', `urn:veeam:CatalogVm:${encodeURIComponent(name)}`], ['VmDisplayName', name]], [
-    links([{ rel: 'Down', type: 'CatalogVmRestorePointReferenceList', href: `${href}/vmRestorePoints` }, { rel: 'Alternate', type: 'CatalogVmReference', href, name }]),
+    // scenario_1_click_restore.md: Alternate, then Down.
+    links([{ rel: 'Alternate', type: 'CatalogVmReference', href, name }, { rel: 'Down', type: 'CatalogVmRestorePointReferenceList', href: `${href}/vmRestorePoints` }]),
   ]);
 }
 
@@ -47,11 +48,12 @@ function pointRef(base: string, r: VmRestorePointRecord, elementName = 'Ref') {
 function pointEntity(base: string, r: VmRestorePointRecord) {
   const href = `${vmPath(base, r.vmName)}/vmRestorePoints/${r.id}`;
   return el('CatalogVmRestorePoint', [['Type', 'CatalogVmRestorePoint'], ['Href', `${href}?format=Entity`], ['Name', vmRestorePointName(r)], ['UID', `urn:veeam:CatalogVmRestorePoint:${r.id}`]], [
+    // scenario_1_click_restore.md: Alternate, Up, (Browse,) Related; openem browses by GET on Down guestfs instead of a browse task.
     links([
-      { rel: 'Up', type: 'CatalogVmReference', href: vmPath(base, r.vmName), name: r.vmName },
-      { rel: 'Down', type: 'FileSystemEntries', href: `${href}/guestfs` },
-      { rel: 'Related', type: 'VmRestorePointReference', href: `${base}/vmRestorePoints/${r.id}`, name: vmRestorePointName(r) },
       { rel: 'Alternate', type: 'CatalogVmRestorePointReference', href, name: vmRestorePointName(r) },
+      { rel: 'Up', type: 'CatalogVm', href: `${vmPath(base, r.vmName)}?format=Entity`, name: r.vmName },
+      { rel: 'Related', type: 'VmRestorePoint', href: `${base}/vmRestorePoints/${r.id}?format=Entity`, name: vmRestorePointName(r) },
+      { rel: 'Down', type: 'FileSystemEntries', href: `${href}/guestfs` },
       catalogIndexStateLink(base, r.vmName, r.id),
     ]),
     text('BackupDateUTC', isoUtc(r.createdAt)),

@@ -70,5 +70,5 @@ export function logonSessionElement(base: string, s: LogonSession, sessionId: st
     // logging_on.md: the logoff link has no Type.
     { rel: 'Delete', href: self },
   ];
-  return el('LogonSession', [['Href', self], ['Type', 'LogonSession']], [links(l), text('UserName', s.userName), text('SessionId', sessionId)]);
+  return el('LogonSession', [['Type', 'LogonSession'], ['Href', self]], [links(l), text('UserName', s.userName), text('SessionId', sessionId)]);
 }

@@ -1,6 +1,9 @@
 import type { RestoreSessionRecord } from '../tasks/task-types.js';
 import { el, links, list, text, type Link, type WireElement } from './wire/wire-node.js';
 import { isoUtc as utc } from './inventory/em-dates.js';
+import type { BaseContext } from '../context.js';
+import { findVmRestorePoint } from '../services/inventory/restore-point-records.js';
+import { vmRestorePointName } from './inventory/vm-restore-point-kind.js';
 import { OPENEM_TYPES, restoreSessionLogHref, restoreSessionLogLink } from './openem/openem-links.js';
 
 /** The backup server a session ran on (`Up BackupServerReference`, seed 003). */
@@ -9,6 +12,19 @@ export interface BackupServerRef {
   name: string;
 }
 
+
+/** A restore session with the name of the VM restore point it restores from, for its `Related` link. */
+export type RestoreSessionView = RestoreSessionRecord & { vmRestorePointName?: string };
+
+/** Looks the sessions' VM restore points up once each, for their names (`vm@yyyy-MM-dd HH:mm:ss`). */
+export async function withPointNames(ctx: BaseContext, sessions: RestoreSessionRecord[]): Promise<RestoreSessionView[]> {
+  const names = new Map<string, string | undefined>();
+  for (const id of new Set(sessions.map((s) => s.vmRestorePointId))) {
+    const r = await findVmRestorePoint(ctx, id);
+    names.set(id, r && vmRestorePointName(r));
+  }
+  return sessions.map((s) => ({ ...s, vmRestorePointName: names.get(s.vmRestorePointId) }));
+}
 
 export const restoreSessionUid = (s: RestoreSessionRecord) => `urn:veeam:RestoreSession:${s.id}`;
 export const restoreSessionHref = (base: string, s: RestoreSessionRecord) => `${base}/restoreSessions/${s.id}`;
@@ -33,12 +49,12 @@ export function restoreSessionRef(base: string, s: RestoreSessionRecord, server:
  * (when failed), RestoredObjRef (when a new VM was made). Enterprise Manager publishes no element for a
  * session's log: it is openem's own resource, linked after EM's links (restoreSessionLogElement).
  */
-export function restoreSessionEntity(base: string, s: RestoreSessionRecord, server: BackupServerRef): WireElement {
+export function restoreSessionEntity(base: string, s: RestoreSessionView, server: BackupServerRef): WireElement {
   const href = restoreSessionHref(base, s);
   const l: Link[] = [
     { rel: 'Up', type: 'BackupServerReference', href: `${base}/backupServers/${server.id}`, name: server.name },
     { rel: 'Alternate', type: 'RestoreSessionReference', href, name: s.name },
-    { rel: 'Related', type: 'VmRestorePointReference', href: `${base}/vmRestorePoints/${s.vmRestorePointId}` },
+    { rel: 'Related', type: 'VmRestorePointReference', href: `${base}/vmRestorePoints/${s.vmRestorePointId}`, name: s.vmRestorePointName },
     restoreSessionLogLink(base, s.id),
   ];
   return el(
@@ -64,7 +80,7 @@ export function restoreSessionReferences(base: string, sessions: RestoreSessionR
 }
 
 /** `GET /restoreSessions?format=Entity`: `<RestoreSessions>` of RestoreSession. */
-export function restoreSessionEntities(base: string, sessions: RestoreSessionRecord[], server: BackupServerRef): WireElement {
+export function restoreSessionEntities(base: string, sessions: RestoreSessionView[], server: BackupServerRef): WireElement {
   return el('RestoreSessions', [], [list(null, 'RestoreSessions', sessions.map((s) => restoreSessionEntity(base, s, server)))]);
 }
 

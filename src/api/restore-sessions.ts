@@ -5,7 +5,7 @@ import { isAdmin } from '../services/auth/access.js';
 import type { RestoreSessionRecord } from '../tasks/task-types.js';
 import type { ApiContext } from './api-context.js';
 import { apiBase, sendOpenemWire, sendWire } from './negotiate.js';
-import { restoreSessionEntities, restoreSessionEntity, restoreSessionLogElement, restoreSessionRef, restoreSessionReferences, type BackupServerRef } from './restore-session-wire.js';
+import { restoreSessionEntities, restoreSessionEntity, restoreSessionLogElement, restoreSessionRef, restoreSessionReferences, withPointNames, type BackupServerRef } from './restore-session-wire.js';
 
 function wantsEntity(request: FastifyRequest): boolean {
   return String((request.query as Record<string, unknown>).format ?? '').toLowerCase() === 'entity';
@@ -24,7 +24,7 @@ export function restoreSessionsPlugin(ctx: ApiContext) {
     app.get('/api/restoreSessions', { schema: { summary: 'Restore sessions (references; ?format=Entity for entities)' } }, async (request, reply) => {
       const sessions = (await ctx.restoreSessions.list()).filter((s) => visible(request, s));
       const base = apiBase(request);
-      return sendWire(request, reply, 200, wantsEntity(request) ? restoreSessionEntities(base, sessions, server) : restoreSessionReferences(base, sessions, server));
+      return sendWire(request, reply, 200, wantsEntity(request) ? restoreSessionEntities(base, await withPointNames(ctx, sessions), server) : restoreSessionReferences(base, sessions, server));
     });
 
     app.get('/api/restoreSessions/:id', { schema: { summary: 'One restore session (reference; ?format=Entity for the entity)' } }, async (request, reply) => {
@@ -32,7 +32,7 @@ export function restoreSessionsPlugin(ctx: ApiContext) {
       const s = await ctx.restoreSessions.get(id.toLowerCase());
       if (!s || !visible(request, s)) throw notFound(`Restore session ${id} was not found`);
       const base = apiBase(request);
-      return sendWire(request, reply, 200, wantsEntity(request) ? restoreSessionEntity(base, s, server) : restoreSessionRef(base, s, server, 'EntityRef'));
+      return sendWire(request, reply, 200, wantsEntity(request) ? restoreSessionEntity(base, (await withPointNames(ctx, [s]))[0], server) : restoreSessionRef(base, s, server, 'EntityRef'));
     });
 
     // openem's own: the session's log, linked from the entity (README "openem's own resources").

@@ -9,7 +9,8 @@ export function taskElement(base: string, t: TaskRecord): WireElement {
   const self = `${base}/tasks/${t.taskId}`;
   const l: Link[] = [{ rel: 'Delete', type: 'Task', href: self }];
   // A direct download's task points at the file with Rel="Download" (em-api.md "tasks"); everything else is Related.
-  if (t.related?.type === 'Download') l.push({ rel: 'Download', href: `${base}${t.related.path}`, name: t.related.name });
+  // post_vmrestorepoints_id_mountpoints_id_filepath_actionrestore.md: Rel and Href only.
+  if (t.related?.type === 'Download') l.push({ rel: 'Download', href: `${base}${t.related.path}` });
   else if (t.related) l.push({ rel: 'Related', type: t.related.type, href: `${base}${t.related.path}`, name: t.related.name });
   const result =
     t.state === 'Finished'

@@ -8,7 +8,7 @@ export function lookupSvcElement(base: string, l: Link[]): WireElement {
 
 /**
  * `<HierarchyItems>` of `<HierarchyItem Type="HierarchyItem">` with ObjectRef, ObjectType, ObjectName
- * (lookup_query.md; XSD HierarchyItemType, whose Href is required: the item's own lookup by reference).
+ * (lookup_query.md's example, which has no Href although the older XSD's HierarchyItemType requires one).
  */
 export function hierarchyItemsElement(base: string, items: HierarchyItem[]): WireElement {
   return el('HierarchyItems', [], [
@@ -16,7 +16,7 @@ export function hierarchyItemsElement(base: string, items: HierarchyItem[]): Wir
       null,
       'HierarchyItems',
       items.map((i) =>
-        el('HierarchyItem', [['Type', 'HierarchyItem'], ['Href', `${base}/lookup?hierarchyRef=${i.ref}`]], [
+        el('HierarchyItem', [['Type', 'HierarchyItem']], [
           text('ObjectRef', i.ref),
           text('ObjectType', i.type),
           text('ObjectName', i.name),

@@ -1,7 +1,7 @@
 import { hostname } from 'node:os';
 import type { ResourceKind } from '../inventory/resource-kind.js';
 import type { RestoreSessionRecord, TaskRecord } from '../../tasks/task-types.js';
-import { restoreSessionEntity, restoreSessionRef } from '../restore-session-wire.js';
+import { restoreSessionEntity, restoreSessionRef, withPointNames, type RestoreSessionView } from '../restore-session-wire.js';
 import { taskElement } from '../task-wire.js';
 import { isAdmin } from '../../services/auth/access.js';
 import { notFound } from '../../errors.js';
@@ -10,14 +10,14 @@ import { notFound } from '../../errors.js';
  * Restore sessions in the query service (em-api.md §4: fields UID, Name, CreationTime, EndTime, State, Result,
  * BackupServerUid, BackupServerName, VmDisplayName). A caller sees the sessions it started; an administrator all.
  */
-export const restoreSessionKind: ResourceKind<RestoreSessionRecord> = {
+export const restoreSessionKind: ResourceKind<RestoreSessionView> = {
   type: 'RestoreSession',
   collection: '/restoreSessions',
   entityList: 'RestoreSessions',
-  list: async (ctx, p) => (await ctx.restoreSessions.list()).filter((s) => isAdmin(p) || s.accountId === p.account.id),
+  list: async (ctx, p) => withPointNames(ctx, (await ctx.restoreSessions.list()).filter((s) => isAdmin(p) || s.accountId === p.account.id)),
   find: async (ctx, p, id) => {
     const s = await ctx.restoreSessions.get(id);
-    return s && (isAdmin(p) || s.accountId === p.account.id) ? s : undefined;
+    return s && (isAdmin(p) || s.accountId === p.account.id) ? (await withPointNames(ctx, [s]))[0] : undefined;
   },
   id: (s) => s.id,
   name: (s) => s.name,

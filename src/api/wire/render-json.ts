@@ -32,7 +32,7 @@ export function toJsonObject(e: WireElement): Record<string, unknown> {
   const resource = attr.has('Href');
   let linksChild: WireChild | undefined;
   for (const c of e.children) {
-    if (resource && c.kind === 'list' && c.jsonName === 'Links') linksChild = c;
+    if (resource && ((c.kind === 'list' && c.jsonName === 'Links') || (c.kind === 'text' && c.name === 'Links'))) linksChild = c;
     else putChild(o, c);
   }
   const base = new Set(resource ? ['Name', 'UID', 'Href', 'Type'] : []);
