@@ -115,6 +115,11 @@ export const DEVIATIONS: Deviation[] = [
     undo: (doc) => ([...elementsNamed(doc, 'BackupFile')].length + [...elementsNamed(doc, 'BackupFiles')].length > 0 ? 'skip' : 0),
   },
   {
+    page: 'lookup_query.md',
+    what: 'a HierarchyItem has no Href (HierarchyItemType, a ResourceType, requires one)',
+    undo: (doc) => [...elementsNamed(doc, 'HierarchyItem')].reduce((n, e) => (e[':@']?.['@_Href'] ? n : ((e[':@'] = { ...e[':@'], '@_Href': 'https://deviation/' }), n + 1)), 0),
+  },
+  {
     page: 'get_externalrepositories.md',
     what: 'external repositories (ExternalRepositories) are a resource the older schema does not know',
     undo: (doc) => ([...elementsNamed(doc, 'ExternalRepositories')].length > 0 ? 'skip' : 0),
