@@ -15,6 +15,9 @@ export interface DiskRestoreCounters {
   bytesScanned: number;
 }
 
+/** Positional writes of held blocks queued on the I/O threads at once. */
+const HELD_WRITES_IN_FLIGHT = 8;
+
 /** Consecutive block indexes as byte ranges, so adjacent holes are punched in one call. */
 function zeroRanges(size: number, blocks: number[]): { offset: number; length: number }[] {
   const out: { offset: number; length: number }[] = [];
@@ -28,10 +31,26 @@ function zeroRanges(size: number, blocks: number[]): { offset: number; length: n
   return out;
 }
 
+/** Writes the blocks a QuickRollback fetched during its scan, a few at a time, dropping each once written. */
+async function writeHeld(writer: DiskWriter, held: Map<number, Buffer>, wrote: (data: Buffer) => void, signal?: AbortSignal): Promise<void> {
+  const indexes = [...held.keys()].sort((a, b) => a - b);
+  const lane = async (): Promise<void> => {
+    for (let index = indexes.shift(); index !== undefined; index = indexes.shift()) {
+      signal?.throwIfAborted();
+      const data = held.get(index)!;
+      await writer.write(index * BLOCK_SIZE, data);
+      held.delete(index);
+      wrote(data);
+    }
+  };
+  await Promise.all(Array.from({ length: HELD_WRITES_IN_FLIGHT }, lane));
+}
+
 /**
  * Carries out a disk plan: zero blocks become holes, the rest is fetched through the repository
  * (planned by pack, several reads in flight, every block verified against its hash before it gets here)
- * and written at its offset, in whatever order it arrives. Ends with the data made durable.
+ * and written at its offset, in whatever order it arrives; blocks the plan already holds (QuickRollback's
+ * prefetch) are written from memory beside those fetches. Ends with the data made durable.
  */
 export async function applyDiskPlan(
   repository: Repository,
@@ -54,18 +73,28 @@ export async function applyDiskPlan(
     await writer.zero(r.offset, r.length);
   }
   counters.blocksZeroed = plan.zero.length;
-  await repository.fetchBlocks(
-    plan.fetch,
-    async (index, data) => {
-      await writer.write(index * BLOCK_SIZE, data);
-      counters.blocksFetched++;
-      counters.bytesFetched += data.length;
-      counters.blocksWritten++;
-      counters.bytesWritten += data.length;
-      options.onWritten?.(data.length);
-    },
-    { signal: options.signal },
-  );
+  const wrote = (data: Buffer) => {
+    counters.blocksFetched++;
+    counters.bytesFetched += data.length;
+    counters.blocksWritten++;
+    counters.bytesWritten += data.length;
+    options.onWritten?.(data.length);
+  };
+  const held = plan.held;
+  const rest = held ? plan.fetch.filter((b) => !held.has(b.index)) : plan.fetch;
+  // Both run to their end before a failure is thrown, so nothing writes behind it.
+  const settled = await Promise.allSettled([
+    held ? writeHeld(writer, held, wrote, options.signal) : undefined,
+    repository.fetchBlocks(
+      rest,
+      async (index, data) => {
+        await writer.write(index * BLOCK_SIZE, data);
+        wrote(data);
+      },
+      { signal: options.signal },
+    ),
+  ]);
+  for (const r of settled) if (r.status === 'rejected') throw r.reason;
   options.signal?.throwIfAborted();
   await writer.sync();
   return counters;

@@ -13,6 +13,11 @@ export interface DiskRestorePlan {
   unchanged: number;
   /** Bytes read from the target to decide (QuickRollback only). */
   scannedBytes: number;
+  /**
+   * Blocks of `fetch` already fetched and verified while the target was scanned (QuickRollback), by block
+   * index: written from memory instead of fetched again. applyDiskPlan empties it as it writes.
+   */
+  held?: Map<number, Buffer>;
 }
 
 /** Length of block `index` of a disk of `size` bytes (the last block may be short). */

@@ -5,6 +5,7 @@ import { fullRestorePlan, planFetchBytes, type DiskRestorePlan } from './disk-re
 import { quickRollbackPlan } from './quick-rollback-plan.js';
 import type { RestoreRun } from './restore-run.js';
 import { verifyDiskPlans } from './verify-disk-plans.js';
+import { DEFAULT_HOLD_BYTES, RollbackPrefetch, type HoldBudget } from './rollback-prefetch.js';
 import { conflict } from '../../errors.js';
 
 /** Refuses before touching the VM when its disks no longer match the restore point's (sizes cannot change in place). */
@@ -16,14 +17,37 @@ function assertSameDisks(vm: VmConfig, run: RestoreRun): void {
   }
 }
 
-async function quickRollbackDiskPlan(run: RestoreRun, vm: VmConfig, diskIndex: number): Promise<DiskRestorePlan> {
+/**
+ * One disk's QuickRollback plan, its differing blocks fetched and verified while the scan runs
+ * (rollback-prefetch.ts); those that fit the budget come back held in the plan.
+ */
+async function quickRollbackDiskPlan(run: RestoreRun, vm: VmConfig, diskIndex: number, budget: HoldBudget): Promise<DiskRestorePlan> {
   const disk = run.manifest.disks[diskIndex];
+  const prefetch = new RollbackPrefetch(run.ctx.repository, disk.size, budget, run.signal);
+  let plan: DiskRestorePlan;
   const source = await run.ctx.platform.openDisk(vm.id, disk.name);
   try {
-    return await quickRollbackPlan(run.ctx.repository, source, disk, { signal: run.signal, onScanned: (b) => run.progress.add(b) });
+    plan = await quickRollbackPlan(run.ctx.repository, source, disk, {
+      signal: run.signal,
+      onScanned: (b) => run.progress.add(b),
+      onDiffers: (b) => prefetch.add(b),
+    });
+  } catch (e) {
+    await prefetch.abandon();
+    throw e;
   } finally {
     await source.close();
   }
+  try {
+    await prefetch.finish();
+  } catch (e) {
+    prefetch.release();
+    throw e;
+  }
+  // The verification share of the progress is done already; the writes remain.
+  run.progress.addTotal(2 * planFetchBytes(plan));
+  run.progress.add(prefetch.verifiedBytes);
+  return { ...plan, held: prefetch.held };
 }
 
 async function powerOff(run: RestoreRun, vm: VmConfig): Promise<void> {
@@ -48,15 +72,17 @@ async function verifiedPlans(run: RestoreRun, vm: VmConfig): Promise<DiskRestore
   }
   run.progress.addTotal(manifest.disks.reduce((n, d) => n + d.size, 0));
   await powerOff(run, vm);
+  const budget: HoldBudget = { bytes: DEFAULT_HOLD_BYTES };
   try {
+    await run.log('Comparing the disks with the restore point; every block to be written is verified against its hash as it is found, before the VM is changed');
     const plans: DiskRestorePlan[] = [];
     for (let i = 0; i < manifest.disks.length; i++) {
       run.signal.throwIfAborted();
-      const plan = await quickRollbackDiskPlan(run, vm, i);
-      run.progress.addTotal(2 * planFetchBytes(plan));
-      plans.push(plan);
+      plans.push(await quickRollbackDiskPlan(run, vm, i, budget));
     }
-    await verifyDiskPlans(run, plans);
+    const bytes = plans.reduce((n, p) => n + planFetchBytes(p), 0);
+    const blocks = plans.reduce((n, p) => n + p.fetch.length, 0);
+    await run.log(`Every block to be written is present and intact (${blocks} blocks, ${(bytes / 2 ** 20).toFixed(1)} MiB)`);
     return plans;
   } catch (e) {
     if (vm.powerState === 'PoweredOn') {
