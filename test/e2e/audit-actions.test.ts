@@ -1,15 +1,14 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startServerProcess, ADMIN_PASSWORD } from '../helpers/server-process.js';
 import { EmClient, findLink, waitFor } from '../helpers/em-client.js';
 import { cliOk } from '../helpers/cli.js';
 import { createBackedUpVm } from '../helpers/vm-fixture.js';
+import { cleanupOf, tempDir } from '../helpers/cleanup.js';
 
-test('the audit trail names every restore, mount, download and unmount, with who and from where, and no secrets', async () => {
-  const dataDir = mkdtempSync(join(tmpdir(), 'openem-audit-'));
+test('the audit trail names every restore, mount, download and unmount, with who and from where, and no secrets', async (t) => {
+  const dataDir = tempDir(cleanupOf(t), 'openem-audit-');
   await createBackedUpVm(dataDir, 'auditvm', { sizeMiB: 32, payloadMiB: 1 });
   const server = await startServerProcess({ dataDir });
   try {

@@ -1,13 +1,14 @@
-import { test, before, after } from 'node:test';
+import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startTestPostgres, type TestPostgres } from '../state/postgres-fixture.js';
 import { startServerProcess, type ServerProcess } from '../helpers/server-process.js';
 import { EmClient, findLink, waitFor } from '../helpers/em-client.js';
 import { createBackedUpVm, damageDisk } from '../helpers/vm-fixture.js';
 import { cliOk } from '../helpers/cli.js';
+import { fileCleanup, tempDir } from '../helpers/cleanup.js';
+
+const cleanup = fileCleanup();
 
 let pg: TestPostgres;
 let server: ServerProcess;
@@ -16,8 +17,9 @@ let images: string[];
 
 before(async () => {
   pg = await startTestPostgres();
+  cleanup.defer(() => pg.stop());
   const env = { OPENEM_DATABASE_URL: await pg.newDatabaseUrl() };
-  dataDir = mkdtempSync(join(tmpdir(), 'openem-bs-pg-'));
+  dataDir = tempDir(cleanup, 'openem-bs-pg-');
   images = [(await createBackedUpVm(dataDir, 'pg1', { sizeMiB: 160, payloadMiB: 100, env })).image];
   images.push((await createBackedUpVm(dataDir, 'pg2', { sizeMiB: 160, payloadMiB: 100, env })).image);
   await createBackedUpVm(dataDir, 'pg3', { sizeMiB: 32, payloadMiB: 1, env });
@@ -25,11 +27,7 @@ before(async () => {
   await cliOk(dataDir, ['job', 'create', 'Broken', '--vm', 'pg1,pg3'], { env });
   await cliOk(dataDir, ['vm', 'rm', 'pg3'], { env });
   server = await startServerProcess({ dataDir, env });
-});
-
-after(async () => {
-  await server?.stop();
-  await pg?.stop();
+  cleanup.defer(() => server.stop());
 });
 
 async function startJob(c: EmClient, name: string): Promise<string> {

@@ -1,13 +1,15 @@
-import { test, before, after } from 'node:test';
+import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
-import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { startServerProcess, ADMIN_PASSWORD, type ServerProcess } from '../helpers/server-process.js';
 import { EmClient, findLink, linksOf, waitFor, type Format } from '../helpers/em-client.js';
 import { cliOk } from '../helpers/cli.js';
+import { fileCleanup, tempDir } from '../helpers/cleanup.js';
+
+const cleanup = fileCleanup();
 
 let server: ServerProcess;
 let dataDir: string;
@@ -17,7 +19,7 @@ const asArray = (x: any): any[] => (x === undefined ? [] : Array.isArray(x) ? x 
 
 /** A Linux VM through the CLI with `payloadMiB` of random data in its guest. */
 async function createVm(name: string, sizeMiB: number, payloadMiB: number): Promise<void> {
-  const src = mkdtempSync(join(tmpdir(), `openem-bs-${name}-`));
+  const src = tempDir(cleanup, `openem-bs-${name}-`);
   mkdirSync(join(src, 'etc'));
   writeFileSync(join(src, 'etc', 'hostname'), `${name}\n`);
   writeFileSync(join(src, 'payload.bin'), randomBytes(payloadMiB * MiB));
@@ -60,7 +62,7 @@ async function runJobOverApi(c: EmClient, name: string): Promise<any> {
 }
 
 before(async () => {
-  dataDir = mkdtempSync(join(tmpdir(), 'openem-bs-'));
+  dataDir = tempDir(cleanup, 'openem-bs-');
   await createVm('alpha', 64, 4);
   await createVm('beta', 64, 2);
   await createVm('gone', 32, 1);
@@ -74,11 +76,11 @@ before(async () => {
   await cliOk(dataDir, ['job', 'create', 'Big', '--vm', 'big1,big2,big3']);
   await cliOk(dataDir, ['vm', 'rm', 'gone']);
   server = await startServerProcess({ dataDir });
+  cleanup.defer(async () => {
+    await server?.stop();
+  });
 });
 
-after(async () => {
-  await server?.stop();
-});
 
 for (const format of ['xml', 'json'] as Format[]) {
   test(`each CLI backup run is a stopped, successful backup job session with one task session per VM (${format})`, async () => {

@@ -1,28 +1,29 @@
 // Query results in Enterprise Manager's shape, read the way strict clients read them (issue #10 item 5).
-import { test, before, after } from 'node:test';
+import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startServerProcess, type ServerProcess } from '../helpers/server-process.js';
 import { createBackedUpVm } from '../helpers/vm-fixture.js';
 import { EmClient, findLink, waitFor } from '../helpers/em-client.js';
+import { fileCleanup, tempDir } from '../helpers/cleanup.js';
+
+const cleanup = fileCleanup();
 
 let server: ServerProcess | undefined;
 let json: EmClient;
 let xml: EmClient;
 
 before(async () => {
-  const dataDir = mkdtempSync(join(tmpdir(), 'openem-query-shape-'));
+  const dataDir = tempDir(cleanup, 'openem-query-shape-');
   await createBackedUpVm(dataDir, 'qvm', { sizeMiB: 32, payloadMiB: 1 });
   server = await startServerProcess({ dataDir });
+  cleanup.defer(async () => {
+    assert.equal(await server?.stop(), 0);
+  });
   json = new EmClient(server.http, 'json');
   xml = new EmClient(server.http, 'xml');
   assert.equal((await json.logOn()).status, 201);
   assert.equal((await xml.logOn()).status, 201);
-});
-after(async () => {
-  assert.equal(await server?.stop(), 0);
 });
 
 /** A strict binder: the object has exactly these keys, no more, no fewer. */

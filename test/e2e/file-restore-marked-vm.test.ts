@@ -1,14 +1,14 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { startServerProcess } from '../helpers/server-process.js';
 import { EmClient } from '../helpers/em-client.js';
 import { createBackedUpVm } from '../helpers/vm-fixture.js';
+import { cleanupOf, tempDir } from '../helpers/cleanup.js';
 
 test('a guest file restore into a VM marked restore incomplete is refused with 409 naming the session, and nothing is written', async (t) => {
-  const dataDir = mkdtempSync(join(tmpdir(), 'openem-marked-'));
+  const dataDir = tempDir(cleanupOf(t), 'openem-marked-');
   const { image } = await createBackedUpVm(dataDir, 'markvm', { sizeMiB: 32, payloadMiB: 1 });
   // What an in-place VM restore that failed after writing began leaves in the VM's config (issue 9 §6).
   const vmJson = join(dirname(image), 'vm.json');
@@ -22,7 +22,7 @@ test('a guest file restore into a VM marked restore incomplete is refused with 4
   const before = readFileSync(image);
 
   const server = await startServerProcess({ dataDir });
-  t.after(() => server.stop());
+  cleanupOf(t).defer(() => server.stop());
   const c = new EmClient(server.http, 'json');
   await c.logOn();
   const points = await c.get(`${server.http}/api/query?type=VmRestorePoint&format=Entities`);

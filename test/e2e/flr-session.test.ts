@@ -1,14 +1,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startServerProcess } from '../helpers/server-process.js';
 import { EmClient, findLink, openemDetails, waitFor } from '../helpers/em-client.js';
 import { createBackedUpVm } from '../helpers/vm-fixture.js';
+import { cleanupOf, tempDir } from '../helpers/cleanup.js';
 
-test('a mount has a FileLevelRestore session: Working while mounted, logging downloads, Stopped/Success after unmount', async () => {
-  const dataDir = mkdtempSync(join(tmpdir(), 'openem-flr-session-'));
+test('a mount has a FileLevelRestore session: Working while mounted, logging downloads, Stopped/Success after unmount', async (t) => {
+  const dataDir = tempDir(cleanupOf(t), 'openem-flr-session-');
   await createBackedUpVm(dataDir, 'flrvm', { sizeMiB: 32, payloadMiB: 1 });
   const server = await startServerProcess({ dataDir });
   try {

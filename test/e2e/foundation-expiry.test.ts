@@ -2,8 +2,6 @@
 // injected clock on a server running in this process.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig } from '../../src/config.js';
 import { createLogger } from '../../src/logger.js';
@@ -13,15 +11,16 @@ import { startServer } from '../../src/server.js';
 import { freePort } from '../helpers/free-port.js';
 import { EmClient } from '../helpers/em-client.js';
 import { ADMIN_PASSWORD } from '../helpers/server-process.js';
+import { cleanupOf, tempDir } from '../helpers/cleanup.js';
 
 const MINUTE = 60_000;
 
-test('a session idle for 15 minutes gets 401; each request before that resets the idle time', async () => {
+test('a session idle for 15 minutes gets 401; each request before that resets the idle time', async (t) => {
   let now = Date.UTC(2025, 0, 1);
   const clock = { now: () => now };
   const config = loadConfig({
     env: {},
-    flags: { dataDir: mkdtempSync(join(tmpdir(), 'openem-expiry-')), listen: '127.0.0.1', httpsPort: 0, httpPort: await freePort(), adminPassword: ADMIN_PASSWORD },
+    flags: { dataDir: tempDir(cleanupOf(t), 'openem-expiry-'), listen: '127.0.0.1', httpsPort: 0, httpPort: await freePort(), adminPassword: ADMIN_PASSWORD },
   });
   const base = await createBaseContext(config, createLogger('silent'), { clock });
   const ctx = await attachServices(base, { demo: false, startTasks: false });

@@ -1,6 +1,6 @@
-import { test, before, after } from 'node:test';
+import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readdirSync, readFileSync, statSync, statfsSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync, statfsSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -8,6 +8,9 @@ import { startServerProcess, type ServerProcess } from '../helpers/server-proces
 import { EmClient, findLink, linksOf, type Format } from '../helpers/em-client.js';
 import { cliOk, runCli } from '../helpers/cli.js';
 import { createBackedUpVm, damageDisk } from '../helpers/vm-fixture.js';
+import { fileCleanup, tempDir } from '../helpers/cleanup.js';
+
+const cleanup = fileCleanup();
 
 let server: ServerProcess;
 let dataDir: string;
@@ -45,7 +48,7 @@ function frame(body: any, format: Format, name: string): any {
 const num = (v: unknown) => Number(v);
 
 before(async () => {
-  dataDir = mkdtempSync(join(tmpdir(), 'openem-reports-'));
+  dataDir = tempDir(cleanup, 'openem-reports-');
   // alpha first into an empty repository: every block of its Full is new, so its stored bytes are its point's.
   const alpha = await createBackedUpVm(dataDir, 'alpha', { sizeMiB: 64, payloadMiB: 4 });
   const beta = await createBackedUpVm(dataDir, 'beta', { sizeMiB: 64, payloadMiB: 2 });
@@ -62,11 +65,11 @@ before(async () => {
   assert.notEqual(broken.code, 0, 'a run with a VM that no longer exists fails');
   assert.match(broken.stderr, /VM gone was not found/);
   server = await startServerProcess({ dataDir });
+  cleanup.defer(async () => {
+    await server?.stop();
+  });
 });
 
-after(async () => {
-  await server?.stop();
-});
 
 for (const format of ['xml', 'json'] as Format[]) {
   test(`/reports/summary links its five reports and each answers with the XSD's elements in order (${format})`, async () => {

@@ -1,12 +1,14 @@
-import { test, before, after } from 'node:test';
+import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startTestPostgres, type TestPostgres } from '../state/postgres-fixture.js';
 import { startServerProcess, type ServerProcess } from '../helpers/server-process.js';
 import { EmClient, findLink, waitFor } from '../helpers/em-client.js';
 import { createBackedUpVm, damageDisk } from '../helpers/vm-fixture.js';
+import { fileCleanup, tempDir } from '../helpers/cleanup.js';
+
+const cleanup = fileCleanup();
 
 let pg: TestPostgres;
 let nodes: ServerProcess[] = [];
@@ -16,17 +18,16 @@ let atBackup: Buffer;
 
 before(async () => {
   pg = await startTestPostgres();
+  cleanup.defer(() => pg.stop());
   const url = await pg.newDatabaseUrl();
-  dataDir = mkdtempSync(join(tmpdir(), 'openem-pgnodes-'));
+  dataDir = tempDir(cleanup, 'openem-pgnodes-');
   const env = { OPENEM_DATABASE_URL: url };
   ({ image: imagePath, atBackup } = await createBackedUpVm(dataDir, 'pgvm', { sizeMiB: 32, payloadMiB: 3, env }));
   damageDisk(imagePath, 1);
   nodes = [await startServerProcess({ dataDir, env }), await startServerProcess({ dataDir, env })];
-});
-
-after(async () => {
-  for (const n of nodes) await n.stop();
-  await pg?.stop();
+  cleanup.defer(async () => {
+    for (const n of nodes) await n.stop();
+  });
 });
 
 test('two nodes on one PostgreSQL share logon sessions, tasks and restore sessions, and the restore puts the bytes back', async () => {

@@ -21,7 +21,7 @@ test('gc in one openem process is refused while another backs up, and runs once 
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   const exited = new Promise((r) => child.once('exit', r));
-  t.after(async () => {
+  cleanupOf(t).defer(async () => {
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
     await exited;
   });

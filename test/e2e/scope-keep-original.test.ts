@@ -1,17 +1,17 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startServerProcess } from '../helpers/server-process.js';
 import { EmClient, findLink, waitFor } from '../helpers/em-client.js';
 import { cliOk } from '../helpers/cli.js';
 import { createBackedUpVm } from '../helpers/vm-fixture.js';
+import { cleanupOf, tempDir } from '../helpers/cleanup.js';
 
 const KEEP = '<RestoreSpec xmlns="http://www.veeam.com/ent/v1.0"><VmRestoreSpec><PowerOnAfterRestore>false</PowerOnAfterRestore><QuickRollback>false</QuickRollback><KeepOriginalVM>true</KeepOriginalVM></VmRestoreSpec></RestoreSpec>';
 
-test('a Portal User scoped to one VM may keep the original and restore beside it on its datastore, but not restore another VM', async () => {
-  const dataDir = mkdtempSync(join(tmpdir(), 'openem-scope-keep-'));
+test('a Portal User scoped to one VM may keep the original and restore beside it on its datastore, but not restore another VM', async (t) => {
+  const dataDir = tempDir(cleanupOf(t), 'openem-scope-keep-');
   const { atBackup } = await createBackedUpVm(dataDir, 'mine', { sizeMiB: 32, payloadMiB: 2 });
   await createBackedUpVm(dataDir, 'theirs', { sizeMiB: 32, payloadMiB: 1 });
   await cliOk(dataDir, ['user', 'add', 'pu', '--password-stdin', '--role', 'portal-user', '--scope', 'vm:mine'], { input: 'Pu-pass-1\n' });

@@ -1,14 +1,16 @@
 // Issue #6 "How it is checked": every route of /api/openapi.json, run with no session, an ended and an unknown
 // session, and each role in and out of its restore scope; the status codes are compared with the matrix below.
 // A route the matrix does not name fails the test, so a new route gets its row (and its access check) first.
-import { test, before, after } from 'node:test';
+import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, mkdirSync, writeFileSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, writeFileSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startServerProcess, ADMIN_PASSWORD, type ServerProcess } from '../helpers/server-process.js';
 import { parseXml } from '../helpers/em-client.js';
 import { cliOk } from '../helpers/cli.js';
+import { fileCleanup, tempDir } from '../helpers/cleanup.js';
+
+const cleanup = fileCleanup();
 
 // ─── The matrix ─────────────────────────────────────────────────────────────────────────────────────────────
 // Callers: none = no session; ended = a session that was logged off; bogus = a token never issued;
@@ -290,7 +292,7 @@ async function catalogRestore(token: string): Promise<{ task: string; session: s
 }
 
 async function createVm(dataDir: string, name: string, platform: string): Promise<void> {
-  const src = mkdtempSync(join(tmpdir(), `openem-${name}-src-`));
+  const src = tempDir(cleanup, `openem-${name}-src-`);
   mkdirSync(join(src, 'etc'));
   writeFileSync(join(src, 'etc', 'hostname'), `${name}\n`);
   await cliOk(dataDir, ['vm', 'create', name, '--from-dir', src, '--size', '32M', '--platform', platform]);
@@ -298,7 +300,7 @@ async function createVm(dataDir: string, name: string, platform: string): Promis
 }
 
 before(async () => {
-  const dataDir = mkdtempSync(join(tmpdir(), 'openem-matrix-'));
+  const dataDir = tempDir(cleanup, 'openem-matrix-');
   await createVm(dataDir, 'inscope', 'vsphere');
   await createVm(dataDir, 'outscope', 'hyperv');
   const platform = JSON.parse(readFileSync(join(dataDir, 'platform.json'), 'utf8'));
@@ -313,6 +315,9 @@ before(async () => {
     add('norole', ['--role', 'none']),
   ]);
   server = await startServerProcess({ dataDir, env: { OPENEM_MAX_MOUNTS: '64', OPENEM_MAX_RESTORES: '8' } });
+  cleanup.defer(async () => {
+    assert.equal(await server?.stop(), 0);
+  });
   base = server.http;
 
   const accounts = ['admin', 'user', 'fileop', 'rootop', 'bystander'] as const;
@@ -362,9 +367,6 @@ before(async () => {
   ids.adminOutMount = (await mount(admin(), ids.vpOut)).n;
 });
 
-after(async () => {
-  assert.equal(await server?.stop(), 0);
-});
 
 // ─── Requests ───────────────────────────────────────────────────────────────────────────────────────────────
 function tokenOf(c: Caller): string | undefined {

@@ -3,8 +3,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { request } from 'node:http';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { loadConfig } from '../../src/config.js';
@@ -16,6 +14,7 @@ import { startServer } from '../../src/server.js';
 import { freePort } from '../helpers/free-port.js';
 import { ADMIN_PASSWORD } from '../helpers/server-process.js';
 import { fuzzOptions } from './fuzz-budget.js';
+import { cleanupOf, tempDir } from '../helpers/cleanup.js';
 
 const SEGMENTS = ['api', '', 'logonSessions', 'sessionMngr', 'vmRestorePoints', 'restorePoints', 'backups', 'jobs', 'tasks', 'task-1', 'restoreSessions', 'mounts', '1', 'catalog', 'vms', 'guestfs', 'query', 'backupServers', 'hierarchyRoots', 'openapi.json', '..', '%2e%2e', '%2F', '%00', '%ZZ', 'C:', 'E:%2FDoc%20x', 'x'.repeat(300), '{id}', '00000000-0000-0000-0000-000000000000'];
 const QUERIES = ['', '?format=Entity', '?action=restore', '?action=download', '?action=listAll&pageSize=-1&page=0', '?type=VmRestorePoint&filter=Name==%22a', '?type=Task&sortDesc=x&pageSize=99999999999', '?v=latest', '?action=start', '?format=Entities&filter=(((', '?%'];
@@ -71,8 +70,8 @@ function send(base: URL, r: Req): Promise<number | 'not-sent'> {
   });
 }
 
-test('generated requests never get a 5xx other than 501, and the server keeps serving', async () => {
-  const dataDir = mkdtempSync(join(tmpdir(), 'openem-fuzz-'));
+test('generated requests never get a 5xx other than 501, and the server keeps serving', async (t) => {
+  const dataDir = tempDir(cleanupOf(t), 'openem-fuzz-');
   const config = loadConfig({ env: {}, flags: { dataDir, listen: '127.0.0.1', httpsPort: 0, httpPort: await freePort(), adminPassword: ADMIN_PASSWORD, logonFailureLimit: 0 } });
   const base = await createBaseContext(config, createLogger('silent'), {});
   const ctx = await attachServices(base, { demo: false });

@@ -1,15 +1,15 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startServerProcess, ADMIN_PASSWORD } from '../helpers/server-process.js';
 import { runCli } from '../helpers/cli.js';
 import { createBackedUpVm, damageDisk } from '../helpers/vm-fixture.js';
 import { EmClient, EmApiError } from '../../src/sdk/em-client.js';
+import { cleanupOf, tempDir } from '../helpers/cleanup.js';
 
-test('the SDK and `openem client restore-vm` restore a VM over HTTPS, with progress, byte for byte', async () => {
-  const dataDir = mkdtempSync(join(tmpdir(), 'openem-sdk-'));
+test('the SDK and `openem client restore-vm` restore a VM over HTTPS, with progress, byte for byte', async (t) => {
+  const dataDir = tempDir(cleanupOf(t), 'openem-sdk-');
   const { image, atBackup } = await createBackedUpVm(dataDir, 'sdkvm', { sizeMiB: 48, payloadMiB: 6 });
   damageDisk(image, 3);
   assert.ok(!readFileSync(image).equals(atBackup));

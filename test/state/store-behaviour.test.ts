@@ -2,8 +2,6 @@
 // "run the same behaviour tests on SQLite and PostgreSQL").
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig } from '../../src/config.js';
 import { createLogger } from '../../src/logger.js';
@@ -14,6 +12,10 @@ import { createAccount, listAccounts, removeAccount, setPassword, setRoleAndScop
 import { logOn, resolveToken, listSessions, getSession, deleteSession } from '../../src/services/auth/logon-sessions.js';
 import { parseScope } from '../../src/services/auth/roles.js';
 import { startTestPostgres, type TestPostgres } from './postgres-fixture.js';
+import { fileCleanup, tempDir } from '../helpers/cleanup.js';
+
+// Each fresh data directory goes when the file ends, after every suite has closed its stores.
+const cleanup = fileCleanup();
 
 const MINUTE = 60_000;
 
@@ -146,7 +148,7 @@ function behaviours(backend: () => Backend) {
   });
 }
 
-const sqlite: Backend = { name: 'SQLite', fresh: async () => ({ dataDir: mkdtempSync(join(tmpdir(), 'openem-store-')) }) };
+const sqlite: Backend = { name: 'SQLite', fresh: async () => ({ dataDir: tempDir(cleanup, 'openem-store-') }) };
 
 describe('state store on SQLite', () => behaviours(() => sqlite));
 
@@ -158,6 +160,6 @@ describe('state store on PostgreSQL', () => {
   after(async () => pg?.stop());
   behaviours(() => ({
     name: 'PostgreSQL',
-    fresh: async () => ({ dataDir: mkdtempSync(join(tmpdir(), 'openem-store-')), databaseUrl: await pg.newDatabaseUrl() }),
+    fresh: async () => ({ dataDir: tempDir(cleanup, 'openem-store-'), databaseUrl: await pg.newDatabaseUrl() }),
   }));
 });

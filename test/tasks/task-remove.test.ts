@@ -4,8 +4,6 @@
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig } from '../../src/config.js';
 import { createLogger } from '../../src/logger.js';
@@ -13,6 +11,10 @@ import { createBaseContext } from '../../src/app-context.js';
 import type { BaseContext } from '../../src/context.js';
 import { TaskEngine, TASK_REMOVED } from '../../src/tasks/task-engine.js';
 import { startTestPostgres, type TestPostgres } from '../state/postgres-fixture.js';
+import { fileCleanup, tempDir } from '../helpers/cleanup.js';
+
+// Each fresh data directory goes when the file ends, after every suite has closed its stores.
+const cleanup = fileCleanup();
 
 /** Resolves with the abort reason's message once `signal` aborts, or 'not stopped' after `ms`. */
 function stoppedWithin(signal: AbortSignal, ms: number): Promise<string> {
@@ -96,13 +98,13 @@ function behaviours(where: () => Promise<{ dataDir: string; databaseUrl?: string
   });
 }
 
-describe('task removal on SQLite', () => behaviours(async () => ({ dataDir: mkdtempSync(join(tmpdir(), 'openem-tasks-')) })));
+describe('task removal on SQLite', () => behaviours(async () => ({ dataDir: tempDir(cleanup, 'openem-tasks-') })));
 
 describe('task removal on PostgreSQL', () => {
   let pg: TestPostgres | undefined;
   behaviours(async () => {
     pg = await startTestPostgres();
-    return { dataDir: mkdtempSync(join(tmpdir(), 'openem-tasks-')), databaseUrl: await pg.newDatabaseUrl() };
+    return { dataDir: tempDir(cleanup, 'openem-tasks-'), databaseUrl: await pg.newDatabaseUrl() };
   });
   after(async () => pg?.stop());
 });

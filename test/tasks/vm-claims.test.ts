@@ -4,7 +4,6 @@ import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig } from '../../src/config.js';
@@ -13,6 +12,10 @@ import { createBaseContext } from '../../src/app-context.js';
 import type { BaseContext } from '../../src/context.js';
 import { VmClaims, type VmClaimsOptions, type VmWorkKind } from '../../src/tasks/vm-claims.js';
 import { startTestPostgres, type TestPostgres } from '../state/postgres-fixture.js';
+import { fileCleanup, tempDir } from '../helpers/cleanup.js';
+
+// Each fresh data directory goes when the file ends, after every suite has closed its stores.
+const cleanup = fileCleanup();
 
 interface Backend {
   fresh(): Promise<{ dataDir: string; databaseUrl?: string }>;
@@ -160,7 +163,7 @@ function behaviours(backend: () => Backend) {
   });
 }
 
-const sqlite: Backend = { fresh: async () => ({ dataDir: mkdtempSync(join(tmpdir(), 'openem-claims-')) }) };
+const sqlite: Backend = { fresh: async () => ({ dataDir: tempDir(cleanup, 'openem-claims-') }) };
 
 describe('VM claims on SQLite', () => behaviours(() => sqlite));
 
@@ -170,5 +173,5 @@ describe('VM claims on PostgreSQL', () => {
     pg = await startTestPostgres();
   });
   after(async () => pg?.stop());
-  behaviours(() => ({ fresh: async () => ({ dataDir: mkdtempSync(join(tmpdir(), 'openem-claims-')), databaseUrl: await pg.newDatabaseUrl() }) }));
+  behaviours(() => ({ fresh: async () => ({ dataDir: tempDir(cleanup, 'openem-claims-'), databaseUrl: await pg.newDatabaseUrl() }) }));
 });

@@ -1,27 +1,27 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { chromium } from 'playwright-core';
 import { startServerProcess } from '../helpers/server-process.js';
 import { createBackedUpVm, damageDisk } from '../helpers/vm-fixture.js';
 import { cliOk } from '../helpers/cli.js';
+import { cleanupOf, tempDir } from '../helpers/cleanup.js';
 
 /** Debian's chromium, started the way this machine allows (no background networking, no sandbox as root). */
 const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 
 test('a restore operator logs on in the web page, restores a VM with QuickRollback and sees the session succeed', async (t) => {
-  const dataDir = mkdtempSync(join(tmpdir(), 'openem-ui-'));
+  const dataDir = tempDir(cleanupOf(t), 'openem-ui-');
   const { image, atBackup } = await createBackedUpVm(dataDir, 'uivm', { sizeMiB: 32, payloadMiB: 4 });
   await cliOk(dataDir, ['user', 'add', 'operator', '--password-stdin', '--role', 'restore-operator', '--scope', 'vm:uivm'], { input: 'Operator-pass-1\n' });
   damageDisk(image, 2);
 
   // Each start is followed at once by its stop, registered with t.after: a failing launch or assertion stops them too.
   const server = await startServerProcess({ dataDir });
-  t.after(() => server.stop());
+  cleanupOf(t).defer(() => server.stop());
   const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
-  t.after(() => browser.close());
+  cleanupOf(t).defer(() => browser.close());
   const page = await browser.newPage();
   await page.goto(`${server.http}/`);
   await page.fill('#user', 'operator');
