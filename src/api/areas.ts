@@ -5,6 +5,7 @@ import { backupKind, jobKind, restorePointKind } from './inventory/backup-kinds.
 import { vmRestorePointKind } from './inventory/vm-restore-point-kind.js';
 import { nestedCollectionsPlugin } from './inventory/nested-collections.js';
 import { jobIncludesPlugin } from './inventory/job-includes.js';
+import { backupServerCollectionsPlugin } from './inventory/backup-server-collections.js';
 import { queryPlugin } from './query/query.js';
 import { jobsStartPlugin } from './jobs-start.js';
 import { catalogVmsPlugin } from './catalog-vms.js';
@@ -33,6 +34,7 @@ export const API_AREAS: AreaPlugin[] = [
   collectionPlugin(vmRestorePointKind),
   nestedCollectionsPlugin,
   jobIncludesPlugin,
+  backupServerCollectionsPlugin,
   queryPlugin,
   jobsStartPlugin,
   catalogVmsPlugin,

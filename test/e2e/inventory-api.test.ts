@@ -103,8 +103,22 @@ test('hierarchy roots, backup servers, jobs, backups and restore points render e
   const servers = await c.get(`${server.http}/api/backupServers`);
   const bs = await c.get(findLink(servers.body.Refs[0], 'Alternate')!.Href);
   assert.equal(bs.body.Port, 9392);
+  // get_backupservers_id.md: Version in VBR's build format, which collectors look up in their build tables.
+  assert.match(bs.body.Version, /^\d+\.\d+\.\d+\.\d+$/);
   const jobs = await c.get(`${server.http}/api/jobs?format=Entity`);
   assert.ok(jobs.body.Jobs.some((j: any) => j.Name === 'Nightly'));
+  // A job's and a backup's Platform is its VMs' (issue #10 item 7): beta is a Hyper-V VM, alpha a vSphere one.
+  const platformOf = (list: any[], name: string) => list.find((j: any) => j.Name === name)?.Platform;
+  assert.equal(platformOf(jobs.body.Jobs, 'Backup beta'), 'HyperV');
+  assert.equal(platformOf(jobs.body.Jobs, 'Backup alpha'), 'VMware');
+  const nightly = jobs.body.Jobs.find((j: any) => j.Name === 'Nightly');
+  assert.deepEqual(nightly.JobInfo.BackupJobInfo.Includes.ObjectInJobs.map((o: any) => o.Name), ['alpha', 'beta'], 'Includes are the job\'s VMs');
+  assert.match(nightly.JobInfo.BackupJobInfo.Includes.ObjectInJobs[1].HierarchyObjRef, /^urn:HyperV:Vm:/);
+  assert.equal(nightly.ScheduleConfigured, false);
+  assert.equal(nightly.NextRun, null, 'no schedule, no next run');
+  const backupEntities = (await c.get(`${server.http}/api/backups?format=Entity`)).body.Backups;
+  assert.equal(platformOf(backupEntities, 'Backup beta'), 'HyperV');
+  assert.ok(backupEntities.every((b: any) => b.BackupType === 'Standard'));
   const rps = await c.get(`${server.http}/api/restorePoints`);
   assert.equal(rps.body.Refs.length, 3, 'CLI backups without a job are one restore point per VM and run');
   for (const rp of rps.body.Refs) {

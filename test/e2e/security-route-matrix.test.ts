@@ -27,6 +27,10 @@ GET    /api/logonSessions/{id}                               | own           | 4
 GET    /api/logonSessions/{id}                               | other         | 401  401   401   | 200   404  404    404
 GET    /api/backupServers                                    | list          | 401  401   401   | 200   200  200    200
 GET    /api/backupServers/{id}                               | the server    | 401  401   401   | 200   200  200    200
+GET    /api/backupServers/{id}/jobs                                     | the server    | 401  401   401   | 200   200  200    200
+GET    /api/backupServers/{id}/managedServers                           | the server    | 401  401   401   | 200   200  200    200
+GET    /api/backupServers/{id}/repositories                             | the server    | 401  401   401   | 200   200  200    200
+GET    /api/backupServers/{id}/externalRepositories                     | the server    | 401  401   401   | 200   200  200    200
 GET    /api/hierarchyRoots                                   | list          | 401  401   401   | 200   200  200    200
 GET    /api/hierarchyRoots/{id}                              | in            | 401  401   401   | 200   200  200    200
 GET    /api/hierarchyRoots/{id}                              | out           | 401  401   401   | 200   403  403    403
@@ -405,6 +409,11 @@ function target(row: Row, c: Caller): Target {
   switch (key) {
     case 'GET /api/querySvc':
       return { url: '/api/querySvc', shows: () => ({ present: ['type=VmRestorePoint'], absent: [] }) };
+    case 'GET /api/backupServers/{id}/jobs':
+    case 'GET /api/backupServers/{id}/managedServers':
+    case 'GET /api/backupServers/{id}/repositories':
+    case 'GET /api/backupServers/{id}/externalRepositories':
+      return { url: row.route.replace('{id}', ids.server) };
     case 'GET /api/logonSessions':
       return { url: '/api/logonSessions', shows: ownedBy((o) => o.session) };
     case 'GET /api/logonSessions/{id}':

@@ -1,7 +1,6 @@
 import { hostname } from 'node:os';
 import type { HierarchyRootInfo } from '../../platform/platform.js';
 import { text } from '../wire/wire-node.js';
-import { VERSION } from '../../version.js';
 import type { ResourceKind } from './resource-kind.js';
 import type { ApiContext } from '../api-context.js';
 import type { Principal } from '../../services/auth/logon-sessions.js';
@@ -14,6 +13,20 @@ export interface BackupServerItem {
   name: string;
 }
 
+/**
+ * The Veeam Backup & Replication build whose Enterprise Manager API openem serves (the 13.0.1 reference,
+ * em13/): a BackupServer's `Version` in EM's build format (get_backupservers_id.md: `13.0.0.1420`), which
+ * collectors look up in their tables of VBR builds (em-clients.md). openem's own version is in /api/openapi.json.
+ */
+export const EMULATED_VBR_BUILD = '13.0.1.1071';
+
+const serverDown = (base: string, s: BackupServerItem) => ({
+  jobs: { rel: 'Down', type: 'JobReferenceList', href: `${base}/backupServers/${s.id}/jobs` },
+  managedServers: { rel: 'Down', type: 'ManagedServerReferenceList', href: `${base}/backupServers/${s.id}/managedServers` },
+  repositories: { rel: 'Down', type: 'RepositoryReferenceList', href: `${base}/backupServers/${s.id}/repositories` },
+  externalRepositories: { rel: 'Down', type: 'ExternalRepositoryReferenceList', href: `${base}/backupServers/${s.id}/externalRepositories` },
+});
+
 /** This deployment as Enterprise Manager's one backup server (em-api.md §4 "/backupServers"). */
 export const backupServerKind: ResourceKind<BackupServerItem> = {
   type: 'BackupServer',
@@ -23,17 +36,22 @@ export const backupServerKind: ResourceKind<BackupServerItem> = {
   find: async (ctx, _p, id) => (id.toLowerCase() === ctx.backupServerId ? { id: ctx.backupServerId, name: hostname() } : undefined),
   id: (s) => s.id,
   name: (s) => s.name,
-  refLinks: () => [],
-  entity: (base) => ({
-    links: [
-      { rel: 'Down', type: 'JobReferenceList', href: `${base}/jobs` },
-      { rel: 'Down', type: 'BackupReferenceList', href: `${base}/backups` },
-      { rel: 'Down', type: 'RestorePointReferenceList', href: `${base}/restorePoints` },
-      { rel: 'Down', type: 'VmRestorePointReferenceList', href: `${base}/vmRestorePoints` },
-    ],
-    children: [text('Description', 'openem backup server'), text('Port', 9392), text('Version', VERSION)],
-  }),
-  fields: (s) => ({ uid: `urn:veeam:BackupServer:${s.id}`, name: s.name }),
+  // resource_representations.md's reference: Down jobs, repositories, external repositories, (credentials,
+  // passwords: not served,) Alternate, Down managed servers.
+  refLinks: (base, s) => {
+    const d = serverDown(base, s);
+    return [d.jobs, d.repositories, d.externalRepositories, { rel: 'Alternate', type: 'BackupServer', href: `${base}/backupServers/${s.id}?format=Entity`, name: s.name }, d.managedServers];
+  },
+  // get_backupservers_id.md: Alternate, (Edit, Delete: not served,) Down jobs, managed servers, repositories, external repositories.
+  entity: (base, s) => {
+    const d = serverDown(base, s);
+    return {
+      links: [{ rel: 'Alternate', type: 'BackupServerReference', href: `${base}/backupServers/${s.id}`, name: s.name }, d.jobs, d.managedServers, d.repositories, d.externalRepositories],
+      // WcfPort and VbrCertificateThumbprint belong to a VBR 12+ server's WCF channel, which openem has none of.
+      children: [text('Description', 'openem backup server'), text('Port', 9392), text('Version', EMULATED_VBR_BUILD), text('WcfPort', undefined), text('VbrCertificateThumbprint', undefined)],
+    };
+  },
+  fields: (s) => ({ uid: `urn:veeam:BackupServer:${s.id}`, name: s.name, description: 'openem backup server', port: 9392, version: EMULATED_VBR_BUILD }),
 };
 
 /**
