@@ -17,6 +17,17 @@ import { fileCleanup, tempDir } from '../helpers/cleanup.js';
 const cleanup = fileCleanup();
 
 /** Resolves with the abort reason's message once `signal` aborts, or 'not stopped' after `ms`. */
+/** Polls `probe` until it answers, or fails naming `what` after `ms`. */
+async function until<T>(what: string, probe: () => Promise<T | undefined>, ms = 20_000): Promise<T> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const v = await probe();
+    if (v !== undefined) return v;
+    assert.ok(Date.now() < deadline, `timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
+
 function stoppedWithin(signal: AbortSignal, ms: number): Promise<string> {
   return new Promise((resolve) => {
     const timer = setTimeout(() => resolve('not stopped'), ms);
@@ -50,9 +61,9 @@ function behaviours(where: () => Promise<{ dataDir: string; databaseUrl?: string
       await new Promise((_, reject) => run.signal.addEventListener('abort', () => reject(run.signal.reason), { once: true }));
       return { message: 'never' };
     });
-    while (!seen) await new Promise((r) => setTimeout(r, 5));
+    await until('the task work to start', async () => seen);
     await engine.remove(task.taskId);
-    assert.equal(await stoppedWithin(seen, 1000), TASK_REMOVED);
+    assert.equal(await stoppedWithin(seen!, 1000), TASK_REMOVED);
     assert.equal(await engine.get(task.taskId), undefined);
     await assert.rejects(engine.remove(task.taskId), (e: any) => e.code === 'NOT_FOUND');
   });
@@ -73,10 +84,7 @@ function behaviours(where: () => Promise<{ dataDir: string; databaseUrl?: string
       lifetime.end();
       return { message: 'done' };
     });
-    for (;;) {
-      if ((await engine.get(task.taskId))?.state === 'Finished') break;
-      await new Promise((r) => setTimeout(r, 5));
-    }
+    await until('the task to finish early', async () => ((await engine.get(task.taskId))?.state === 'Finished' ? true : undefined));
     await engine.remove(task.taskId);
     assert.equal(await stoppedWithin(lived!, 300), 'not stopped');
     release();
@@ -92,9 +100,9 @@ function behaviours(where: () => Promise<{ dataDir: string; databaseUrl?: string
       await new Promise((_, reject) => run.signal.addEventListener('abort', () => reject(run.signal.reason), { once: true }));
       return { message: 'never' };
     });
-    while (!seen) await new Promise((r) => setTimeout(r, 5));
+    await until('the task work to start', async () => seen);
     await other.remove(task.taskId);
-    assert.equal(await stoppedWithin(seen, 15_000), TASK_REMOVED);
+    assert.equal(await stoppedWithin(seen!, 15_000), TASK_REMOVED);
   });
 }
 

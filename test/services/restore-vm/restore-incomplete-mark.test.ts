@@ -43,11 +43,13 @@ async function start(ctx: AppContext, vmName: string, pointId: string, request: 
   return sessionOfTask(ctx, task.taskId);
 }
 
-async function waitMarked(ctx: AppContext, vmName: string, sessionId: string) {
+async function waitMarked(ctx: AppContext, vmName: string, sessionId: string, timeoutMs = 60_000) {
+  const deadline = Date.now() + timeoutMs;
   for (;;) {
     const vm = await ctx.platform.findVm(vmName);
     if (vm?.restoreIncomplete?.state === 'writing' && vm.restoreIncomplete.sessionId === sessionId) return vm;
     assert.notEqual((await ctx.restoreSessions.get(sessionId))?.state, 'Stopped', 'the restore ended before it was marked');
+    assert.ok(Date.now() < deadline, `VM ${vmName} was not marked as being written by session ${sessionId} within ${timeoutMs} ms`);
     await new Promise((r) => setTimeout(r, 10));
   }
 }
