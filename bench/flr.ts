@@ -19,7 +19,7 @@ import { openRestorePointFilesystem } from '../src/services/guest-restore/restor
 import type { AppContext } from '../src/services/app-services.js';
 import { fileSystemEntriesElement } from '../src/api/guest-fs-wire.js';
 import { renderXml } from '../src/api/wire/render-xml.js';
-import { imageWithOffset } from '../src/guestfs/e2fsprogs.js';
+import { imageWithOffset } from '../src/guestfs/ext4/e2fsprogs.js';
 import { reportResult } from './bench-result.js';
 
 const GiB = 1024 ** 3;

@@ -1,8 +1,8 @@
 import { ImageFileSource } from '../../disks/image-file-source.js';
 import { PartitionSource } from '../../disks/partition-source.js';
 import { conflict, OpenemError } from '../../errors.js';
-import { assertImageCheckable, checkImageFilesystemClean } from '../e2fsprogs.js';
-import { INCOMPAT, readSuperblock } from '../ext4-superblock.js';
+import { assertImageCheckable, checkImageFilesystemClean } from './e2fsprogs.js';
+import { INCOMPAT, readSuperblock } from './ext4-superblock.js';
 import type { GuestWriteOptions, GuestWriteRequest, GuestWriteResult, GuestWriter } from '../guest-writer.js';
 import { writeIntoMountedFolder } from '../mounted/write-into-mounted-folder.js';
 import { mountWithFuse2fs, type Fuse2fsTarget } from './fuse2fs-mount.js';

@@ -114,7 +114,7 @@ export const ROOT_OFFSET = 1024 * 1024;
  * arrangement only, with the tests' own fixed names; openem itself never writes through debugfs.
  */
 export async function debugfsWrite(image: string, commands: string[]): Promise<void> {
-  const { imageWithOffset } = await import('../../../src/guestfs/e2fsprogs.js');
+  const { imageWithOffset } = await import('../../../src/guestfs/ext4/e2fsprogs.js');
   const { requireTool } = await import('../../../src/host/find-tool.js');
   const dir = mkdtempSync(join(tmpdir(), 'openem-flr-cmd-'));
   const file = join(dir, 'cmds');
@@ -147,6 +147,6 @@ export async function readLive(image: string, path: string): Promise<Buffer | un
 
 /** `e2fsck -fn` on the live VM's filesystem; throws when it is not clean. */
 export async function assertLiveClean(image: string): Promise<void> {
-  const { checkFilesystemClean } = await import('../../../src/guestfs/e2fsprogs.js');
+  const { checkFilesystemClean } = await import('../../../src/guestfs/ext4/e2fsprogs.js');
   await checkFilesystemClean(image, ROOT_OFFSET);
 }

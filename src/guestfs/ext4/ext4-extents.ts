@@ -1,4 +1,4 @@
-import { corrupt } from '../errors.js';
+import { corrupt } from '../../errors.js';
 import { INODE_FLAGS, type Ext4Inode } from './ext4-inode.js';
 
 /** A run of file blocks mapped to contiguous filesystem blocks. Gaps between runs are holes. */

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { planFileReads } from '../../src/guestfs/ext4-file-reads.js';
+import { planFileReads } from '../../../src/guestfs/ext4/ext4-file-reads.js';
 
 const bs = 4096;
 

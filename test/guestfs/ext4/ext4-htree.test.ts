@@ -1,9 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { ImageFileSource } from '../../src/disks/image-file-source.js';
-import { Ext4Reader } from '../../src/guestfs/ext4-reader.js';
-import { debugfs, debugfsList, makeImage, run, sh, tempDir } from './fixtures/ext4-images.js';
+import { ImageFileSource } from '../../../src/disks/image-file-source.js';
+import { Ext4Reader } from '../../../src/guestfs/ext4/ext4-reader.js';
+import { debugfs, debugfsList, makeImage, run, sh, tempDir } from '../fixtures/ext4-images.js';
 
 test('a 6,000-entry hash-indexed (htree) folder lists every entry once, like debugfs', async (t) => {
   const dir = tempDir(t);

@@ -1,5 +1,5 @@
-import { corrupt } from '../errors.js';
-import type { BlockSource } from '../disks/block-source.js';
+import { corrupt } from '../../errors.js';
+import type { BlockSource } from '../../disks/block-source.js';
 
 /** Byte offset of the primary superblock from the start of the filesystem. */
 export const SUPERBLOCK_OFFSET = 1024;

@@ -1,11 +1,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { ImageFileSource } from '../../src/disks/image-file-source.js';
-import { PartitionSource } from '../../src/disks/partition-source.js';
-import { Ext4Reader } from '../../src/guestfs/ext4-reader.js';
-import { compareWithDebugfs } from './fixtures/compare-with-debugfs.js';
-import { debugfs, makeImage, sh, tempDir, type MakeImageOptions } from './fixtures/ext4-images.js';
+import { ImageFileSource } from '../../../src/disks/image-file-source.js';
+import { PartitionSource } from '../../../src/disks/partition-source.js';
+import { Ext4Reader } from '../../../src/guestfs/ext4/ext4-reader.js';
+import { compareWithDebugfs } from '../fixtures/compare-with-debugfs.js';
+import { debugfs, makeImage, sh, tempDir, type MakeImageOptions } from '../fixtures/ext4-images.js';
 
 /** A small tree with the shapes that trip readers up. */
 const TREE = `

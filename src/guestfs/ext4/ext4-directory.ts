@@ -1,4 +1,4 @@
-import { corrupt } from '../errors.js';
+import { corrupt } from '../../errors.js';
 
 /** One directory entry as stored (ext4 "Linear (Classic) Directories"). */
 export interface DirEntry {

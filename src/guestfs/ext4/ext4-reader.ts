@@ -1,17 +1,17 @@
 import { Readable } from 'node:stream';
-import type { BlockSource } from '../disks/block-source.js';
-import { badRequest, corrupt, notFound, OpenemError } from '../errors.js';
+import type { BlockSource } from '../../disks/block-source.js';
+import { badRequest, corrupt, notFound, OpenemError } from '../../errors.js';
 import { parseDirectoryData, parseDirents, type DirEntry } from './ext4-directory.js';
 import { readBlockRuns, type BlockRun } from './ext4-extents.js';
 import { planFileReads, readPlanned, streamPlanned } from './ext4-file-reads.js';
 import { inlineDataXattr, inodeAttributes, inodeType, INODE_FLAGS, parseInode, ROOT_INODE, type Ext4Inode } from './ext4-inode.js';
 import { descriptorBlockNumber, INCOMPAT, readSuperblock, type Ext4Superblock } from './ext4-superblock.js';
-import type { ByteRange, GuestEntry, GuestFilesystem } from './guest-filesystem.js';
-import { guestPathComponents, normaliseGuestPath } from './guest-path.js';
-import { LruCache } from './lru-cache.js';
+import type { ByteRange, GuestEntry, GuestFilesystem } from '../guest-filesystem.js';
+import { guestPathComponents, normaliseGuestPath } from '../guest-path.js';
+import { LruCache } from '../lru-cache.js';
+import { resolveGuestPath, type GuestTree } from '../resolve-guest-path.js';
+import { walkGuestTree } from '../walk-guest-tree.js';
 
-/** Linux's limit on symlinks followed while resolving one path. */
-const MAX_SYMLINK_FOLLOWS = 40;
 /** Inode tables are read in chunks of this size, so listing a directory reads few, large pieces. */
 const INODE_CHUNK = 64 * 1024;
 
@@ -173,34 +173,23 @@ export class Ext4Reader implements GuestFilesystem {
     return this.directories.getOrCreate(inode.ino, load, weight);
   }
 
-  /** Resolves a path to its inode; the last component is not followed. `undefined` if missing. */
-  private async resolve(path: string, last?: { rawName?: Buffer }): Promise<Ext4Inode | undefined> {
-    const todo = guestPathComponents(path);
-    const stack: Ext4Inode[] = [await this.readInode(ROOT_INODE)];
-    let follows = 0;
-    while (todo.length > 0) {
-      const name = todo.shift()!;
-      if (name === '.' || name === '') continue;
-      if (name === '..') {
-        if (stack.length > 1) stack.pop();
-        continue;
-      }
-      const dir = stack[stack.length - 1];
-      if (inodeType(dir.mode) !== 'dir') return undefined;
+  /** The tree the generic path lookup walks: inodes, names from directory blocks, link targets. */
+  private readonly tree: GuestTree<Ext4Inode> = {
+    root: () => this.readInode(ROOT_INODE),
+    kindOf: (inode) => inodeType(inode.mode),
+    child: async (dir, name) => {
       const entry = (await this.directory(dir)).byName.get(name);
       if (!entry) return undefined;
-      if (last) last.rawName = entry.rawName;
-      const inode = await this.readInode(entry.inode);
-      if (inodeType(inode.mode) === 'symlink' && todo.length > 0) {
-        if (++follows > MAX_SYMLINK_FOLLOWS) throw badRequest(`too many levels of symbolic links in ${path}`);
-        const target = (await this.linkTarget(inode)).toString('utf8');
-        if (target.startsWith('/')) stack.splice(1);
-        todo.unshift(...target.split('/'));
-        continue;
-      }
-      stack.push(inode);
-    }
-    return stack[stack.length - 1];
+      return { node: await this.readInode(entry.inode), rawName: entry.rawName };
+    },
+    linkTarget: (inode) => this.linkTarget(inode),
+  };
+
+  /** Resolves a path to its inode; the last component is not followed. `undefined` if missing. */
+  private async resolve(path: string, last?: { rawName?: Buffer }): Promise<Ext4Inode | undefined> {
+    const found = await resolveGuestPath(this.tree, path);
+    if (found && last) last.rawName = found.rawName;
+    return found?.node;
   }
 
   private async resolveExisting(path: string): Promise<Ext4Inode> {
@@ -324,22 +313,8 @@ export class Ext4Reader implements GuestFilesystem {
     return streamPlanned(this.source, steps);
   }
 
-  async *walk(path = '/'): AsyncIterable<GuestEntry> {
-    const seen = new Set<number>();
-    const visit = async function* (this: Ext4Reader, dir: GuestEntry): AsyncGenerator<GuestEntry> {
-      for (const entry of await this.listEntry(dir)) {
-        yield entry;
-        // Directories cannot be hard-linked in ext4; a repeat means corruption, so stop the loop.
-        if (entry.type === 'dir' && !seen.has(entry.inode)) {
-          seen.add(entry.inode);
-          yield* visit.call(this, entry);
-        }
-      }
-    };
-    const root = await this.stat(path);
-    if (!root) throw notFound(`guest path ${normaliseGuestPath(path)} does not exist`);
-    if (root.type !== 'dir') throw badRequest(`guest path ${root.path} is not a directory`);
-    yield* visit.call(this, root);
+  walk(path = '/'): AsyncIterable<GuestEntry> {
+    return walkGuestTree(this, path);
   }
 
   async close(): Promise<void> {

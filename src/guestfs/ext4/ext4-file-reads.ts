@@ -1,5 +1,5 @@
 import { Readable } from 'node:stream';
-import type { BlockSource } from '../disks/block-source.js';
+import type { BlockSource } from '../../disks/block-source.js';
 import { firstRunEndingAfter, type BlockRun } from './ext4-extents.js';
 
 /** Largest single source read; big enough to stream at disk speed, small enough to bound memory. */

@@ -3,9 +3,9 @@ import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
 import { closeSync, createReadStream, openSync, readFileSync, readSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
-import { ImageFileSource } from '../../src/disks/image-file-source.js';
-import { Ext4Reader } from '../../src/guestfs/ext4-reader.js';
-import { debugfs, debugfsDump, makeImage, sh, tempDir } from './fixtures/ext4-images.js';
+import { ImageFileSource } from '../../../src/disks/image-file-source.js';
+import { Ext4Reader } from '../../../src/guestfs/ext4/ext4-reader.js';
+import { debugfs, debugfsDump, makeImage, sh, tempDir } from '../fixtures/ext4-images.js';
 
 const GiB = 2 ** 30;
 

@@ -1,10 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { ImageFileSource } from '../../src/disks/image-file-source.js';
-import { isOpenemError } from '../../src/errors.js';
-import { Ext4Reader } from '../../src/guestfs/ext4-reader.js';
-import { makeImage, sh, tempDir } from './fixtures/ext4-images.js';
+import { ImageFileSource } from '../../../src/disks/image-file-source.js';
+import { isOpenemError } from '../../../src/errors.js';
+import { Ext4Reader } from '../../../src/guestfs/ext4/ext4-reader.js';
+import { makeImage, sh, tempDir } from '../fixtures/ext4-images.js';
 
 const code = (c: string) => (e: unknown) => isOpenemError(e) && e.code === c;
 

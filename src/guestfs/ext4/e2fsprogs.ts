@@ -1,7 +1,7 @@
 import { mkdir, mkdtemp, rm, symlink } from 'node:fs/promises';
 import { join } from 'node:path';
-import { OpenemError } from '../errors.js';
-import { runHelper } from '../host/helper-process.js';
+import { OpenemError } from '../../errors.js';
+import { runHelper } from '../../host/helper-process.js';
 
 export interface ToolResult {
   code: number;
