@@ -2,6 +2,8 @@ import type { AppContext } from '../app-services.js';
 import type { RestorePointManifest } from '../../repository/repository.js';
 import { openGuestFilesystem } from '../../guestfs/open-guest-filesystem.js';
 import type { CatalogEntriesTable } from '../../state/schema.js';
+import { isOpenemError } from '../../errors.js';
+import type { GuestEntry } from '../../guestfs/guest-filesystem.js';
 
 export interface IndexResult {
   state: 'Indexed' | 'NotIndexed';
@@ -37,7 +39,20 @@ export async function indexGuestFiles(ctx: AppContext, manifest: RestorePointMan
       count += batch.length;
       batch = [];
     };
-    for await (const e of opened.fs.walk('/')) {
+    // Only reading the guest may end in "not indexed" (a damaged or unsupported filesystem): a failing store
+    // write is the server's fault and surfaces, so the point is not registered with a catalog it does not have.
+    const entries = opened.fs.walk('/')[Symbol.asyncIterator]();
+    for (;;) {
+      let next: IteratorResult<GuestEntry>;
+      try {
+        next = await entries.next();
+      } catch (e) {
+        if (!isOpenemError(e)) throw e;
+        await ctx.store.db.deleteFrom('catalog_entries').where('vm_restore_point_id', '=', manifest.id).execute();
+        return { state: 'NotIndexed', message: `not indexed: ${e.message}`, entries: 0 };
+      }
+      if (next.done) break;
+      const e = next.value;
       batch.push({
         vm_restore_point_id: manifest.id,
         path: e.path,
@@ -51,8 +66,6 @@ export async function indexGuestFiles(ctx: AppContext, manifest: RestorePointMan
     }
     await flush();
     return { state: 'Indexed', message: `indexed ${count} entries of ${disk.name}`, entries: count };
-  } catch (e) {
-    return { state: 'NotIndexed', message: `not indexed: ${(e as Error).message}`, entries: 0 };
   } finally {
     await source.close();
   }
