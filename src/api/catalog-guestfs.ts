@@ -12,6 +12,8 @@ import { taskElement } from './task-wire.js';
 import { guestPathFromRequest } from './guest-path.js';
 import { parseListQuery, sendGuestListing, type GuestFsHrefs } from './guest-fs-wire.js';
 import { parseFileRestoreSpec } from './mount-spec.js';
+import type { GuestVolume } from '../guestfs/guest-volumes.js';
+import { parseGuestPath } from '../guestfs/guest-path.js';
 
 /** `/api/catalog/vms/:vmname/vmRestorePoints/:id/guestfs/<guest path>`: seven fixed segments before the guest path. */
 const GUESTFS_PATH_SEGMENTS = 7;
@@ -21,7 +23,7 @@ type Params = { vmname: string; id: string };
 /**
  * Catalog guest files (seed 000, em-api.md "Catalog / guest-fs"): browse a restore point's files and restore one
  * file or folder to its original place, without mounting. Files are read from the point through the repository's
- * block source and the ext4 reader, so nothing but the requested file's blocks is fetched.
+ * block source and the guest filesystem readers, so nothing but the requested file's blocks is fetched.
  */
 export function catalogGuestFsPlugin(ctx: ApiContext) {
   return async function (app: FastifyInstance) {
@@ -37,8 +39,10 @@ export function catalogGuestFsPlugin(ctx: ApiContext) {
       return rp;
     }
 
-    function hrefs(request: FastifyRequest, rp: VmRestorePointRecord): GuestFsHrefs {
-      const base = `${apiBase(request)}/catalog/vms/${encodeURIComponent(rp.vmName)}/vmRestorePoints/${rp.id}/guestfs`;
+    /** Hrefs below `.../guestfs`, or below `.../guestfs/C:` for a volume with a drive letter. */
+    function hrefs(request: FastifyRequest, rp: VmRestorePointRecord, volume: GuestVolume): GuestFsHrefs {
+      const guestfs = `${apiBase(request)}/catalog/vms/${encodeURIComponent(rp.vmName)}/vmRestorePoints/${rp.id}/guestfs`;
+      const base = volume.driveLetter ? `${guestfs}/${volume.driveLetter}:` : guestfs;
       return { base, root: base, download: false };
     }
 
@@ -48,7 +52,8 @@ export function catalogGuestFsPlugin(ctx: ApiContext) {
       const query = parseListQuery(request.query as Record<string, string | undefined>);
       const opened = await openRestorePointFilesystem(ctx, rp.id);
       try {
-        return await sendGuestListing(request, reply, opened.fs, hrefs(request, rp), path, query);
+        const located = opened.locate(path);
+        return await sendGuestListing(request, reply, located.volume.fs, hrefs(request, rp, located.volume), located.path, query);
       } finally {
         await opened.close();
       }
@@ -65,16 +70,18 @@ export function catalogGuestFsPlugin(ctx: ApiContext) {
         throw badRequest(`Restoring guest files from the catalog is supported for VMware vSphere and Microsoft Hyper-V VMs only; ${rp.vmName} is a VMware Cloud Director VM. Mount the restore point instead (POST /vmRestorePoints/${rp.id}/mounts).`);
       }
       const path = guestPathFromRequest(request, GUESTFS_PATH_SEGMENTS);
-      if (path === '/') throw badRequest('The guest root folder cannot be restored as a whole; restore the folders in it');
+      if (parseGuestPath(path).path === '/') throw badRequest('The guest root folder cannot be restored as a whole; restore the folders in it');
       const spec = parseFileRestoreSpec(request);
       if (spec.kind === 'download') throw badRequest('ForDirectDownload needs a mount: POST /vmRestorePoints/{ID}/mounts, then restore from the mount');
       const opened = await openRestorePointFilesystem(ctx, rp.id);
       let handedOver = false;
       try {
-        if (!(await opened.fs.stat(path))) throw notFound(`${path} does not exist in VM restore point ${rp.id}`);
+        const located = opened.locate(path);
+        if (!(await located.volume.fs.stat(located.path))) throw notFound(`${path} does not exist in VM restore point ${rp.id}`);
+        const source = async () => ({ ...located, close: () => opened.close() });
         const task = await auditedRequest(
           ctx, request, { what: 'restore-file', target: `${rp.vmName} ${rp.id}:${path}`, detail: 'catalog' },
-          () => startFileRestore(ctx, { rp, guestPath: path, overwrite: spec.overwrite, accountId: request.principal!.account.id, source: async () => opened }),
+          () => startFileRestore(ctx, { rp, guestPath: path, overwrite: spec.overwrite, accountId: request.principal!.account.id, source }),
           (t) => ({ target: `${rp.vmName} ${rp.id}:${path} (${t.taskId})` }),
         );
         handedOver = true;

@@ -13,6 +13,7 @@ import { isoUtc } from './inventory/em-dates.js';
 import { wantsEntity } from './inventory/collections.js';
 import { findVmRestorePoint, listVmRestorePoints, type VmRestorePointRecord } from '../services/inventory/restore-point-records.js';
 import { searchCatalog } from '../services/inventory/catalog-search.js';
+import { guestPathToUrl } from './guest-path.js';
 
 const vmPath = (base: string, name: string) => `${base}/catalog/vms/${encodeURIComponent(name)}`;
 
@@ -127,14 +128,14 @@ export function catalogVmsPlugin(ctx: ApiContext) {
       const base = apiBase(request);
       const items = hits.map((h) => {
         const r = byId.get(h.vmRestorePointId)!;
-        const browse = `${vmPath(base, r.vmName)}/vmRestorePoints/${r.id}/guestfs${h.path.split('/').map(encodeURIComponent).join('/')}`;
+        const browse = `${vmPath(base, r.vmName)}/vmRestorePoints/${r.id}/guestfs/${guestPathToUrl(h.guestPath)}`;
         return el('CatalogFile', [], [
           links([
             { rel: 'Related', type: 'CatalogVmRestorePointReference', href: `${vmPath(base, r.vmName)}/vmRestorePoints/${r.id}`, name: vmRestorePointName(r) },
             { rel: 'Browse', href: browse },
             { rel: 'Restore', href: `${browse}?action=restore` },
           ]),
-          text('Path', h.path),
+          text('Path', h.guestPath),
           text('Name', h.name),
           text('Type', h.type),
           text('Size', h.size),

@@ -78,7 +78,8 @@ export function directoryEntryElement(h: GuestFsHrefs, e: GuestEntry, href = ent
 /**
  * FileEntry: Links, Path, Name, Size, Owner, ModifiedDateUTC, Actions (XSD FileEntryType,
  * get_vmrestorepoints_id_mountpoints_id_filepath.md: "List of request URLs available for the file" — the same
- * Download and Restore links). Owner is the guest uid: names live in the guest's /etc/passwd.
+ * Download and Restore links). Owner is the guest's own name for it where the filesystem keeps one (NTFS), else the
+ * uid (names live in the guest's /etc/passwd).
  */
 export function fileEntryElement(h: GuestFsHrefs, e: GuestEntry, href = entryHref(h, e.path)): WireElement {
   const l = entryLinks(h, e, href);
@@ -87,7 +88,7 @@ export function fileEntryElement(h: GuestFsHrefs, e: GuestEntry, href = entryHre
     text('Path', e.path),
     text('Name', e.name),
     text('Size', e.size),
-    text('Owner', String(e.uid)),
+    text('Owner', e.owner ?? (e.uid === undefined ? undefined : String(e.uid))),
     text('ModifiedDateUTC', emDate(e.mtime)),
     { kind: 'list', wrapper: 'Actions', jsonName: 'Actions', items: l.items },
   ]);

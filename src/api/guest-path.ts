@@ -1,5 +1,6 @@
 import type { FastifyRequest } from 'fastify';
 import { badRequest } from '../errors.js';
+import { parseGuestPath } from '../guestfs/guest-path.js';
 
 const MAX_PATH_BYTES = 4096;
 const MAX_NAME_BYTES = 255;
@@ -8,9 +9,10 @@ const MAX_NAME_BYTES = 255;
  * The guest path a URL names after its fixed part (issue #5 §2, em-api.md "FLR mounts"):
  * - a Linux absolute path without its leading slash: `.../etc/nginx/nginx.conf`; a doubled slash or a leading
  *   `%2F` means the same, and `%2F` alone is the root;
- * - a Windows-style path as the seeds append it (`.../guestfs/C:/Users`): a Linux guest has one root, so a literal
- *   drive prefix (`C:`, any letter) names it and `C:/Users` is `/Users`. Only a literal `X:` counts; openem's own
- *   links encode `:` as `%3A`, so a Linux file really named `C:` stays reachable;
+ * - a Windows-style path as the seeds append it (`.../guestfs/C:/Users`): the drive letter is kept (`C:/Users`), and
+ *   the VM's volumes say what it names (GuestVolumeSet: a Windows volume by its letter; on a Linux guest, with one
+ *   root, any letter names that root, so `C:/Users` is `/Users`). Only a literal `X:` counts; openem's own links
+ *   encode `:` as `%3A`, so a Linux file really named `C:` stays reachable;
  * - percent-encoding is decoded once per segment (spaces, non-ASCII); `.` or `..` segments (also as `%2e%2e`) and
  *   NUL bytes are refused with 400, never resolved, so a request cannot name anything outside the guest root.
  * The raw URL is read (not the router's decoded wildcard) so `%2F`, `%3A` and `%2e` keep their meaning.
@@ -25,7 +27,7 @@ export function guestPathFromRawUrl(url: string, fixedSegments: number): string 
   let i = 0;
   for (let seen = 0; i < raw.length && seen < fixedSegments; i++) if (raw[i] !== '') seen++;
   const rest = raw.slice(i).filter((s) => s !== '');
-  if (rest.length > 0 && /^[A-Za-z]:$/.test(rest[0])) rest.shift();
+  const drive = rest.length > 0 && /^[A-Za-z]:$/.test(rest[0]) ? rest.shift()!.toUpperCase() : '';
   const names: string[] = [];
   for (const seg of rest) {
     let decoded: string;
@@ -45,11 +47,12 @@ export function guestPathFromRawUrl(url: string, fixedSegments: number): string 
   }
   const path = '/' + names.join('/');
   if (Buffer.byteLength(path) > MAX_PATH_BYTES) throw badRequest(`The guest path is longer than ${MAX_PATH_BYTES} bytes`);
-  return path;
+  return drive + path;
 }
 
-/** The URL form of a guest path, each name percent-encoded (`:` too); the root is `%2F`. */
-export function guestPathToUrl(path: string): string {
-  if (path === '/') return '%2F';
-  return path.slice(1).split('/').map(encodeURIComponent).join('/');
+/** The URL form of a guest path, each name percent-encoded (`:` too, but for a drive letter's); the root is `%2F`. */
+export function guestPathToUrl(guestPath: string): string {
+  const { drive, path } = parseGuestPath(guestPath);
+  const encoded = path === '/' ? '%2F' : path.slice(1).split('/').map(encodeURIComponent).join('/');
+  return drive ? `${drive}:/${encoded}` : encoded;
 }

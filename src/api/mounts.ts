@@ -5,6 +5,7 @@ import { assertCanRestore, assertCanSeeVm, canSeeOwned } from '../services/auth/
 import { findVmRestorePoint, type VmRestorePointRecord } from '../services/inventory/restore-point-records.js';
 import { vmRefOfPoint } from '../services/guest-restore/vm-scope.js';
 import type { OpenMount } from '../services/mounts/mount-types.js';
+import type { GuestVolume } from '../guestfs/guest-volumes.js';
 import { startDirectDownload } from '../services/mounts/direct-download.js';
 import { startFileRestore } from '../services/guest-restore/start-file-restore.js';
 import { apiBase, sendOpenemWire, sendWire } from './negotiate.js';
@@ -27,20 +28,22 @@ function mountNumber(n: string | undefined): number {
   return Number(n);
 }
 
-function mountHrefs(base: string, rp: VmRestorePointRecord, m: OpenMount): GuestFsHrefs {
-  const href = `${base}/vmRestorePoints/${rp.id}/mounts/${m.info.number}`;
+/** Hrefs of a mount's entries: below the mount itself, or below `.../mounts/1/C:` for a volume with a drive letter. */
+function mountHrefs(base: string, rp: VmRestorePointRecord, m: OpenMount, volume?: GuestVolume): GuestFsHrefs {
+  const mount = `${base}/vmRestorePoints/${rp.id}/mounts/${m.info.number}`;
+  const href = volume?.driveLetter ? `${mount}/${volume.driveLetter}:` : mount;
   return { base: href, root: `${href}/%2F`, download: true };
 }
 
 /**
  * `<VmRestorePointMount Type Href>`: Links (Delete self as get_vmrestorepoints_id_mountpoints_id.md has it, then
  * Up to the point, Down to the root listing, Related session, openem's MountDetails), FSRoots of DirectoryEntry
- * (em-api.md "FLR mounts"), and nothing else: a Linux guest has one root, `/`.
+ * (em-api.md "FLR mounts"): the root folder of each volume a guest path names (a Linux guest has one, `/`; a
+ * Windows guest one per drive letter), and nothing else.
  */
 function mountElement(base: string, rp: VmRestorePointRecord, m: OpenMount): WireElement {
   const h = mountHrefs(base, rp, m);
   const rpHref = `${base}/vmRestorePoints/${rp.id}`;
-  const root = { path: '/', name: '/', type: 'dir' as const, size: 0, mtime: new Date(m.info.createdAt), mode: 0o40755, uid: 0, gid: 0, inode: 2 };
   return el('VmRestorePointMount', [['Type', 'VmRestorePointMount'], ['Href', h.base]], [
     links([
       { rel: 'Delete', type: 'VmRestorePointMount', href: h.base },
@@ -49,7 +52,7 @@ function mountElement(base: string, rp: VmRestorePointRecord, m: OpenMount): Wir
       ...(m.info.restoreSessionId ? [{ rel: 'Related', type: 'RestoreSession', href: `${base}/restoreSessions/${m.info.restoreSessionId}?format=Entity` }] : []),
       mountDetailsLink(base, rp.id, m.info.number),
     ]),
-    list('FSRoots', 'FSRoots', [directoryEntryElement(h, root)]),
+    list('FSRoots', 'FSRoots', m.roots.map((r) => directoryEntryElement(mountHrefs(base, rp, m, r.volume), r.entry))),
   ]);
 }
 
@@ -77,7 +80,7 @@ export function mountsPlugin(ctx: ApiContext) {
       return m;
     }
 
-    const hrefs = (request: FastifyRequest, rp: VmRestorePointRecord, m: OpenMount) => mountHrefs(apiBase(request), rp, m);
+    const hrefs = (request: FastifyRequest, rp: VmRestorePointRecord, m: OpenMount, volume: GuestVolume) => mountHrefs(apiBase(request), rp, m, volume);
 
     app.post('/api/vmRestorePoints/:id/mounts', { schema: { summary: 'Mount a VM restore point for file-level restore (seed 002)' } }, async (request, reply) => {
       const rp = await point(request, true);
@@ -120,7 +123,8 @@ export function mountsPlugin(ctx: ApiContext) {
       const path = guestPathFromRequest(request, MOUNT_PATH_SEGMENTS);
       const query = request.query as Record<string, string | undefined>;
       if (query.action === 'download') return download(request, reply, m, path);
-      return sendGuestListing(request, reply, m.fs, hrefs(request, rp, m), path, parseListQuery(query));
+      const located = m.locate(path);
+      return sendGuestListing(request, reply, located.volume.fs, hrefs(request, rp, m, located.volume), located.path, parseListQuery(query));
     });
 
     app.post('/api/vmRestorePoints/:id/mounts/:n/*', { schema: { summary: 'Restore a guest file or folder (?action=restore, FileRestoreSpec) or download it (?action=download)' } }, async (request, reply) => {
@@ -135,7 +139,8 @@ export function mountsPlugin(ctx: ApiContext) {
       const m = ownMount(request, rp);
       const path = guestPathFromRequest(request, MOUNT_PATH_SEGMENTS);
       const spec = parseFileRestoreSpec(request);
-      const entry = await m.fs.stat(path);
+      const located = m.locate(path);
+      const entry = await located.volume.fs.stat(located.path);
       if (!entry) throw notFound(`${path} does not exist in VM restore point ${rp.id}`);
       const accountId = request.principal!.account.id;
       if (spec.kind === 'download') {
@@ -148,7 +153,6 @@ export function mountsPlugin(ctx: ApiContext) {
         await mounts.recordActivity(m, `Direct download of ${path} prepared (${task.taskId})`);
         return sendWire(request, reply, 202, taskElement(apiBase(request), task));
       }
-      const diskName = mounts.diskNameOf(m);
       const task = await auditedRequest(
         ctx, request, { what: 'restore-file', target: `${rp.vmName} ${rp.id}:${path}`, detail: spec.overwrite ? 'overwrite' : 'keep both' },
         () => {
@@ -156,7 +160,7 @@ export function mountsPlugin(ctx: ApiContext) {
           return startFileRestore(ctx, {
             rp, guestPath: path, overwrite: spec.overwrite, accountId,
             // The mount's reader is borrowed: the restore holds the mount open and releases it when done.
-            source: async () => ({ fs: m.fs, diskName, close: async () => release() }),
+            source: async () => ({ volume: located.volume, path: located.path, close: async () => release() }),
           }).catch((e) => {
             release();
             throw e;
@@ -171,7 +175,8 @@ export function mountsPlugin(ctx: ApiContext) {
     async function download(request: FastifyRequest, reply: FastifyReply, m: OpenMount, path: string) {
       await auditRequest(ctx, request, 'download', `${m.info.vmRestorePointId}:${path}`);
       await mounts.recordActivity(m, `Downloaded ${path}`);
-      return sendGuestDownload(reply, m.fs, path, mounts.hold(m));
+      const located = m.locate(path);
+      return sendGuestDownload(reply, located.volume.fs, located.path, mounts.hold(m));
     }
   };
 }

@@ -5,7 +5,7 @@ import type { GuestFilesystem } from './guest-filesystem.js';
 export type GuestFilesystemKind = 'ext4';
 
 /** What a filesystem says about the guest's operating system (seed 002's `OsKind`). */
-export type GuestOsKind = 'Linux' | 'Windows';
+export type VolumeOsKind = 'Linux' | 'Windows';
 
 /**
  * One filesystem backend as the opener sees it: a cheap look for its signature, then the reader. A backend is a
@@ -14,7 +14,7 @@ export type GuestOsKind = 'Linux' | 'Windows';
 export interface GuestFilesystemProbe {
   kind: GuestFilesystemKind;
   /** The guest OS a volume of this kind means: ext4 is Linux, NTFS Windows. */
-  osKind: GuestOsKind;
+  osKind: VolumeOsKind;
   /** Whether the guest addresses volumes of this kind by drive letter (NTFS), or by one `/` root (ext4). */
   driveLetters: boolean;
   /** Whether the volume (a partition, or a whole disk) starts with this filesystem's signature. */

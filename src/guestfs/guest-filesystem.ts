@@ -2,18 +2,31 @@ import type { Readable } from 'node:stream';
 
 export type GuestEntryType = 'file' | 'dir' | 'symlink' | 'other';
 
+/**
+ * Identifies an entry inside its filesystem (ext4: the inode number; NTFS: the file record). Opaque outside the
+ * backend that made it: compared (a folder met twice), never interpreted.
+ */
+export type GuestEntryId = number | string;
+
+/** One file, folder, link or other entry, in a shape every filesystem fits (ext4's inodes, NTFS's file records). */
 export interface GuestEntry {
-  /** Absolute guest path, `/` separated, starting with `/`. */
+  /** Absolute path inside its filesystem, `/` separated, starting with `/`. */
   path: string;
   name: string;
   type: GuestEntryType;
   size: number;
   mtime: Date;
-  /** Unix mode bits including the type bits. */
-  mode: number;
-  uid: number;
-  gid: number;
-  inode: number;
+  /** Last access, metadata change and creation, where the filesystem keeps them. */
+  atime?: Date;
+  ctime?: Date;
+  birthtime?: Date;
+  /** POSIX filesystems (ext4): mode bits including the type bits, and the numeric owner and group. */
+  mode?: number;
+  uid?: number;
+  gid?: number;
+  /** The owner as the guest names it, where it is not a number (NTFS: from the security descriptor). */
+  owner?: string;
+  id: GuestEntryId;
   /** The name's bytes when they are not valid UTF-8 (`name` and `path` then hold U+FFFD); see `entryNameBytes`. */
   rawName?: Buffer;
 }
@@ -24,12 +37,22 @@ export interface ByteRange {
   end: number;
 }
 
+const DEFAULT_MODES: Record<GuestEntryType, number> = { dir: 0o40755, file: 0o100644, symlink: 0o120777, other: 0 };
+
+/**
+ * An entry's POSIX mode with its type bits, for views that need one (FUSE, tar): its own where the filesystem keeps
+ * one (ext4), otherwise what a POSIX tool would show for its type (0755 folders, 0644 files).
+ */
+export function posixModeOf(entry: GuestEntry): number {
+  return entry.mode ?? DEFAULT_MODES[entry.type];
+}
+
 /** The exact bytes of an entry's name, as stored in the guest. */
 export function entryNameBytes(entry: GuestEntry): Buffer {
   return entry.rawName ?? Buffer.from(entry.name, 'utf8');
 }
 
-/** A read-only filesystem inside a block source (ext4 now). */
+/** A read-only filesystem inside a block source (one volume: a partition or a whole disk). */
 export interface GuestFilesystem {
   /** `undefined` when the path does not exist. */
   stat(path: string): Promise<GuestEntry | undefined>;
@@ -43,7 +66,7 @@ export interface GuestFilesystem {
   /** Every entry below `path` (depth first), the root itself excluded. */
   walk(path?: string): AsyncIterable<GuestEntry>;
 
-  // Byte-exact access by entry (its inode), for restores: a name that is not valid UTF-8 cannot be reached
+  // Byte-exact access by entry (its id), for restores: a name that is not valid UTF-8 cannot be reached
   // reliably by a string path, and a restore must copy names, targets and holes exactly.
   /** Every entry of a folder, names in `rawName` where they are not UTF-8. */
   listEntry(dir: GuestEntry): Promise<GuestEntry[]>;

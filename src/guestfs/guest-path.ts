@@ -25,3 +25,13 @@ export function guestParentAndName(path: string): { parent: string; name: string
   const name = parts.pop() ?? '';
   return { parent: '/' + parts.join('/'), name };
 }
+
+/**
+ * A guest path as a whole VM names it: a drive letter for a Windows volume (`C:/Users`, kept as the seeds write
+ * it), or none for the primary volume (`/etc/hosts`). The path part is normalised as above; the letter is upper case.
+ */
+export function parseGuestPath(guestPath: string): { drive?: string; path: string } {
+  const m = /^([A-Za-z]):(?=\/|$)/.exec(guestPath);
+  if (!m) return { path: normaliseGuestPath(guestPath) };
+  return { drive: m[1].toUpperCase(), path: normaliseGuestPath(guestPath.slice(2)) };
+}

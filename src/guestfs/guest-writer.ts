@@ -1,11 +1,14 @@
 import type { Readable } from 'node:stream';
 import type { ByteRange } from './guest-filesystem.js';
 
-/** Owner, permission bits (0o7777; ignored for symlinks) and modification time of a restored item. */
+/**
+ * Modification time of a restored item and, from a POSIX filesystem, its permission bits (0o7777; ignored for
+ * symlinks) and numeric owner; without them the writer leaves what the filesystem driver gives a new item.
+ */
 export interface GuestAttributes {
-  mode: number;
-  uid: number;
-  gid: number;
+  mode?: number;
+  uid?: number;
+  gid?: number;
   mtime: Date;
 }
 

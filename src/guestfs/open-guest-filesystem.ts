@@ -4,7 +4,7 @@ import { readPartitionTable, type Partition, type PartitionTable } from '../disk
 import { isOpenemError } from '../errors.js';
 import { ext4Probe } from './ext4/ext4-probe.js';
 import type { GuestFilesystem } from './guest-filesystem.js';
-import type { GuestFilesystemKind, GuestFilesystemProbe, GuestOsKind } from './guest-filesystem-probe.js';
+import type { GuestFilesystemKind, GuestFilesystemProbe, VolumeOsKind } from './guest-filesystem-probe.js';
 
 /** Every filesystem openem reads, tried in this order on each volume. Adding a filesystem adds its probe here. */
 export const GUEST_FILESYSTEM_PROBES: readonly GuestFilesystemProbe[] = [ext4Probe];
@@ -13,7 +13,7 @@ export const GUEST_FILESYSTEM_PROBES: readonly GuestFilesystemProbe[] = [ext4Pro
 export interface FoundGuestFilesystem {
   fs: GuestFilesystem;
   kind: GuestFilesystemKind;
-  osKind: GuestOsKind;
+  osKind: VolumeOsKind;
   /** Whether the guest gives this volume a drive letter (NTFS). */
   driveLetters: boolean;
   /** The partition holding it; absent for a whole-disk filesystem. */

@@ -1,5 +1,5 @@
 import { badRequest, notFound } from '../errors.js';
-import type { GuestEntry, GuestFilesystem } from './guest-filesystem.js';
+import type { GuestEntry, GuestEntryId, GuestFilesystem } from './guest-filesystem.js';
 import { normaliseGuestPath } from './guest-path.js';
 
 /**
@@ -11,12 +11,12 @@ export async function* walkGuestTree(fs: GuestFilesystem, path = '/'): AsyncGene
   const root = await fs.stat(path);
   if (!root) throw notFound(`guest path ${normaliseGuestPath(path)} does not exist`);
   if (root.type !== 'dir') throw badRequest(`guest path ${root.path} is not a directory`);
-  const seen = new Set<GuestEntry['inode']>();
+  const seen = new Set<GuestEntryId>();
   async function* visit(dir: GuestEntry): AsyncGenerator<GuestEntry> {
     for (const entry of await fs.listEntry(dir)) {
       yield entry;
-      if (entry.type === 'dir' && !seen.has(entry.inode)) {
-        seen.add(entry.inode);
+      if (entry.type === 'dir' && !seen.has(entry.id)) {
+        seen.add(entry.id);
         yield* visit(entry);
       }
     }

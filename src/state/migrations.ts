@@ -192,6 +192,43 @@ export function migrationProvider(dialect: Dialect): MigrationProvider {
         .execute();
     },
   };
+  // Issue 15: a VM has several volumes (every filesystem on every disk; Windows ones with drive letters). The catalog
+  // says which volume each entry is on, and keeps each indexed volume's kind and letter. Rows indexed before this
+  // were all on the one volume `/` named; they keep that meaning with the volume ''.
+  const m005: Migration = {
+    async up(db: Kysely<any>) {
+      await db.schema
+        .createTable('catalog_volumes')
+        .addColumn('vm_restore_point_id', 'text', (c) => c.notNull())
+        .addColumn('volume', 'text', (c) => c.notNull())
+        .addColumn('disk_name', 'text', (c) => c.notNull())
+        .addColumn('partition_index', 'integer')
+        .addColumn('fs_kind', 'text', (c) => c.notNull())
+        .addColumn('drive_letter', 'text')
+        .addPrimaryKeyConstraint('catalog_volumes_pk', ['vm_restore_point_id', 'volume'])
+        .execute();
+      // The primary key gains the volume (one path can exist on two volumes): neither SQLite nor a portable
+      // ALTER changes a primary key, so the table is rebuilt and its rows copied.
+      await db.schema
+        .createTable('catalog_entries_by_volume')
+        .addColumn('vm_restore_point_id', 'text', (c) => c.notNull())
+        .addColumn('volume', 'text', (c) => c.notNull())
+        .addColumn('path', 'text', (c) => c.notNull())
+        .addColumn('parent_path', 'text', (c) => c.notNull())
+        .addColumn('name', 'text', (c) => c.notNull())
+        .addColumn('type', 'text', (c) => c.notNull())
+        .addColumn('size', bigint, (c) => c.notNull())
+        .addColumn('mtime', bigint, (c) => c.notNull())
+        .addPrimaryKeyConstraint('catalog_entries_volume_pk', ['vm_restore_point_id', 'volume', 'path'])
+        .execute();
+      await sql`insert into catalog_entries_by_volume (vm_restore_point_id, volume, path, parent_path, name, type, size, mtime)
+        select vm_restore_point_id, '', path, parent_path, name, type, size, mtime from catalog_entries`.execute(db);
+      await db.schema.dropTable('catalog_entries').execute();
+      await db.schema.alterTable('catalog_entries_by_volume').renameTo('catalog_entries').execute();
+      await db.schema.createIndex('catalog_entries_parent').on('catalog_entries').columns(['vm_restore_point_id', 'volume', 'parent_path']).execute();
+      await db.schema.createIndex('catalog_entries_name').on('catalog_entries').column('name').execute();
+    },
+  };
   // Issue 15: leases in the state store, never in the blob store. Named leases for the repository's gc and backup
   // exclusions; a task's lease (`lease_expires_at`, renewed by its node's heartbeat) so another node can tell that
   // the node running it died. Running tasks an older openem left get a lease that ends like its old staleness rule.
@@ -225,7 +262,7 @@ export function migrationProvider(dialect: Dialect): MigrationProvider {
   };
   return {
     async getMigrations() {
-      return { '001_initial': m001, '002_vm_work': m002, '004_backup_sessions': m004, '006_task_leases': m006, '007_drop_cancel_requested': m007 };
+      return { '001_initial': m001, '002_vm_work': m002, '004_backup_sessions': m004, '005_catalog_volumes': m005, '006_task_leases': m006, '007_drop_cancel_requested': m007 };
     },
   };
 }

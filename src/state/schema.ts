@@ -58,12 +58,26 @@ export interface VmRestorePointsTable {
 
 export interface CatalogEntriesTable {
   vm_restore_point_id: string;
+  /** The volume's id (GuestVolume.id); '' for rows indexed before volumes, all on the volume `/` names. */
+  volume: string;
+  /** The path inside that volume. */
   path: string;
   parent_path: string;
   name: string;
   type: string;
   size: number;
   mtime: number;
+}
+
+/** The volumes of a restore point whose files the catalog holds. */
+export interface CatalogVolumesTable {
+  vm_restore_point_id: string;
+  volume: string;
+  disk_name: string;
+  partition_index: number | null;
+  fs_kind: string;
+  /** The Windows drive letter (`C`) the volume's paths are named with; null for the volume `/` names. */
+  drive_letter: string | null;
 }
 
 export interface TasksTable {
@@ -226,6 +240,7 @@ export interface Database {
   restore_points: RestorePointsTable;
   vm_restore_points: VmRestorePointsTable;
   catalog_entries: CatalogEntriesTable;
+  catalog_volumes: CatalogVolumesTable;
   tasks: TasksTable;
   restore_sessions: RestoreSessionsTable;
   mounts: MountsTable;

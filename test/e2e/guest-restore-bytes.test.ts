@@ -122,7 +122,7 @@ test('a symlink whose 4094-byte target ends in `!id>PWNED #`, in a folder named 
   const id = await pointIdOf(c, 'quotes01');
   const image = await liveImage(dataDir, 'quotes01');
   const linkPath = [QUOTES, Buffer.from('s')];
-  const inodeBefore = await withImageReader(image, ROOT_OFFSET, async (fs) => (await entryAt(fs, linkPath))!.inode);
+  const inodeBefore = await withImageReader(image, ROOT_OFFSET, async (fs) => (await entryAt(fs, linkPath))!.id);
   const url = `${c.base}/api/catalog/vms/quotes01/vmRestorePoints/${id}/guestfs/${encodeURIComponent(QUOTES.toString())}/s?action=restore`;
   const r = await c.request('POST', url);
   assert.equal(r.status, 202, r.text);
@@ -132,7 +132,7 @@ test('a symlink whose 4094-byte target ends in `!id>PWNED #`, in a folder named 
   await withImageReader(image, ROOT_OFFSET, async (fs) => {
     const link = (await entryAt(fs, linkPath))!;
     assert.equal(link.type, 'symlink');
-    assert.notEqual(link.inode, inodeBefore, 'the restore wrote a new symlink');
+    assert.notEqual(link.id, inodeBefore, 'the restore wrote a new symlink');
     assert.ok((await fs.readlinkBytes(link)).equals(TARGET), 'the target is byte for byte the backed-up one');
     assert.deepEqual((await fs.listEntry((await entryAt(fs, [QUOTES]))!)).map((e) => entryNameBytes(e).toString()), ['s'], 'no temporary name left');
   });
@@ -144,7 +144,7 @@ test('a folder restore through a mount of 16 nested 255-quote folders (a 4 KiB p
   const id = await pointIdOf(c, 'quotes01');
   const image = await liveImage(dataDir, 'quotes01');
   const inner = [Buffer.from('deep'), ...Array.from({ length: DEPTH }, () => QUOTES)];
-  const inodeBefore = await withImageReader(image, ROOT_OFFSET, async (fs) => (await entryAt(fs, [...inner, DEEP_NAME]))!.inode);
+  const inodeBefore = await withImageReader(image, ROOT_OFFSET, async (fs) => (await entryAt(fs, [...inner, DEEP_NAME]))!.id);
   const href = await mount(cleanupOf(t), c, id);
   try {
     const listing = entriesOf(c, (await c.get(`${href}/deep`)).body);
@@ -161,7 +161,7 @@ test('a folder restore through a mount of 16 nested 255-quote folders (a 4 KiB p
     const names = (await fs.listEntry((await entryAt(fs, inner))!)).map(entryNameBytes);
     assert.deepEqual(names.map((n) => n.toString('hex')), [DEEP_NAME.toString('hex')]);
     const file = (await entryAt(fs, [...inner, DEEP_NAME]))!;
-    assert.notEqual(file.inode, inodeBefore, 'the folder was written anew and swapped in');
+    assert.notEqual(file.id, inodeBefore, 'the folder was written anew and swapped in');
     assert.equal((await entryBytes(fs, file)).toString(), 'deep inside\n');
     assert.deepEqual((await fs.list('/')).map((e) => e.name).filter((n) => n.startsWith('.openem')), [], 'no temporary name left');
   });

@@ -93,6 +93,12 @@ export class Ext4Reader implements GuestFilesystem {
     return parseInode(ino, raw, sb.blockSize);
   }
 
+  /** The inode of an entry this reader made (its id is the inode number). */
+  private inodeOf(entry: GuestEntry): Promise<Ext4Inode> {
+    if (typeof entry.id !== 'number') throw badRequest(`guest path ${entry.path} is not an entry of this ext4 filesystem`);
+    return this.readInode(entry.id);
+  }
+
   private inodeChunk(chunkStart: number): Promise<Buffer> {
     return this.inodeChunks.getOrCreate(chunkStart, () => this.source.read(chunkStart, INODE_CHUNK));
   }
@@ -129,7 +135,7 @@ export class Ext4Reader implements GuestFilesystem {
       const chunk = chunks.get(start)!;
       if (at + 128 > chunk.length) throw corrupt(`inode ${ino} lies past the end of the disk`);
       const a = inodeAttributes(chunk, at, this.superblock.inodeSize);
-      out[i] = { path: prefix + name, name, type: inodeType(a.mode), size: a.size, mtime: new Date(a.mtimeMs), mode: a.mode, uid: a.uid, gid: a.gid, inode: ino };
+      out[i] = { path: prefix + name, name, type: inodeType(a.mode), size: a.size, mtime: new Date(a.mtimeMs), mode: a.mode, uid: a.uid, gid: a.gid, id: ino };
       if (dirents[i].rawName) out[i].rawName = dirents[i].rawName;
     }
     return out;
@@ -217,7 +223,7 @@ export class Ext4Reader implements GuestFilesystem {
       mode: inode.mode,
       uid: inode.uid,
       gid: inode.gid,
-      inode: inode.ino,
+      id: inode.ino,
     };
     if (rawName) entry.rawName = rawName;
     return entry;
@@ -243,7 +249,7 @@ export class Ext4Reader implements GuestFilesystem {
   }
 
   async listEntry(dir: GuestEntry): Promise<GuestEntry[]> {
-    const inode = await this.readInode(dir.inode);
+    const inode = await this.inodeOf(dir);
     if (inodeType(inode.mode) !== 'dir') throw badRequest(`guest path ${dir.path} is not a directory`);
     return this.entriesWithInodes(dir.path, (await this.directory(inode)).entries);
   }
@@ -255,13 +261,13 @@ export class Ext4Reader implements GuestFilesystem {
   }
 
   async readlinkBytes(link: GuestEntry): Promise<Buffer> {
-    const inode = await this.readInode(link.inode);
+    const inode = await this.inodeOf(link);
     if (inodeType(inode.mode) !== 'symlink') throw badRequest(`guest path ${link.path} is not a symlink`);
     return this.linkTarget(inode);
   }
 
   async dataRanges(file: GuestEntry): Promise<ByteRange[]> {
-    const inode = await this.fileInode(await this.readInode(file.inode), file.path);
+    const inode = await this.fileInode(await this.inodeOf(file), file.path);
     if (inode.size === 0) return [];
     if (inode.flags & INODE_FLAGS.INLINE_DATA) return [{ start: 0, end: inode.size }];
     const bs = this.superblock.blockSize;
@@ -280,7 +286,7 @@ export class Ext4Reader implements GuestFilesystem {
   }
 
   async createEntryReadStream(file: GuestEntry, range: ByteRange): Promise<Readable> {
-    return this.streamInode(await this.fileInode(await this.readInode(file.inode), file.path), range);
+    return this.streamInode(await this.fileInode(await this.inodeOf(file), file.path), range);
   }
 
   /** The inode of a regular file, checked readable. */

@@ -73,9 +73,9 @@ export class DirHandle {
   }
 
   /** Owner, mode and times of the folder itself (through its descriptor, so nothing is followed). */
-  async setAttributes(a: { mode: number; uid: number; gid: number; mtime: Date }): Promise<void> {
-    await this.fh.chown(a.uid, a.gid);
-    await this.fh.chmod(a.mode & 0o7777);
+  async setAttributes(a: { mode?: number; uid?: number; gid?: number; mtime: Date }): Promise<void> {
+    if (a.uid !== undefined && a.gid !== undefined) await this.fh.chown(a.uid, a.gid);
+    if (a.mode !== undefined) await this.fh.chmod(a.mode & 0o7777);
     await this.fh.utimes(utimesSeconds(a.mtime), utimesSeconds(a.mtime));
   }
 

@@ -23,7 +23,7 @@ export async function writeItem(dir: DirHandle, name: Buffer, item: GuestItem, c
   const path = dir.child(name);
   if (item.type === 'symlink') {
     await symlink(item.target, path);
-    await lchown(path, item.attrs.uid, item.attrs.gid);
+    if (item.attrs.uid !== undefined && item.attrs.gid !== undefined) await lchown(path, item.attrs.uid, item.attrs.gid);
     await lutimes(path, utimesSeconds(item.attrs.mtime), utimesSeconds(item.attrs.mtime));
     return 1;
   }
@@ -32,8 +32,9 @@ export async function writeItem(dir: DirHandle, name: Buffer, item: GuestItem, c
     try {
       await writeFileData(fh, item, ctx);
       // chown before chmod: chown clears set-uid and set-gid bits. A new file is already ours (root's).
-      if (item.attrs.uid !== process.getuid?.() || item.attrs.gid !== process.getgid?.()) await fh.chown(item.attrs.uid, item.attrs.gid);
-      await fh.chmod(item.attrs.mode & 0o7777);
+      const { uid, gid, mode } = item.attrs;
+      if (uid !== undefined && gid !== undefined && (uid !== process.getuid?.() || gid !== process.getgid?.())) await fh.chown(uid, gid);
+      if (mode !== undefined) await fh.chmod(mode & 0o7777);
       await fh.utimes(utimesSeconds(item.attrs.mtime), utimesSeconds(item.attrs.mtime));
     } finally {
       await fh.close();

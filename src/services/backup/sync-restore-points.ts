@@ -21,6 +21,7 @@ export async function syncRestorePoints(ctx: AppContext): Promise<{ added: numbe
   const gone = rows.filter((r) => !ids.has(r.id));
   for (const r of gone) {
     await ctx.store.db.deleteFrom('catalog_entries').where('vm_restore_point_id', '=', r.id).execute();
+    await ctx.store.db.deleteFrom('catalog_volumes').where('vm_restore_point_id', '=', r.id).execute();
     await ctx.store.db.deleteFrom('vm_restore_points').where('id', '=', r.id).execute();
   }
   if (gone.length) {

@@ -1,5 +1,5 @@
 import { badRequest, corrupt } from '../../errors.js';
-import { entryNameBytes, type GuestEntry, type GuestFilesystem } from '../../guestfs/guest-filesystem.js';
+import { entryNameBytes, type GuestEntry, type GuestEntryId, type GuestFilesystem } from '../../guestfs/guest-filesystem.js';
 import { guestPathComponents } from '../../guestfs/guest-path.js';
 import type { GuestItem } from '../../guestfs/guest-writer.js';
 
@@ -16,7 +16,7 @@ export interface PlannedItem {
 
 /**
  * The restore point's entry as an item for a GuestWriter: for a folder, everything below it; names, symlink
- * targets and data ranges exactly as stored (by inode, so names that are not UTF-8 survive), with the mode,
+ * targets and data ranges exactly as stored (by entry id, so names that are not UTF-8 survive), with the mode,
  * owner and mtime each had at backup time. File bytes are not read here: each file's `read` streams them from
  * the restore point when the writer gets to it. Devices, FIFOs and sockets are skipped, as before.
  */
@@ -32,8 +32,8 @@ interface Planning {
   dataBytes: number;
   maxItems: number;
   root: string;
-  /** Inodes of the folders from the planned entry down to the one being listed. */
-  ancestors: Set<number>;
+  /** Ids of the folders from the planned entry down to the one being listed. */
+  ancestors: Set<GuestEntryId>;
 }
 
 async function itemOf(fs: GuestFilesystem, e: GuestEntry, planned: Planning, signal?: AbortSignal): Promise<GuestItem> {
@@ -41,7 +41,7 @@ async function itemOf(fs: GuestFilesystem, e: GuestEntry, planned: Planning, sig
   planned.count += 1;
   if (planned.count > planned.maxItems) throw badRequest(`${planned.root} holds more than ${planned.maxItems} items; restore a folder below it`);
   const name = entryNameBytes(e);
-  const attrs = { mode: e.mode & 0o7777, uid: e.uid, gid: e.gid, mtime: e.mtime };
+  const attrs = { mode: e.mode === undefined ? undefined : e.mode & 0o7777, uid: e.uid, gid: e.gid, mtime: e.mtime };
   if (e.type === 'symlink') return { type: 'symlink', name, attrs, target: await fs.readlinkBytes(e) };
   if (e.type === 'file') {
     const dataRanges = await fs.dataRanges(e);
@@ -49,13 +49,13 @@ async function itemOf(fs: GuestFilesystem, e: GuestEntry, planned: Planning, sig
     return { type: 'file', name, attrs, size: e.size, dataRanges, read: (range) => fs.createEntryReadStream(e, range) };
   }
   // A damaged or hostile filesystem can hold a folder that contains one of its own ancestors: no end below it.
-  if (planned.ancestors.has(e.inode)) throw corrupt(`${e.path} (inode ${e.inode}) contains itself: the guest filesystem is damaged`);
-  planned.ancestors.add(e.inode);
+  if (planned.ancestors.has(e.id)) throw corrupt(`${e.path} (entry ${e.id}) contains itself: the guest filesystem is damaged`);
+  planned.ancestors.add(e.id);
   const children: GuestItem[] = [];
   for (const child of await fs.listEntry(e)) {
     if (child.type !== 'other') children.push(await itemOf(fs, child, planned, signal));
   }
-  planned.ancestors.delete(e.inode);
+  planned.ancestors.delete(e.id);
   return { type: 'dir', name, attrs, children };
 }
 

@@ -1,43 +1,77 @@
 import type { AppContext } from '../app-services.js';
 import type { BlockSource } from '../../disks/block-source.js';
-import type { GuestFilesystem } from '../../guestfs/guest-filesystem.js';
-import { openGuestFilesystem } from '../../guestfs/open-guest-filesystem.js';
+import { GuestVolumeSet, volumesOfDisk, type GuestVolume, type LocatedGuestPath, type VolumeCandidate } from '../../guestfs/guest-volumes.js';
+import { openGuestFilesystems } from '../../guestfs/open-guest-filesystem.js';
 import type { RestorePointManifest } from '../../repository/repository.js';
 import { notFound, OpenemError } from '../../errors.js';
 
-/** A restore point's guest filesystem, read block by block straight from the repository's packs. */
+/** A restore point's guest filesystems, read block by block straight from the repository's packs. */
 export interface RestorePointFilesystem {
   manifest: RestorePointManifest;
-  /** The disk (by name in the manifest) that holds the filesystem. */
-  diskName: string;
-  fs: GuestFilesystem;
+  volumes: GuestVolumeSet;
+  /** The volume `/` names (GuestVolumeSet.primary); what is on it says what the guest is. */
+  primary: GuestVolume;
+  /** The volume and in-volume path a guest path (`/etc/hosts`, `C:/Users`) names; NOT_FOUND for a drive the guest lacks. */
+  locate(guestPath: string): LocatedGuestPath;
   close(): Promise<void>;
 }
 
+/** Every filesystem on every disk of a manifest, as volumes; the disks that hold none are closed again. */
+export async function openManifestVolumes(
+  manifest: RestorePointManifest,
+  openDisk: (diskName: string) => Promise<BlockSource>,
+): Promise<{ volumes: GuestVolumeSet; reasons: string[]; close(): Promise<void> }> {
+  const open: BlockSource[] = [];
+  const close = async () => {
+    for (const disk of open.splice(0)) await disk.close();
+  };
+  const found: VolumeCandidate[] = [];
+  const reasons: string[] = [];
+  try {
+    for (const d of manifest.disks) {
+      const disk = await openDisk(d.name);
+      open.push(disk);
+      const r = await openGuestFilesystems(disk);
+      if (r.found.length === 0) {
+        reasons.push(`${d.name}: ${r.reason}`);
+        open.pop();
+        await disk.close();
+      }
+      found.push(...volumesOfDisk(d.name, r.found));
+    }
+  } catch (e) {
+    await close();
+    throw e;
+  }
+  return { volumes: new GuestVolumeSet(found), reasons, close };
+}
+
 /**
- * Opens the first disk of the point that holds an ext4 filesystem (ARCHITECTURE.md: mounts and catalog
- * restores read one file through the block source, never restoring the whole disk). Opening reads only the
- * partition table, the superblock and the group descriptors, so it costs the same for a 64 GiB disk as for
- * a small one.
+ * Opens every filesystem on every disk of the point (ARCHITECTURE.md: mounts and catalog restores read one file
+ * through the block source, never restoring the whole disk). Opening reads only each disk's partition table and each
+ * filesystem's superblock and group descriptors, so it costs the same for a 64 GiB disk as for a small one.
  */
 export async function openRestorePointFilesystem(ctx: AppContext, vmRestorePointId: string): Promise<RestorePointFilesystem> {
   const manifest = await ctx.repository.readManifest(vmRestorePointId);
   if (!manifest) throw notFound(`VM restore point ${vmRestorePointId} has no data in the repository`);
-  const reasons: string[] = [];
-  for (const d of manifest.disks) {
-    const disk: BlockSource = await ctx.repository.openDisk(manifest, d.name);
-    try {
-      const opened = await openGuestFilesystem(disk);
-      if (opened.fs) return { manifest, diskName: d.name, fs: opened.fs, close: () => disk.close() };
-      reasons.push(`${d.name}: ${opened.reason}`);
-    } catch (e) {
-      await disk.close();
-      throw e;
-    }
-    await disk.close();
+  const opened = await openManifestVolumes(manifest, (name) => ctx.repository.openDisk(manifest, name));
+  const primary = opened.volumes.primary;
+  if (!primary) {
+    await opened.close();
+    throw new OpenemError(
+      'NOT_IMPLEMENTED',
+      `No guest filesystem openem can read in VM restore point ${vmRestorePointId} (only ext4 guests are supported): ${opened.reasons.join('; ') || 'no disks'}`,
+    );
   }
-  throw new OpenemError(
-    'NOT_IMPLEMENTED',
-    `No guest filesystem openem can read in VM restore point ${vmRestorePointId} (only ext4 guests are supported): ${reasons.join('; ') || 'no disks'}`,
-  );
+  return {
+    manifest,
+    volumes: opened.volumes,
+    primary,
+    locate: (guestPath) => {
+      const located = opened.volumes.locate(guestPath);
+      if (!located) throw notFound(`${guestPath} names no volume of VM restore point ${vmRestorePointId}`);
+      return located;
+    },
+    close: opened.close,
+  };
 }

@@ -4,19 +4,20 @@ import { describeRestoreMark } from '../../platform/restore-incomplete-mark.js';
 import type { TaskRecord, TaskWork } from '../../tasks/task-types.js';
 import type { VmClaim } from '../../tasks/vm-claims.js';
 import type { VmRestorePointRecord } from '../inventory/restore-point-records.js';
-import type { GuestFilesystem } from '../../guestfs/guest-filesystem.js';
+import type { GuestVolume } from '../../guestfs/guest-volumes.js';
 import { restoreGuestPath } from './restore-guest-path.js';
 
 export interface FileRestoreRequest {
   rp: VmRestorePointRecord;
+  /** The guest path as the request names it (`/etc/hosts`, `C:/Users`), for the task and the session's log. */
   guestPath: string;
   overwrite: boolean;
   accountId: string;
   /**
-   * The filesystem to read from: a mount's (`borrowed`, left open) or one this restore opens and closes
-   * (catalog restore, no mount needed).
+   * The volume to read from and the path in it: a mount's (borrowed, left open) or one this restore opens and
+   * closes (catalog restore, no mount needed).
    */
-  source: () => Promise<{ fs: GuestFilesystem; diskName: string; close(): Promise<void> }>;
+  source: () => Promise<{ volume: GuestVolume; path: string; close(): Promise<void> }>;
 }
 
 /** Seed 000's task message once the restore session has started. */
@@ -60,10 +61,9 @@ export async function startFileRestore(ctx: AppContext, req: FileRestoreRequest)
         const source = await req.source();
         try {
           const r = await restoreGuestPath(ctx, {
-            fs: source.fs,
+            volume: source.volume,
             vmId: req.rp.vmId,
-            diskName: source.diskName,
-            guestPath: req.guestPath,
+            guestPath: source.path,
             overwrite: req.overwrite,
             signal,
             onProgress: (p) => {

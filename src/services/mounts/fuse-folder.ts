@@ -1,7 +1,7 @@
 import { access as accessFile, constants, mkdir, rmdir } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import type { Logger } from 'pino';
-import type { GuestEntry, GuestFilesystem } from '../../guestfs/guest-filesystem.js';
+import { posixModeOf, type GuestEntry, type GuestFilesystem } from '../../guestfs/guest-filesystem.js';
 import { isOpenemError, OpenemError } from '../../errors.js';
 import { detachFuseMount } from '../../host/fuse-mounts.js';
 import type { FlrAccess } from './flr-root.js';
@@ -54,7 +54,7 @@ function withTimeout<T>(what: string, ms: number, start: (done: (err: Error | nu
 
 function statOf(e: GuestEntry): FuseStat {
   // Read-only folder: write bits are cleared so tools do not offer to edit (writes fail anyway: no write ops).
-  return { mtime: e.mtime, atime: e.mtime, ctime: e.mtime, nlink: 1, size: e.size, mode: e.mode & ~0o222, uid: e.uid, gid: e.gid };
+  return { mtime: e.mtime, atime: e.mtime, ctime: e.mtime, nlink: 1, size: e.size, mode: posixModeOf(e) & ~0o222, uid: e.uid ?? 0, gid: e.gid ?? 0 };
 }
 
 /**

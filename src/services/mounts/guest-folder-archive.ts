@@ -1,7 +1,7 @@
 import { pipeline } from 'node:stream/promises';
 import type { Readable } from 'node:stream';
 import tar from 'tar-stream';
-import type { GuestEntry, GuestFilesystem } from '../../guestfs/guest-filesystem.js';
+import { posixModeOf, type GuestEntry, type GuestFilesystem } from '../../guestfs/guest-filesystem.js';
 import { guestParentAndName } from '../../guestfs/guest-path.js';
 
 /**
@@ -14,7 +14,7 @@ export function guestFolderArchive(fs: GuestFilesystem, folder: GuestEntry, onEn
   const pack = tar.pack();
   const base = guestParentAndName(folder.path).name || 'root';
   const nameOf = (e: GuestEntry) => base + e.path.slice(folder.path === '/' ? 0 : folder.path.length);
-  const header = (e: GuestEntry) => ({ name: nameOf(e), mode: e.mode & 0o7777, uid: e.uid, gid: e.gid, mtime: e.mtime });
+  const header = (e: GuestEntry) => ({ name: nameOf(e), mode: posixModeOf(e) & 0o7777, uid: e.uid ?? 0, gid: e.gid ?? 0, mtime: e.mtime });
 
   void (async () => {
     pack.entry({ ...header(folder), name: base, type: 'directory' });

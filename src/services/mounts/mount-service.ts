@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import type { AppContext } from '../app-services.js';
-import { conflict, notFound } from '../../errors.js';
+import { conflict, corrupt, notFound } from '../../errors.js';
+import type { GuestVolume } from '../../guestfs/guest-volumes.js';
 import type { TaskRecord } from '../../tasks/task-types.js';
 import type { VmRestorePointRecord } from '../inventory/restore-point-records.js';
 import { openRestorePointFilesystem, type RestorePointFilesystem } from '../guest-restore/restore-point-filesystem.js';
@@ -50,8 +51,8 @@ export class MountService implements FlrMounts {
    * the mount. The limit is checked here, before the task, so a refusal is an immediate, clear error.
    *
    * OsKind: Veeam Backup & Replication "detects guest OS on the mounted backup automatically" (seed 002); the
-   * client's OsKind (Windows by default) is only a hint. openem does the same: the guest is opened as what it is
-   * (ext4, so Linux) whatever OsKind says, and the requested kind is kept on the mount and logged. Refusing
+   * client's OsKind (Windows by default) is only a hint. openem does the same: the guest is opened as what its
+   * filesystems say it is (ext4: Linux) whatever OsKind says, and the requested kind is kept on the mount and logged. Refusing
    * Windows would break every client that sends no body, since Windows is the documented default.
    */
   async requestMount(rp: VmRestorePointRecord, requested: MountOsKind, accountId: string): Promise<TaskRecord> {
@@ -95,7 +96,9 @@ export class MountService implements FlrMounts {
     const reader = await openRestorePointFilesystem(this.ctx, rp.id);
     const id = randomUUID();
     let number: number;
+    let roots: OpenMount['roots'];
     try {
+      roots = await rootsOf(reader.volumes.addressable);
       number = await insertMountRow(this.ctx, { id, vmRestorePointId: rp.id, osKind: requested, accountId, folder: null });
     } catch (e) {
       await reader.close();
@@ -103,10 +106,10 @@ export class MountService implements FlrMounts {
     }
     const now = this.ctx.clock.now();
     const info: MountInfo = {
-      id, vmRestorePointId: rp.id, number, requestedOsKind: requested, detectedOsKind: 'Linux',
+      id, vmRestorePointId: rp.id, number, requestedOsKind: requested, detectedOsKind: reader.primary.osKind,
       vmName: rp.vmName, vmId: rp.vmId, accountId, createdAt: now, lastUsedAt: now,
     };
-    const mount: LiveMount = { info, fs: reader.fs, reader, rowTouchedAt: now, busy: 0 };
+    const mount: LiveMount = { info, volumes: reader.volumes, roots, locate: reader.locate, reader, rowTouchedAt: now, busy: 0 };
     this.live.set(id, mount);
     if (requested !== info.detectedOsKind) {
       this.ctx.log.info({ vmRestorePointId: rp.id, requested }, `mount requested as ${requested}; the guest is ${info.detectedOsKind} and is mounted as such`);
@@ -138,7 +141,7 @@ export class MountService implements FlrMounts {
   private async attachFolder(mount: LiveMount): Promise<void> {
     const path = this.folderPathFor(mount.info.vmName);
     try {
-      mount.fuse = await openFuseFolder(path, mount.fs, this.ctx.log, () => this.touch(mount), this.access);
+      mount.fuse = await openFuseFolder(path, mount.reader.primary.fs, this.ctx.log, () => this.touch(mount), this.access);
       mount.info.folder = path;
       await setMountFolder(this.ctx, mount.info.id, path);
     } catch (e) {
@@ -189,11 +192,6 @@ export class MountService implements FlrMounts {
     };
   }
 
-  /** The disk (by name in the manifest) a mount reads from, for restores through it. */
-  diskNameOf(mount: OpenMount): string {
-    return (mount as LiveMount).reader.diskName;
-  }
-
   list(vmRestorePointId: string): OpenMount[] {
     return [...this.live.values()].filter((m) => m.info.vmRestorePointId === vmRestorePointId.toLowerCase()).sort((a, b) => a.info.number - b.info.number);
   }
@@ -226,4 +224,15 @@ export class MountService implements FlrMounts {
     if (this.timer) clearInterval(this.timer);
     for (const m of [...this.live.values()]) await this.close(m, 'unmounted at shutdown');
   }
+}
+
+/** Each volume's root folder, read once at mount time (the mount's FSRoots). */
+async function rootsOf(volumes: GuestVolume[]): Promise<OpenMount['roots']> {
+  const out: OpenMount['roots'] = [];
+  for (const volume of volumes) {
+    const entry = await volume.fs.stat('/');
+    if (!entry) throw corrupt(`volume ${volume.id} has no root folder`);
+    out.push({ volume, entry });
+  }
+  return out;
 }

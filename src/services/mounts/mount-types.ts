@@ -1,4 +1,5 @@
-import type { GuestFilesystem } from '../../guestfs/guest-filesystem.js';
+import type { GuestEntry } from '../../guestfs/guest-filesystem.js';
+import type { GuestVolume, GuestVolumeSet, LocatedGuestPath } from '../../guestfs/guest-volumes.js';
 import type { TaskRecord } from '../../tasks/task-types.js';
 import type { VmRestorePointRecord } from '../inventory/restore-point-records.js';
 
@@ -29,10 +30,14 @@ export interface MountInfo {
   restoreSessionId?: string;
 }
 
-/** A mount open in this process: its info plus the reader serving API and FUSE. */
+/** A mount open in this process: its info plus the volumes serving API and FUSE. */
 export interface OpenMount {
   info: MountInfo;
-  fs: GuestFilesystem;
+  volumes: GuestVolumeSet;
+  /** The root folder of each volume a guest path can name (seed 002's FSRoots), as read at mount time. */
+  roots: { volume: GuestVolume; entry: GuestEntry }[];
+  /** The volume and in-volume path a guest path (`/etc/hosts`, `C:/Users`) names; NOT_FOUND for a drive the guest lacks. */
+  locate(guestPath: string): LocatedGuestPath;
 }
 
 /** The FLR mounts of a server, as the API uses them (MountService implements it). */
@@ -45,8 +50,6 @@ export interface FlrMounts {
   get(vmRestorePointId: string, number: number, options?: { use?: boolean }): OpenMount;
   /** Keeps a mount from expiring while it is read from; call the returned function when done. */
   hold(mount: OpenMount): () => void;
-  /** The disk (by name in the manifest) a mount reads from. */
-  diskNameOf(mount: OpenMount): string;
   list(vmRestorePointId: string): OpenMount[];
   unmount(vmRestorePointId: string, number: number): Promise<void>;
 }

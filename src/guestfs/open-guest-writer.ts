@@ -1,0 +1,20 @@
+import { Fuse2fsWriter } from './ext4/fuse2fs-writer.js';
+import type { GuestFilesystemKind } from './guest-filesystem-probe.js';
+import type { GuestWriter } from './guest-writer.js';
+
+/** Where a writer finds the filesystem to change: a disk image, the filesystem's offset in it, a private work folder. */
+export interface GuestWriterTarget {
+  imagePath: string;
+  offset: number;
+  /** Private folder for the driver's mount point and links (`<data>/flr-work`). */
+  workRoot: string;
+}
+
+/** The writer for each filesystem kind, through that filesystem's maintained driver (ext4: fuse2fs; NTFS: ntfs-3g). */
+const WRITERS: Record<GuestFilesystemKind, (target: GuestWriterTarget) => GuestWriter> = {
+  ext4: (target) => new Fuse2fsWriter(target),
+};
+
+export function openGuestWriter(kind: GuestFilesystemKind, target: GuestWriterTarget): GuestWriter {
+  return WRITERS[kind](target);
+}
