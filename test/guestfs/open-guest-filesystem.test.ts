@@ -4,7 +4,8 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ImageFileSource } from '../../src/disks/image-file-source.js';
 import { writeGptWithSinglePartition } from '../../src/disks/gpt-writer.js';
-import { openGuestFilesystem } from '../../src/guestfs/open-guest-filesystem.js';
+import { openGuestFilesystem, openGuestFilesystems } from '../../src/guestfs/open-guest-filesystem.js';
+import { writeMbr } from './fixtures/mbr.js';
 import { makeImage, sh, tempDir } from './fixtures/ext4-images.js';
 
 const MiB = 1024 * 1024;
@@ -54,4 +55,23 @@ test('a disk with nothing ext4 on it says why it cannot be indexed', async (t) =
   await writeGptWithSinglePartition(gpt, 8 * MiB, MiB, 4 * MiB, 'data');
   const notExt4 = await open(t, gpt);
   assert.ok(!notExt4.fs && /#1 \(type 0fc63daf.*\) is not ext4/.test(notExt4.reason), !notExt4.fs ? notExt4.reason : '');
+});
+
+test('every filesystem on a disk is found, in partition order, with its kind and the OS it means', async (t) => {
+  const dir = tempDir(t);
+  sh('mkdir one two && echo 1 > one/first && echo 2 > two/second', dir);
+  const disk = join(dir, 'disk.img');
+  makeImage(disk, join(dir, 'one'), { size: '16M', offset: MiB });
+  makeImage(disk, join(dir, 'two'), { size: '16M', offset: 18 * MiB });
+  // #1 ext4, #2 one MiB that holds no filesystem, #3 ext4.
+  await writeMbr(disk, [{ start: MiB, size: 16 * MiB }, { start: 17 * MiB, size: MiB }, { start: 18 * MiB, size: 16 * MiB }]);
+  const src = await ImageFileSource.open(disk);
+  t.after(() => src.close());
+  const r = await openGuestFilesystems(src);
+  assert.deepEqual(r.found.map((f) => [f.partition?.index, f.offset, f.kind, f.osKind, f.driveLetters]), [[1, MiB, 'ext4', 'Linux', false], [3, 18 * MiB, 'ext4', 'Linux', false]]);
+  assert.match(r.reason, /#2 \(type 0x83\) is not ext4/);
+  assert.equal((await r.found[0].fs.read('/first', 0, 10)).toString(), '1\n');
+  assert.equal((await r.found[1].fs.read('/second', 0, 10)).toString(), '2\n');
+  const first = await openGuestFilesystem(src);
+  assert.equal(first.fs && first.partition?.index, 1, 'the first one, as before');
 });

@@ -55,6 +55,7 @@ function buildTree(root: string): void {
   symlinkSync('/usr/lib', join(root, 'abslib'));
   symlinkSync('/etc', join(root, 'abs-etc'));
   symlinkSync('../../../etc', join(root, 'usr/lib/up'));
+  symlinkSync('/etc/nested', join(root, 'usr/lib/abs-nested'));
   symlinkSync('loop', join(root, 'loop'));
   symlinkSync('nowhere/at/all', join(root, 'dangling'));
   for (let i = 0; i < MANY_FILES; i++) writeFileSync(join(root, 'many', `f${String(i).padStart(4, '0')}`), `${i}\n`);
@@ -173,6 +174,7 @@ for (const backend of GUEST_FILESYSTEM_BACKENDS) {
       assert.equal((await fs.read('/lib/x.so', 0, 10)).toString(), 'lib\n');
       assert.equal((await fs.read('/abslib/x.so', 0, 10)).toString(), 'lib\n', 'an absolute target starts at the guest root');
       assert.equal((await fs.read('/abs-etc/hosts', 0, 100)).toString(), 'guest hosts, not the host\n', "/etc is the guest's, never the host's");
+      assert.equal((await fs.read('/usr/lib/abs-nested/deep.txt', 0, 100)).toString(), 'deep\n', 'an absolute target deep in the tree starts at the root too');
       assert.equal((await fs.read('/usr/lib/up/hosts', 0, 100)).toString(), 'guest hosts, not the host\n', 'a target with too many .. stops at the root');
       assert.equal((await fs.stat('/lib/up/nested/deep.txt'))?.type, 'file', 'links through links');
       assert.equal(await fs.readlink('/lib'), readlinkSync(join(tree, 'lib')));
@@ -263,7 +265,7 @@ for (const backend of GUEST_FILESYSTEM_BACKENDS) {
       }
       const below: string[] = [];
       for await (const e of fs.walk('/usr')) below.push(e.path);
-      assert.deepEqual(below.sort(), ['/usr/lib', '/usr/lib/up', '/usr/lib/x.so']);
+      assert.deepEqual(below.sort(), ['/usr/lib', '/usr/lib/abs-nested', '/usr/lib/up', '/usr/lib/x.so']);
       await assert.rejects(drain(fs.walk('/etc/hosts')), code('BAD_REQUEST'));
     });
   });

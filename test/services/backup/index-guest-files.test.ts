@@ -9,6 +9,7 @@ import type { AppContext } from '../../../src/services/app-services.js';
 import type { RestorePointManifest } from '../../../src/repository/repository.js';
 import { openStore, type Store } from '../../../src/state/open-store.js';
 import { makeImage, sh, tempDir } from '../../guestfs/fixtures/ext4-images.js';
+import { writeMbr } from '../../guestfs/fixtures/mbr.js';
 
 const MiB = 1024 * 1024;
 
@@ -28,6 +29,17 @@ function ext4Disk(t: { after(fn: () => void): void }, script: string): string {
   sh(`mkdir root && ${script}`, dir);
   const image = join(dir, 'disk.img');
   makeImage(image, join(dir, 'root'), { size: '16M' });
+  return image;
+}
+
+/** An MBR disk with two Linux partitions, each holding an ext4 built from its own folder. */
+async function twoPartitionDisk(t: { after(fn: () => void): void }): Promise<string> {
+  const dir = tempDir(t);
+  sh('mkdir one two && mkdir one/etc && echo first > one/etc/hostname && echo second > two/only-on-two', dir);
+  const image = join(dir, 'disk.img');
+  makeImage(image, join(dir, 'one'), { size: '16M', offset: MiB });
+  makeImage(image, join(dir, 'two'), { size: '16M', offset: 17 * MiB });
+  await writeMbr(image, [{ start: MiB, size: 16 * MiB }, { start: 17 * MiB, size: 16 * MiB }]);
   return image;
 }
 
@@ -56,4 +68,26 @@ test('the guest files of a readable disk are indexed with path, type and size', 
   assert.equal(r.state, 'Indexed');
   const got = (await rows()).map((e) => [e.path, e.parent_path, e.type, Number(e.size)]);
   assert.deepEqual(got.filter(([p]) => p !== '/lost+found'), [['/etc', '/', 'dir', 1024], ['/etc/hostname', '/etc', 'file', 6]]);
+});
+
+test('every disk is looked at: a filesystem on the second disk is indexed when the first holds none', async (t) => {
+  const blank = join(tempDir(t), 'blank.img');
+  await writeFile(blank, Buffer.alloc(4 * MiB));
+  const image = ext4Disk(t, 'mkdir root/etc && echo web01 > root/etc/hostname');
+  const { ctx, manifest, rows, store } = await indexing(t, { disk0: blank, disk1: image });
+  const r = await indexGuestFiles(ctx, manifest);
+  assert.equal(r.state, 'Indexed', r.message);
+  assert.ok((await rows()).some((e) => e.path === '/etc/hostname' && e.volume === 'disk1'));
+  const volumes = await store.db.selectFrom('catalog_volumes').selectAll().where('vm_restore_point_id', '=', manifest.id).execute();
+  assert.deepEqual(volumes.map((v) => [v.volume, v.disk_name, v.partition_index, v.fs_kind, v.drive_letter]), [['disk1', 'disk1', null, 'ext4', null]]);
+});
+
+test('each entry is on its volume: of two Linux filesystems, the one / names is indexed, by volume id', async (t) => {
+  const image = await twoPartitionDisk(t);
+  const { ctx, manifest, rows } = await indexing(t, { disk0: image });
+  const r = await indexGuestFiles(ctx, manifest);
+  assert.equal(r.state, 'Indexed', r.message);
+  const got = (await rows()).filter((e) => e.path !== '/lost+found').map((e) => [e.volume, e.path]);
+  // The second filesystem has no guest path yet (where it is mounted lives in the guest's fstab): not indexed.
+  assert.deepEqual(got, [['disk0/1', '/etc'], ['disk0/1', '/etc/hostname']]);
 });
