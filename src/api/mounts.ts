@@ -173,9 +173,9 @@ export function mountsPlugin(ctx: ApiContext) {
     });
 
     async function download(request: FastifyRequest, reply: FastifyReply, m: OpenMount, path: string) {
+      const located = m.locate(path);
       await auditRequest(ctx, request, 'download', `${m.info.vmRestorePointId}:${path}`);
       await mounts.recordActivity(m, `Downloaded ${path}`);
-      const located = m.locate(path);
       return sendGuestDownload(reply, located.volume.fs, located.path, mounts.hold(m));
     }
   };
