@@ -52,8 +52,8 @@ export class MountService implements FlrMounts {
    *
    * OsKind: Veeam Backup & Replication "detects guest OS on the mounted backup automatically" (seed 002); the
    * client's OsKind (Windows by default) is only a hint. openem does the same: the guest is opened as what its
-   * filesystems say it is (ext4: Linux) whatever OsKind says, and the requested kind is kept on the mount and logged. Refusing
-   * Windows would break every client that sends no body, since Windows is the documented default.
+   * filesystems say it is (ext4: Linux) whatever OsKind says, and the requested kind is kept on the mount and
+   * logged. Refusing Windows would break every client that sends no body, since Windows is the documented default.
    */
   async requestMount(rp: VmRestorePointRecord, requested: MountOsKind, accountId: string): Promise<TaskRecord> {
     const inUse = Math.max(this.live.size, await countMountRows(this.ctx)) + this.pending;
