@@ -4,6 +4,7 @@ import { isoUtc as utc } from './inventory/em-dates.js';
 import type { BaseContext } from '../context.js';
 import { findVmRestorePoint } from '../services/inventory/restore-point-records.js';
 import { vmRestorePointName } from './inventory/vm-restore-point-kind.js';
+import { hierarchyRef } from './lookup/hierarchy-refs.js';
 import { OPENEM_TYPES, restoreSessionLogHref, restoreSessionLogLink } from './openem/openem-links.js';
 
 /** The backup server a session ran on (`Up BackupServerReference`, seed 003). */
@@ -69,7 +70,8 @@ export function restoreSessionEntity(base: string, s: RestoreSessionView, server
       text('Result', s.result),
       text('Progress', s.progress),
       s.failureMessage !== undefined && text('FailureMessage', s.failureMessage),
-      s.restoredObjRef !== undefined && text('RestoredObjRef', s.restoredObjRef),
+      // The VM made, written as the lookup and the VM restore points write it (constructing_hierarchyobjreftype.md).
+      s.restoredVm !== undefined && text('RestoredObjRef', hierarchyRef(s.restoredVm.platform, 'Vm', s.restoredVm.hierarchyRootId, s.restoredVm.vmId)),
     ],
   );
 }

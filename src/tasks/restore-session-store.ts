@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { BaseContext } from '../context.js';
 import { leftBehindBefore } from '../state/leftover-rows.js';
 import type { RestoreSessionsTable } from '../state/schema.js';
-import type { RestoreSessionRecord } from './task-types.js';
+import type { RestoreSessionRecord, RestoredVm } from './task-types.js';
 
 const MAX_LOG_LINES = 500;
 const STALE_MS = 30_000;
@@ -20,10 +20,23 @@ function toRecord(r: RestoreSessionsTable): RestoreSessionRecord {
     progress: Number(r.progress),
     failureMessage: r.failure_message ?? undefined,
     log: JSON.parse(r.log) as RestoreSessionRecord['log'],
-    restoredObjRef: r.restored_obj_ref ?? undefined,
+    restoredVm: restoredVmOf(r.restored_obj_ref),
     createdAt: Number(r.created_at),
     endAt: r.end_at === null ? undefined : Number(r.end_at),
   };
+}
+
+const LEGACY_PLATFORMS: Record<string, RestoredVm['platform']> = { VMware: 'vsphere', HyperV: 'hyperv', vCloud: 'vcloud' };
+
+/**
+ * The stored restored VM: JSON of its ids, or (rows written before) a `urn:<Platform>:Vm:<root>.<id>` string,
+ * which held the bare VM id after the root.
+ */
+function restoredVmOf(stored: string | null): RestoredVm | undefined {
+  if (!stored) return undefined;
+  if (stored.startsWith('{')) return JSON.parse(stored) as RestoredVm;
+  const m = /^urn:(VMware|HyperV|vCloud):Vm:([^.]+)\.(.+)$/.exec(stored);
+  return m ? { platform: LEGACY_PLATFORMS[m[1]], hierarchyRootId: m[2], vmId: m[3] } : undefined;
 }
 
 /** `yyyy-MM-dd HH:mm:ss` in UTC, as in Enterprise Manager's names (`sql01@2013-08-26 08:31:22`). */
@@ -73,11 +86,11 @@ export class RestoreSessionStore {
     return rows.map(toRecord);
   }
 
-  async update(id: string, changes: { state?: RestoreSessionRecord['state']; progress?: number; restoredObjRef?: string; log?: string }): Promise<void> {
+  async update(id: string, changes: { state?: RestoreSessionRecord['state']; progress?: number; restoredVm?: RestoredVm; log?: string }): Promise<void> {
     const set: Partial<RestoreSessionsTable> = { heartbeat_at: this.ctx.clock.now() };
     if (changes.state) set.state = changes.state;
     if (changes.progress !== undefined) set.progress = Math.max(0, Math.min(100, Math.floor(changes.progress)));
-    if (changes.restoredObjRef) set.restored_obj_ref = changes.restoredObjRef;
+    if (changes.restoredVm) set.restored_obj_ref = JSON.stringify(changes.restoredVm);
     if (changes.log) set.log = await this.appendedLog(id, changes.log);
     await this.ctx.store.db.updateTable('restore_sessions').set(set).where('id', '=', id).execute();
   }

@@ -1,3 +1,12 @@
+import type { PresentedPlatform } from '../platform/platform.js';
+
+/** A VM by what identifies it on its platform: neutral data, which the API writes as a HierarchyObjRef. */
+export interface RestoredVm {
+  platform: PresentedPlatform;
+  hierarchyRootId: string;
+  vmId: string;
+}
+
 /** Enterprise Manager's task (em-api.md "tasks"): `task-N`, Running then Finished, with a Result. */
 export interface TaskRecord {
   /** `task-N` */
@@ -72,7 +81,8 @@ export interface RestoreSessionRecord {
   progress: number;
   failureMessage?: string;
   log: { at: number; text: string }[];
-  restoredObjRef?: string;
+  /** The VM a restore to a new VM made (the API renders it as the session's RestoredObjRef). */
+  restoredVm?: RestoredVm;
   createdAt: number;
   endAt?: number;
 }

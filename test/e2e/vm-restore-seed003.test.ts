@@ -134,6 +134,7 @@ test("KeepOriginalVM with seed 001's body builds keep01_restored and leaves keep
   assert.equal(await sha256File(await diskPathOf(dataDir, 'keep01_restored')), await sha256File(vm.reference));
   assert.equal(await sha256File(disk), changed, 'the original is untouched');
   assert.match(session.RestoredObjRef, /^urn:VMware:Vm:/);
+  await assertLookupFinds(c, session.RestoredObjRef, 'keep01_restored');
 });
 
 test("a Cloud Director VM restores as a new VM with seed 001's body, real UIDs substituted", async () => {
@@ -148,4 +149,14 @@ test("a Cloud Director VM restores as a new VM with seed 001's body, real UIDs s
   const session = await restoreThroughLinks(c, await findPointEntity(c, vm.name), body);
   assert.equal(await sha256File(await diskPathOf(dataDir, 'VM-restored')), await sha256File(vm.reference));
   assert.match(session.RestoredObjRef, /^urn:vCloud:Vm:/);
+  await assertLookupFinds(c, session.RestoredObjRef, 'VM-restored');
 });
+
+/** The session's RestoredObjRef is the reference the lookup service has for the VM made (constructing_hierarchyobjreftype.md). */
+async function assertLookupFinds(c: EmClient, ref: string, vmName: string) {
+  const r = await c.get(`${server.http}/api/lookup?hierarchyRef=${encodeURIComponent(ref)}`);
+  assert.equal(r.status, 200, r.text);
+  const item = [r.body.HierarchyItems.HierarchyItem].flat()[0];
+  assert.equal(item?.ObjectName, vmName, `the lookup knows ${ref}: ${r.text}`);
+  assert.equal(item.ObjectRef, ref);
+}

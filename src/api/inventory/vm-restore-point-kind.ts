@@ -5,15 +5,14 @@ import { findVmRestorePoint, type VmRestorePointRecord } from '../../services/in
 import { emTimestamp } from '../../tasks/restore-session-store.js';
 import { isoUtc, restorePointName } from './em-dates.js';
 import { assertPointVisible, visiblePoints } from './visible-points.js';
+import { hierarchyRef } from '../lookup/hierarchy-refs.js';
 
 /** `sql01-hv@2013-08-21 10:44:36` (seed 003). */
 export const vmRestorePointName = (r: VmRestorePointRecord) => `${r.vmName}@${emTimestamp(r.createdAt)}`;
 
 /** The VM as a hierarchy object reference (em-api.md §3: `urn:VMware:Vm:<root>.vm-…`, `urn:HyperV:Vm:…`, `urn:vCloud:Vm:…`). */
 export function hierarchyObjRef(r: VmRestorePointRecord): string {
-  if (r.platform === 'hyperv') return `urn:HyperV:Vm:${r.hierarchyRootId}.${r.vmId}`;
-  if (r.platform === 'vcloud') return `urn:vCloud:Vm:${r.hierarchyRootId}.urn:vcloud:vm:${r.vmId}`;
-  return `urn:VMware:Vm:${r.hierarchyRootId}.vm-${r.vmId}`;
+  return hierarchyRef(r.platform, 'Vm', r.hierarchyRootId, r.vmId)!;
 }
 
 /**

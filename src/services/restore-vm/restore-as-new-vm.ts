@@ -1,7 +1,6 @@
 import type { DiskWriter, StagedVm } from '../../platform/platform.js';
 import { applyDiskPlan, describeCounters } from './apply-disk-plan.js';
 import { fullRestorePlan, planFetchBytes } from './disk-restore-plan.js';
-import { restoredVmRef } from './restored-vm-ref.js';
 import type { RestoreRun } from './restore-run.js';
 import type { NewVmTarget } from './vm-restore-request.js';
 
@@ -42,7 +41,7 @@ export async function restoreAsNewVm(run: RestoreRun, target: NewVmTarget): Prom
     }
     run.signal.throwIfAborted();
     const vm = await staged.commit();
-    await ctx.restoreSessions.update(run.sessionId, { restoredObjRef: restoredVmRef(vm) });
+    await ctx.restoreSessions.update(run.sessionId, { restoredVm: { platform: vm.platform, hierarchyRootId: vm.hierarchyRootId, vmId: vm.id } });
     await run.log(`VM ${vm.name} (${vm.id}) created from the restore point`);
     if (run.request.powerOnAfterRestore) {
       await ctx.platform.setPowerState(vm.id, 'PoweredOn');

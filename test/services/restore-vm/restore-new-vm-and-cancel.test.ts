@@ -70,7 +70,7 @@ test('KeepOriginalVM builds <name>_restored beside the original, byte for byte, 
   assert.equal(s.result, 'Success', s.failureMessage);
   const restored = (await ctx.platform.findVm('keeper_restored'))!;
   assert.equal(restored.powerState, 'PoweredOn');
-  assert.match(s.restoredObjRef ?? '', new RegExp(`^urn:VMware:Vm:.+\\.${restored.id}$`));
+  assert.deepEqual(s.restoredVm, { platform: 'vsphere', hierarchyRootId: restored.hierarchyRootId, vmId: restored.id });
   assert.equal(await sha256File(await diskPath(ctx, 'keeper_restored')), await sha256File(reference));
   assert.equal((await ctx.platform.findVm('keeper'))!.powerState, 'PoweredOn', 'the original keeps running');
 });
