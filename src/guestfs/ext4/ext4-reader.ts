@@ -3,7 +3,7 @@ import type { BlockSource } from '../../disks/block-source.js';
 import { badRequest, corrupt, notFound, OpenemError } from '../../errors.js';
 import { parseDirectoryData, parseDirents, type DirEntry } from './ext4-directory.js';
 import { readBlockRuns, type BlockRun } from './ext4-extents.js';
-import { planFileReads, readPlanned, streamPlanned } from './ext4-file-reads.js';
+import { planFileReads, readPlanned, STREAM_READ_CHUNK, streamPlanned } from './ext4-file-reads.js';
 import { inlineDataXattr, inodeAttributes, inodeType, INODE_FLAGS, parseInode, ROOT_INODE, type Ext4Inode } from './ext4-inode.js';
 import { descriptorBlockNumber, INCOMPAT, readSuperblock, type Ext4Superblock } from './ext4-superblock.js';
 import type { ByteRange, GuestEntry, GuestFilesystem } from '../guest-filesystem.js';
@@ -315,8 +315,8 @@ export class Ext4Reader implements GuestFilesystem {
     if (inode.flags & INODE_FLAGS.INLINE_DATA) {
       return Readable.from([inlineBytes(inode).subarray(start, Math.max(start, end))]);
     }
-    const steps = planFileReads(await this.runsOf(inode), this.superblock.blockSize, start, Math.max(start, end));
-    return streamPlanned(this.source, steps);
+    const steps = planFileReads(await this.runsOf(inode), this.superblock.blockSize, start, Math.max(start, end), STREAM_READ_CHUNK);
+    return streamPlanned(this.source, steps, { chunk: STREAM_READ_CHUNK });
   }
 
   walk(path = '/'): AsyncIterable<GuestEntry> {
