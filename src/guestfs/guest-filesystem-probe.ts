@@ -1,8 +1,8 @@
 import type { BlockSource } from '../disks/block-source.js';
 import type { GuestFilesystem } from './guest-filesystem.js';
 
-/** The filesystems openem reads (NTFS joins as `'ntfs'`). */
-export type GuestFilesystemKind = 'ext4';
+/** The filesystems openem reads. */
+export type GuestFilesystemKind = 'ext4' | 'ntfs';
 
 /** What a filesystem says about the guest's operating system (seed 002's `OsKind`). */
 export type VolumeOsKind = 'Linux' | 'Windows';

@@ -3,11 +3,12 @@ import { PartitionSource } from '../disks/partition-source.js';
 import { readPartitionTable, type Partition, type PartitionTable } from '../disks/partition-table.js';
 import { isOpenemError } from '../errors.js';
 import { ext4Probe } from './ext4/ext4-probe.js';
+import { ntfsProbe } from './ntfs/ntfs-probe.js';
 import type { GuestFilesystem } from './guest-filesystem.js';
 import type { GuestFilesystemKind, GuestFilesystemProbe, VolumeOsKind } from './guest-filesystem-probe.js';
 
 /** Every filesystem openem reads, tried in this order on each volume. Adding a filesystem adds its probe here. */
-export const GUEST_FILESYSTEM_PROBES: readonly GuestFilesystemProbe[] = [ext4Probe];
+export const GUEST_FILESYSTEM_PROBES: readonly GuestFilesystemProbe[] = [ext4Probe, ntfsProbe];
 
 /** One filesystem found on a disk. */
 export interface FoundGuestFilesystem {

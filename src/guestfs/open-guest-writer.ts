@@ -1,3 +1,4 @@
+import { OpenemError } from '../errors.js';
 import { Fuse2fsWriter } from './ext4/fuse2fs-writer.js';
 import type { GuestFilesystemKind } from './guest-filesystem-probe.js';
 import type { GuestWriter } from './guest-writer.js';
@@ -10,11 +11,16 @@ export interface GuestWriterTarget {
   workRoot: string;
 }
 
-/** The writer for each filesystem kind, through that filesystem's maintained driver (ext4: fuse2fs; NTFS: ntfs-3g). */
-const WRITERS: Record<GuestFilesystemKind, (target: GuestWriterTarget) => GuestWriter> = {
+/**
+ * The writer for each filesystem kind, through that filesystem's maintained driver (ext4: fuse2fs). NTFS volumes are
+ * read by openem but not yet written (ntfs-3g on a partition view, issue #12 item 4): a restore into one is refused.
+ */
+const WRITERS: Partial<Record<GuestFilesystemKind, (target: GuestWriterTarget) => GuestWriter>> = {
   ext4: (target) => new Fuse2fsWriter(target),
 };
 
 export function openGuestWriter(kind: GuestFilesystemKind, target: GuestWriterTarget): GuestWriter {
-  return WRITERS[kind](target);
+  const writer = WRITERS[kind];
+  if (!writer) throw new OpenemError('NOT_IMPLEMENTED', `restoring files into a ${kind} volume is not supported yet`);
+  return writer(target);
 }

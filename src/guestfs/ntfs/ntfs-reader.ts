@@ -1,0 +1,254 @@
+import { Readable } from 'node:stream';
+import type { BlockSource } from '../../disks/block-source.js';
+import { badRequest, corrupt, notFound, OpenemError } from '../../errors.js';
+import type { ByteRange, GuestEntry, GuestFilesystem } from '../guest-filesystem.js';
+import { guestPathComponents, normaliseGuestPath } from '../guest-path.js';
+import { LruCache } from '../lru-cache.js';
+import { resolveGuestPath, type GuestTree } from '../resolve-guest-path.js';
+import { walkGuestTree } from '../walk-guest-tree.js';
+import { readBootSector, type NtfsBootSector } from './ntfs-boot-sector.js';
+import { parseIndexBlock, parseIndexRoot, type NtfsIndexEntry } from './ntfs-index.js';
+import { NtfsMft } from './ntfs-mft.js';
+import { attributeStream, DATA_ELSEWHERE_TAGS, namedStreams, nodeOf, nodeSize, type NtfsNode } from './ntfs-node.js';
+import { ATTR } from './ntfs-record.js';
+import { dataRangesOf, readStream, streamBytes, type NtfsStream } from './ntfs-stream.js';
+import { upcaseKey, type NameKey } from './ntfs-upcase.js';
+
+const ROOT_RECORD = 5;
+const UPCASE_RECORD = 10;
+/** Records below this are the volume's metafiles ($MFT, $Bitmap, $Extend, …): Windows never lists them. */
+const FIRST_USER_RECORD = 16;
+/** INDX blocks are read this many bytes at a time while loading a folder. */
+const INDEX_READ = 1024 * 1024;
+
+/** A folder's names: all of them in index order, by exact name, and by the volume's upper-case key. */
+interface Directory {
+  entries: NtfsIndexEntry[];
+  exact: Map<string, NtfsIndexEntry>;
+  folded: Map<string, NtfsIndexEntry>;
+}
+
+/**
+ * A read-only NTFS reader over a block source (no mounting, no ntfs-3g): boot sector, $MFT with fixups and
+ * attribute lists, resident and non-resident attributes, sparse and LZNT1-compressed streams, $I30 indexes
+ * ($INDEX_ROOT, and every in-use block of $INDEX_ALLOCATION by its $BITMAP), hard links, named streams and reparse
+ * points.
+ *
+ * Names are matched as Windows does: case-insensitively through the volume's $UpCase, an exact match first (a POSIX
+ * name space may hold names that differ only in case). `file:stream` names an alternate data stream. Junctions,
+ * Windows symlinks and Interix symlinks (ntfs-3g's) are links; followed in the middle of a path, an absolute target
+ * starts at this volume's root, so no link leads outside the volume. DOS 8.3 aliases and the metafiles are not
+ * listed. Encrypted files and files whose data lives elsewhere (deduplication, WOF) are NOT_IMPLEMENTED to read.
+ * Every size, offset and run is checked against the record or the volume before use: a damaged or hostile volume
+ * gives CORRUPT, never a crash, a hang or an allocation beyond what the volume could hold.
+ * Caches assume the volume does not change underneath; open a new reader after writing.
+ */
+export class NtfsReader implements GuestFilesystem {
+  private readonly directories = new LruCache<number, Promise<Directory>>(200_000);
+
+  private constructor(
+    private readonly mft: NtfsMft,
+    private readonly key: NameKey,
+  ) {}
+
+  get boot(): NtfsBootSector {
+    return this.mft.boot;
+  }
+
+  /** Opens the volume at the start of `source` (wrap a partition in a PartitionSource). */
+  static async open(source: BlockSource): Promise<NtfsReader> {
+    const boot = await readBootSector(source);
+    const mft = await NtfsMft.open(source, boot);
+    const upcase = attributeStream(mft, await mft.file(UPCASE_RECORD), ATTR.DATA, '');
+    if (!upcase || upcase.size > 2 * 65536) throw corrupt('NTFS $UpCase is missing or larger than 64 Ki entries');
+    return new NtfsReader(mft, upcaseKey(await mft.read(upcase, 0, upcase.size)));
+  }
+
+  private async node(record: number, streamName = ''): Promise<NtfsNode> {
+    return nodeOf(this.mft, await this.mft.file(record), streamName);
+  }
+
+  private directory(node: NtfsNode): Promise<Directory> {
+    const n = node.file.number;
+    const load = async (): Promise<Directory> => {
+      const what = `NTFS folder record ${n}`;
+      const root = attributeStream(this.mft, node.file, ATTR.INDEX_ROOT, '$I30');
+      if (!root?.resident) throw corrupt(`${what} has no $INDEX_ROOT`);
+      const entries: NtfsIndexEntry[] = [];
+      parseIndexRoot(root.resident, what, entries);
+      const alloc = attributeStream(this.mft, node.file, ATTR.INDEX_ALLOCATION, '$I30');
+      if (alloc) await this.readIndexBlocks(node, alloc, entries);
+      const visible = entries.filter((e) => e.record >= FIRST_USER_RECORD);
+      const exact = new Map<string, NtfsIndexEntry>();
+      const folded = new Map<string, NtfsIndexEntry>();
+      for (const e of visible) {
+        exact.set(e.name, e);
+        const k = this.key(e.name);
+        if (!folded.has(k)) folded.set(k, e);
+      }
+      return { entries: visible, exact, folded };
+    };
+    // Weighted by the index's size (about one entry per 64 bytes), so one huge folder cannot pin unbounded memory.
+    const alloc = node.file.attributes.find((a) => a.type === ATTR.INDEX_ALLOCATION && a.lowestVcn === 0);
+    return this.directories.getOrCreate(n, load, Math.max(1, Math.ceil((alloc?.allocatedSize ?? 0) / 64)));
+  }
+
+  /** Every INDX block of $INDEX_ALLOCATION that $BITMAP marks in use (the B+ tree's nodes, read in disk order). */
+  private async readIndexBlocks(node: NtfsNode, alloc: NtfsStream, out: NtfsIndexEntry[]): Promise<void> {
+    const bs = this.boot.indexRecordSize;
+    const what = `NTFS folder record ${node.file.number}`;
+    if (alloc.size > this.mft.volumeBytes) throw corrupt(`${what} has an index larger than the volume`);
+    const bitmapStream = attributeStream(this.mft, node.file, ATTR.BITMAP, '$I30');
+    const blocks = Math.floor(alloc.size / bs);
+    const bitmap = bitmapStream ? await this.mft.read(bitmapStream, 0, Math.min(bitmapStream.size, Math.ceil(blocks / 8))) : undefined;
+    const perRead = Math.max(1, Math.floor(INDEX_READ / bs));
+    for (let first = 0; first < blocks; first += perRead) {
+      const count = Math.min(perRead, blocks - first);
+      const data = await this.mft.read(alloc, first * bs, (first + count) * bs);
+      for (let i = 0; i < count; i++) {
+        const block = first + i;
+        if (bitmap && !(bitmap[block >> 3] & (1 << (block & 7)))) continue;
+        parseIndexBlock(data.subarray(i * bs, (i + 1) * bs), `${what} index block ${block}`, out);
+      }
+    }
+  }
+
+  private async childOf(dir: NtfsNode, name: string): Promise<NtfsNode | undefined> {
+    const d = await this.directory(dir);
+    const hit = d.exact.get(name) ?? d.folded.get(this.key(name));
+    if (hit) return this.node(hit.record);
+    // `file:stream`: an alternate data stream of `file` (streams names are matched case-insensitively too).
+    const colon = name.indexOf(':');
+    if (colon <= 0) return undefined;
+    const base = d.exact.get(name.slice(0, colon)) ?? d.folded.get(this.key(name.slice(0, colon)));
+    if (!base) return undefined;
+    const file = await this.mft.file(base.record);
+    const wanted = this.key(name.slice(colon + 1).replace(/:\$DATA$/i, ''));
+    if (wanted === '') return this.node(base.record);
+    const stream = namedStreams(this.mft, file).find((s) => this.key(s.name) === wanted);
+    return stream ? nodeOf(this.mft, file, stream.name) : undefined;
+  }
+
+  /** The tree the generic path lookup walks: file records, names from $I30 indexes, link targets in the volume. */
+  private readonly tree: GuestTree<NtfsNode> = {
+    root: () => this.node(ROOT_RECORD),
+    kindOf: (node) => node.kind,
+    child: async (dir, name) => {
+      const node = await this.childOf(dir, name);
+      return node && { node };
+    },
+    linkTarget: async (node) => Buffer.from(node.link!.inVolume, 'utf8'),
+  };
+
+  private async resolve(path: string): Promise<NtfsNode | undefined> {
+    return (await resolveGuestPath(this.tree, path))?.node;
+  }
+
+  private async resolveExisting(path: string): Promise<NtfsNode> {
+    const node = await this.resolve(path);
+    if (!node) throw notFound(`guest path ${normaliseGuestPath(path)} does not exist`);
+    return node;
+  }
+
+  /** The node of an entry this reader made: its id is the record number, or `record:stream` for a named stream. */
+  private nodeOfEntry(entry: GuestEntry): Promise<NtfsNode> {
+    if (typeof entry.id === 'number') return this.node(entry.id);
+    const m = /^(\d+):(.+)$/.exec(entry.id);
+    if (!m) throw badRequest(`guest path ${entry.path} is not an entry of this NTFS volume`);
+    return this.node(Number(m[1]), m[2]);
+  }
+
+  private toEntry(path: string, node: NtfsNode, name?: string): GuestEntry {
+    const parts = guestPathComponents(path);
+    return {
+      path: '/' + parts.join('/'),
+      name: name ?? parts[parts.length - 1] ?? '',
+      type: node.kind,
+      size: nodeSize(node),
+      mtime: node.mtime,
+      atime: node.atime,
+      ctime: node.ctime,
+      birthtime: node.birthtime,
+      id: node.streamName ? `${node.file.number}:${node.streamName}` : node.file.number,
+    };
+  }
+
+  async stat(path: string): Promise<GuestEntry | undefined> {
+    const node = await this.resolve(path);
+    return node && this.toEntry(path, node);
+  }
+
+  private async entries(dirPath: string, dir: NtfsNode): Promise<GuestEntry[]> {
+    if (dir.kind !== 'dir' || dir.streamName) throw badRequest(`guest path ${dirPath} is not a directory`);
+    const { entries } = await this.directory(dir);
+    const prefix = dirPath === '/' ? '/' : `${dirPath}/`;
+    const nodes = await Promise.all(entries.map((e) => this.node(e.record)));
+    return entries.map((e, i) => this.toEntry(prefix + e.name, nodes[i], e.name));
+  }
+
+  async list(path: string): Promise<GuestEntry[]> {
+    return this.entries(normaliseGuestPath(path), await this.resolveExisting(path));
+  }
+
+  async listEntry(dir: GuestEntry): Promise<GuestEntry[]> {
+    return this.entries(dir.path, await this.nodeOfEntry(dir));
+  }
+
+  /** The alternate data streams of an entry (name and size), for restores that keep them. */
+  async streams(entry: GuestEntry): Promise<{ name: string; size: number }[]> {
+    const node = await this.nodeOfEntry(entry);
+    return namedStreams(this.mft, node.file);
+  }
+
+  async readlink(path: string): Promise<string> {
+    const node = await this.resolveExisting(path);
+    if (node.kind !== 'symlink') throw badRequest(`guest path ${normaliseGuestPath(path)} is not a symlink`);
+    return node.link!.target;
+  }
+
+  async readlinkBytes(link: GuestEntry): Promise<Buffer> {
+    const node = await this.nodeOfEntry(link);
+    if (node.kind !== 'symlink') throw badRequest(`guest path ${link.path} is not a symlink`);
+    return Buffer.from(node.link!.target, 'utf8');
+  }
+
+  /** The data stream of a regular file (or named stream), checked readable by openem. */
+  private fileStream(node: NtfsNode, path: string): NtfsStream {
+    if (node.kind !== 'file') throw badRequest(`guest path ${path} is not a regular file`);
+    const s = node.stream;
+    if (!s) return { size: 0, initializedSize: 0, resident: Buffer.alloc(0), runs: [], clusterSize: this.boot.clusterSize, unitBytes: 0, encrypted: false };
+    if (s.encrypted) throw new OpenemError('NOT_IMPLEMENTED', `guest file ${path} is encrypted`);
+    if (!node.streamName && node.reparseTag !== undefined && DATA_ELSEWHERE_TAGS.has(node.reparseTag)) {
+      throw new OpenemError('NOT_IMPLEMENTED', `guest file ${path} keeps its data outside the file (reparse tag 0x${node.reparseTag.toString(16)})`);
+    }
+    return s;
+  }
+
+  async dataRanges(file: GuestEntry): Promise<ByteRange[]> {
+    return dataRangesOf(this.fileStream(await this.nodeOfEntry(file), file.path));
+  }
+
+  async createEntryReadStream(file: GuestEntry, range: ByteRange): Promise<Readable> {
+    const s = this.fileStream(await this.nodeOfEntry(file), file.path);
+    return streamBytes(this.mft.source, s, Math.max(0, range.start), range.end);
+  }
+
+  async read(path: string, offset: number, length: number): Promise<Buffer> {
+    if (offset < 0 || length < 0) throw badRequest('read offset and length must not be negative');
+    const s = this.fileStream(await this.resolveExisting(path), normaliseGuestPath(path));
+    return readStream(this.mft.source, s, offset, offset + length);
+  }
+
+  async createReadStream(path: string, range: { start?: number; end?: number } = {}): Promise<Readable> {
+    const s = this.fileStream(await this.resolveExisting(path), normaliseGuestPath(path));
+    return streamBytes(this.mft.source, s, Math.max(0, range.start ?? 0), range.end ?? s.size);
+  }
+
+  walk(path = '/'): AsyncIterable<GuestEntry> {
+    return walkGuestTree(this, path);
+  }
+
+  async close(): Promise<void> {
+    // The source belongs to the caller.
+  }
+}
