@@ -44,6 +44,9 @@ export const CHECKS = [
   { what: 'setpriv, fallocate', pkg: 'util-linux', ok: () => ['setpriv', 'fallocate'].every(onPath) },
   { what: '/usr/bin/chromium', pkg: 'chromium', ok: () => executable('/usr/bin/chromium') },
   { what: 'xmllint (the EM schema test)', pkg: 'libxml2-utils', ok: () => onPath('xmllint') },
+  { what: 'mkntfs, ntfs-3g, ntfsls, ntfscat, ntfsinfo', pkg: 'ntfs-3g', ok: () => ['mkntfs', 'ntfs-3g', 'ntfsls', 'ntfscat', 'ntfsinfo'].every(onPath) },
+  { what: 'losetup', pkg: 'mount', ok: () => onPath('losetup') },
+  { what: 'setfattr (the NTFS tests)', pkg: 'attr', ok: () => onPath('setfattr') },
 ];
 
 const missing = CHECKS.filter((c) => !c.ok());

@@ -102,16 +102,17 @@ export function registerVmCommand(program: Command, dataDir: () => string): Comm
     };
 
   vm.command('create')
-    .description('create a Linux VM whose disk holds an ext4 filesystem with a copy of a directory')
+    .description('create a VM whose disk holds a copy of a directory: ext4 for Linux, NTFS for Windows')
     .argument('<name>', 'VM name')
     .requiredOption('--from-dir <dir>', 'directory whose contents become the root filesystem')
     .requiredOption('--size <size>', 'virtual disk size, e.g. 8G (rounded up to whole MiB)')
     .addOption(new Option('--platform <platform>', 'platform the VM presents as').choices(['vsphere', 'hyperv', 'vcloud']).default('vsphere'))
-    .addOption(new Option('--os <os>', 'guest OS').choices(['linux']).default('linux'))
+    .addOption(new Option('--os <os>', 'guest OS').choices(['linux', 'windows']).default('linux'))
+    .addOption(new Option('--partition-table <table>', 'partition table (Windows: mbr by default; Linux: gpt)').choices(['mbr', 'gpt']))
     .action(
-      run(async (cmd, name: string, o: { fromDir: string; size: string; platform: PresentedPlatform; os: GuestOsKind }) => {
+      run(async (cmd, name: string, o: { fromDir: string; size: string; platform: PresentedPlatform; os: GuestOsKind; partitionTable?: 'mbr' | 'gpt' }) => {
         const size = parseSize(o.size);
-        const created = await createVmFromDirectory(firstLocalPlatform(await openRegistry()), { name, fromDir: resolve(o.fromDir), size, platform: o.platform, os: o.os });
+        const created = await createVmFromDirectory(firstLocalPlatform(await openRegistry()), { name, fromDir: resolve(o.fromDir), size, platform: o.platform, os: o.os, partitionTable: o.partitionTable });
         out(cmd, `created VM ${created.name} (${created.id}) on ${created.platform}, disk ${formatSize(created.disks[0].size)}\n`);
       }),
     );

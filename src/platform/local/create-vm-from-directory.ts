@@ -1,15 +1,17 @@
 import { stat } from 'node:fs/promises';
 import { badRequest } from '../../errors.js';
 import { writeGptWithSinglePartition } from '../../disks/gpt-writer.js';
+import { writeMbrWithSinglePartition } from '../../disks/mbr-writer.js';
 import type { GuestOsKind, PresentedPlatform, VmConfig } from '../platform.js';
 import { buildExt4InImage, requireMke2fs } from './ext4-image-builder.js';
 import type { LocalPlatform } from './local-platform.js';
+import { buildNtfsInImage, requireNtfs3g } from './ntfs-image-builder.js';
 import { assertValidVmName } from './vm-name.js';
 
 const MIB = 1024 * 1024;
 /** Where the root partition starts, as every current partitioning tool aligns it. */
 export const ROOT_PARTITION_OFFSET = MIB;
-/** The smallest disk that holds the GPT, 1 MiB alignment and a useful ext4. */
+/** The smallest disk that holds the GPT, 1 MiB alignment and a useful ext4 or NTFS. */
 export const MIN_DISK_SIZE = 16 * MIB;
 
 export interface CreateVmFromDirectoryOptions {
@@ -19,21 +21,30 @@ export interface CreateVmFromDirectoryOptions {
   /** Virtual disk size in bytes; rounded up to whole MiB so blocks line up with BLOCK_SIZE. */
   size: number;
   platform?: PresentedPlatform;
+  /** `linux`: ext4 (GPT). `windows`: NTFS, behind an MBR unless `partitionTable` is `gpt`. */
   os?: GuestOsKind;
+  partitionTable?: 'mbr' | 'gpt';
   cpus?: number;
   memoryMiB?: number;
 }
 
+/** GPT's "Microsoft basic data" partition type, which Windows gives its NTFS volumes. */
+const GPT_TYPE_MICROSOFT_BASIC_DATA = 'ebd0a0a2-b9e5-4433-87c0-68b6b72699c7';
+
 /**
- * Builds a Linux VM whose one disk holds a GPT with one Linux partition at 1 MiB, formatted ext4 with a
- * copy of `fromDir`. The last MiB stays outside the partition: the backup GPT lives there.
- * The VM is staged and committed, so a failure leaves nothing visible.
+ * Builds a VM whose one disk holds one partition at 1 MiB with a copy of `fromDir`: Linux, a GPT with a Linux
+ * partition formatted ext4; Windows, an MBR (or a GPT) with an NTFS partition made by ntfs-3g's tools. The last MiB
+ * stays outside the partition: the backup GPT lives there. The VM is staged and committed, so a failure leaves
+ * nothing visible.
  */
 export async function createVmFromDirectory(platform: LocalPlatform, opts: CreateVmFromDirectoryOptions): Promise<VmConfig> {
-  await requireMke2fs();
-  assertValidVmName(opts.name);
   const os = opts.os ?? 'linux';
-  if (os !== 'linux') throw badRequest(`only Linux VMs can be built from a directory (got '${os}')`);
+  if (os !== 'linux' && os !== 'windows') throw badRequest(`only Linux and Windows VMs can be built from a directory (got '${os}')`);
+  const table = opts.partitionTable ?? (os === 'windows' ? 'mbr' : 'gpt');
+  if (os === 'linux' && table !== 'gpt') throw badRequest('a Linux VM built from a directory has a GPT');
+  if (os === 'windows') await requireNtfs3g();
+  else await requireMke2fs();
+  assertValidVmName(opts.name);
   if (!Number.isSafeInteger(opts.size) || opts.size < MIN_DISK_SIZE) {
     throw badRequest(`disk size must be at least ${MIN_DISK_SIZE / MIB} MiB`);
   }
@@ -55,8 +66,11 @@ export async function createVmFromDirectory(platform: LocalPlatform, opts: Creat
   });
   try {
     const image = staged.diskImagePath('disk0');
-    await buildExt4InImage(image, ROOT_PARTITION_OFFSET, partSize, opts.fromDir, opts.name);
-    await writeGptWithSinglePartition(image, size, ROOT_PARTITION_OFFSET, partSize, 'root');
+    if (os === 'windows') await buildNtfsInImage(image, ROOT_PARTITION_OFFSET, partSize, opts.fromDir, opts.name);
+    else await buildExt4InImage(image, ROOT_PARTITION_OFFSET, partSize, opts.fromDir, opts.name);
+    if (table === 'mbr') await writeMbrWithSinglePartition(image, ROOT_PARTITION_OFFSET, partSize);
+    else if (os === 'windows') await writeGptWithSinglePartition(image, size, ROOT_PARTITION_OFFSET, partSize, 'Basic data partition', { typeGuid: GPT_TYPE_MICROSOFT_BASIC_DATA });
+    else await writeGptWithSinglePartition(image, size, ROOT_PARTITION_OFFSET, partSize, 'root');
     const w = await staged.openDiskForWrite('disk0');
     await w.sync();
     await w.close();
