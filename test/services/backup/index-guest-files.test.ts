@@ -49,7 +49,7 @@ test('a disk openem cannot read is NotIndexed, and says why', async (t) => {
   const { ctx, manifest, rows } = await indexing(t, { disk0: blank });
   const r = await indexGuestFiles(ctx, manifest);
   assert.equal(r.state, 'NotIndexed');
-  assert.match(r.message, /no ext4 filesystem/);
+  assert.match(r.message, /no ext4 or ntfs filesystem/);
   assert.equal((await rows()).length, 0);
 });
 
