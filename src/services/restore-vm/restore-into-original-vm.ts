@@ -1,7 +1,7 @@
 import type { DiskWriter, RestoreIncompleteMark, VmConfig } from '../../platform/platform.js';
 import { ServerStopping } from '../../tasks/task-engine.js';
 import { applyDiskPlan, describeCounters } from './apply-disk-plan.js';
-import { fullRestorePlan, planFetchBytes, type DiskRestorePlan } from './disk-restore-plan.js';
+import { fullRestorePlan, planFetchBytes, withoutExistingHoles, type DiskRestorePlan } from './disk-restore-plan.js';
 import { quickRollbackPlan } from './quick-rollback-plan.js';
 import type { RestoreRun } from './restore-run.js';
 import { verifyDiskPlans } from './verify-disk-plans.js';
@@ -129,13 +129,25 @@ async function recordWriteFailure(run: RestoreRun, vm: VmConfig, mark: RestoreIn
   await run.ctx.platform.markRestoreIncomplete(vm.id, { ...mark, state: 'failed', reason });
 }
 
+/** The plan minus zero blocks that are holes in the disk already (the VM is off: its extents hold still). */
+async function holesSkipped(run: RestoreRun, vm: VmConfig, plan: DiskRestorePlan): Promise<DiskRestorePlan> {
+  if (plan.zero.length === 0) return plan;
+  const source = await run.ctx.platform.openDisk(vm.id, plan.diskName);
+  try {
+    return withoutExistingHoles(plan, await source.allocatedExtents());
+  } finally {
+    await source.close();
+  }
+}
+
 async function writeDisks(run: RestoreRun, vm: VmConfig, plans: DiskRestorePlan[]): Promise<number> {
   let fetched = 0;
   for (const plan of plans) {
     run.signal.throwIfAborted();
+    const holes = await holesSkipped(run, vm, plan);
     let writer: DiskWriter | undefined = await run.ctx.platform.openDiskForWrite(vm.id, plan.diskName);
     try {
-      const counters = await applyDiskPlan(run.ctx.repository, writer, plan, { signal: run.signal, onWritten: (b) => run.progress.add(b) });
+      const counters = await applyDiskPlan(run.ctx.repository, writer, holes, { signal: run.signal, onWritten: (b) => run.progress.add(b) });
       await writer.close();
       writer = undefined;
       fetched += counters.bytesFetched;
