@@ -145,7 +145,7 @@ async function untar(data: Buffer): Promise<Map<string, Buffer>> {
   const ex = tar.extract();
   ex.on('entry', (h, stream, next) => {
     const chunks: Buffer[] = [];
-    stream.on('data', (d: Buffer) => chunks.push(d));
+    stream.on('data', (d: unknown) => chunks.push(d as Buffer));
     stream.on('end', () => {
       out.set(h.name, h.type === 'symlink' ? Buffer.from(`-> ${h.linkname}`) : Buffer.concat(chunks));
       next();

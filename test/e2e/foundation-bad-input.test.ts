@@ -90,7 +90,7 @@ function storeSnapshot(): Record<string, unknown[]> {
 async function send(c: BadInput, format: Format, token?: string) {
   const headers: Record<string, string> = { Accept: format === 'json' ? 'application/json' : 'application/xml', ...c.headers };
   if (c.session && token) headers['X-RestSvcSessionId'] = token;
-  const res = await fetch(server.https + c.path, { method: c.method, headers, body: c.body });
+  const res = await fetch(server.https + c.path, { method: c.method, headers, body: typeof c.body === 'string' || c.body === undefined ? c.body : new Uint8Array(c.body) });
   return { res, text: await res.text() };
 }
 
