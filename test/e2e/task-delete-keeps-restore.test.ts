@@ -93,7 +93,7 @@ test('DELETE of a finished StartJob task leaves the backup to complete; POST ?ac
   const c = new EmClient(server!.http, 'json');
   await c.logOn();
   const jobs = (await c.get(`${c.base}/api/jobs`)).text;
-  const jobId = /Backup plugin-web[^"]*","UID":"urn:veeam:Job:([^"]+)"/.exec(jobs)?.[1] ?? assert.fail(`no job in ${jobs}`);
+  const jobId = (JSON.parse(jobs).Refs.find((r: any) => r.Name === 'Backup plugin-web')?.UID ?? assert.fail(`no job in ${jobs}`)).split(':').pop();
   const before = await pointNames(c, 'plugin-web');
   await debugfsWrite(await liveImage(dataDir, 'plugin-web'), ['rm /etc/hostname']);
 
