@@ -14,7 +14,7 @@ import { mountDetailsElement } from './openem/mount-details.js';
 import { auditRequest, auditedRequest } from './audit-request.js';
 import { taskElement } from './task-wire.js';
 import { parseFileRestoreSpec, parseMountSpec } from './mount-spec.js';
-import { guestPathFromRequest, guestPathToUrl } from './guest-path.js';
+import { guestPathFromRequest } from './guest-path.js';
 import { directoryEntryElement, parseListQuery, sendGuestDownload, sendGuestListing, type GuestFsHrefs } from './guest-fs-wire.js';
 import { el, links, list, type WireElement } from './wire/wire-node.js';
 
@@ -144,10 +144,9 @@ export function mountsPlugin(ctx: ApiContext) {
       if (!entry) throw notFound(`${path} does not exist in VM restore point ${rp.id}`);
       const accountId = request.principal!.account.id;
       if (spec.kind === 'download') {
-        const downloadPath = `/vmRestorePoints/${rp.id}/mounts/${m.info.number}/${guestPathToUrl(path)}?action=download`;
         const task = await auditedRequest(
           ctx, request, { what: 'download', target: `${rp.vmName} ${rp.id}:${path}`, detail: 'ForDirectDownload' },
-          () => startDirectDownload(ctx, { accountId, vmRestorePointId: rp.id, downloadPath, name: entry.name || '/' }),
+          () => startDirectDownload(ctx, { accountId, vmRestorePointId: rp.id, mountNumber: m.info.number, guestPath: path }),
           (t) => ({ target: `${rp.vmName} ${rp.id}:${path} (${t.taskId})` }),
         );
         await mounts.recordActivity(m, `Direct download of ${path} prepared (${task.taskId})`);

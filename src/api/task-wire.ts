@@ -1,5 +1,25 @@
-import type { TaskRecord } from '../tasks/task-types.js';
+import type { TaskProduct, TaskRecord } from '../tasks/task-types.js';
+import { guestPathToUrl } from './guest-path.js';
 import { el, links, text, type Link, type WireElement } from './wire/wire-node.js';
+
+/**
+ * The link to what a task produced, as the pages show it: a VM restore's session (post_vmrestorepoints_id_actionrestore.md,
+ * no Name), a file restore's (scenario_1_click_restore.md, "Restore job session"), a mount
+ * (post_vmrestorepoints_id_mountpoints.md, Name `<point>@<n>`), and a direct download with Rel="Download", Rel and
+ * Href only (post_vmrestorepoints_id_mountpoints_id_filepath_actionrestore.md).
+ */
+function productLink(base: string, p: TaskProduct): Link {
+  switch (p.kind) {
+    case 'restoreSession':
+      return { rel: 'Related', type: 'RestoreSession', href: `${base}/restoreSessions/${p.sessionId}?format=Entity`, name: p.jobType === 'FileLevelRestore' ? 'Restore job session' : undefined };
+    case 'mount':
+      return { rel: 'Related', type: 'VmRestorePointMount', href: `${base}/vmRestorePoints/${p.vmRestorePointId}/mounts/${p.mountNumber}`, name: `${p.vmRestorePointId}@${p.mountNumber}` };
+    case 'download':
+      return { rel: 'Download', href: `${base}/vmRestorePoints/${p.vmRestorePointId}/mounts/${p.mountNumber}/${guestPathToUrl(p.guestPath)}?action=download` };
+    case 'link':
+      return p.type === 'Download' ? { rel: 'Download', href: `${base}${p.path}` } : { rel: 'Related', type: p.type, href: `${base}${p.path}`, name: p.name };
+  }
+}
 
 /**
  * `<Task Type="Task" Href>`: Links (Delete always; Related once the work produced something), TaskId,
@@ -8,10 +28,7 @@ import { el, links, text, type Link, type WireElement } from './wire/wire-node.j
 export function taskElement(base: string, t: TaskRecord): WireElement {
   const self = `${base}/tasks/${t.taskId}`;
   const l: Link[] = [{ rel: 'Delete', type: 'Task', href: self }];
-  // A direct download's task points at the file with Rel="Download" (em-api.md "tasks"); everything else is Related.
-  // post_vmrestorepoints_id_mountpoints_id_filepath_actionrestore.md: Rel and Href only.
-  if (t.related?.type === 'Download') l.push({ rel: 'Download', href: `${base}${t.related.path}` });
-  else if (t.related) l.push({ rel: 'Related', type: t.related.type, href: `${base}${t.related.path}`, name: t.related.name });
+  if (t.related) l.push(productLink(base, t.related));
   const result =
     t.state === 'Finished'
       ? el('Result', [['Success', t.success === true]], t.message ? [text('Message', t.message)] : [])

@@ -3,7 +3,7 @@ import { notFound } from '../errors.js';
 import { leftBehindBefore } from '../state/leftover-rows.js';
 import { claimQueuedTask, type TaskRow } from '../state/task-claims.js';
 import { recoverExpiredTasks } from './expired-task-leases.js';
-import type { TaskHandler, TaskRecord, TaskRunContext, TaskSubmission, TaskWork } from './task-types.js';
+import type { TaskHandler, TaskProduct, TaskRecord, TaskRunContext, TaskSubmission, TaskWork } from './task-types.js';
 import { WorkLifetimes } from './work-lifetimes.js';
 
 /** How often a node renews the leases of the tasks it runs, and looks for tasks whose node died. */
@@ -12,6 +12,13 @@ const HEARTBEAT_MS = 5_000;
 const LEASE_MS = 30_000;
 /** How often a node with handlers looks for queued tasks it can run (besides right after an enqueue here). */
 const POLL_MS = 1_000;
+
+/** The stored product: JSON, or (rows written before) the link's type, path and name. */
+function relatedOf(row: TaskRow): TaskProduct | undefined {
+  if (!row.related_type || !row.related_path) return undefined;
+  if (row.related_path.startsWith('{')) return JSON.parse(row.related_path) as TaskProduct;
+  return { kind: 'link', type: row.related_type, path: row.related_path, name: row.related_name ?? undefined };
+}
 
 function toRecord(row: TaskRow): TaskRecord {
   return {
@@ -22,7 +29,7 @@ function toRecord(row: TaskRow): TaskRecord {
     state: row.state === 'Finished' ? 'Finished' : 'Running',
     success: row.success === null ? undefined : row.success === 1,
     message: row.message ?? undefined,
-    related: row.related_type && row.related_path ? { type: row.related_type, path: row.related_path, name: row.related_name ?? undefined } : undefined,
+    related: relatedOf(row),
     accountId: row.account_id,
     kind: row.kind,
     createdAt: Number(row.created_at),
@@ -242,7 +249,8 @@ export class TaskEngine {
       taskId: record.taskId,
       signal: controller.signal,
       setRelated: async (rel) => {
-        await db.updateTable('tasks').set({ related_type: rel.type, related_path: rel.path, related_name: rel.name ?? null, updated_at: this.ctx.clock.now() }).where('seq', '=', record.seq).execute();
+        // The product as JSON (related_type names its kind); related_name is left to rows written before.
+        await db.updateTable('tasks').set({ related_type: rel.kind, related_path: JSON.stringify(rel), related_name: null, updated_at: this.ctx.clock.now() }).where('seq', '=', record.seq).execute();
       },
       finishEarly: async (message) => {
         // The task's own work is over; what goes on is no longer the task's to stop.

@@ -16,13 +16,24 @@ export interface TaskRecord {
   state: 'Running' | 'Finished';
   success?: boolean;
   message?: string;
-  /** Link to what the task produced: a restore session, a mount. Path is relative to `/api`. */
-  related?: { type: string; path: string; name?: string };
+  /** What the task produced: a restore session, a mount, a file to download (the API writes the link to it). */
+  related?: TaskProduct;
   accountId: string;
   kind: string;
   createdAt: number;
   updatedAt: number;
 }
+
+/**
+ * What a task's work produced, as data: ids, kinds and guest paths, never URLs or EM's names (issue #15: the wire
+ * stays in api/, task-wire.ts writes the link).
+ */
+export type TaskProduct =
+  | { kind: 'restoreSession'; sessionId: string; jobType: 'RestoreVm' | 'FileLevelRestore' }
+  | { kind: 'mount'; vmRestorePointId: string; mountNumber: number }
+  | { kind: 'download'; vmRestorePointId: string; mountNumber: number; guestPath: string }
+  /** A task row written before products were stored as data: the link as it was written then (Href relative to `/api`). */
+  | { kind: 'link'; type: string; path: string; name?: string };
 
 /** What a task's work gets while it runs. */
 export interface TaskRunContext {
@@ -30,7 +41,7 @@ export interface TaskRunContext {
   /** The task's own work: aborted when the task is removed before it finished, or the server stops. */
   signal: AbortSignal;
   /** Points the task at what it produced; visible to clients at once. */
-  setRelated(related: { type: string; path: string; name?: string }): Promise<void>;
+  setRelated(related: TaskProduct): Promise<void>;
   /**
    * Marks the task Finished with success while the work goes on (EM's restore task finishes once the restore
    * session has started, seed 003). What goes on runs under its own lifetime (`TaskEngine.lifetimes`):

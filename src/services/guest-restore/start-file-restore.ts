@@ -49,7 +49,7 @@ export async function startFileRestore(ctx: AppContext, req: FileRestoreRequest)
       const lifetime = ctx.tasks.lifetimes.begin(`restore session ${session.id}`, { startedBy: run.signal });
       claim.lost.addEventListener('abort', () => ctx.tasks.lifetimes.stop(`restore session ${session.id}`, claim.lost.reason), { once: true });
       const signal = lifetime.signal;
-      await run.setRelated({ type: 'RestoreSession', path: `/restoreSessions/${session.id}?format=Entity`, name: 'Restore job session' });
+      await run.setRelated({ kind: 'restoreSession', sessionId: session.id, jobType: 'FileLevelRestore' });
       await ctx.restoreSessions.update(session.id, { state: 'Working', log: `Restoring ${req.guestPath} from ${req.rp.vmName} restore point ${req.rp.id}` });
       await run.finishEarly(RESTORE_STARTED);
       lifetime.detach();

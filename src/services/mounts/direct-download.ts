@@ -3,14 +3,14 @@ import type { TaskRecord } from '../../tasks/task-types.js';
 
 /**
  * `FileRestoreSpec` ForDirectDownload (em-api.md "FLR mounts"): the task does no copying; it finishes at once and
- * points at where the client downloads the file or folder (`downloadPath`, relative to `/api`). The bytes are
- * streamed from the mount when the client follows it.
+ * points at the file or folder of the mount, which the API links for download. The bytes are streamed from the
+ * mount when the client follows it.
  */
-export function startDirectDownload(ctx: AppContext, input: { accountId: string; vmRestorePointId: string; downloadPath: string; name: string }): Promise<TaskRecord> {
+export function startDirectDownload(ctx: AppContext, input: { accountId: string; vmRestorePointId: string; mountNumber: number; guestPath: string }): Promise<TaskRecord> {
   return ctx.tasks.submit(
-    { operation: 'RestoreFile', kind: 'restore-file', accountId: input.accountId, payload: { vmRestorePointId: input.vmRestorePointId, download: input.downloadPath } },
+    { operation: 'RestoreFile', kind: 'restore-file', accountId: input.accountId, payload: { vmRestorePointId: input.vmRestorePointId, mountNumber: input.mountNumber, download: input.guestPath } },
     async (run) => {
-      await run.setRelated({ type: 'Download', path: input.downloadPath, name: input.name });
+      await run.setRelated({ kind: 'download', vmRestorePointId: input.vmRestorePointId, mountNumber: input.mountNumber, guestPath: input.guestPath });
       return { message: 'Ok' };
     },
   );

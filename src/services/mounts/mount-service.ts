@@ -75,11 +75,7 @@ export class MountService implements FlrMounts {
         async (run) => {
           try {
             const mount = await this.open(rp, requested, accountId);
-            await run.setRelated({
-              type: 'VmRestorePointMount',
-              path: `/vmRestorePoints/${rp.id}/mounts/${mount.info.number}`,
-              name: `${rp.id}@${mount.info.number}`,
-            });
+            await run.setRelated({ kind: 'mount', vmRestorePointId: rp.id, mountNumber: mount.info.number });
             return { message: 'Ok' };
           } finally {
             release();

@@ -53,7 +53,7 @@ export function vmRestoreWork(ctx: AppContext, job: VmRestoreJob): TaskWork {
       // Should another node take the VM over (believing this one dead), this one stops writing.
       job.claim.lost.addEventListener('abort', () => ctx.tasks.lifetimes.stop(`restore session ${session.id}`, job.claim.lost.reason), { once: true });
       const signal = lifetime.signal;
-      await task.setRelated({ type: 'RestoreSession', path: `/restoreSessions/${session.id}?format=Entity` });
+      await task.setRelated({ kind: 'restoreSession', sessionId: session.id, jobType: 'RestoreVm' });
       await task.finishEarly('Ok');
       lifetime.detach();
 

@@ -130,8 +130,7 @@ export async function sessionOfTask(ctx: AppContext, taskId: string): Promise<st
   const deadline = Date.now() + 30_000;
   for (;;) {
     const t = await ctx.tasks.get(taskId);
-    const m = t?.related ? /\/restoreSessions\/([^?]+)/.exec(t.related.path) : null;
-    if (m) return m[1];
+    if (t?.related?.kind === 'restoreSession') return t.related.sessionId;
     if (Date.now() > deadline) throw new Error(`task ${taskId} never pointed at a session`);
     await new Promise((r) => setTimeout(r, 20));
   }
