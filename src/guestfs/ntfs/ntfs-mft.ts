@@ -23,7 +23,7 @@ export interface NtfsFile {
 /** The master file table: file records by number, each with its attribute list resolved. */
 export class NtfsMft {
   private readonly chunks = new LruCache<number, Promise<Buffer>>(64);
-  private readonly files = new LruCache<number, Promise<NtfsFile>>(8192);
+  private readonly files = new LruCache<number, Promise<NtfsFile>>(16384);
 
   private constructor(
     readonly source: BlockSource,

@@ -97,28 +97,36 @@ function attributeName(a: Buffer, record: number): string {
   return a.toString('utf16le', nameOffset, nameOffset + nameLength * 2);
 }
 
+/** An unsigned 64-bit little-endian value as a number (exact up to 2^53; larger is caught by the callers' checks). */
+function u64(b: Buffer, at: number): number {
+  return b.readUInt32LE(at + 4) * 2 ** 32 + b.readUInt32LE(at);
+}
+
 function parseAttribute(a: Buffer, record: number, totalClusters: number): NtfsAttribute {
-  const base = { type: a.readUInt32LE(0), name: attributeName(a, record), flags: a.readUInt16LE(0x0c), record };
+  const type = a.readUInt32LE(0);
+  const name = attributeName(a, record);
+  const flags = a.readUInt16LE(0x0c);
   if (a[0x08] === 0) {
     if (a.length < 0x18) throw corrupt(`NTFS file record ${record} has a truncated resident attribute`);
     const valueLength = a.readUInt32LE(0x10);
     const valueOffset = a.readUInt16LE(0x14);
     if (valueOffset + valueLength > a.length) throw corrupt(`NTFS file record ${record} has a resident value outside its attribute`);
     const resident = a.subarray(valueOffset, valueOffset + valueLength);
-    return { ...base, resident, lowestVcn: 0, highestVcn: -1, runs: [], allocatedSize: valueLength, dataSize: valueLength, initializedSize: valueLength, compressionUnit: 0 };
+    return { type, name, flags, record, resident, lowestVcn: 0, highestVcn: -1, runs: [], allocatedSize: valueLength, dataSize: valueLength, initializedSize: valueLength, compressionUnit: 0 };
   }
   if (a.length < 0x40) throw corrupt(`NTFS file record ${record} has a truncated non-resident attribute`);
-  const lowestVcn = Number(a.readBigUInt64LE(0x10));
-  const highestVcn = Number(a.readBigInt64LE(0x18));
+  const lowestVcn = u64(a, 0x10);
+  // The highest VCN is -1 for an empty attribute.
+  const highestVcn = a.readInt32LE(0x1c) === -1 ? -1 : u64(a, 0x18);
   const runsOffset = a.readUInt16LE(0x20);
-  const allocatedSize = Number(a.readBigUInt64LE(0x28));
-  const dataSize = Number(a.readBigUInt64LE(0x30));
-  const initializedSize = Number(a.readBigUInt64LE(0x38));
-  if (!Number.isSafeInteger(highestVcn) || highestVcn < lowestVcn - 1 || !Number.isSafeInteger(allocatedSize) || dataSize > allocatedSize || initializedSize > allocatedSize || runsOffset > a.length) {
+  const allocatedSize = u64(a, 0x28);
+  const dataSize = u64(a, 0x30);
+  const initializedSize = u64(a, 0x38);
+  if (!Number.isSafeInteger(highestVcn) || !Number.isSafeInteger(lowestVcn) || highestVcn < lowestVcn - 1 || !Number.isSafeInteger(allocatedSize) || dataSize > allocatedSize || initializedSize > allocatedSize || runsOffset > a.length) {
     throw corrupt(`NTFS file record ${record} has a non-resident attribute with inconsistent sizes`);
   }
   const runs = decodeRunlist(a, runsOffset, a.length, lowestVcn, highestVcn, totalClusters);
-  return { ...base, lowestVcn, highestVcn, runs, allocatedSize, dataSize, initializedSize, compressionUnit: a[0x22] };
+  return { type, name, flags, record, lowestVcn, highestVcn, runs, allocatedSize, dataSize, initializedSize, compressionUnit: a[0x22] };
 }
 
 /** The NTFS time (100 ns since 1601) at `at`, as a Date. */
