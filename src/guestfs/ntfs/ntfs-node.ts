@@ -3,11 +3,14 @@ import type { GuestEntryType } from '../guest-filesystem.js';
 import { MAX_REPARSE_DATA, type NtfsFile, type NtfsMft } from './ntfs-mft.js';
 import { ATTR, ntfsTime } from './ntfs-record.js';
 import { isInterixSymlink, parseInterixLink, parseReparseLink, reparseTag, type NtfsLink } from './ntfs-reparse.js';
+import { ownerOf } from './ntfs-security.js';
 import { streamOf, type NtfsStream } from './ntfs-stream.js';
 
 export const FILE_ATTRIBUTE = { SYSTEM: 0x0004, DIRECTORY: 0x0010, REPARSE_POINT: 0x0400, ENCRYPTED: 0x4000 } as const;
 /** Reparse tags whose file data lives elsewhere (Windows deduplication, WOF-compressed system files). */
 export const DATA_ELSEWHERE_TAGS = new Set([0x80000013, 0x80000017]);
+/** A security descriptor's size is a 16-bit field in Windows' APIs. */
+const MAX_SECURITY_DESCRIPTOR = 65536;
 /** An Interix symlink is a small SYSTEM file; bigger ones are not looked into. */
 const MAX_INTERIX_LINK = 8 + 2 * 4096;
 
@@ -21,6 +24,8 @@ export interface NtfsNode {
   link?: NtfsLink;
   reparseTag?: number;
   fileAttributes: number;
+  /** From the file's own $SECURITY_DESCRIPTOR (volumes that share descriptors in $Secure are not read yet). */
+  owner?: string;
   birthtime: Date;
   mtime: Date;
   ctime: Date;
@@ -53,6 +58,12 @@ export async function nodeOf(mft: NtfsMft, file: NtfsFile, streamName = ''): Pro
     ctime: ntfsTime(si, 0x10),
     atime: ntfsTime(si, 0x18),
   };
+  const sd = attributeStream(mft, file, ATTR.SECURITY_DESCRIPTOR, '');
+  if (sd) {
+    if (sd.size > MAX_SECURITY_DESCRIPTOR) throw corrupt(`NTFS file record ${file.number} has a security descriptor of ${sd.size} bytes`);
+    const owner = ownerOf(await mft.read(sd, 0, sd.size));
+    if (owner) node.owner = owner;
+  }
   const reparse = attributeStream(mft, file, ATTR.REPARSE_POINT, '');
   if (reparse) {
     if (reparse.size > MAX_REPARSE_DATA) throw corrupt(`NTFS file record ${file.number} has a reparse point of ${reparse.size} bytes`);

@@ -160,7 +160,7 @@ export class NtfsReader implements GuestFilesystem {
 
   private toEntry(path: string, node: NtfsNode, name?: string): GuestEntry {
     const parts = guestPathComponents(path);
-    return {
+    const entry: GuestEntry = {
       path: '/' + parts.join('/'),
       name: name ?? parts[parts.length - 1] ?? '',
       type: node.kind,
@@ -171,6 +171,8 @@ export class NtfsReader implements GuestFilesystem {
       birthtime: node.birthtime,
       id: node.streamName ? `${node.file.number}:${node.streamName}` : node.file.number,
     };
+    if (node.owner) entry.owner = node.owner;
+    return entry;
   }
 
   async stat(path: string): Promise<GuestEntry | undefined> {

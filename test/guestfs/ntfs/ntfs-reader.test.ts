@@ -217,6 +217,15 @@ describe('NTFS reader against ntfs-3g, 4 KiB clusters', () => {
     assert.equal((await v.fs.stat('/Users'))?.type, 'dir');
   });
 
+  test('the owner is the security descriptor\'s, as ntfsinfo shows it', async () => {
+    const names: Record<string, string> = { 'S-1-5-18': 'NT AUTHORITY\\SYSTEM', 'S-1-5-32-544': 'BUILTIN\\Administrators' };
+    for (const p of ['/', '/Users/Ann/Documents/big.bin', '/Big/file-00001.txt']) {
+      const sid = ntfsinfoField(v.image, p, 'Owner SID')!;
+      assert.ok(sid, `ntfsinfo shows an owner of ${p}`);
+      assert.equal((await v.fs.stat(p))?.owner, names[sid] ?? sid, p);
+    }
+  });
+
   test('walk yields every entry once and never follows links', async () => {
     const seen: GuestEntry[] = [];
     for await (const e of v.fs.walk('/Users')) seen.push(e);
