@@ -175,4 +175,3 @@ async function readPlan(
   }
   return { extents: await source.allocatedExtents(), checkpoint };
 }
-
