@@ -1,0 +1,101 @@
+/**
+ * Seed 002 on a Windows VM (issue #12): `openem vm create --os windows` builds exch01 with an NTFS volume, a backup
+ * reads it through openem's own NTFS reader, and a mount (OsKind Windows, or no body: Windows is EM's default) shows
+ * the volume as C:, browses `C:/Users` case-insensitively and downloads a file and a folder byte for byte.
+ */
+import { test, before } from 'node:test';
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import tar from 'tar-stream';
+import { Readable } from 'node:stream';
+import { startServerProcess, type ServerProcess } from '../helpers/server-process.js';
+import { EmClient, findLink, type Format } from '../helpers/em-client.js';
+import { cliOk } from '../helpers/cli.js';
+import { body, entriesOf, mount, pointIdOf } from '../services/mounts/flr-fixture.js';
+import { cleanupOf, fileCleanup, tempDir } from '../helpers/cleanup.js';
+
+const cleanup = fileCleanup();
+let server: ServerProcess;
+let src: string;
+
+before(async () => {
+  const dataDir = tempDir(cleanup, 'openem-flr-win-');
+  src = tempDir(cleanup, 'openem-flr-win-src-');
+  mkdirSync(join(src, 'Users/Ann/Documents'), { recursive: true });
+  writeFileSync(join(src, 'Users/Ann/Documents/quarterly report.docx'), randomBytes(2 * 1024 * 1024 + 77));
+  writeFileSync(join(src, 'Users/Ann/Documents/notes – ünïcødé.txt'), 'meeting at 10\r\n');
+  mkdirSync(join(src, 'Program Files/Exchange'), { recursive: true });
+  writeFileSync(join(src, 'Program Files/Exchange/store.exe'), randomBytes(300_000));
+  mkdirSync(join(src, 'Windows/System32'), { recursive: true });
+  for (let i = 0; i < 50; i++) writeFileSync(join(src, 'Windows/System32', `lib${i}.dll`), randomBytes(1000 + i));
+  await cliOk(dataDir, ['vm', 'create', 'exch01', '--from-dir', src, '--size', '128M', '--platform', 'hyperv', '--os', 'windows']);
+  await cliOk(dataDir, ['backup', 'exch01']);
+  server = await startServerProcess({ dataDir });
+  cleanup.defer(() => server.stop());
+});
+
+async function client(format: Format) {
+  const c = new EmClient(server.http, format);
+  await c.logOn();
+  return c;
+}
+
+async function untar(data: Buffer): Promise<Map<string, Buffer>> {
+  const files = new Map<string, Buffer>();
+  const ex = tar.extract();
+  ex.on('entry', (h, stream, next) => {
+    const parts: Buffer[] = [];
+    stream.on('data', (d: Buffer) => parts.push(d));
+    stream.on('end', () => {
+      if (h.type === 'file') files.set(h.name, Buffer.concat(parts));
+      next();
+    });
+  });
+  await new Promise<void>((resolve, reject) => {
+    ex.on('finish', resolve);
+    ex.on('error', reject);
+    Readable.from([data]).pipe(ex);
+  });
+  return files;
+}
+
+const WINDOWS_BODY = { xml: '<?xml version="1.0" encoding="utf-8"?><VmRestorePointMountSpec xmlns="http://www.veeam.com/ent/v1.0"><OsKind>Windows</OsKind></VmRestorePointMountSpec>', json: '{"OsKind":"Windows"}' };
+
+for (const format of ['json', 'xml'] as Format[]) {
+  for (const withBody of [true, false]) {
+    test(`a Windows mount ${withBody ? 'with OsKind Windows' : 'with no body'} browses C:/Users and downloads a file and a folder byte for byte (${format})`, async (t) => {
+      const c = await client(format);
+      const id = await pointIdOf(c, 'exch01');
+      const href = await mount(cleanupOf(t), c, id, withBody ? WINDOWS_BODY : undefined);
+      const m = body(c, (await c.get(href)).body, 'VmRestorePointMount');
+      const roots = format === 'xml' ? m.FSRoots.DirectoryEntry : m.FSRoots;
+      assert.equal(roots.length, 1, 'one volume');
+      assert.ok(findLink(roots[0], 'Down')!.Href.startsWith(`${href}/C:/`), 'the NTFS volume is C:');
+
+      let r = await c.get(`${href}/C:/Users`);
+      assert.equal(r.status, 200, r.text);
+      assert.deepEqual(entriesOf(c, r.body).dirs.map((d) => d.Name), ['Ann']);
+      r = await c.get(`${href}/C:/users/ANN/documents`);
+      assert.equal(r.status, 200, 'Windows names are matched case-insensitively');
+      const files = entriesOf(c, r.body).files;
+      assert.deepEqual(files.map((f) => f.Name).sort(), ['notes – ünïcødé.txt', 'quarterly report.docx']);
+      const report = files.find((f) => f.Name === 'quarterly report.docx');
+      const truth = readFileSync(join(src, 'Users/Ann/Documents/quarterly report.docx'));
+      assert.equal(Number(report.Size), truth.length);
+      const dl = await fetch(findLink(report, 'Download')!.Href, { headers: { 'X-RestSvcSessionId': c.token! } });
+      assert.equal(dl.status, 200);
+      assert.ok(Buffer.from(await dl.arrayBuffer()).equals(truth), 'the file downloads byte for byte');
+
+      const folder = await fetch(`${href}/C:/Program%20Files?action=download`, { headers: { 'X-RestSvcSessionId': c.token! } });
+      assert.equal(folder.status, 200);
+      const inTar = await untar(Buffer.from(await folder.arrayBuffer()));
+      const exe = [...inTar].find(([name]) => name.endsWith('Exchange/store.exe'));
+      assert.ok(exe, `the folder's tar holds its file: ${[...inTar.keys()].join(', ')}`);
+      assert.ok(exe[1].equals(readFileSync(join(src, 'Program Files/Exchange/store.exe'))));
+      r = await c.get(`${href}/C:/Windows/System32`);
+      assert.equal(entriesOf(c, r.body).files.length, 50, 'System32 lists every file');
+    });
+  }
+}
