@@ -99,3 +99,15 @@ for (const format of ['json', 'xml'] as Format[]) {
     });
   }
 }
+
+test('the catalog browses C:/Users of the Windows restore point without a mount (seed 000\'s path)', async () => {
+  for (const format of ['xml', 'json'] as Format[]) {
+    const c = await client(format);
+    const id = await pointIdOf(c, 'exch01');
+    const users = await c.get(`${c.base}/api/catalog/vms/exch01/vmRestorePoints/${id}/guestfs/C:/Users`);
+    assert.equal(users.status, 200, users.text);
+    assert.deepEqual(entriesOf(c, users.body).dirs.map((d) => d.Name), ['Ann']);
+    const docs = entriesOf(c, (await c.get(`${c.base}/api/catalog/vms/exch01/vmRestorePoints/${id}/guestfs/C:/USERS/ann/Documents`)).body);
+    assert.deepEqual(docs.files.map((f) => f.Name).sort(), ['notes – ünïcødé.txt', 'quarterly report.docx']);
+  }
+});
