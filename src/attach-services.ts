@@ -1,4 +1,3 @@
-import { join } from 'node:path';
 import type { BaseContext } from './context.js';
 import { openPlatforms } from './platform/open-platforms.js';
 import { openRepository } from './repository/open-repository.js';
@@ -23,7 +22,7 @@ import { RefusalLimiter } from './services/audit/refusal-limiter.js';
 export async function attachServices(base: BaseContext, options: { demo: boolean; startTasks?: boolean }): Promise<AppContext> {
   const platforms = await openPlatforms(base.config);
   const repositoryLeases = new StateRepositoryLeases(base);
-  const repository = await openRepository(join(base.config.dataDir, 'repository'), { create: true, leases: repositoryLeases });
+  const repository = await openRepository(base.config.repositoryUrl, { create: true, leases: repositoryLeases });
   const ctx: AppContext = {
     ...base,
     platform: platforms,

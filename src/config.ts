@@ -25,6 +25,12 @@ export interface Config {
   adminPassword?: string;
   /** `postgres://…` switches the state store to PostgreSQL; otherwise SQLite in the data directory. */
   databaseUrl?: string;
+  /**
+   * Where the backup repository lives: a local path, a `file://` URL or `s3://bucket/prefix` (with
+   * `OPENEM_S3_ENDPOINT`, `OPENEM_S3_REGION`, `OPENEM_S3_FORCE_PATH_STYLE` and the AWS SDK's credential chain).
+   * Default the `repository` folder of the data directory.
+   */
+  repositoryUrl: string;
   logLevel: string;
   /** Enterprise Manager ends a logon session after 15 idle minutes (em-api.md §1). */
   sessionIdleSeconds: number;
@@ -54,7 +60,7 @@ export interface Config {
   debug: boolean;
 }
 
-export const DEFAULTS: Omit<Config, 'dataDir' | 'flrRoot'> = {
+export const DEFAULTS: Omit<Config, 'dataDir' | 'flrRoot' | 'repositoryUrl'> = {
   listen: '0.0.0.0',
   httpsPort: 9398,
   httpPort: 9399,
@@ -81,6 +87,7 @@ const ENV: Record<string, keyof Config> = {
   OPENEM_TLS_KEY: 'tlsKey',
   OPENEM_ADMIN_PASSWORD: 'adminPassword',
   OPENEM_DATABASE_URL: 'databaseUrl',
+  OPENEM_REPOSITORY_URL: 'repositoryUrl',
   OPENEM_LOG_LEVEL: 'logLevel',
   OPENEM_SESSION_IDLE_SECONDS: 'sessionIdleSeconds',
   OPENEM_MAX_RESTORES: 'maxRestores',
@@ -163,5 +170,6 @@ export function loadConfig(sources: ConfigSources = {}): Config {
   }
   merged.dataDir = dataDir;
   merged.flrRoot = resolve(String(merged.flrRoot ?? join(dataDir, 'flr')));
+  if (merged.repositoryUrl === undefined) merged.repositoryUrl = join(dataDir, 'repository');
   return merged as unknown as Config;
 }

@@ -1,14 +1,17 @@
 import { fileURLToPath } from 'node:url';
-import { OpenemError } from '../../errors.js';
+import { isOpenemError, OpenemError } from '../../errors.js';
 import type { BlobStore } from '../blob-store.js';
 import { LocalBlobStore } from './local/local-blob-store.js';
+import { S3BlobStore } from './s3/s3-blob-store.js';
 
 /**
  * The blob stores openem can open, by URL scheme: the one place that picks a store, so a new backend
- * (`stores/s3/`, issue #14) is one more entry here.
+ * is one more entry here.
  */
 const STORES: Record<string, (url: URL) => BlobStore> = {
   'file:': (url) => new LocalBlobStore(fileURLToPath(url)),
+  // s3://bucket/prefix; endpoint, region and path style from OPENEM_S3_*, credentials from the SDK's chain.
+  's3:': (url) => S3BlobStore.fromUrl(url),
 };
 
 /** `scheme:` at the start of a location makes it a URL; anything else is a local path. */
@@ -36,6 +39,7 @@ export function openBlobStore(location: string): BlobStore {
   try {
     return open(url);
   } catch (e) {
+    if (isOpenemError(e)) throw e;
     // fileURLToPath refuses a host (file://server/share) and encoded slashes.
     throw new OpenemError('BAD_REQUEST', `invalid repository URL ${redacted(location)}: ${(e as Error).message}`, { cause: e });
   }
