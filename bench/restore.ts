@@ -47,8 +47,8 @@ async function restoreTimed(ctx: AppContext, principal: Principal, pointId: stri
   const t = performance.now();
   const task = await startVmRestore(ctx, principal, point, { vmRestorePointId: pointId, powerOnAfterRestore: false, quickRollback, target: { kind: 'original' } });
   for (;;) {
-    const related = (await ctx.tasks.get(task.taskId))?.related?.path;
-    const id = related ? /restoreSessions\/([^?]+)/.exec(related)?.[1] : undefined;
+    const related = (await ctx.tasks.get(task.taskId))?.related;
+    const id = related?.kind === 'restoreSession' ? related.sessionId : undefined;
     const s = id ? await ctx.restoreSessions.get(id) : undefined;
     if (s?.state === 'Stopped') {
       if (s.result !== 'Success') throw new Error(`restore failed: ${s.failureMessage}`);
