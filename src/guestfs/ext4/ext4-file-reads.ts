@@ -10,10 +10,12 @@ export type ReadStep = { kind: 'data'; offset: number; length: number } | { kind
 
 /**
  * Plans the reads for file bytes [start, end): contiguous extents become one source read of up to
- * `maxChunk` bytes; holes and uninitialized extents become zero steps. Pure and synchronous.
+ * `maxChunk` bytes; holes and uninitialized extents become zero steps. `aligned` ends data reads at multiples
+ * of `maxChunk` on the source, so that a stream reading repository blocks takes each block whole, once, without
+ * copying it (a read across two blocks loads both and copies them into one buffer). Pure and synchronous.
  */
 export function* planFileReads(
-  runs: BlockRun[], blockSize: number, start: number, end: number, maxChunk = MAX_READ_CHUNK,
+  runs: BlockRun[], blockSize: number, start: number, end: number, maxChunk = MAX_READ_CHUNK, aligned = false,
 ): Generator<ReadStep> {
   let pos = start;
   let i = firstRunEndingAfter(runs, Math.floor(start / blockSize));
@@ -28,9 +30,10 @@ export function* planFileReads(
       continue;
     }
     const runEnd = (run.logical + run.length) * blockSize;
-    const length = Math.min(end, runEnd, pos + maxChunk) - pos;
+    const offset = run.physical * blockSize + (pos - runStart);
+    const length = Math.min(end, runEnd, pos + (aligned ? maxChunk - (offset % maxChunk) : maxChunk)) - pos;
     if (run.uninit) yield { kind: 'zero', length };
-    else yield { kind: 'data', offset: run.physical * blockSize + (pos - runStart), length };
+    else yield { kind: 'data', offset, length };
     pos += length;
   }
 }

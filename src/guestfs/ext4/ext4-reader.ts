@@ -315,7 +315,7 @@ export class Ext4Reader implements GuestFilesystem {
     if (inode.flags & INODE_FLAGS.INLINE_DATA) {
       return Readable.from([inlineBytes(inode).subarray(start, Math.max(start, end))]);
     }
-    const steps = planFileReads(await this.runsOf(inode), this.superblock.blockSize, start, Math.max(start, end), STREAM_READ_CHUNK);
+    const steps = planFileReads(await this.runsOf(inode), this.superblock.blockSize, start, Math.max(start, end), STREAM_READ_CHUNK, true);
     return streamPlanned(this.source, steps, { chunk: STREAM_READ_CHUNK });
   }
 

@@ -80,9 +80,15 @@ test('a file stream honours backpressure: with nobody reading it stops after its
   assert.ok(Buffer.concat(parts).equals(data));
 });
 
-test('a download streams in chunks of one repository block', () => {
-  const runs = [{ logical: 0, physical: 256, length: 1024, uninit: false }]; // 4 MiB
-  const steps = [...planFileReads(runs, bs, 0, 1024 * bs, STREAM_READ_CHUNK)];
-  assert.deepEqual(steps.map((s) => s.length), [1 << 20, 1 << 20, 1 << 20, 1 << 20]);
+test('a download streams in reads of one repository block each, aligned to the blocks', () => {
   assert.equal(STREAM_READ_CHUNK, BLOCK_SIZE);
+  const runs = [{ logical: 0, physical: 300, length: 1024, uninit: false }]; // 4 MiB from 300 * 4 KiB, not block-aligned
+  const steps = [...planFileReads(runs, bs, 0, 1024 * bs, STREAM_READ_CHUNK, true)];
+  assert.deepEqual(steps[0], { kind: 'data', offset: 300 * bs, length: 2 * BLOCK_SIZE - 300 * bs });
+  for (const s of steps) {
+    assert.equal(s.kind, 'data');
+    if (s.kind === 'data') assert.equal(Math.floor(s.offset / BLOCK_SIZE), Math.floor((s.offset + s.length - 1) / BLOCK_SIZE), `${s.offset}+${s.length} stays in one block`);
+  }
+  assert.equal(steps.reduce((n, s) => n + s.length, 0), 1024 * bs);
+  assert.equal(steps.length, 5);
 });
