@@ -47,6 +47,12 @@ export const CHECKS = [
   { what: 'mkntfs, ntfs-3g, ntfsls, ntfscat, ntfsinfo', pkg: 'ntfs-3g', ok: () => ['mkntfs', 'ntfs-3g', 'ntfsls', 'ntfscat', 'ntfsinfo'].every(onPath) },
   { what: 'losetup', pkg: 'mount', ok: () => onPath('losetup') },
   { what: 'setfattr (the NTFS tests)', pkg: 'attr', ok: () => onPath('setfattr') },
+  { what: 'libvirtd (the kvm platform tests run a private one)', pkg: 'libvirt-daemon', ok: () => onPath('libvirtd') },
+  { what: "libvirt's QEMU driver", pkg: 'libvirt-daemon-driver-qemu', ok: () => !!statSync('/usr/lib/x86_64-linux-gnu/libvirt/connection-driver/libvirt_driver_qemu.so', { throwIfNoEntry: false }) || onPath('virtqemud') },
+  { what: 'virsh', pkg: 'libvirt-clients', ok: () => onPath('virsh') },
+  { what: 'qemu-system-x86_64, qemu-storage-daemon', pkg: 'qemu-system-x86', ok: () => ['qemu-system-x86_64', 'qemu-storage-daemon'].every(onPath) },
+  { what: 'qemu-img, qemu-nbd', pkg: 'qemu-utils', ok: () => ['qemu-img', 'qemu-nbd'].every(onPath) },
+  { what: 'nbdinfo', pkg: 'libnbd-bin', ok: () => onPath('nbdinfo') },
 ];
 
 const missing = CHECKS.filter((c) => !c.ok());

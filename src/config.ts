@@ -6,10 +6,16 @@ import { OpenemError } from './errors.js';
 export interface PlatformSpec {
   /** Stable id, unique among the platforms. */
   id: string;
-  /** Which platform: `local` (VMs in a folder on this machine). */
+  /** Which platform: `local` (VMs in a folder on this machine) or `kvm` (KVM guests managed by libvirt). */
   kind: string;
   /** local: the folder its datastores live in, relative to the data directory; default the data directory. */
   dataDir?: string;
+  /** kvm: the libvirt URI (e.g. `qemu:///system`); default the `libvirtUri` setting. */
+  uri?: string;
+  /** kvm: how the host and its VMs present to clients: `vsphere` (default), `hyperv` or `vcloud`. */
+  presentAs?: string;
+  /** kvm: the storage pool new VMs' volumes go to (name or UUID); default the first active pool. */
+  pool?: string;
 }
 
 /** Everything the server and CLI can be told. Precedence: defaults < config file < environment < flags. */
@@ -57,6 +63,11 @@ export interface Config {
   logonLockoutSeconds: number;
   /** The platforms VMs live on (config file only); default one local platform in the data directory. */
   platforms: PlatformSpec[];
+  /**
+   * A libvirt URI (`qemu:///system`): the URI of every `kvm` platform that names none, and, when no `kvm`
+   * platform is configured, adds one (id `kvm`) beside the others.
+   */
+  libvirtUri?: string;
   debug: boolean;
 }
 
@@ -88,6 +99,7 @@ const ENV: Record<string, keyof Config> = {
   OPENEM_ADMIN_PASSWORD: 'adminPassword',
   OPENEM_DATABASE_URL: 'databaseUrl',
   OPENEM_REPOSITORY_URL: 'repositoryUrl',
+  OPENEM_LIBVIRT_URI: 'libvirtUri',
   OPENEM_LOG_LEVEL: 'logLevel',
   OPENEM_SESSION_IDLE_SECONDS: 'sessionIdleSeconds',
   OPENEM_MAX_RESTORES: 'maxRestores',
@@ -125,12 +137,14 @@ function platformSpecs(value: unknown): PlatformSpec[] {
   const ids = new Set<string>();
   return value.map((v, i) => {
     const spec = v as Partial<PlatformSpec> | null;
-    if (typeof spec?.id !== 'string' || spec.id === '' || typeof spec.kind !== 'string' || (spec.dataDir !== undefined && typeof spec.dataDir !== 'string')) {
-      throw new Error(`configuration platforms[${i}]: expected { "id": string, "kind": string, "dataDir"?: string }`);
+    const optionalStrings = [spec?.dataDir, spec?.uri, spec?.presentAs, spec?.pool];
+    if (typeof spec?.id !== 'string' || spec.id === '' || typeof spec.kind !== 'string' || optionalStrings.some((o) => o !== undefined && typeof o !== 'string')) {
+      throw new Error(`configuration platforms[${i}]: expected { "id": string, "kind": string, "dataDir"?, "uri"?, "presentAs"?, "pool"?: string }`);
     }
     if (ids.has(spec.id)) throw new Error(`configuration platforms: the id '${spec.id}' is used twice`);
     ids.add(spec.id);
-    return { id: spec.id, kind: spec.kind, ...(spec.dataDir !== undefined ? { dataDir: spec.dataDir } : {}) };
+    const { id, kind, dataDir, uri, presentAs, pool } = spec;
+    return { id, kind, ...(dataDir !== undefined ? { dataDir } : {}), ...(uri !== undefined ? { uri } : {}), ...(presentAs !== undefined ? { presentAs } : {}), ...(pool !== undefined ? { pool } : {}) };
   });
 }
 

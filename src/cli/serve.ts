@@ -14,6 +14,7 @@ import type { Logger } from 'pino';
 
 export interface ServeFlags {
   dataDir?: string;
+  libvirtUri?: string;
   listen?: string;
   httpsPort?: string;
   httpPort?: string;
@@ -35,11 +36,12 @@ export function registerServeCommand(program: Command) {
     .option('--config <file>', 'JSON config file (default <data-dir>/openem.json)')
     .option('--log-level <level>', 'log level (OPENEM_LOG_LEVEL)')
     .option('--flr-group <group>', 'host group (name or gid) allowed to read FLR folders; default: none (OPENEM_FLR_GROUP)')
+    .option('--libvirt-uri <uri>', 'libvirt URI of a KVM host to add as a platform (OPENEM_LIBVIRT_URI)')
     .option('--demo', 'on an empty data directory, create demo VMs and back them up')
     .action(async (flags: ServeFlags) => {
       const config = loadConfig({
         configFile: flags.config,
-        flags: { dataDir: flags.dataDir, listen: flags.listen, httpsPort: flags.httpsPort, httpPort: flags.httpPort, logLevel: flags.logLevel, flrGroup: flags.flrGroup },
+        flags: { dataDir: flags.dataDir, listen: flags.listen, httpsPort: flags.httpsPort, httpPort: flags.httpPort, logLevel: flags.logLevel, flrGroup: flags.flrGroup, libvirtUri: flags.libvirtUri },
       });
       await serve(config, { demo: !!flags.demo });
     });

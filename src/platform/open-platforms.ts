@@ -1,26 +1,40 @@
 import { resolve } from 'node:path';
 import type { PlatformSpec } from '../config.js';
 import { badRequest } from '../errors.js';
+import { KvmPlatform } from './kvm/kvm-platform.js';
 import { LocalPlatform } from './local/local-platform.js';
-import type { Platform, PlatformKind } from './platform.js';
+import type { Platform, PlatformKind, PresentedPlatform } from './platform.js';
 import { PlatformRegistry } from './platform-registry.js';
 
 /** How each kind of platform is opened from its configuration entry; a new platform adds one line. */
-const OPENERS: { [K in PlatformKind]: (spec: PlatformSpec, dataDir: string) => Promise<Platform> } = {
+const OPENERS: { [K in PlatformKind]: (spec: PlatformSpec, dataDir: string, libvirtUri: string | undefined) => Promise<Platform> } = {
   // The first local platform keeps its VMs in the data directory; another one names a folder of its own.
   local: (spec, dataDir) => LocalPlatform.open(spec.dataDir ? resolve(dataDir, spec.dataDir) : dataDir, { id: spec.id }),
+  kvm: (spec, _dataDir, libvirtUri) => {
+    const uri = spec.uri ?? libvirtUri;
+    if (!uri) throw badRequest(`platform '${spec.id}': a kvm platform needs a libvirt URI ("uri", OPENEM_LIBVIRT_URI or --libvirt-uri)`);
+    const presentAs = spec.presentAs ?? 'vsphere';
+    if (!isPresentation(presentAs)) throw badRequest(`platform '${spec.id}': presentAs '${presentAs}' is not vsphere, hyperv or vcloud`);
+    return KvmPlatform.open({ id: spec.id, uri, presentAs, ...(spec.pool ? { pool: spec.pool } : {}) });
+  },
 };
+
+function isPresentation(p: string): p is PresentedPlatform {
+  return p === 'vsphere' || p === 'hyperv' || p === 'vcloud';
+}
 
 function isPlatformKind(kind: string): kind is PlatformKind {
   return Object.hasOwn(OPENERS, kind);
 }
 
 /** Opens every platform the configuration names (`platforms`, by default one local platform in the data directory). */
-export async function openPlatforms(config: { dataDir: string; platforms: readonly PlatformSpec[] }): Promise<PlatformRegistry> {
+export async function openPlatforms(config: { dataDir: string; platforms: readonly PlatformSpec[]; libvirtUri?: string }): Promise<PlatformRegistry> {
   const opened: Platform[] = [];
-  for (const spec of config.platforms) {
+  // A libvirt URI given alone (OPENEM_LIBVIRT_URI, --libvirt-uri) adds a kvm platform beside the configured ones.
+  const specs = config.libvirtUri && !config.platforms.some((s) => s.kind === 'kvm') ? [...config.platforms, { id: 'kvm', kind: 'kvm' }] : config.platforms;
+  for (const spec of specs) {
     if (!isPlatformKind(spec.kind)) throw badRequest(`platform '${spec.id}': unknown kind '${spec.kind}' (known: ${Object.keys(OPENERS).join(', ')})`);
-    opened.push(await OPENERS[spec.kind](spec, config.dataDir));
+    opened.push(await OPENERS[spec.kind](spec, config.dataDir, config.libvirtUri));
   }
   return new PlatformRegistry(opened);
 }

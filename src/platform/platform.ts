@@ -43,7 +43,7 @@ export interface StagedVm {
 export type { DiskEndpoint, ExposedDisk } from '../disks/disk-endpoint.js';
 
 /** The platforms openem can drive; each is a folder under platform/ (KVM adds `kvm`). */
-export type PlatformKind = 'local';
+export type PlatformKind = 'local' | 'kvm';
 
 /**
  * Everything openem needs from a hypervisor. The built-in `local` platform keeps VMs on this machine's disk;

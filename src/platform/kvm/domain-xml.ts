@@ -1,0 +1,153 @@
+import { XMLBuilder, XMLParser } from 'fast-xml-parser';
+import type { GuestOsKind, PresentedPlatform, RestoreIncompleteMark } from '../platform.js';
+
+/** The namespace of openem's element in a domain's `<metadata>` (libvirt keeps one element per namespace). */
+export const OPENEM_NS = 'https://openem.dev/xmlns/libvirt-domain/1';
+
+/** What openem keeps about a domain that libvirt has no field for. */
+export interface OpenemDomainMetadata {
+  platform?: PresentedPlatform;
+  guestOs?: GuestOsKind;
+  createdAt?: string;
+  restoreIncomplete?: RestoreIncompleteMark;
+}
+
+export interface DomainDisk {
+  /** openem's disk name: the user alias (`ua-<name>`) when it has one, else the target device (`vda`). */
+  name: string;
+  target: string;
+  /** The image file (file-backed disks only). */
+  file?: string;
+  format: string;
+}
+
+export interface DomainInfo {
+  uuid: string;
+  name: string;
+  vcpus: number;
+  memoryKiB: number;
+  disks: DomainDisk[];
+  metadata: OpenemDomainMetadata;
+}
+
+const parser = new XMLParser({
+  ignoreAttributes: false,
+  attributeNamePrefix: '@',
+  removeNSPrefix: false,
+  isArray: (name) => name === 'disk' || name === 'alias',
+  parseTagValue: false,
+  parseAttributeValue: false,
+});
+
+type Node = Record<string, unknown>;
+
+function text(v: unknown): string | undefined {
+  if (v === undefined || v === null) return undefined;
+  if (typeof v === 'object') return (v as Node)['#text'] as string | undefined;
+  return String(v);
+}
+
+const UNIT_KIB: Record<string, number> = { b: 1 / 1024, bytes: 1 / 1024, k: 1, kib: 1, m: 1024, mib: 1024, g: 1024 * 1024, gib: 1024 * 1024 };
+
+/** Reads what openem needs from `virsh dumpxml`. */
+export function parseDomainXml(xml: string): DomainInfo {
+  const domain = (parser.parse(xml) as Node).domain as Node;
+  const memory = domain.memory as Node | string;
+  const unit = (typeof memory === 'object' ? (memory['@unit'] as string | undefined) : undefined)?.toLowerCase() ?? 'kib';
+  const devices = (domain.devices ?? {}) as Node;
+  const disks: DomainDisk[] = [];
+  for (const d of (devices.disk ?? []) as Node[]) {
+    if ((d['@device'] ?? 'disk') !== 'disk') continue;
+    const target = (d.target as Node | undefined)?.['@dev'] as string | undefined;
+    if (!target) continue;
+    const alias = ((d.alias ?? []) as Node[]).map((a) => a['@name'] as string).find((n) => n?.startsWith('ua-'));
+    const source = d.source as Node | undefined;
+    disks.push({
+      name: alias ? alias.slice(3) : target,
+      target,
+      ...(d['@type'] === 'file' && source?.['@file'] ? { file: source['@file'] as string } : {}),
+      format: ((d.driver as Node | undefined)?.['@type'] as string | undefined) ?? 'raw',
+    });
+  }
+  return {
+    uuid: text(domain.uuid) ?? '',
+    name: text(domain.name) ?? '',
+    vcpus: Number(text(domain.vcpu) ?? 1),
+    memoryKiB: Math.round(Number(text(memory)) * (UNIT_KIB[unit] ?? 1)),
+    disks,
+    metadata: parseMetadata(domain.metadata as Node | undefined),
+  };
+}
+
+function parseMetadata(metadata: Node | undefined): OpenemDomainMetadata {
+  if (!metadata) return {};
+  for (const [key, value] of Object.entries(metadata)) {
+    if (!key.endsWith(':vm') && key !== 'vm') continue;
+    const node = value as Node;
+    if (node['@xmlns'] !== OPENEM_NS && !Object.entries(node).some(([k, v]) => k.startsWith('@xmlns:') && v === OPENEM_NS)) continue;
+    const json = text(node);
+    if (json) return JSON.parse(json) as OpenemDomainMetadata;
+  }
+  return {};
+}
+
+const builder = new XMLBuilder({ ignoreAttributes: false, attributeNamePrefix: '@', format: false, suppressEmptyNode: true });
+
+/** openem's metadata element, as `virsh metadata --set` takes it. */
+export function metadataXml(metadata: OpenemDomainMetadata): string {
+  return builder.build({ vm: { '#text': JSON.stringify(metadata) } });
+}
+
+export interface NewDomain {
+  uuid: string;
+  name: string;
+  vcpus: number;
+  memoryMiB: number;
+  /** `kvm` when /dev/kvm is usable, else `qemu` (TCG). */
+  type: 'kvm' | 'qemu';
+  disks: { name: string; file: string; target: string }[];
+  metadata: OpenemDomainMetadata;
+}
+
+/** The domain XML openem defines for a VM it creates: virtio qcow2 disks named by user aliases, no network. */
+export function newDomainXml(d: NewDomain): string {
+  return builder.build({
+    domain: {
+      '@type': d.type,
+      name: d.name,
+      uuid: d.uuid,
+      metadata: { 'openem:vm': { '@xmlns:openem': OPENEM_NS, '#text': JSON.stringify(d.metadata) } },
+      memory: { '@unit': 'MiB', '#text': String(d.memoryMiB) },
+      vcpu: String(d.vcpus),
+      os: { type: { '@arch': 'x86_64', '#text': 'hvm' } },
+      devices: {
+        disk: d.disks.map((disk) => ({
+          '@type': 'file',
+          '@device': 'disk',
+          driver: { '@name': 'qemu', '@type': 'qcow2' },
+          source: { '@file': disk.file },
+          target: { '@dev': disk.target, '@bus': 'virtio' },
+          alias: { '@name': `ua-${disk.name}` },
+        })),
+        serial: { '@type': 'pty' },
+      },
+    },
+  });
+}
+
+/** Target devices vda, vdb, … for disk `index`. */
+export function virtioTarget(index: number): string {
+  let s = '';
+  let n = index;
+  do {
+    s = String.fromCharCode(97 + (n % 26)) + s;
+    n = Math.floor(n / 26) - 1;
+  } while (n >= 0);
+  return `vd${s}`;
+}
+
+/** The pool's name and target folder from `virsh pool-dumpxml`. */
+export function parsePoolXml(xml: string): { uuid: string; name: string; path?: string; type: string } {
+  const pool = (parser.parse(xml) as Node).pool as Node;
+  return { uuid: text(pool.uuid) ?? '', name: text(pool.name) ?? '', path: text((pool.target as Node | undefined)?.path), type: (pool['@type'] as string) ?? '' };
+}

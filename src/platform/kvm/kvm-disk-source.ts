@@ -1,0 +1,72 @@
+import type { BlockSource, ChangeTracking, Extent } from '../../disks/block-source.js';
+import { NbdClient } from './nbd-client.js';
+import { mapExtents, serveImage, type NbdExport } from './nbd-export.js';
+import { addBitmap, qcow2Bitmaps } from './qcow2-bitmaps.js';
+
+/**
+ * A powered-off KVM VM's disk, read from its image through a read-only qemu-nbd export. A qcow2 image gets a new
+ * persistent dirty bitmap when opened (named by `checkpoint`): every later write, by the guest or a restore, sets
+ * its bits, so the next opening can tell what changed since this one.
+ */
+export class KvmImageSource implements BlockSource {
+  readonly changeTracking?: ChangeTracking;
+  private extents: Promise<Extent[]> | undefined;
+
+  private constructor(
+    private readonly image: string,
+    private readonly served: NbdExport,
+    private readonly client: NbdClient,
+    checkpoint: string | undefined,
+  ) {
+    if (checkpoint) this.changeTracking = { checkpoint, changedBlocksSince: (since) => this.changedSince(since) };
+  }
+
+  static async open(image: string, format: string, checkpoint: string | undefined): Promise<KvmImageSource> {
+    const tracked = format === 'qcow2' && checkpoint !== undefined;
+    if (tracked) await addBitmap(image, checkpoint);
+    const served = await serveImage(image, format, { writable: false });
+    try {
+      return new KvmImageSource(image, served, await NbdClient.connect(served.socket, served.exportName), tracked ? checkpoint : undefined);
+    } catch (e) {
+      await served.stop();
+      throw e;
+    }
+  }
+
+  get size(): number {
+    return this.client.size;
+  }
+
+  async read(offset: number, length: number): Promise<Buffer> {
+    const n = Math.max(0, Math.min(length, this.size - offset));
+    return n === 0 ? Buffer.alloc(0) : this.client.read(offset, n);
+  }
+
+  async readInto(offset: number, target: Uint8Array): Promise<void> {
+    const data = await this.read(offset, target.length);
+    target.set(data);
+    target.fill(0, data.length);
+  }
+
+  /** Where the image holds data: qemu's block status, extents that do not read as zeros. */
+  allocatedExtents(): Promise<Extent[]> {
+    this.extents ??= mapExtents(this.served.socket, this.served.exportName, 'base:allocation', (type) => (type & 2) === 0);
+    return this.extents;
+  }
+
+  /** The bits of bitmap `since`, read through a second read-only export of the image; undefined if it is gone. */
+  private async changedSince(since: string): Promise<Extent[] | undefined> {
+    if (!(await qcow2Bitmaps(this.image)).includes(since)) return undefined;
+    const served = await serveImage(this.image, 'qcow2', { writable: false, bitmap: since });
+    try {
+      return await mapExtents(served.socket, served.exportName, `qemu:dirty-bitmap:${since}`, (type) => (type & 1) !== 0);
+    } finally {
+      await served.stop();
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.client.close();
+    await this.served.stop();
+  }
+}

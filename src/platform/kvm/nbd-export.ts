@@ -1,0 +1,75 @@
+import { mkdtemp, rm, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { OpenemError } from '../../errors.js';
+import { runHelper, spawnHelper, type HelperProcess } from '../../host/helper-process.js';
+import type { Extent } from '../../disks/block-source.js';
+
+/** An image served over NBD on a private Unix socket by a qemu-nbd this process started (bound to its life). */
+export interface NbdExport {
+  socket: string;
+  exportName: string;
+  stop(): Promise<void>;
+}
+
+export const EXPORT_NAME = 'disk';
+
+/**
+ * Serves `image` (`format`: qcow2 or raw) with qemu-nbd; `bitmap` also exports that persistent dirty bitmap as
+ * the `qemu:dirty-bitmap:<name>` metadata context. Read-only exports share the image with other readers.
+ */
+export async function serveImage(image: string, format: string, options: { writable: boolean; bitmap?: string }): Promise<NbdExport> {
+  const dir = await mkdtemp(join(tmpdir(), 'openem-nbd-'));
+  const socket = join(dir, 'nbd.sock');
+  const args = ['--persistent', '--shared=0', '-k', socket, '-x', EXPORT_NAME, '-f', format, '--cache=none', '--aio=threads'];
+  if (!options.writable) args.push('--read-only');
+  else args.push('--discard=unmap', '--detect-zeroes=unmap');
+  if (options.bitmap) args.push('-B', options.bitmap);
+  args.push('--', image);
+  let helper: HelperProcess;
+  try {
+    helper = await spawnHelper('qemu-nbd', args, { debianPackage: 'qemu-utils' });
+  } catch (e) {
+    await rm(dir, { recursive: true, force: true });
+    throw e;
+  }
+  let stderr = '';
+  helper.child.stderr?.on('data', (d: Buffer) => (stderr += d.toString('utf8')));
+  const stop = async () => {
+    await helper.stop();
+    await rm(dir, { recursive: true, force: true });
+  };
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    if (await stat(socket).then(() => true, () => false)) break;
+    const exited = helper.child.exitCode !== null || helper.child.signalCode !== null;
+    if (exited || Date.now() > deadline) {
+      await stop();
+      throw new OpenemError('UNAVAILABLE', `qemu-nbd could not serve ${image}: ${stderr.trim() || 'no socket within 10 s'}`);
+    }
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  return { socket, exportName: EXPORT_NAME, stop };
+}
+
+/** The NBD URI nbdinfo takes for an export on a Unix socket (the export name is percent-encoded). */
+export function nbdUri(socket: string, exportName: string): string {
+  return `nbd+unix:///${encodeURIComponent(exportName)}?socket=${encodeURIComponent(socket)}`;
+}
+
+/**
+ * The extents of metadata context `context` (`base:allocation`, `qemu:dirty-bitmap:<name>`) whose type has none
+ * of the bits of `excludeMask` (base:allocation 2 = reads as zero; dirty bitmap 1 = dirty, so mask 0 with `want` 1).
+ */
+export async function mapExtents(socket: string, exportName: string, context: string, select: (type: number) => boolean): Promise<Extent[]> {
+  const r = await runHelper('nbdinfo', ['--json', `--map=${context}`, nbdUri(socket, exportName)], { debianPackage: 'libnbd-bin', timeoutMs: 60_000 });
+  const rows = JSON.parse(r.stdout) as { offset: number; length: number; type: number }[];
+  const out: Extent[] = [];
+  for (const row of rows) {
+    if (!select(row.type) || row.length === 0) continue;
+    const last = out[out.length - 1];
+    if (last && last.offset + last.length === row.offset) last.length += row.length;
+    else out.push({ offset: row.offset, length: row.length });
+  }
+  return out;
+}

@@ -1,0 +1,48 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { OpenemError, notFound } from '../../errors.js';
+import { runHelper } from '../../host/helper-process.js';
+
+/**
+ * libvirt's own client, run with argv arrays against one URI. Domains and pools are always named by UUID, so no
+ * name is ever parsed as one; XML documents go in through private files, never on a command line.
+ */
+export class Virsh {
+  constructor(readonly uri: string) {}
+
+  async run(args: readonly string[], options: { timeoutMs?: number } = {}): Promise<string> {
+    try {
+      const r = await runHelper('virsh', ['-q', '-c', this.uri, ...args], { debianPackage: 'libvirt-clients', timeoutMs: options.timeoutMs ?? 60_000 });
+      return r.stdout;
+    } catch (e) {
+      const message = e instanceof Error ? e.message : String(e);
+      if (/failed to get domain|Domain not found|no domain with matching/i.test(message)) throw notFound(`libvirt has no such domain: ${lastLine(message)}`);
+      if (/failed to connect to the hypervisor|Failed to connect socket|Cannot recv data/i.test(message)) {
+        throw new OpenemError('UNAVAILABLE', `libvirt at ${this.uri} is unreachable: ${lastLine(message)}`, { cause: e });
+      }
+      throw e;
+    }
+  }
+
+  /** Runs `virsh <command> <file> ...rest` with `xml` in a private temporary file. */
+  async withXmlFile(command: string, xml: string, before: readonly string[] = [], after: readonly string[] = []): Promise<string> {
+    const dir = await mkdtemp(join(tmpdir(), 'openem-virsh-'));
+    try {
+      const file = join(dir, 'doc.xml');
+      await writeFile(file, xml, { mode: 0o600 });
+      return await this.run([command, ...before, file, ...after]);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  }
+
+  /** Non-empty output lines, trimmed. */
+  async lines(args: readonly string[]): Promise<string[]> {
+    return (await this.run(args)).split('\n').map((l) => l.trim()).filter(Boolean);
+  }
+}
+
+function lastLine(message: string): string {
+  return message.trim().split('\n').filter(Boolean).pop() ?? message;
+}
