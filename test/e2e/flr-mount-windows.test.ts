@@ -11,7 +11,8 @@ import { join } from 'node:path';
 import tar from 'tar-stream';
 import { Readable } from 'node:stream';
 import { startServerProcess, type ServerProcess } from '../helpers/server-process.js';
-import { EmClient, findLink, type Format } from '../helpers/em-client.js';
+import { EmClient, findLink, openemDetails, type Format } from '../helpers/em-client.js';
+import { readdir, readFile } from 'node:fs/promises';
 import { cliOk } from '../helpers/cli.js';
 import { body, entriesOf, mount, pointIdOf } from '../services/mounts/flr-fixture.js';
 import { cleanupOf, fileCleanup, tempDir } from '../helpers/cleanup.js';
@@ -32,7 +33,7 @@ before(async () => {
   for (let i = 0; i < 50; i++) writeFileSync(join(src, 'Windows/System32', `lib${i}.dll`), randomBytes(1000 + i));
   await cliOk(dataDir, ['vm', 'create', 'exch01', '--from-dir', src, '--size', '128M', '--platform', 'hyperv', '--os', 'windows']);
   await cliOk(dataDir, ['backup', 'exch01']);
-  server = await startServerProcess({ dataDir });
+  server = await startServerProcess({ dataDir, env: { OPENEM_FLR_ROOT: join(dataDir, 'flr-folders') } });
   cleanup.defer(() => server.stop());
 });
 
@@ -94,6 +95,13 @@ for (const format of ['json', 'xml'] as Format[]) {
       const exe = [...inTar].find(([name]) => name.endsWith('Exchange/store.exe'));
       assert.ok(exe, `the folder's tar holds its file: ${[...inTar.keys()].join(', ')}`);
       assert.ok(exe[1].equals(readFileSync(join(src, 'Program Files/Exchange/store.exe'))));
+      if (format === 'json' && withBody) {
+        const details = await openemDetails(c, m, 'MountDetails');
+        assert.ok(details.LocalFolder, `the FLR folder is served: ${details.LocalFolderUnavailable}`);
+        assert.deepEqual(await readdir(details.LocalFolder), ['C'], 'the folder shows the volume by its drive letter');
+        assert.ok((await readFile(join(details.LocalFolder, 'C/Users/Ann/Documents/quarterly report.docx'))).equals(truth), 'and serves its bytes');
+        assert.deepEqual((await readdir(join(details.LocalFolder, 'c/users'))), ['Ann'], 'case-insensitively, as Windows');
+      }
       r = await c.get(`${href}/C:/Windows/System32`);
       assert.equal(entriesOf(c, r.body).files.length, 50, 'System32 lists every file');
     });

@@ -6,6 +6,7 @@ import type { GuestVolume } from '../../guestfs/guest-volumes.js';
 import type { TaskRecord } from '../../tasks/task-types.js';
 import type { VmRestorePointRecord } from '../inventory/restore-point-records.js';
 import { openRestorePointFilesystem, type RestorePointFilesystem } from '../guest-restore/restore-point-filesystem.js';
+import { DriveLetterFolders } from '../../guestfs/drive-letter-folders.js';
 import { openFuseFolder, type FuseFolder } from './fuse-folder.js';
 import { prepareFlrRoot, type FlrAccess } from './flr-root.js';
 import { countMountRows, deleteMountRow, insertMountRow, removeDeadMountRows, setMountFolder, touchMountRow } from './mount-rows.js';
@@ -137,7 +138,10 @@ export class MountService implements FlrMounts {
   private async attachFolder(mount: LiveMount): Promise<void> {
     const path = this.folderPathFor(mount.info.vmName);
     try {
-      mount.fuse = await openFuseFolder(path, mount.reader.primary.fs, this.ctx.log, () => this.touch(mount), this.access);
+      // A Windows guest's volumes each show under their drive letter (`<vm>/C/…`); a Linux guest's root is the folder.
+      const lettered = mount.reader.volumes.addressable.filter((v) => v.driveLetter);
+      const fs = lettered.length ? new DriveLetterFolders(lettered) : mount.reader.primary.fs;
+      mount.fuse = await openFuseFolder(path, fs, this.ctx.log, () => this.touch(mount), this.access);
       mount.info.folder = path;
       await setMountFolder(this.ctx, mount.info.id, path);
     } catch (e) {
