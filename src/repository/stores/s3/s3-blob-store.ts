@@ -19,6 +19,8 @@ export interface S3StoreOptions {
   region?: string;
   /** `bucket` in the path instead of the host name (most S3-compatible servers want this). */
   forcePathStyle?: boolean;
+  /** Explicit credentials instead of the SDK's chain (tests). */
+  credentials?: { accessKeyId: string; secretAccessKey: string };
   /** Attempts per request, retried with backoff on throttling, 5xx and network errors (default 6). */
   maxAttempts?: number;
   /** Objects at least this large are uploaded with multipart (default 16 MiB), in parts of `partSize` (default 8 MiB). */
@@ -81,6 +83,7 @@ export class S3BlobStore implements BlobStore {
       region: options.region ?? 'us-east-1',
       ...(options.endpoint ? { endpoint: options.endpoint } : {}),
       forcePathStyle: options.forcePathStyle ?? false,
+      ...(options.credentials ? { credentials: options.credentials } : {}),
       // The standard strategy: exponential backoff with jitter on throttling (SlowDown, 429), 5xx and network errors.
       maxAttempts: options.maxAttempts ?? 6,
       retryMode: 'standard',
