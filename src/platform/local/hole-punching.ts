@@ -19,7 +19,8 @@ export async function punchHoles(fallocatePath: string, file: string, ranges: Ex
   const args = ['-c', PUNCH_SCRIPT, 'sh', await setprivPath(), fallocatePath, file];
   for (const r of ranges) args.push(String(r.offset), String(r.length));
   try {
-    await runHelper('/bin/sh', args);
+    // C locale: the caller tells "the filesystem cannot punch holes" from other failures by fallocate's words.
+    await runHelper('/bin/sh', args, { env: { ...process.env, LC_ALL: 'C' } });
   } catch (e) {
     // Keep the helper's code: a tool that cannot start is UNAVAILABLE, a punch the filesystem refuses INTERNAL.
     throw new OpenemError(isOpenemError(e) ? e.code : 'INTERNAL', `punching holes in ${file} failed: ${(e as Error).message}`, { cause: e });
