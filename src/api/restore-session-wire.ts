@@ -1,6 +1,6 @@
 import type { RestoreSessionRecord } from '../tasks/task-types.js';
 import { el, links, list, text, type Link, type WireElement } from './wire/wire-node.js';
-import { isoUtc as utc } from './inventory/em-dates.js';
+import { emTimestamp, isoUtc as utc } from './inventory/em-dates.js';
 import type { BaseContext } from '../context.js';
 import { findVmRestorePoint } from '../services/inventory/restore-point-records.js';
 import { vmRestorePointName } from './inventory/vm-restore-point-kind.js';
@@ -27,6 +27,12 @@ export async function withPointNames(ctx: BaseContext, sessions: RestoreSessionR
   return sessions.map((s) => ({ ...s, vmRestorePointName: names.get(s.vmRestorePointId) }));
 }
 
+/** EM's name of a restore session: `vm@yyyy-MM-dd HH:mm:ss`, a file-level one `FLR_[vm]@…` (get_restoresessions_id.md, scenario_1_click_restore.md). */
+export function restoreSessionName(s: RestoreSessionRecord): string {
+  const at = emTimestamp(s.createdAt);
+  return s.jobType === 'FileLevelRestore' ? `FLR_[${s.vmDisplayName}]@${at}` : `${s.vmDisplayName}@${at}`;
+}
+
 export const restoreSessionUid = (s: RestoreSessionRecord) => `urn:veeam:RestoreSession:${s.id}`;
 export const restoreSessionHref = (base: string, s: RestoreSessionRecord) => `${base}/restoreSessions/${s.id}`;
 
@@ -36,10 +42,10 @@ export const restoreSessionHref = (base: string, s: RestoreSessionRecord) => `${
  */
 export function restoreSessionRef(base: string, s: RestoreSessionRecord, server: BackupServerRef, elementName: 'Ref' | 'EntityRef' = 'Ref'): WireElement {
   const href = restoreSessionHref(base, s);
-  return el(elementName, [['Type', 'RestoreSessionReference'], ['Href', href], ['Name', s.name], ['UID', restoreSessionUid(s)]], [
+  return el(elementName, [['Type', 'RestoreSessionReference'], ['Href', href], ['Name', restoreSessionName(s)], ['UID', restoreSessionUid(s)]], [
     links([
       { rel: 'Up', type: 'BackupServerReference', href: `${base}/backupServers/${server.id}`, name: server.name },
-      { rel: 'Alternate', type: 'RestoreSession', href: `${href}?format=Entity`, name: s.name },
+      { rel: 'Alternate', type: 'RestoreSession', href: `${href}?format=Entity`, name: restoreSessionName(s) },
     ]),
   ]);
 }
@@ -54,13 +60,13 @@ export function restoreSessionEntity(base: string, s: RestoreSessionView, server
   const href = restoreSessionHref(base, s);
   const l: Link[] = [
     { rel: 'Up', type: 'BackupServerReference', href: `${base}/backupServers/${server.id}`, name: server.name },
-    { rel: 'Alternate', type: 'RestoreSessionReference', href, name: s.name },
+    { rel: 'Alternate', type: 'RestoreSessionReference', href, name: restoreSessionName(s) },
     { rel: 'Related', type: 'VmRestorePointReference', href: `${base}/vmRestorePoints/${s.vmRestorePointId}`, name: s.vmRestorePointName },
     restoreSessionLogLink(base, s.id),
   ];
   return el(
     'RestoreSession',
-    [['Type', 'RestoreSession'], ['Href', `${href}?format=Entity`], ['Name', s.name], ['UID', restoreSessionUid(s)], ['VmDisplayName', s.vmDisplayName]],
+    [['Type', 'RestoreSession'], ['Href', `${href}?format=Entity`], ['Name', restoreSessionName(s)], ['UID', restoreSessionUid(s)], ['VmDisplayName', s.vmDisplayName]],
     [
       links(l),
       text('JobType', s.jobType),
@@ -92,7 +98,7 @@ export function restoreSessionEntities(base: string, sessions: RestoreSessionVie
  */
 export function restoreSessionLogElement(base: string, s: RestoreSessionRecord): WireElement {
   return el('RestoreSessionLog', [['Type', OPENEM_TYPES.restoreSessionLog], ['Href', restoreSessionLogHref(base, s.id)]], [
-    links([{ rel: 'Up', type: 'RestoreSession', href: `${restoreSessionHref(base, s)}?format=Entity`, name: s.name }]),
+    links([{ rel: 'Up', type: 'RestoreSession', href: `${restoreSessionHref(base, s)}?format=Entity`, name: restoreSessionName(s) }]),
     list('Log', 'Log', s.log.map((r) => el('LogRecord', [], [text('Time', utc(r.at)), text('Text', r.text)]))),
   ]);
 }

@@ -10,7 +10,6 @@ const STALE_MS = 30_000;
 function toRecord(r: RestoreSessionsTable): RestoreSessionRecord {
   return {
     id: r.id,
-    name: r.name,
     jobType: r.job_type as RestoreSessionRecord['jobType'],
     vmDisplayName: r.vm_display_name,
     vmRestorePointId: r.vm_restore_point_id,
@@ -39,11 +38,6 @@ function restoredVmOf(stored: string | null): RestoredVm | undefined {
   return m ? { platform: LEGACY_PLATFORMS[m[1]], hierarchyRootId: m[2], vmId: m[3] } : undefined;
 }
 
-/** `yyyy-MM-dd HH:mm:ss` in UTC, as in Enterprise Manager's names (`sql01@2013-08-26 08:31:22`). */
-export function emTimestamp(ms: number): string {
-  return new Date(ms).toISOString().replace('T', ' ').slice(0, 19);
-}
-
 /**
  * Restore sessions (em-api.md "restoreSessions"): created Starting, Working with Progress while the work
  * runs, Stopped with a Result at the end; each keeps a log of what it did.
@@ -53,10 +47,10 @@ export class RestoreSessionStore {
 
   async create(input: { jobType: RestoreSessionRecord['jobType']; vmDisplayName: string; vmRestorePointId: string; accountId: string }): Promise<RestoreSessionRecord> {
     const now = this.ctx.clock.now();
-    const name = input.jobType === 'FileLevelRestore' ? `FLR_[${input.vmDisplayName}]@${emTimestamp(now)}` : `${input.vmDisplayName}@${emTimestamp(now)}`;
     const row: RestoreSessionsTable = {
       id: randomUUID(),
-      name,
+      // The session's subject; its EM name (`FLR_[vm]@yyyy-MM-dd HH:mm:ss`) is written by the API from kind and time.
+      name: input.vmDisplayName,
       job_type: input.jobType,
       vm_display_name: input.vmDisplayName,
       vm_restore_point_id: input.vmRestorePointId,

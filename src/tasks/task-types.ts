@@ -82,7 +82,6 @@ export interface TaskSubmission {
 /** `JobType` RestoreVm | FileLevelRestore; State Starting | Working | Stopping | Stopped; Result None | Success | Warning | Failed. */
 export interface RestoreSessionRecord {
   id: string;
-  name: string;
   jobType: 'RestoreVm' | 'FileLevelRestore';
   vmDisplayName: string;
   vmRestorePointId: string;

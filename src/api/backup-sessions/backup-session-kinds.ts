@@ -8,7 +8,7 @@ import type { ApiContext } from '../api-context.js';
 import type { Principal } from '../../services/auth/logon-sessions.js';
 import { findJobSession, listJobSessions, listTaskSessions } from '../../services/backup-sessions/backup-session-store.js';
 import type { BackupJobSessionRecord, BackupTaskSessionRecord } from '../../services/backup-sessions/backup-session-types.js';
-import { emTimestamp } from '../../tasks/restore-session-store.js';
+import { emTimestamp } from '../inventory/em-dates.js';
 
 /** EM writes session times in whole seconds (backupsessions_id.md: `2014-10-19T05:22:52Z`). */
 const isoUtc = (ms: number) => isoUtcMs(Math.floor(ms / 1000) * 1000);
@@ -61,6 +61,10 @@ export async function visibleTaskSessions(ctx: ApiContext, p: Principal, filter:
   });
 }
 
+/** EM's name of a run, `job@yyyy-MM-dd HH:mm:ss` (get_backupsessions_id.md), and of one VM's task, `vm@…` from when its processing started. */
+export const jobSessionName = (s: { jobName: string; createdAt: number }) => `${s.jobName}@${emTimestamp(s.createdAt)}`;
+export const taskSessionName = (t: { vmName: string; createdAt: number }) => `${t.vmName}@${emTimestamp(t.createdAt)}`;
+
 /**
  * A backup job run (backupsessions_id.md example): Links Up backup server, Up job, Alternate, Down task sessions,
  * Stop, Related restore point (once the run made one); then JobUid … Progress, FailureMessage (only when the run
@@ -73,14 +77,14 @@ export const backupJobSessionKind: ResourceKind<BackupJobSessionRecord> = {
   list: (ctx, p) => visibleJobSessions(ctx, p),
   find: findVisibleJobSession,
   id: (s) => s.id,
-  name: (s) => s.name,
+  name: (s) => jobSessionName(s),
   refLinks: (base, _s, ctx) => [serverLink(base, ctx)],
   entity: (base, s, ctx) => {
     const href = `${base}/backupSessions/${s.id}`;
     const l: Link[] = [
       serverLink(base, ctx),
       { rel: 'Up', type: 'JobReference', href: `${base}/jobs/${s.jobId}`, name: s.jobName },
-      { rel: 'Alternate', type: 'BackupJobSessionReference', href, name: s.name },
+      { rel: 'Alternate', type: 'BackupJobSessionReference', href, name: jobSessionName(s) },
       { rel: 'Down', type: 'BackupTaskSessionReferenceList', href: `${href}/taskSessions` },
       { rel: 'Stop', href: `${href}?action=stop` },
     ];
@@ -104,7 +108,7 @@ export const backupJobSessionKind: ResourceKind<BackupJobSessionRecord> = {
   // get_query_backupjobsession.md
   fields: (s) => ({
     uid: `urn:veeam:BackupJobSession:${s.id}`,
-    name: s.name,
+    name: jobSessionName(s),
     jobtype: s.jobType,
     jobuid: `urn:veeam:Job:${s.jobId}`,
     jobname: s.jobName,
@@ -134,13 +138,13 @@ export const backupTaskSessionKind: ResourceKind<TaskSessionItem> = {
     return (await visibleTaskSessions(ctx, p, { id }))[0];
   },
   id: (t) => t.id,
-  name: (t) => t.name,
+  name: (t) => taskSessionName(t),
   refLinks: (base, _t, ctx) => [serverLink(base, ctx)],
   entity: (base, t, ctx) => {
     const l: Link[] = [
       serverLink(base, ctx),
-      { rel: 'Up', type: 'BackupJobSessionReference', href: `${base}/backupSessions/${t.jobSessionId}`, name: t.jobSessionName },
-      { rel: 'Alternate', type: 'BackupTaskSessionReference', href: `${base}/backupTaskSessions/${t.id}`, name: t.name },
+      { rel: 'Up', type: 'BackupJobSessionReference', href: `${base}/backupSessions/${t.jobSessionId}`, name: jobSessionName({ jobName: t.jobName, createdAt: t.jobSessionCreatedAt }) },
+      { rel: 'Alternate', type: 'BackupTaskSessionReference', href: `${base}/backupTaskSessions/${t.id}`, name: taskSessionName(t) },
     ];
     if (t.vmRestorePointId) l.push({ rel: 'Related', type: 'VmRestorePoint', href: `${base}/vmRestorePoints/${t.vmRestorePointId}?format=Entity`, name: t.vmRestorePointName });
     return {
@@ -160,7 +164,7 @@ export const backupTaskSessionKind: ResourceKind<TaskSessionItem> = {
   // get_query_backuptasksession.md
   fields: (t) => ({
     uid: `urn:veeam:BackupTaskSession:${t.id}`,
-    name: t.name,
+    name: taskSessionName(t),
     creationtime: t.createdAt,
     endtime: t.endAt,
     state: t.state,

@@ -8,7 +8,7 @@ import { jobKind } from '../inventory/backup-kinds.js';
 import { sendItems } from '../inventory/collections.js';
 import { apiBase, sendWire } from '../negotiate.js';
 import { taskElement } from '../task-wire.js';
-import { backupJobSessionKind, backupTaskSessionKind, findVisibleJobSession, visibleJobSessions, visibleTaskSessions } from './backup-session-kinds.js';
+import { backupJobSessionKind, backupTaskSessionKind, findVisibleJobSession, jobSessionName, visibleJobSessions, visibleTaskSessions } from './backup-session-kinds.js';
 
 /**
  * The nested session collections and the stop request: `GET /backupSessions/{ID}/taskSessions`,
@@ -40,12 +40,12 @@ export function backupSessionsPlugin(ctx: ApiContext) {
       const session = await findVisibleJobSession(ctx, p, id);
       if (!session) throw notFound(`BackupJobSession ${id} was not found`);
       const task = await auditedRequest(
-        ctx, request, { what: 'stop-backup-session', target: session.name },
+        ctx, request, { what: 'stop-backup-session', target: jobSessionName(session) },
         () => ctx.tasks.submit({ operation: 'StopJobSession', kind: 'backup-session-stop', accountId: p.account.id, payload: { backupSessionId: session.id } }, async () => {
-          if (!(await requestStop(ctx, session.id))) throw badRequest(`Job Session "${session.name}" is not running.`);
-          return { message: `Job Session "${session.name}" triggered to stop.` };
+          if (!(await requestStop(ctx, session.id))) throw badRequest(`Job Session "${jobSessionName(session)}" is not running.`);
+          return { message: `Job Session "${jobSessionName(session)}" triggered to stop.` };
         }),
-        (t) => ({ target: `${session.name} (${t.taskId})` }),
+        (t) => ({ target: `${jobSessionName(session)} (${t.taskId})` }),
       );
       return sendWire(request, reply, 202, taskElement(apiBase(request), task));
     });

@@ -1,5 +1,10 @@
 const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
 
+/** `yyyy-MM-dd HH:mm:ss` in UTC, as in Enterprise Manager's names (`sql01@2013-08-26 08:31:22`, seed 003). */
+export function emTimestamp(ms: number): string {
+  return new Date(ms).toISOString().replace('T', ' ').slice(0, 19);
+}
+
 /** xs:dateTime in UTC without fractions when there are none: `2013-08-21T10:44:36Z`. */
 export function isoUtc(ms: number): string {
   const s = new Date(ms).toISOString();

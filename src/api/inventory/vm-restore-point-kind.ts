@@ -2,8 +2,7 @@ import { hostname } from 'node:os';
 import { text } from '../wire/wire-node.js';
 import type { ResourceKind } from './resource-kind.js';
 import { findVmRestorePoint, type VmRestorePointRecord } from '../../services/inventory/restore-point-records.js';
-import { emTimestamp } from '../../tasks/restore-session-store.js';
-import { isoUtc, restorePointName } from './em-dates.js';
+import { emTimestamp, isoUtc, restorePointName } from './em-dates.js';
 import { assertPointVisible, visiblePoints } from './visible-points.js';
 import { hierarchyRef } from '../lookup/hierarchy-refs.js';
 

@@ -1,7 +1,7 @@
 import { hostname } from 'node:os';
 import type { ResourceKind } from '../inventory/resource-kind.js';
 import type { RestoreSessionRecord, TaskRecord } from '../../tasks/task-types.js';
-import { restoreSessionEntity, restoreSessionRef, withPointNames, type RestoreSessionView } from '../restore-session-wire.js';
+import { restoreSessionEntity, restoreSessionName, restoreSessionRef, withPointNames, type RestoreSessionView } from '../restore-session-wire.js';
 import { taskElement } from '../task-wire.js';
 import { isAdmin } from '../../services/auth/access.js';
 import { notFound } from '../../errors.js';
@@ -20,14 +20,14 @@ export const restoreSessionKind: ResourceKind<RestoreSessionView> = {
     return s && (isAdmin(p) || s.accountId === p.account.id) ? (await withPointNames(ctx, [s]))[0] : undefined;
   },
   id: (s) => s.id,
-  name: (s) => s.name,
+  name: (s) => restoreSessionName(s),
   refLinks: () => [],
   entity: () => ({ links: [], children: [] }),
   renderRef: (base, s, ctx, elementName) => restoreSessionRef(base, s, { id: ctx.backupServerId, name: hostname() }, elementName),
   renderEntity: (base, s, ctx) => restoreSessionEntity(base, s, { id: ctx.backupServerId, name: hostname() }),
   fields: (s) => ({
     uid: `urn:veeam:RestoreSession:${s.id}`,
-    name: s.name,
+    name: restoreSessionName(s),
     type: s.jobType,
     jobtype: s.jobType,
     creationtime: s.createdAt,

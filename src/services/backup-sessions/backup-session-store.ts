@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { BaseContext } from '../../context.js';
 import type { BackupJobSessionsTable, BackupTaskSessionsTable } from '../../state/schema.js';
-import { emTimestamp } from '../../tasks/restore-session-store.js';
 import type { BackupJobSessionRecord, BackupTaskSessionRecord } from './backup-session-types.js';
 
 /** A run whose process has not refreshed its heartbeat for this long has died (a killed CLI backup, a crashed server). */
@@ -10,7 +9,6 @@ export const STALE_MS = 30_000;
 function toJobSession(r: BackupJobSessionsTable): BackupJobSessionRecord {
   return {
     id: r.id,
-    name: r.name,
     jobId: r.job_id,
     jobName: r.job_name,
     jobType: 'Backup',
@@ -25,14 +23,13 @@ function toJobSession(r: BackupJobSessionsTable): BackupJobSessionRecord {
   };
 }
 
-function toTaskSession(r: BackupTaskSessionsTable, job: { name: string; job_id: string; job_name: string }): BackupTaskSessionRecord {
+function toTaskSession(r: BackupTaskSessionsTable, job: { created_at: number; job_id: string; job_name: string }): BackupTaskSessionRecord {
   return {
     id: r.id,
     jobSessionId: r.job_session_id,
-    jobSessionName: job.name,
+    jobSessionCreatedAt: Number(job.created_at),
     jobId: job.job_id,
     jobName: job.job_name,
-    name: r.name,
     vmName: r.vm_name,
     state: r.state as BackupTaskSessionRecord['state'],
     result: r.result as BackupTaskSessionRecord['result'],
@@ -54,7 +51,8 @@ export async function createJobSession(
   const now = ctx.clock.now();
   const row: BackupJobSessionsTable = {
     id: randomUUID(),
-    name: `${input.jobName}@${emTimestamp(now)}`,
+    // The run's subject; its EM name (`job@yyyy-MM-dd HH:mm:ss`) is written by the API from the job and the start time.
+    name: input.jobName,
     job_id: input.jobId,
     job_name: input.jobName,
     job_type: 'Backup',
@@ -77,7 +75,7 @@ export async function createJobSession(
         .values({
           id: randomUUID(),
           job_session_id: row.id,
-          name: `${vm.name}@${emTimestamp(now)}`,
+          name: vm.name,
           vm_name: vm.name,
           state: 'Pending',
           result: 'None',
@@ -120,8 +118,8 @@ export async function finishJobSession(ctx: BaseContext, id: string, result: 'Su
 export async function startTaskSession(ctx: BaseContext, jobSessionId: string, position: number): Promise<string> {
   const now = ctx.clock.now();
   const row = await ctx.store.db.selectFrom('backup_task_sessions').select(['id', 'vm_name']).where('job_session_id', '=', jobSessionId).where('position', '=', position).executeTakeFirstOrThrow();
-  // The task's name carries the time the VM's processing started, as EM's do (`srv04@2014-10-19 05:23:44`).
-  await ctx.store.db.updateTable('backup_task_sessions').set({ state: 'InProgress', created_at: now, name: `${row.vm_name}@${emTimestamp(now)}` }).where('id', '=', row.id).execute();
+  // The task's creation time is when the VM's processing started, which its EM name carries (`srv04@2014-10-19 05:23:44`).
+  await ctx.store.db.updateTable('backup_task_sessions').set({ state: 'InProgress', created_at: now }).where('id', '=', row.id).execute();
   return row.id;
 }
 
@@ -205,9 +203,9 @@ export async function listTaskSessions(ctx: BaseContext, filter: { jobSessionId?
     .selectFrom('backup_task_sessions as t')
     .innerJoin('backup_job_sessions as j', 'j.id', 't.job_session_id')
     .selectAll('t')
-    .select(['j.name as job_session_name', 'j.job_id as job_id', 'j.job_name as job_name']);
+    .select(['j.created_at as job_session_created_at', 'j.job_id as job_id', 'j.job_name as job_name']);
   if (filter.jobSessionId) q = q.where('t.job_session_id', '=', filter.jobSessionId);
   if (filter.id) q = q.where('t.id', '=', filter.id.toLowerCase());
   const rows = await q.orderBy('j.created_at', 'desc').orderBy('t.position').execute();
-  return rows.map((r) => toTaskSession(r, { name: r.job_session_name, job_id: r.job_id, job_name: r.job_name }));
+  return rows.map((r) => toTaskSession(r, { created_at: Number(r.job_session_created_at), job_id: r.job_id, job_name: r.job_name }));
 }

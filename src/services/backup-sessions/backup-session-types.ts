@@ -4,7 +4,6 @@
  */
 export interface BackupJobSessionRecord {
   id: string;
-  name: string;
   jobId: string;
   jobName: string;
   jobType: 'Backup';
@@ -23,11 +22,10 @@ export interface BackupJobSessionRecord {
 export interface BackupTaskSessionRecord {
   id: string;
   jobSessionId: string;
-  /** Of the parent run, for links and query fields. */
-  jobSessionName: string;
+  /** When the parent run started, for its name in links and query fields. */
+  jobSessionCreatedAt: number;
   jobId: string;
   jobName: string;
-  name: string;
   vmName: string;
   state: 'Pending' | 'InProgress' | 'Completed';
   result: 'None' | 'Success' | 'Warning' | 'Failed';
