@@ -18,6 +18,7 @@ import { assertPowerOnAllowed } from '../restore-incomplete-mark.js';
 import { OPENEM_NS, metadataXml, newDomainXml, parseDomainXml, parsePoolXml, virtioTarget, type DomainInfo, type OpenemDomainMetadata } from './domain-xml.js';
 import { exposeImageAsRawFile } from './fuse-exposed-disk.js';
 import { KvmImageSource } from './kvm-disk-source.js';
+import { KvmLiveSource } from './kvm-live-source.js';
 import { KvmImageWriter } from './kvm-disk-writer.js';
 import { assertValidDiskName, assertValidDomainName } from './kvm-names.js';
 import { KvmStagedVm } from './kvm-staged-vm.js';
@@ -156,8 +157,12 @@ export class KvmPlatform implements Platform {
   async openDisk(vmId: string, diskName: string): Promise<BlockSource> {
     const d = await this.locate(vmId);
     const disk = this.diskOf(d, diskName);
-    this.assertPoweredOff(d, 'reading its disks (backups of running KVM VMs are not built yet)');
-    return KvmImageSource.open(disk.file, disk.format, `openem-${this.now.getTime()}-${randomUUID().slice(0, 8)}`);
+    const checkpoint = `openem-${this.now.getTime()}-${randomUUID().slice(0, 8)}`;
+    if (d.running) {
+      const target = d.info.disks.find((x) => x.name === diskName)!.target;
+      return KvmLiveSource.open(this.virsh, d.info.uuid, target, (await imageInfo(disk.file)).size, checkpoint);
+    }
+    return KvmImageSource.open(disk.file, disk.format, checkpoint);
   }
 
   async openDiskForWrite(vmId: string, diskName: string): Promise<DiskWriter> {
