@@ -56,6 +56,11 @@ before(async () => {
     mkdirSync(join(m, 'junction'));
     setReparseData(join(m, 'junction'), junctionData('C:\\Users'));
   });
+  // Files made with `permissions` name descriptors shared in $Secure ($SII, $SDS) instead of carrying their own.
+  await withNtfsMounted(path, (m) => {
+    mkdirSync(join(m, 'Secured'));
+    for (let i = 0; i < 5; i++) writeFileSync(join(m, 'Secured', `s${i}.txt`), String(i));
+  }, ['permissions']);
   image = readFileSync(path);
   regions = [{ offset: 0, length: 512 }];
   for (let at = 0; at + 1024 <= image.length; at += 512) {
@@ -79,7 +84,7 @@ async function exercise(source: BlockSource): Promise<void> {
       await fs.streams(e);
     } else if (e.type === 'symlink') await fs.readlinkBytes(e);
   }
-  for (const p of ['/users/ann/A.TXT', '/Users/Ann/a.txt:ads', '/link/b.bin', '/junction/Ann', '/Compressed/c.txt']) {
+  for (const p of ['/Secured/s1.txt', '/users/ann/A.TXT', '/Users/Ann/a.txt:ads', '/link/b.bin', '/junction/Ann', '/Compressed/c.txt']) {
     const e = await fs.stat(p).catch((err) => (isOpenemError(err) ? undefined : Promise.reject(err)));
     if (e?.type === 'file') await fs.read(p, 0, 70_000);
   }

@@ -17,8 +17,14 @@ export interface NtfsIndexEntry {
   fileAttributes: number;
 }
 
-/** Parses the entries of one index node (a header at `header` in `b`), leaving out the end marker and DOS aliases. */
-export function parseIndexNode(b: Buffer, header: number, what: string, out: NtfsIndexEntry[]): void {
+/** One entry of an index node: `b` holds it at `at`, its key at `at + 16` (`keyLength` bytes), `length` in all. */
+export type IndexEntryVisitor = (b: Buffer, at: number, length: number, keyLength: number) => void;
+
+/**
+ * Visits the entries of one index node (a header at `header` in `b`), the end marker left out. Every entry must lie
+ * inside the node and be at least its 16-byte header long, so the walk moves forward and ends inside the node.
+ */
+export function visitIndexNode(b: Buffer, header: number, what: string, visit: IndexEntryVisitor): void {
   if (header + 16 > b.length) throw corrupt(`${what} has a truncated index header`);
   const first = header + b.readUInt32LE(header);
   const end = header + b.readUInt32LE(header + 4);
@@ -30,33 +36,36 @@ export function parseIndexNode(b: Buffer, header: number, what: string, out: Ntf
     const flags = b.readUInt16LE(at + 12);
     if (flags & ENTRY_LAST) return;
     if (length < 16 || at + length > end || 16 + keyLength > length) throw corrupt(`${what} has an index entry of invalid length ${length}`);
-    const key = b.subarray(at + 16, at + 16 + keyLength);
-    if (key.length < 0x42 || key.length < 0x42 + key[0x40] * 2) throw corrupt(`${what} has an index entry with a truncated file name`);
-    const namespace = key[0x41];
-    if (namespace !== NAMESPACE.DOS) {
-      out.push({
-        record: referenceRecord(b, at),
-        sequence: b.readUInt16LE(at + 6),
-        name: key.toString('utf16le', 0x42, 0x42 + key[0x40] * 2),
-        namespace,
-        fileAttributes: key.readUInt32LE(0x38),
-      });
-    }
+    visit(b, at, length, keyLength);
     at += length;
   }
   throw corrupt(`${what} has no end entry`);
 }
 
-/** The entries of $INDEX_ROOT's value (the B+ tree's root node, kept in the file record). */
-export function parseIndexRoot(root: Buffer, what: string, out: NtfsIndexEntry[]): { blockSize: number } {
-  if (root.length < 0x20) throw corrupt(`${what} has a truncated index root`);
-  parseIndexNode(root, 0x10, `${what} index root`, out);
-  return { blockSize: root.readUInt32LE(0x08) };
+/** Parses one $I30 entry (a copy of the named file's $FILE_NAME as its key) into `out`, leaving out DOS aliases. */
+export function parseI30Entry(node: Buffer, at: number, keyLength: number, what: string, out: NtfsIndexEntry[]): void {
+  const key = node.subarray(at + 16, at + 16 + keyLength);
+  if (key.length < 0x42 || key.length < 0x42 + key[0x40] * 2) throw corrupt(`${what} has an index entry with a truncated file name`);
+  const namespace = key[0x41];
+  if (namespace === NAMESPACE.DOS) return;
+  out.push({
+    record: referenceRecord(node, at),
+    sequence: node.readUInt16LE(at + 6),
+    name: key.toString('utf16le', 0x42, 0x42 + key[0x40] * 2),
+    namespace,
+    fileAttributes: key.readUInt32LE(0x38),
+  });
 }
 
-/** The entries of one INDX block of $INDEX_ALLOCATION (fixups applied to a copy). */
-export function parseIndexBlock(raw: Buffer, what: string, out: NtfsIndexEntry[]): void {
+/** Visits the entries of $INDEX_ROOT's value (the B+ tree's root node, kept in the file record). */
+export function visitIndexRoot(root: Buffer, what: string, visit: IndexEntryVisitor): void {
+  if (root.length < 0x20) throw corrupt(`${what} has a truncated index root`);
+  visitIndexNode(root, 0x10, `${what} index root`, visit);
+}
+
+/** Visits the entries of one INDX block of $INDEX_ALLOCATION (fixups applied to a copy). */
+export function visitIndexBlock(raw: Buffer, what: string, visit: IndexEntryVisitor): void {
   const b = Buffer.from(raw);
   applyFixups(b, 'INDX', what);
-  parseIndexNode(b, 0x18, what, out);
+  visitIndexNode(b, 0x18, what, visit);
 }

@@ -24,8 +24,9 @@ export interface NtfsNode {
   link?: NtfsLink;
   reparseTag?: number;
   fileAttributes: number;
-  /** From the file's own $SECURITY_DESCRIPTOR (volumes that share descriptors in $Secure are not read yet). */
+  /** From the file's own $SECURITY_DESCRIPTOR; otherwise `securityId` names one shared in $Secure. */
   owner?: string;
+  securityId?: number;
   birthtime: Date;
   mtime: Date;
   ctime: Date;
@@ -58,6 +59,7 @@ export async function nodeOf(mft: NtfsMft, file: NtfsFile, streamName = ''): Pro
     ctime: ntfsTime(si, 0x10),
     atime: ntfsTime(si, 0x18),
   };
+  if (si.length >= 0x38 && si.readUInt32LE(0x34) !== 0) node.securityId = si.readUInt32LE(0x34);
   const sd = attributeStream(mft, file, ATTR.SECURITY_DESCRIPTOR, '');
   if (sd) {
     if (sd.size > MAX_SECURITY_DESCRIPTOR) throw corrupt(`NTFS file record ${file.number} has a security descriptor of ${sd.size} bytes`);

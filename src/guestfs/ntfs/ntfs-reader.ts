@@ -7,8 +7,10 @@ import { LruCache } from '../lru-cache.js';
 import { resolveGuestPath, type GuestTree } from '../resolve-guest-path.js';
 import { walkGuestTree } from '../walk-guest-tree.js';
 import { readBootSector, type NtfsBootSector } from './ntfs-boot-sector.js';
-import { parseIndexBlock, parseIndexRoot, type NtfsIndexEntry } from './ntfs-index.js';
+import { parseI30Entry, type NtfsIndexEntry } from './ntfs-index.js';
+import { visitIndex } from './ntfs-index-walk.js';
 import { NtfsMft } from './ntfs-mft.js';
+import { NtfsSecure } from './ntfs-secure.js';
 import { attributeStream, DATA_ELSEWHERE_TAGS, namedStreams, nodeOf, nodeSize, type NtfsNode } from './ntfs-node.js';
 import { ATTR } from './ntfs-record.js';
 import { dataRangesOf, readStream, streamBytes, type NtfsStream } from './ntfs-stream.js';
@@ -18,8 +20,6 @@ const ROOT_RECORD = 5;
 const UPCASE_RECORD = 10;
 /** Records below this are the volume's metafiles ($MFT, $Bitmap, $Extend, …): Windows never lists them. */
 const FIRST_USER_RECORD = 16;
-/** INDX blocks are read this many bytes at a time while loading a folder. */
-const INDEX_READ = 1024 * 1024;
 
 /** A folder's names: all of them in index order, by exact name, and by the volume's upper-case key. */
 interface Directory {
@@ -49,7 +49,9 @@ export class NtfsReader implements GuestFilesystem {
   private constructor(
     private readonly mft: NtfsMft,
     private readonly key: NameKey,
-  ) {}
+  ) {
+    this.secure = new NtfsSecure(mft);
+  }
 
   get boot(): NtfsBootSector {
     return this.mft.boot;
@@ -64,20 +66,27 @@ export class NtfsReader implements GuestFilesystem {
     return new NtfsReader(mft, upcaseKey(await mft.read(upcase, 0, upcase.size)));
   }
 
+  private readonly secure: NtfsSecure;
+
+  /** A file record's node, its owner looked up in $Secure when the record does not carry its own descriptor. */
   private async node(record: number, streamName = ''): Promise<NtfsNode> {
-    return nodeOf(this.mft, await this.mft.file(record), streamName);
+    return this.withOwner(await nodeOf(this.mft, await this.mft.file(record), streamName));
+  }
+
+  private async withOwner(node: NtfsNode): Promise<NtfsNode> {
+    if (node.owner === undefined && node.securityId !== undefined) {
+      const owner = await this.secure.ownerOf(node.securityId);
+      if (owner) node.owner = owner;
+    }
+    return node;
   }
 
   private directory(node: NtfsNode): Promise<Directory> {
     const n = node.file.number;
     const load = async (): Promise<Directory> => {
       const what = `NTFS folder record ${n}`;
-      const root = attributeStream(this.mft, node.file, ATTR.INDEX_ROOT, '$I30');
-      if (!root?.resident) throw corrupt(`${what} has no $INDEX_ROOT`);
       const entries: NtfsIndexEntry[] = [];
-      parseIndexRoot(root.resident, what, entries);
-      const alloc = attributeStream(this.mft, node.file, ATTR.INDEX_ALLOCATION, '$I30');
-      if (alloc) await this.readIndexBlocks(node, alloc, entries);
+      await visitIndex(this.mft, node.file, '$I30', what, (b, at, _length, keyLength) => parseI30Entry(b, at, keyLength, what, entries));
       const visible = entries.filter((e) => e.record >= FIRST_USER_RECORD);
       const exact = new Map<string, NtfsIndexEntry>();
       const folded = new Map<string, NtfsIndexEntry>();
@@ -93,26 +102,6 @@ export class NtfsReader implements GuestFilesystem {
     return this.directories.getOrCreate(n, load, Math.max(1, Math.ceil((alloc?.allocatedSize ?? 0) / 64)));
   }
 
-  /** Every INDX block of $INDEX_ALLOCATION that $BITMAP marks in use (the B+ tree's nodes, read in disk order). */
-  private async readIndexBlocks(node: NtfsNode, alloc: NtfsStream, out: NtfsIndexEntry[]): Promise<void> {
-    const bs = this.boot.indexRecordSize;
-    const what = `NTFS folder record ${node.file.number}`;
-    if (alloc.size > this.mft.volumeBytes) throw corrupt(`${what} has an index larger than the volume`);
-    const bitmapStream = attributeStream(this.mft, node.file, ATTR.BITMAP, '$I30');
-    const blocks = Math.floor(alloc.size / bs);
-    const bitmap = bitmapStream ? await this.mft.read(bitmapStream, 0, Math.min(bitmapStream.size, Math.ceil(blocks / 8))) : undefined;
-    const perRead = Math.max(1, Math.floor(INDEX_READ / bs));
-    for (let first = 0; first < blocks; first += perRead) {
-      const count = Math.min(perRead, blocks - first);
-      const data = await this.mft.read(alloc, first * bs, (first + count) * bs);
-      for (let i = 0; i < count; i++) {
-        const block = first + i;
-        if (bitmap && !(bitmap[block >> 3] & (1 << (block & 7)))) continue;
-        parseIndexBlock(data.subarray(i * bs, (i + 1) * bs), `${what} index block ${block}`, out);
-      }
-    }
-  }
-
   private async childOf(dir: NtfsNode, name: string): Promise<NtfsNode | undefined> {
     const d = await this.directory(dir);
     const hit = d.exact.get(name) ?? d.folded.get(this.key(name));
@@ -126,7 +115,7 @@ export class NtfsReader implements GuestFilesystem {
     const wanted = this.key(name.slice(colon + 1).replace(/:\$DATA$/i, ''));
     if (wanted === '') return this.node(base.record);
     const stream = namedStreams(this.mft, file).find((s) => this.key(s.name) === wanted);
-    return stream ? nodeOf(this.mft, file, stream.name) : undefined;
+    return stream ? this.withOwner(await nodeOf(this.mft, file, stream.name)) : undefined;
   }
 
   /** The tree the generic path lookup walks: file records, names from $I30 indexes, link targets in the volume. */

@@ -13,7 +13,7 @@ import { ImageFileSource } from '../../../src/disks/image-file-source.js';
 import { isOpenemError } from '../../../src/errors.js';
 import type { GuestEntry } from '../../../src/guestfs/guest-filesystem.js';
 import { NtfsReader } from '../../../src/guestfs/ntfs/ntfs-reader.js';
-import { junctionData, makeNtfsImage, ntfscat, ntfsinfoDump, ntfsinfoField, ntfslsNames, setNtfsAttributes, setReparseData, symlinkData, withNtfsMounted } from '../fixtures/ntfs-images.js';
+import { junctionData, makeNtfsImage, ntfscat, ntfsinfoDump, ntfsinfoField, ntfslsNames, securityDescriptorOf, setNtfsAttributes, setReparseData, symlinkData, withNtfsMounted } from '../fixtures/ntfs-images.js';
 
 const MiB = 1024 * 1024;
 const code = (c: string) => (e: unknown) => isOpenemError(e) && e.code === c;
@@ -271,6 +271,40 @@ describe('NTFS reader against ntfs-3g, a file in thousands of fragments', () => 
       assert.ok((await v.fs.read('/fragmented.bin', o, 9000)).equals(oracle.subarray(o, o + 9000)), `read at ${o}`);
     }
     assert.deepEqual(await v.fs.dataRanges((await v.fs.stat('/fragmented.bin'))!), [{ start: 0, end: oracle.length }]);
+  });
+});
+
+describe('NTFS reader against ntfs-3g, owners shared in $Secure', () => {
+  let scratch: string;
+  let v: { fs: NtfsReader; source: ImageFileSource; image: string };
+  let sds: Record<string, Buffer>;
+  before(async () => {
+    scratch = mkdtempSync(join(tmpdir(), 'openem-ntfs-'));
+    const image = join(scratch, 'ntfs.img');
+    makeNtfsImage(image, 32 * MiB, 4096);
+    sds = {};
+    // With `permissions`, ntfs-3g keeps descriptors in $Secure and gives files a security id instead.
+    await withNtfsMounted(image, (m) => {
+      mkdirSync(join(m, 'Users'));
+      writeFileSync(join(m, 'Users/perm.txt'), 'x');
+      for (const p of ['Users', 'Users/perm.txt']) sds[p] = securityDescriptorOf(join(m, p));
+    }, ['permissions']);
+    v = { image, ...(await openVolume(image)) };
+  });
+  after(async () => {
+    await v?.source.close();
+    rmSync(scratch, { recursive: true, force: true });
+  });
+
+  test('the owner comes from the descriptor $SII and $SDS name, the one ntfs-3g hands out', async () => {
+    assert.match(ntfsinfoDump(v.image, '/Users/perm.txt'), /Security ID:\s+\d+/, 'the file names a shared descriptor');
+    for (const [p, sd] of Object.entries(sds)) {
+      // The owner SID of a self-relative descriptor: its offset at byte 4, then revision, count, authority, sub-authorities.
+      const at = sd.readUInt32LE(4);
+      const sid = [`S-${sd[at]}-${sd.readUIntBE(at + 2, 6)}`, ...Array.from({ length: sd[at + 1] }, (_, i) => sd.readUInt32LE(at + 8 + 4 * i))].join('-');
+      const names: Record<string, string> = { 'S-1-5-18': 'NT AUTHORITY\\SYSTEM', 'S-1-5-32-544': 'BUILTIN\\Administrators' };
+      assert.equal((await v.fs.stat(`/${p}`))?.owner, names[sid] ?? sid, p);
+    }
   });
 });
 
