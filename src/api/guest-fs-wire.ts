@@ -4,6 +4,7 @@ import { guestParentAndName } from '../guestfs/guest-path.js';
 import { badRequest, notFound } from '../errors.js';
 import { guestFolderArchive } from '../services/mounts/guest-folder-archive.js';
 import { sendWire } from './negotiate.js';
+import { isoUtc } from './inventory/em-dates.js';
 import { guestPathToUrl } from './guest-path.js';
 import { el, links, list, text, type Link, type WireChild, type WireElement, type WireList } from './wire/wire-node.js';
 
@@ -33,12 +34,6 @@ function parentPath(path: string): string | undefined {
   return path === '/' ? undefined : guestParentAndName(path).parent;
 }
 
-/** `2013-08-21T10:44:36Z` (em-api.md §3). */
-function emDate(d: Date): string {
-  const iso = d.toISOString();
-  // `YYYY-MM-DDTHH:mm:ss.sssZ` is 24 characters; years past 9999 carry a sign and more digits.
-  return iso.length === 24 ? iso.slice(0, 19) + 'Z' : iso.replace(/\.\d{3}Z$/, 'Z');
-}
 
 /**
  * Every entry carries the links a client follows (issue #5 §2): browse into a folder, download, restore; so
@@ -89,7 +84,8 @@ export function fileEntryElement(h: GuestFsHrefs, e: GuestEntry, href = entryHre
     text('Name', e.name),
     text('Size', e.size),
     text('Owner', e.owner ?? (e.uid === undefined ? undefined : String(e.uid))),
-    text('ModifiedDateUTC', emDate(e.mtime)),
+    // Whole seconds, as guest listings have always shown them (em-api.md §3), in EM's one date format.
+    text('ModifiedDateUTC', isoUtc(Math.floor(e.mtime.getTime() / 1000) * 1000)),
     { kind: 'list', wrapper: 'Actions', jsonName: 'Actions', items: l.items },
   ]);
 }

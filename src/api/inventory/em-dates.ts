@@ -5,10 +5,13 @@ export function emTimestamp(ms: number): string {
   return new Date(ms).toISOString().replace('T', ' ').slice(0, 19);
 }
 
-/** xs:dateTime in UTC without fractions when there are none: `2013-08-21T10:44:36Z`. */
+/**
+ * xs:dateTime in UTC as Enterprise Manager writes it, the one date format of every resource: no fraction when
+ * there is none (`2013-08-21T10:44:36Z`), otherwise without trailing zeros (`2017-01-12T16:56:28.7Z`,
+ * scenario_1_click_restore.md). Years past 9999 keep the sign and digits toISOString gives them.
+ */
 export function isoUtc(ms: number): string {
-  const s = new Date(ms).toISOString();
-  return s.endsWith('.000Z') ? s.slice(0, 19) + 'Z' : s;
+  return new Date(ms).toISOString().replace(/\.?0*Z$/, 'Z');
 }
 
 /** A RestorePoint's name as Enterprise Manager writes it: `Aug 21 2013 10:44AM`, `Aug 21 2013  1:32PM` (seed 003). */
