@@ -21,6 +21,6 @@ const WRITERS: Partial<Record<GuestFilesystemKind, (target: GuestWriterTarget) =
 
 export function openGuestWriter(kind: GuestFilesystemKind, target: GuestWriterTarget): GuestWriter {
   const writer = WRITERS[kind];
-  if (!writer) throw new OpenemError('NOT_IMPLEMENTED', `restoring files into a ${kind} volume is not supported yet`);
+  if (!writer) throw new OpenemError('NOT_IMPLEMENTED', `restoring files into ${kind.toUpperCase()} volumes is not supported yet`);
   return writer(target);
 }

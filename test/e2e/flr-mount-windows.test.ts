@@ -5,7 +5,7 @@
  */
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import tar from 'tar-stream';
@@ -14,15 +14,16 @@ import { startServerProcess, type ServerProcess } from '../helpers/server-proces
 import { EmClient, findLink, openemDetails, type Format } from '../helpers/em-client.js';
 import { readdir, readFile } from 'node:fs/promises';
 import { cliOk } from '../helpers/cli.js';
-import { body, entriesOf, mount, pointIdOf } from '../services/mounts/flr-fixture.js';
+import { body, entriesOf, finishedTask, liveImage, mount, pointIdOf, stoppedSession } from '../services/mounts/flr-fixture.js';
 import { cleanupOf, fileCleanup, tempDir } from '../helpers/cleanup.js';
 
 const cleanup = fileCleanup();
 let server: ServerProcess;
 let src: string;
+let dataDir: string;
 
 before(async () => {
-  const dataDir = tempDir(cleanup, 'openem-flr-win-');
+  dataDir = tempDir(cleanup, 'openem-flr-win-');
   src = tempDir(cleanup, 'openem-flr-win-src-');
   mkdirSync(join(src, 'Users/Ann/Documents'), { recursive: true });
   writeFileSync(join(src, 'Users/Ann/Documents/quarterly report.docx'), randomBytes(2 * 1024 * 1024 + 77));
@@ -118,4 +119,18 @@ test('the catalog browses C:/Users of the Windows restore point without a mount 
     const docs = entriesOf(c, (await c.get(`${c.base}/api/catalog/vms/exch01/vmRestorePoints/${id}/guestfs/C:/USERS/ann/Documents`)).body);
     assert.deepEqual(docs.files.map((f) => f.Name).sort(), ['notes – ünïcødé.txt', 'quarterly report.docx']);
   }
+});
+
+test('a restore into the Windows VM fails its restore session with a clear reason until openem writes NTFS, and the VM disk is left as it was', async () => {
+  const c = await client('json');
+  const id = await pointIdOf(c, 'exch01');
+  const image = await liveImage(dataDir, 'exch01');
+  const before = createHash('sha256').update(readFileSync(image)).digest('hex');
+  const r = await c.request('POST', `${c.base}/api/catalog/vms/exch01/vmRestorePoints/${id}/guestfs/C:/Users/Ann/Documents/${encodeURIComponent('notes – ünïcødé.txt')}?action=restore`);
+  assert.equal(r.status, 202, r.text);
+  const task = await finishedTask(c, body(c, r.body, 'Task').Href);
+  const session = await stoppedSession(c, findLink(task, 'Related', 'RestoreSession')!.Href);
+  assert.equal(session.Result, 'Failed');
+  assert.ok(session.FailureMessage, 'the session says why');
+  assert.equal(createHash('sha256').update(readFileSync(image)).digest('hex'), before, 'the live disk is unchanged');
 });
