@@ -21,6 +21,21 @@ export function registerRepoCommand(program: Command) {
       if (!result.ok) process.exitCode = 2;
     });
   repo
+    .command('copy')
+    .description('copy the whole repository to another location (e.g. s3://bucket/prefix) that holds none; no backup or gc runs meanwhile')
+    .requiredOption('--to <url>', 'target: s3://bucket/prefix (OPENEM_S3_* and AWS credentials from the environment), file:// URL or path')
+    .option('--json')
+    .action(async (opts: { to: string; json?: boolean }) => {
+      const result = await withApp((ctx) => ctx.repository.copyTo(opts.to));
+      if (opts.json) process.stdout.write(JSON.stringify(result) + '\n');
+      else {
+        process.stdout.write(
+          `copied ${result.objects} objects (${(result.bytes / 2 ** 20).toFixed(1)} MiB)${result.skipped ? `, ${result.skipped} already there` : ''} to ${opts.to}\n` +
+            `check it with OPENEM_REPOSITORY_URL=${opts.to} openem repo check --read-data\n`,
+        );
+      }
+    });
+  repo
     .command('forget')
     .requiredOption('--keep <n>', 'restore points to keep per VM (newest)')
     .option('--vm <name>', 'only this VM')

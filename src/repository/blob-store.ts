@@ -30,4 +30,6 @@ export interface BlobStore {
   list(prefix: string): Promise<string[]>;
   /** Removes `key`; no error when it is already gone. */
   delete(key: string): Promise<void>;
+  /** Frees what the store holds open (an S3 client's connections); optional. */
+  destroy?(): void;
 }

@@ -5,6 +5,8 @@ import type { BlobStore } from './blob-store.js';
 import { RepositoryBackupWriter } from './backup-writer.js';
 import { checkRepository } from './check.js';
 import { collectGarbage } from './gc.js';
+import { copyRepository, type CopyResult } from './copy-repository.js';
+import { openBlobStore } from './stores/open-blob-store.js';
 import { ManifestStore } from './manifest-store.js';
 import { PackIndex } from './pack-index.js';
 import { PackWriter } from './pack-writer.js';
@@ -177,6 +179,19 @@ export class PackRepository implements Repository {
       return await collectGarbage(this.store, this.manifests, this.index);
     } finally {
       await lease.release();
+    }
+  }
+
+  async copyTo(location: string): Promise<CopyResult> {
+    this.assertOpen();
+    const target = openBlobStore(location);
+    const lease = await this.leases.gc();
+    try {
+      if (this.activeBackups.size > 0) throw conflict(`cannot copy ${this.location} while backups run in this process`);
+      return await copyRepository(this.store, target);
+    } finally {
+      await lease.release();
+      target.destroy?.();
     }
   }
 

@@ -1,3 +1,4 @@
+import type { CopyResult } from './copy-repository.js';
 import type { BlockSource } from '../disks/block-source.js';
 import type { VmConfig } from '../vm-config.js';
 
@@ -146,5 +147,10 @@ export interface Repository {
   forget(manifestIds: string[]): Promise<void>;
   /** Deletes packs nothing references; returns what it removed. */
   gc(): Promise<{ packsDeleted: number; bytesFreed: number }>;
+  /**
+   * Copies the whole repository to the store at `location` (a URL or local path holding no repository), under the
+   * gc lease (so neither gc nor a backup runs beside it).
+   */
+  copyTo(location: string): Promise<CopyResult>;
   close(): Promise<void>;
 }

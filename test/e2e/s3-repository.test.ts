@@ -7,7 +7,7 @@ import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { copyFile } from 'node:fs/promises';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { join } from 'node:path';
-import { cliOk } from '../helpers/cli.js';
+import { cliOk, runCli } from '../helpers/cli.js';
 import { startServerProcess } from '../helpers/server-process.js';
 import { EmClient, findLink } from '../helpers/em-client.js';
 import { cleanupOf, tempDir } from '../helpers/cleanup.js';
@@ -60,4 +60,30 @@ test('a server and CLI on an s3:// repository back up a VM and restore it with t
   assert.equal(await sha256File(reference), atBackup);
 
   assert.match(await cliOk(dataDir, ['repo', 'check', '--read-data'], { env }), /repository is clean/);
+});
+
+test('openem repo copy --to s3://… copies a local repository whole; the copy checks clean and a second copy over it is refused', async (t) => {
+  const cleanup = cleanupOf(t);
+  const s3 = await startS3Server();
+  cleanup.defer(() => s3.stop());
+  const dataDir = tempDir(cleanup, 'openem-s3-copy-');
+  const src = tempDir(cleanup, 'openem-s3-copy-src-');
+  writeFileSync(join(src, 'big.bin'), randomBytes(20 * 2 ** 20));
+  await cliOk(dataDir, ['vm', 'create', 'copyvm', '--from-dir', src, '--size', '48M']);
+  await cliOk(dataDir, ['backup', 'copyvm']);
+  await cliOk(dataDir, ['backup', 'copyvm']);
+  const local = JSON.parse(await cliOk(dataDir, ['repo', 'check', '--json']));
+
+  const url = `s3://${s3.bucket}/copied-${randomUUID()}`;
+  const copied = JSON.parse(await cliOk(dataDir, ['repo', 'copy', '--to', url, '--json'], { env: s3.env }));
+  assert.ok(copied.objects >= 4 && copied.bytes > 0, JSON.stringify(copied));
+
+  const remote = JSON.parse(await cliOk(dataDir, ['repo', 'check', '--read-data', '--json'], { env: { ...s3.env, OPENEM_REPOSITORY_URL: url } }));
+  assert.equal(remote.ok, true, JSON.stringify(remote.problems));
+  assert.equal(remote.manifests, 2);
+  assert.equal(remote.manifests, local.manifests);
+  assert.equal(remote.packs, local.packs);
+
+  const again = await runCli(dataDir, ['repo', 'copy', '--to', url], { env: s3.env });
+  assert.equal(again.code, 1, 'a copy over a repository is refused (CONFLICT: s3-blob-store.test.ts)');
 });

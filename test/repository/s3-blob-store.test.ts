@@ -147,3 +147,34 @@ test('a repository on S3: a pack object replaced by a damaged or truncated one i
   await store.put(packKey, original);
   assert.deepEqual((await repo.check({ readData: true })).problems, []);
 });
+
+test('copyTo copies a local repository to S3 (resuming over what an interrupted copy left) and refuses a target that is a repository (CONFLICT)', async (t) => {
+  const s3 = await startS3Server();
+  t.after(() => s3.stop());
+  const dir = await tempDir();
+  t.after(dir.cleanup);
+  const repo = await openRepository(join(dir.path, 'repo'), { create: true, packSize: 2 * BLOCK_SIZE });
+  t.after(() => repo.close());
+  const image = join(dir.path, 'c.img');
+  await writeImage(image, ['random', 'text', 'random', 'random', 'text']);
+  const { manifest } = await backUpImage(repo, 'vm-c', image);
+  Object.assign(process.env, s3.env);
+  const url = `s3://${s3.bucket}/copy-${randomUUID()}`;
+  const target = S3BlobStore.fromUrl(new URL(url));
+  t.after(() => target.destroy());
+  // An interrupted earlier copy: one pack is there already, no config.
+  const local = await import('../../src/repository/stores/local/local-blob-store.js');
+  const source = new local.LocalBlobStore(join(dir.path, 'repo'));
+  const [firstPack] = await source.list('packs/');
+  await target.put(firstPack, await source.get(firstPack));
+
+  const result = await repo.copyTo(url);
+  assert.equal(result.skipped, 1);
+  assert.deepEqual((await target.list('')).sort(), (await source.list('')).sort());
+  const copy = await openRepository(url, { store: target });
+  t.after(() => copy.close());
+  assert.deepEqual((await copy.check({ readData: true })).problems, []);
+  const { readFile } = await import('node:fs/promises');
+  assert.ok((await restoreToBuffer(copy, (await copy.readManifest(manifest.id))!)).equals(await readFile(image)));
+  await assert.rejects(repo.copyTo(url), hasCode('CONFLICT'));
+});
