@@ -131,6 +131,8 @@ export class RepositoryBackupWriter implements BackupWriter {
       for (const d of this.disks) {
         for (const h of d.blocks) if (h !== null && !this.deps.index.has(h)) throw corrupt(`block ${h} of disk ${d.name} is not in the repository index`);
       }
+      // Still ours? A lease lost to missed heartbeats may have let gc delete the packs just written.
+      await this.deps.lease.confirm();
       const manifest: RestorePointManifest = { formatVersion: 1, ...fields, disks: this.disks };
       // What readManifest will return: JSON has no undefined fields.
       for (const k of Object.keys(manifest) as (keyof RestorePointManifest)[]) if (manifest[k] === undefined) delete manifest[k];

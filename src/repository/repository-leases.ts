@@ -3,6 +3,12 @@ import { conflict } from '../errors.js';
 /** A lease held on the repository; `release` gives it back and is safe to call more than once. */
 export interface HeldLease {
   release(): Promise<void>;
+  /**
+   * Resolves only while the lease is still this holder's (and refreshes it); CONFLICT once it was lost — taken
+   * over after missed heartbeats, so another process may have run meanwhile. Called before work that is only safe
+   * under the lease becomes visible (a backup's manifest).
+   */
+  confirm(): Promise<void>;
 }
 
 /**
@@ -42,14 +48,18 @@ export class ProcessLeases implements RepositoryLeases {
   }
 }
 
-/** A lease whose release runs once. */
-export function once(release: () => Promise<void>): HeldLease {
+/** A lease whose release runs once; `confirm` answers whether it is still held (within a process it cannot be lost). */
+export function once(release: () => Promise<void>, confirm: () => Promise<void> = async () => {}): HeldLease {
   let done = false;
   return {
     release: async () => {
       if (done) return;
       done = true;
       await release();
+    },
+    confirm: async () => {
+      if (done) throw conflict('this lease was already released');
+      await confirm();
     },
   };
 }

@@ -1,5 +1,6 @@
 import type { BaseContext } from '../context.js';
 import type { LeasesTable } from '../state/schema.js';
+import { OpenemError } from '../errors.js';
 import { isUniqueViolation } from '../state/store-errors.js';
 import { holderIsGone, LEASE_HEARTBEAT_MS, LEASE_STALE_MS, thisHostIdentity } from './lease-holder.js';
 
@@ -16,6 +17,8 @@ export interface NamedLease {
   readonly name: string;
   /** Gives the lease back (only if this process still holds it); safe to call more than once. */
   release(): Promise<void>;
+  /** Refreshes the lease if this process still holds the very lease it took; CONFLICT once it was taken over. */
+  confirm(): Promise<void>;
 }
 
 /**
@@ -49,7 +52,7 @@ export class NamedLeases {
       const now = this.ctx.clock.now();
       try {
         await db.insertInto('leases').values({ name, holder, node_id: this.ctx.nodeId, pid: this.pid, host: this.host, acquired_at: now, heartbeat_at: now }).execute();
-        return { lease: this.handle(name) };
+        return { lease: this.handle(name, now) };
       } catch (e) {
         if (!isUniqueViolation(e)) throw e;
       }
@@ -82,7 +85,7 @@ export class NamedLeases {
     this.timer = undefined;
   }
 
-  private handle(name: string): NamedLease {
+  private handle(name: string, acquiredAt: number): NamedLease {
     this.held.add(name);
     if (!this.timer) {
       this.timer = setInterval(() => void this.heartbeat().catch((e) => this.ctx.log.warn({ err: e }, 'lease heartbeat failed')), this.heartbeatMs);
@@ -97,6 +100,22 @@ export class NamedLeases {
         this.held.delete(name);
         if (this.held.size === 0) this.stop();
         await this.ctx.store.db.deleteFrom('leases').where('name', '=', name).where('node_id', '=', this.ctx.nodeId).execute();
+      },
+      confirm: async () => {
+        // Lost if the row we inserted is gone (taken over) or its heartbeat is older than the timeout: others
+        // already judge such a holder gone (gc runs beside a backup lease it sees as stale) even before deleting it.
+        const now = this.ctx.clock.now();
+        const r = await this.ctx.store.db
+          .updateTable('leases')
+          .set({ heartbeat_at: now })
+          .where('name', '=', name)
+          .where('node_id', '=', this.ctx.nodeId)
+          .where('acquired_at', '=', acquiredAt)
+          .where('heartbeat_at', '>=', now - this.staleMs)
+          .executeTakeFirst();
+        if (released || Number(r.numUpdatedRows) !== 1) {
+          throw new OpenemError('CONFLICT', `the lease ${name} was lost (taken over after missed heartbeats); the work it guarded must not be committed`);
+        }
       },
     };
   }

@@ -55,7 +55,7 @@ export class StateRepositoryLeases implements RepositoryLeases {
   private async take(name: string, what: string): Promise<HeldLease> {
     const r = await this.leases.take(name, what);
     if ('heldBy' in r) throw conflict(`${what} is already running (${describe(r.heldBy)})`);
-    return once(() => r.lease.release());
+    return once(() => r.lease.release(), () => r.lease.confirm());
   }
 }
 

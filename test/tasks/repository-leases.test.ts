@@ -88,6 +88,24 @@ function behaviours(where: () => Promise<{ dataDir: string; databaseUrl?: string
     await (await here.gc()).release();
     await (await here.backup('vm-3')).release();
   });
+
+  test('a backup whose lease was taken over after missed heartbeats learns it before committing, and gc ran meanwhile', async () => {
+    const stalled = processOn({ heartbeatMs: 60 * 60_000, staleMs: 60_000 }); // its heartbeat never comes in time
+    const backup = await stalled.backup('vm-4');
+    await backup.confirm(); // still ours
+    offset += 61_000;
+    const gc = await processOn({ staleMs: 60_000 }).gc(); // takes the stale backup lease over
+    await assert.rejects(backup.confirm(), (e: unknown) => {
+      assert.equal((e as { code?: string }).code, 'CONFLICT');
+      return true;
+    });
+    await gc.release();
+    await backup.release();
+    // A released lease is not confirmed either.
+    const again = await stalled.backup('vm-4');
+    await again.release();
+    await assert.rejects(again.confirm(), (e: unknown) => (e as { code?: string }).code === 'CONFLICT');
+  });
 }
 
 describe('repository leases on SQLite', () => behaviours(async () => ({ dataDir: mkdtempSync(join(tmpdir(), 'openem-leases-')) })));
