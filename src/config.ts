@@ -16,6 +16,8 @@ export interface PlatformSpec {
   presentAs?: string;
   /** kvm: the storage pool new VMs' volumes go to (name or UUID); default the first active pool. */
   pool?: string;
+  /** kvm: how long a guest may take to shut down (ACPI) before its domain is destroyed; default 60. */
+  shutdownTimeoutSeconds?: number;
 }
 
 /** Everything the server and CLI can be told. Precedence: defaults < config file < environment < flags. */
@@ -138,13 +140,23 @@ function platformSpecs(value: unknown): PlatformSpec[] {
   return value.map((v, i) => {
     const spec = v as Partial<PlatformSpec> | null;
     const optionalStrings = [spec?.dataDir, spec?.uri, spec?.presentAs, spec?.pool];
-    if (typeof spec?.id !== 'string' || spec.id === '' || typeof spec.kind !== 'string' || optionalStrings.some((o) => o !== undefined && typeof o !== 'string')) {
-      throw new Error(`configuration platforms[${i}]: expected { "id": string, "kind": string, "dataDir"?, "uri"?, "presentAs"?, "pool"?: string }`);
+    const timeout = spec?.shutdownTimeoutSeconds;
+    const badTimeout = timeout !== undefined && !(typeof timeout === 'number' && Number.isInteger(timeout) && timeout >= 0);
+    if (typeof spec?.id !== 'string' || spec.id === '' || typeof spec.kind !== 'string' || optionalStrings.some((o) => o !== undefined && typeof o !== 'string') || badTimeout) {
+      throw new Error(`configuration platforms[${i}]: expected { "id": string, "kind": string, "dataDir"?, "uri"?, "presentAs"?, "pool"?: string, "shutdownTimeoutSeconds"?: integer }`);
     }
     if (ids.has(spec.id)) throw new Error(`configuration platforms: the id '${spec.id}' is used twice`);
     ids.add(spec.id);
     const { id, kind, dataDir, uri, presentAs, pool } = spec;
-    return { id, kind, ...(dataDir !== undefined ? { dataDir } : {}), ...(uri !== undefined ? { uri } : {}), ...(presentAs !== undefined ? { presentAs } : {}), ...(pool !== undefined ? { pool } : {}) };
+    return {
+      id,
+      kind,
+      ...(dataDir !== undefined ? { dataDir } : {}),
+      ...(uri !== undefined ? { uri } : {}),
+      ...(presentAs !== undefined ? { presentAs } : {}),
+      ...(pool !== undefined ? { pool } : {}),
+      ...(timeout !== undefined ? { shutdownTimeoutSeconds: timeout } : {}),
+    };
   });
 }
 

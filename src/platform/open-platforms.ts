@@ -15,7 +15,8 @@ const OPENERS: { [K in PlatformKind]: (spec: PlatformSpec, dataDir: string, libv
     if (!uri) throw badRequest(`platform '${spec.id}': a kvm platform needs a libvirt URI ("uri", OPENEM_LIBVIRT_URI or --libvirt-uri)`);
     const presentAs = spec.presentAs ?? 'vsphere';
     if (!isPresentation(presentAs)) throw badRequest(`platform '${spec.id}': presentAs '${presentAs}' is not vsphere, hyperv or vcloud`);
-    return KvmPlatform.open({ id: spec.id, uri, presentAs, ...(spec.pool ? { pool: spec.pool } : {}) });
+    const shutdown = spec.shutdownTimeoutSeconds !== undefined ? { shutdownTimeoutMs: spec.shutdownTimeoutSeconds * 1000 } : {};
+    return KvmPlatform.open({ id: spec.id, uri, presentAs, ...(spec.pool ? { pool: spec.pool } : {}), ...shutdown });
   },
 };
 
