@@ -49,7 +49,7 @@ async function untar(data: Buffer): Promise<Map<string, Buffer>> {
   const ex = tar.extract();
   ex.on('entry', (h, stream, next) => {
     const parts: Buffer[] = [];
-    stream.on('data', (d: Buffer) => parts.push(d));
+    stream.on('data', (d: unknown) => parts.push(d as Buffer));
     stream.on('end', () => {
       if (h.type === 'file') files.set(h.name, Buffer.concat(parts));
       next();
