@@ -11,6 +11,7 @@ import type { BaseContext } from '../../src/context.js';
 import { createAccount, listAccounts, removeAccount, setPassword, setRoleAndScope } from '../../src/services/auth/accounts.js';
 import { logOn, resolveToken, listSessions, getSession, deleteSession } from '../../src/services/auth/logon-sessions.js';
 import { parseScope } from '../../src/services/auth/roles.js';
+import { searchCatalog } from '../../src/services/inventory/catalog-search.js';
 import { startTestPostgres, type TestPostgres } from './postgres-fixture.js';
 import { fileCleanup, tempDir } from '../helpers/cleanup.js';
 
@@ -137,6 +138,20 @@ function behaviours(backend: () => Backend) {
     } finally {
       await small.store.close();
     }
+  });
+
+  test('a catalog search matches `_` and `%` literally, and `*` and `?` as wildcards', async () => {
+    const names = ['a_b.txt', 'axb.txt', '50%off.txt', '50-percent-off.txt', 'back\\slash.txt', 'backxslash.txt'];
+    await ctx.store.db
+      .insertInto('catalog_entries')
+      .values(names.map((name) => ({ vm_restore_point_id: 'p-like', volume: '', path: '/' + name, parent_path: '/', name, type: 'file', size: 1, mtime: 0 })))
+      .execute();
+    const search = async (pattern: string) => (await searchCatalog(ctx, pattern, ['p-like'], 100)).map((h) => h.name).sort();
+    assert.deepEqual(await search('a_b.txt'), ['a_b.txt']);
+    assert.deepEqual(await search('50%off.txt'), ['50%off.txt']);
+    assert.deepEqual(await search('back\\slash.txt'), ['back\\slash.txt']);
+    assert.deepEqual(await search('a?b.*'), ['a_b.txt', 'axb.txt']);
+    assert.deepEqual(await search('50*OFF.TXT'), ['50%off.txt', '50-percent-off.txt']);
   });
 
   test('sessions are listed per account, or all', async () => {

@@ -1,3 +1,4 @@
+import { sql } from 'kysely';
 import type { BaseContext } from '../../context.js';
 
 export interface CatalogHit {
@@ -21,7 +22,9 @@ export async function searchCatalog(ctx: BaseContext, pattern: string, pointIds:
     .leftJoin('catalog_volumes as v', (j) => j.onRef('v.vm_restore_point_id', '=', 'e.vm_restore_point_id').onRef('v.volume', '=', 'e.volume'))
     .select(['e.vm_restore_point_id', 'e.path', 'e.name', 'e.type', 'e.size', 'e.mtime', 'v.drive_letter'])
     .where('e.vm_restore_point_id', 'in', pointIds)
-    .where((eb) => eb(eb.fn('lower', ['e.name']), 'like', like))
+    // The backslash escapes above need an ESCAPE clause: SQLite has no default escape character (PostgreSQL's
+    // is the backslash), so without it `_` and `%` in a search would be wildcards on SQLite only.
+    .where(sql<boolean>`lower(${sql.ref('e.name')}) like ${like} escape '\\'`)
     .orderBy('e.path')
     .limit(limit)
     .execute();
