@@ -135,7 +135,7 @@ function coerce(key: keyof Config, value: unknown): unknown {
 }
 
 function platformSpecs(value: unknown): PlatformSpec[] {
-  if (!Array.isArray(value) || value.length === 0) throw new Error('configuration platforms: expected a non-empty list of { "id", "kind" }');
+  if (!Array.isArray(value) || value.length === 0) throw new OpenemError('BAD_CONFIG', 'configuration platforms: expected a non-empty list of { "id", "kind" }');
   const ids = new Set<string>();
   return value.map((v, i) => {
     const spec = v as Partial<PlatformSpec> | null;
@@ -143,9 +143,9 @@ function platformSpecs(value: unknown): PlatformSpec[] {
     const timeout = spec?.shutdownTimeoutSeconds;
     const badTimeout = timeout !== undefined && !(typeof timeout === 'number' && Number.isInteger(timeout) && timeout >= 0);
     if (typeof spec?.id !== 'string' || spec.id === '' || typeof spec.kind !== 'string' || optionalStrings.some((o) => o !== undefined && typeof o !== 'string') || badTimeout) {
-      throw new Error(`configuration platforms[${i}]: expected { "id": string, "kind": string, "dataDir"?, "uri"?, "presentAs"?, "pool"?: string, "shutdownTimeoutSeconds"?: integer }`);
+      throw new OpenemError('BAD_CONFIG', `configuration platforms[${i}]: expected { "id": string, "kind": string, "dataDir"?, "uri"?, "presentAs"?, "pool"?: string, "shutdownTimeoutSeconds"?: integer }`);
     }
-    if (ids.has(spec.id)) throw new Error(`configuration platforms: the id '${spec.id}' is used twice`);
+    if (ids.has(spec.id)) throw new OpenemError('BAD_CONFIG', `configuration platforms: the id '${spec.id}' is used twice`);
     ids.add(spec.id);
     const { id, kind, dataDir, uri, presentAs, pool } = spec;
     return {

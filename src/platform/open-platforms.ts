@@ -1,6 +1,8 @@
 import { resolve } from 'node:path';
 import type { PlatformSpec } from '../config.js';
-import { badRequest } from '../errors.js';
+import { OpenemError } from '../errors.js';
+
+const badConfig = (message: string) => new OpenemError('BAD_CONFIG', message);
 import { KvmPlatform } from './kvm/kvm-platform.js';
 import { LocalPlatform } from './local/local-platform.js';
 import type { Platform, PlatformKind, PresentedPlatform } from './platform.js';
@@ -12,9 +14,9 @@ const OPENERS: { [K in PlatformKind]: (spec: PlatformSpec, dataDir: string, libv
   local: (spec, dataDir) => LocalPlatform.open(spec.dataDir ? resolve(dataDir, spec.dataDir) : dataDir, { id: spec.id }),
   kvm: (spec, _dataDir, libvirtUri) => {
     const uri = spec.uri ?? libvirtUri;
-    if (!uri) throw badRequest(`platform '${spec.id}': a kvm platform needs a libvirt URI ("uri", OPENEM_LIBVIRT_URI or --libvirt-uri)`);
+    if (!uri) throw badConfig(`platform '${spec.id}': a kvm platform needs a libvirt URI ("uri", OPENEM_LIBVIRT_URI or --libvirt-uri)`);
     const presentAs = spec.presentAs ?? 'vsphere';
-    if (!isPresentation(presentAs)) throw badRequest(`platform '${spec.id}': presentAs '${presentAs}' is not vsphere, hyperv or vcloud`);
+    if (!isPresentation(presentAs)) throw badConfig(`platform '${spec.id}': presentAs '${presentAs}' is not vsphere, hyperv or vcloud`);
     const shutdown = spec.shutdownTimeoutSeconds !== undefined ? { shutdownTimeoutMs: spec.shutdownTimeoutSeconds * 1000 } : {};
     return KvmPlatform.open({ id: spec.id, uri, presentAs, ...(spec.pool ? { pool: spec.pool } : {}), ...shutdown });
   },
@@ -34,7 +36,7 @@ export async function openPlatforms(config: { dataDir: string; platforms: readon
   // A libvirt URI given alone (OPENEM_LIBVIRT_URI, --libvirt-uri) adds a kvm platform beside the configured ones.
   const specs = config.libvirtUri && !config.platforms.some((s) => s.kind === 'kvm') ? [...config.platforms, { id: 'kvm', kind: 'kvm' }] : config.platforms;
   for (const spec of specs) {
-    if (!isPlatformKind(spec.kind)) throw badRequest(`platform '${spec.id}': unknown kind '${spec.kind}' (known: ${Object.keys(OPENERS).join(', ')})`);
+    if (!isPlatformKind(spec.kind)) throw badConfig(`platform '${spec.id}': unknown kind '${spec.kind}' (known: ${Object.keys(OPENERS).join(', ')})`);
     opened.push(await OPENERS[spec.kind](spec, config.dataDir, config.libvirtUri));
   }
   return new PlatformRegistry(opened);

@@ -1,6 +1,6 @@
 import type { ExposedDisk } from '../disks/disk-endpoint.js';
 import type { BlockSource } from '../disks/block-source.js';
-import { conflict, notFound } from '../errors.js';
+import { conflict, notFound, OpenemError } from '../errors.js';
 import type {
   DatastoreInfo,
   DiskWriter,
@@ -23,10 +23,10 @@ export class PlatformRegistry implements PlatformOperations {
   private readonly byId: ReadonlyMap<string, Platform>;
 
   constructor(readonly platforms: readonly Platform[]) {
-    if (platforms.length === 0) throw new Error('a platform registry needs at least one platform');
+    if (platforms.length === 0) throw new OpenemError('BAD_CONFIG', 'a platform registry needs at least one platform');
     const byId = new Map<string, Platform>();
     for (const p of platforms) {
-      if (byId.has(p.id)) throw new Error(`two platforms share the id '${p.id}'`);
+      if (byId.has(p.id)) throw new OpenemError('BAD_CONFIG', `two platforms share the id '${p.id}'`);
       byId.set(p.id, p);
     }
     this.byId = byId;

@@ -5,6 +5,7 @@ import { test } from 'node:test';
 import { loadConfig } from '../../src/config.js';
 import { LocalPlatform } from '../../src/platform/local/local-platform.js';
 import { openPlatforms } from '../../src/platform/open-platforms.js';
+import { PlatformRegistry } from '../../src/platform/platform-registry.js';
 import { tempDir, templateVm } from './local-fixtures.js';
 
 /** Two local platforms in one registry, as a config with `platforms` builds it. */
@@ -80,7 +81,7 @@ test('the config names the platforms: one local platform by default; an unknown 
   assert.deepEqual(loadConfig({ env: {}, flags: { dataDir } }).platforms, [{ id: 'local', kind: 'local' }]);
   const registry = await openPlatforms(loadConfig({ env: {}, flags: { dataDir } }));
   assert.deepEqual(registry.platforms.map((p) => (p as LocalPlatform).dataDir), [dataDir]);
-  await assert.rejects(openPlatforms({ dataDir, platforms: [{ id: 'x', kind: 'xen' }] }), { code: 'BAD_REQUEST' });
+  await assert.rejects(openPlatforms({ dataDir, platforms: [{ id: 'x', kind: 'xen' }] }), { code: 'BAD_CONFIG', message: /unknown kind 'xen'/ });
 });
 
 test('platforms come from the config file; a repeated id or a malformed entry is refused when the config loads', async () => {
@@ -91,7 +92,17 @@ test('platforms come from the config file; a repeated id or a malformed entry is
   assert.deepEqual(config.platforms, [{ id: 'local', kind: 'local' }, { id: 'lab', kind: 'local', dataDir: 'lab' }]);
   assert.deepEqual((await openPlatforms(config)).platforms.map((p) => (p as LocalPlatform).dataDir), [dataDir, join(dataDir, 'lab')]);
   await writeFile(file, JSON.stringify({ platforms: [{ id: 'a', kind: 'local' }, { id: 'a', kind: 'local' }] }));
-  assert.throws(() => loadConfig({ env: {}, flags: { dataDir } }), /the id 'a' is used twice/);
+  assert.throws(() => loadConfig({ env: {}, flags: { dataDir } }), { code: 'BAD_CONFIG', message: /the id 'a' is used twice/ });
   await writeFile(file, JSON.stringify({ platforms: [{ kind: 'local' }] }));
-  assert.throws(() => loadConfig({ env: {}, flags: { dataDir } }), /platforms\[0\]/);
+  assert.throws(() => loadConfig({ env: {}, flags: { dataDir } }), { code: 'BAD_CONFIG', message: /platforms\[0\]/ });
+  await writeFile(file, JSON.stringify({ platforms: [] }));
+  assert.throws(() => loadConfig({ env: {}, flags: { dataDir } }), { code: 'BAD_CONFIG', message: /non-empty list/ });
+});
+
+test('a registry of no platforms, or of two sharing an id, is BAD_CONFIG', async () => {
+  const dataDir = await tempDir('openem-data-');
+  assert.throws(() => new PlatformRegistry([]), { code: 'BAD_CONFIG', message: /at least one platform/ });
+  const one = await LocalPlatform.open(dataDir, { id: 'same' });
+  const two = await LocalPlatform.open(join(dataDir, 'two'), { id: 'same' });
+  assert.throws(() => new PlatformRegistry([one, two]), { code: 'BAD_CONFIG', message: /two platforms share the id 'same'/ });
 });

@@ -29,8 +29,8 @@ test('a kvm platform in the config file takes its URI, presentation and pool; wi
   const registry = await openPlatforms(loadConfig({ env: {}, flags: { dataDir } }));
   assert.deepEqual(registry.platforms.map((p) => [p.id, p.kind]), [['lab', 'kvm']]);
   assert.deepEqual((await registry.hierarchyRoots()).map((r) => [r.hostType, r.platform]), [['VcdSystem', 'vcloud']]);
-  await assert.rejects(openPlatforms({ dataDir, platforms: [{ id: 'k', kind: 'kvm' }] }), { code: 'BAD_REQUEST' });
-  await assert.rejects(openPlatforms({ dataDir, platforms: [{ id: 'k', kind: 'kvm', uri, presentAs: 'xen' }] }), { code: 'BAD_REQUEST' });
+  await assert.rejects(openPlatforms({ dataDir, platforms: [{ id: 'k', kind: 'kvm' }] }), { code: 'BAD_CONFIG', message: /needs a libvirt URI/ });
+  await assert.rejects(openPlatforms({ dataDir, platforms: [{ id: 'k', kind: 'kvm', uri, presentAs: 'xen' }] }), { code: 'BAD_CONFIG', message: /presentAs 'xen'/ });
 });
 
 test('a domain openem did not make is a VM: its disks are named by target device, its power follows libvirt', async (t) => {
