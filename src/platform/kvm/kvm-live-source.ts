@@ -1,11 +1,67 @@
-import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { chmod, chown, lstat, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { conflict } from '../../errors.js';
+import { conflict, OpenemError } from '../../errors.js';
 import type { BlockSource, ChangeTracking, Extent } from '../../disks/block-source.js';
 import { NbdClient } from './nbd-client.js';
 import { mapExtents } from './nbd-export.js';
 import type { Virsh } from './virsh.js';
+
+/** The user and group a domain's QEMU process runs as. */
+export interface QemuIdentity {
+  uid: number;
+  gid: number;
+}
+
+/**
+ * The identity of the running QEMU process of domain `uuid` (libvirt starts it with `-uuid <uuid>`), read from
+ * /proc: the backup folder is made for exactly that user. Undefined when no such process is visible here.
+ */
+export async function qemuIdentityOf(uuid: string): Promise<QemuIdentity | undefined> {
+  const want = uuid.toLowerCase();
+  for (const pid of await readdir('/proc')) {
+    if (!/^\d+$/.test(pid)) continue;
+    const argv = (await readFile(`/proc/${pid}/cmdline`).catch(() => Buffer.alloc(0))).toString('utf8').split('\0');
+    const i = argv.indexOf('-uuid');
+    if (i < 0 || argv[i + 1]?.toLowerCase() !== want || !/qemu/.test(argv[0] ?? '')) continue;
+    const st = await stat(`/proc/${pid}`).catch(() => undefined);
+    if (st) return { uid: st.uid, gid: st.gid };
+  }
+  return undefined;
+}
+
+/**
+ * A fresh folder QEMU (running as `qemu`) may create its socket and scratch file in and nobody else may write:
+ * mode 0700 when QEMU runs as this process's user; else owned by this process, group QEMU's, mode 0730 (the
+ * group creates and enters, cannot list; others have no bits).
+ */
+export async function makeBackupDir(qemu: QemuIdentity): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), 'openem-kvm-backup-'));
+  try {
+    await chmod(dir, 0o700);
+    if (qemu.uid !== process.getuid?.()) {
+      await chown(dir, process.getuid?.() ?? 0, qemu.gid);
+      await chmod(dir, 0o730);
+    }
+    await assertFreshBackupDir(dir);
+  } catch (e) {
+    await rm(dir, { recursive: true, force: true });
+    throw e;
+  }
+  return dir;
+}
+
+export const BACKUP_SOCKET = 'nbd.sock';
+export const BACKUP_SCRATCH = 'scratch.qcow2';
+
+/** Refuses a backup folder where the socket or scratch file already exist (planted, or left by an earlier job). */
+export async function assertFreshBackupDir(dir: string): Promise<void> {
+  for (const name of [BACKUP_SOCKET, BACKUP_SCRATCH]) {
+    if (await lstat(join(dir, name)).then(() => true, () => false)) {
+      throw new OpenemError('UNAVAILABLE', `the backup folder ${dir} already holds ${name}: refusing to start a backup job there`);
+    }
+  }
+}
 
 /** The backup job of a running domain, as long as this source reads it. */
 interface PullBackup {
@@ -49,15 +105,15 @@ export class KvmLiveSource implements BlockSource {
   }
 
   private async startJob(incrementalFrom: string | undefined): Promise<PullBackup> {
-    const dir = await mkdtemp(join(tmpdir(), 'openem-kvm-backup-'));
-    // QEMU (running as libvirt's user) creates the socket here; others may not list the folder.
-    await chmod(dir, 0o733);
-    const socket = join(dir, 'nbd.sock');
+    const qemu = await qemuIdentityOf(this.domainUuid);
+    if (!qemu) throw new OpenemError('UNAVAILABLE', `no QEMU process of domain ${this.domainUuid} runs on this host: a live backup needs the VM on the host openem runs on`);
+    const dir = await makeBackupDir(qemu);
+    const socket = join(dir, BACKUP_SOCKET);
     const disks = (await this.virsh.lines(['domblklist', this.domainUuid])).map((l) => l.split(/\s+/)[0]);
     const backupXml =
       `<domainbackup mode='pull'>${incrementalFrom ? `<incremental>${incrementalFrom}</incremental>` : ''}` +
       `<server transport='unix' socket='${socket}'/><disks>` +
-      disks.map((t) => (t === this.target ? `<disk name='${t}' backup='yes' type='file'><scratch file='${join(dir, 'scratch.qcow2')}'/></disk>` : `<disk name='${t}' backup='no'/>`)).join('') +
+      disks.map((t) => (t === this.target ? `<disk name='${t}' backup='yes' type='file'><scratch file='${join(dir, BACKUP_SCRATCH)}'/></disk>` : `<disk name='${t}' backup='no'/>`)).join('') +
       `</disks></domainbackup>`;
     const checkpointXml =
       `<domaincheckpoint><name>${this.changeTracking.checkpoint}</name><disks>` +
@@ -73,7 +129,14 @@ export class KvmLiveSource implements BlockSource {
       throw e;
     }
     try {
-      return { socket, dir, client: await NbdClient.connect(socket, this.target), ...(incrementalFrom ? { incrementalFrom } : {}) };
+      const client = await NbdClient.connect(socket, this.target);
+      // The folder admits only QEMU's user or group: the socket must be QEMU's (or root's), or the export is not the VM's disk.
+      const st = await lstat(socket).catch(() => undefined);
+      if (!st?.isSocket() || (st.uid !== qemu.uid && st.uid !== 0)) {
+        await client.close().catch(() => undefined);
+        throw new OpenemError('UNAVAILABLE', `the backup socket ${socket} is not QEMU's (owner ${st?.uid ?? 'none'}, QEMU runs as ${qemu.uid}): refusing to read it`);
+      }
+      return { socket, dir, client, ...(incrementalFrom ? { incrementalFrom } : {}) };
     } catch (e) {
       await this.endJob(dir);
       throw e;
