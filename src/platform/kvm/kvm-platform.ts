@@ -101,7 +101,7 @@ export class KvmPlatform implements Platform {
   }
 
   private async configOf(d: LocatedDomain, pools: { uuid: string; path?: string }[]): Promise<VmConfig> {
-    const disks = await Promise.all(d.info.disks.map(async (disk) => ({ name: disk.name, size: disk.file ? (await imageInfo(disk.file)).size : 0 })));
+    const disks = await Promise.all(d.info.disks.map(async (disk) => ({ name: disk.name, size: disk.file ? (await imageInfo(disk.file, disk.format)).size : 0 })));
     const firstFile = d.info.disks.find((x) => x.file)?.file;
     const pool = (firstFile && pools.find((p) => p.path && dirname(firstFile) === p.path)) || pools[0];
     const m = d.info.metadata;
@@ -160,7 +160,7 @@ export class KvmPlatform implements Platform {
     const checkpoint = `openem-${this.now.getTime()}-${randomUUID().slice(0, 8)}`;
     if (d.running) {
       const target = d.info.disks.find((x) => x.name === diskName)!.target;
-      return KvmLiveSource.open(this.virsh, d.info.uuid, target, (await imageInfo(disk.file)).size, checkpoint);
+      return KvmLiveSource.open(this.virsh, d.info.uuid, target, (await imageInfo(disk.file, disk.format)).size, checkpoint);
     }
     return KvmImageSource.open(disk.file, disk.format, checkpoint);
   }
@@ -176,7 +176,7 @@ export class KvmPlatform implements Platform {
     const d = await this.locate(vmId);
     const disk = this.diskOf(d, diskName);
     this.assertPoweredOff(d, 'editing its disks');
-    return exposeImageAsRawFile(disk.file, disk.format, (await imageInfo(disk.file)).size);
+    return exposeImageAsRawFile(disk.file, disk.format, (await imageInfo(disk.file, disk.format)).size);
   }
 
   async setPowerState(vmId: string, state: PowerState, options: { force?: boolean } = {}): Promise<void> {

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { OpenemError } from '../../errors.js';
 import { runHelper, spawnHelper, type HelperProcess } from '../../host/helper-process.js';
 import type { Extent } from '../../disks/block-source.js';
+import { formatArgs } from './qcow2-bitmaps.js';
 
 /** An image served over NBD on a private Unix socket by a qemu-nbd this process started (bound to its life). */
 export interface NbdExport {
@@ -21,7 +22,7 @@ export const EXPORT_NAME = 'disk';
 export async function serveImage(image: string, format: string, options: { writable: boolean; bitmap?: string }): Promise<NbdExport> {
   const dir = await mkdtemp(join(tmpdir(), 'openem-nbd-'));
   const socket = join(dir, 'nbd.sock');
-  const args = ['--persistent', '--shared=0', '-k', socket, '-x', EXPORT_NAME, '-f', format, '--cache=none', '--aio=threads'];
+  const args = ['--persistent', '--shared=0', '-k', socket, '-x', EXPORT_NAME, ...formatArgs(format), '--cache=none', '--aio=threads'];
   if (!options.writable) args.push('--read-only');
   else args.push('--discard=unmap', '--detect-zeroes=unmap');
   if (options.bitmap) args.push('-B', options.bitmap);

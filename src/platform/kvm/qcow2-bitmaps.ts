@@ -1,8 +1,18 @@
+import { OpenemError } from '../../errors.js';
 import { runHelper } from '../../host/helper-process.js';
+
+/**
+ * `-f <format>` for every qemu tool: the format the domain XML's driver names, never probed from the image, so a
+ * raw guest disk holding a qcow2 header (which the guest can write) does not decide its own size or format.
+ */
+export function formatArgs(format: string): string[] {
+  if (!/^[a-z0-9]{1,16}$/.test(format)) throw new OpenemError('UNAVAILABLE', `disk image format '${format}' is not one openem reads`);
+  return ['-f', format];
+}
 
 /** The persistent dirty bitmaps a qcow2 image holds (libvirt checkpoints' and openem's own), by name. */
 export async function qcow2Bitmaps(image: string): Promise<string[]> {
-  const info = JSON.parse((await runHelper('qemu-img', ['info', '-U', '--output=json', '--', image], { debianPackage: 'qemu-utils' })).stdout) as {
+  const info = JSON.parse((await runHelper('qemu-img', ['info', '-U', ...formatArgs('qcow2'), '--output=json', '--', image], { debianPackage: 'qemu-utils' })).stdout) as {
     'format-specific'?: { data?: { bitmaps?: { name: string; flags: string[] }[] } };
   };
   // An `in-use` bitmap was not stored by a clean close: its bits cannot be trusted.
@@ -11,12 +21,12 @@ export async function qcow2Bitmaps(image: string): Promise<string[]> {
 
 /** Starts a new persistent bitmap that records every later write to `image` (the image must not be in use). */
 export async function addBitmap(image: string, name: string): Promise<void> {
-  await runHelper('qemu-img', ['bitmap', '--add', '--enable', '--', image, name], { debianPackage: 'qemu-utils' });
+  await runHelper('qemu-img', ['bitmap', '--add', '--enable', ...formatArgs('qcow2'), '--', image, name], { debianPackage: 'qemu-utils' });
 }
 
-/** Virtual size and format of an image file. */
-export async function imageInfo(image: string): Promise<{ size: number; format: string }> {
-  const info = JSON.parse((await runHelper('qemu-img', ['info', '-U', '--output=json', '--', image], { debianPackage: 'qemu-utils' })).stdout) as {
+/** Virtual size of an image file read as `format` (the domain XML's driver type). */
+export async function imageInfo(image: string, format: string): Promise<{ size: number; format: string }> {
+  const info = JSON.parse((await runHelper('qemu-img', ['info', '-U', ...formatArgs(format), '--output=json', '--', image], { debianPackage: 'qemu-utils' })).stdout) as {
     'virtual-size': number;
     format: string;
   };

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
-import { writeFile } from 'node:fs/promises';
+import { execFileSync } from 'node:child_process';
+import { chown, truncate, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { loadConfig } from '../../../src/config.js';
@@ -52,4 +53,27 @@ test('a domain openem did not make is a VM: its disks are named by target device
   await registry.setPowerState(vm.id, 'PoweredOn');
   assert.equal(lv.virsh('domstate', vm.id).trim(), 'running');
   await assert.rejects(registry.openDiskForWrite(vm.id, 'vdb'), { code: 'CONFLICT' }, 'a running VM is not written under its guest');
+});
+
+test("a raw disk whose first bytes are a qcow2 header is read as raw, as its domain's driver says: its size is the file's, not the header's", async (t) => {
+  const lv = await libvirt();
+  t.after(() => removeEverything(lv));
+  const image = join(lv.poolDir, 'guest.raw');
+  // What a guest could write at sector 0 of its raw disk: a qcow2 header claiming 1 GiB.
+  execFileSync('qemu-img', ['create', '-q', '-f', 'qcow2', image, '1G']);
+  await truncate(image, 8 * 1024 * 1024);
+  await chown(image, 65534, 65534);
+  const xml = join(lv.dir, 'raw.xml');
+  await writeFile(xml, `<domain type='qemu'><name>raw vm</name><memory unit='MiB'>32</memory><vcpu>1</vcpu><os><type arch='x86_64'>hvm</type></os><devices><disk type='file' device='disk'><driver name='qemu' type='raw'/><source file='${image}'/><target dev='vda' bus='virtio'/></disk></devices></domain>`);
+  lv.virsh('define', xml);
+  const registry = await openPlatforms({ dataDir: lv.dir, platforms: [{ id: 'kvm', kind: 'kvm', uri: lv.uri }] });
+  const vm = await registry.findVm('raw vm');
+  assert.deepEqual(vm?.disks, [{ name: 'vda', size: 8 * 1024 * 1024 }]);
+  const source = await registry.openDisk(vm.id, 'vda');
+  try {
+    assert.equal(source.size, 8 * 1024 * 1024);
+    assert.equal((await source.read(0, 4)).toString('latin1'), 'QFI\xfb', 'the header is read as the raw bytes it is');
+  } finally {
+    await source.close();
+  }
 });
