@@ -12,6 +12,16 @@ export function guestPathComponents(path: string): string[] {
   return out;
 }
 
+/**
+ * Whether a name read from a guest's folder can name one entry of it: not empty, `.` or `..`, and without `/` or
+ * NUL. Any other name, joined to its folder's path, would name the folder itself, its parent or another entry
+ * (`a/b` in `/` is `/a/b`), so readers leave such entries out of listings and lookups rather than alias them: a
+ * hostile or damaged guest cannot make the catalog, an archive or a FUSE listing hold one path twice.
+ */
+export function isUsableGuestName(name: string): boolean {
+  return name !== '' && name !== '.' && name !== '..' && !name.includes('/') && !name.includes('\0');
+}
+
 export function normaliseGuestPath(path: string): string {
   return '/' + guestPathComponents(path).join('/');
 }

@@ -44,6 +44,8 @@ export class Ext4Reader implements GuestFilesystem {
   private readonly blockRuns = new LruCache<number, Promise<BlockRun[]>>(4096);
   /** Weighted by entry count so one huge directory cannot pin unbounded memory. */
   private readonly directories = new LruCache<number, Promise<Directory>>(200_000);
+  /** Directory entries left out so far because their name cannot be a path component (isUsableGuestName). */
+  unusableNames = 0;
 
   private constructor(
     private readonly source: BlockSource,
@@ -166,11 +168,11 @@ export class Ext4Reader implements GuestFilesystem {
       const entries: DirEntry[] = [];
       if (inode.flags & INODE_FLAGS.INLINE_DATA) {
         // Inline directory: 4-byte parent inode, then dirents in i_block and in system.data.
-        parseDirents(inode.iBlock, 4, hasFileType, inode.ino, entries);
-        parseDirents(inlineDataXattr(inode), 0, hasFileType, inode.ino, entries);
+        this.unusableNames += parseDirents(inode.iBlock, 4, hasFileType, inode.ino, entries);
+        this.unusableNames += parseDirents(inlineDataXattr(inode), 0, hasFileType, inode.ino, entries);
       } else {
         const data = await this.readInodeData(inode, 0, inode.size);
-        entries.push(...parseDirectoryData(data, this.superblock.blockSize, hasFileType, inode.ino));
+        this.unusableNames += parseDirectoryData(data, this.superblock.blockSize, hasFileType, inode.ino, entries);
       }
       // Two names that are not UTF-8 may decode alike: `byName` then finds one, `entries` keeps both.
       return { entries, byName: new Map(entries.map((e) => [e.name, e])) };

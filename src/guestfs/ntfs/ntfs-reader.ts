@@ -2,7 +2,7 @@ import { Readable } from 'node:stream';
 import type { BlockSource } from '../../disks/block-source.js';
 import { badRequest, corrupt, notFound, OpenemError } from '../../errors.js';
 import type { ByteRange, GuestEntry, GuestFilesystem } from '../guest-filesystem.js';
-import { guestPathComponents, normaliseGuestPath } from '../guest-path.js';
+import { guestPathComponents, isUsableGuestName, normaliseGuestPath } from '../guest-path.js';
 import { LruCache } from '../lru-cache.js';
 import { resolveGuestPath, type GuestTree } from '../resolve-guest-path.js';
 import { walkGuestTree } from '../walk-guest-tree.js';
@@ -45,6 +45,8 @@ interface Directory {
  */
 export class NtfsReader implements GuestFilesystem {
   private readonly directories = new LruCache<number, Promise<Directory>>(200_000);
+  /** Index entries left out so far because their name cannot be a path component (isUsableGuestName). */
+  unusableNames = 0;
 
   private constructor(
     private readonly mft: NtfsMft,
@@ -87,7 +89,15 @@ export class NtfsReader implements GuestFilesystem {
       const what = `NTFS folder record ${n}`;
       const entries: NtfsIndexEntry[] = [];
       await visitIndex(this.mft, node.file, '$I30', what, (b, at, _length, keyLength) => parseI30Entry(b, at, keyLength, what, entries));
-      const visible = entries.filter((e) => e.record >= FIRST_USER_RECORD);
+      // A name no path can name (empty, `.`, `..`, with `/` or NUL) is left out, not CORRUPT: Windows never writes
+      // one, so it is damage or a hostile guest, and joined to this folder's path it would alias another entry; the
+      // rest of the folder stays readable (and indexable), as a folder whose other names are fine should.
+      const visible = entries.filter((e) => {
+        if (e.record < FIRST_USER_RECORD) return false;
+        if (isUsableGuestName(e.name)) return true;
+        this.unusableNames++;
+        return false;
+      });
       const exact = new Map<string, NtfsIndexEntry>();
       const folded = new Map<string, NtfsIndexEntry>();
       for (const e of visible) {
