@@ -24,12 +24,12 @@ async function findVisibleJob(ctx: ApiContext, p: Principal, id: string): Promis
   if (!job || job.id !== id.toLowerCase()) return undefined;
   const visible = await visibleJobIds(ctx, p);
   if (visible && !visible.has(job.id)) throw forbidden(`Job ${job.name} is outside the restore scope of account ${p.account.name}`);
-  return jobView(ctx, job);
+  return jobView(ctx, job, p);
 }
 
 async function listVisibleJobs(ctx: ApiContext, p: Principal): Promise<JobView[]> {
   const visible = await visibleJobIds(ctx, p);
-  return Promise.all((await listJobs(ctx)).filter((j) => !visible || visible.has(j.id)).map((j) => jobView(ctx, j)));
+  return Promise.all((await listJobs(ctx)).filter((j) => !visible || visible.has(j.id)).map((j) => jobView(ctx, j, p)));
 }
 
 /** Guest processing as openem does it: nothing configured (no application-aware processing, no guest credentials). */
@@ -118,7 +118,7 @@ export const backupKind: ResourceKind<JobView> = {
   entityList: 'Backups',
   list: async (ctx, p) => {
     const withPoints = new Set((await visiblePoints(ctx, p)).map((r) => r.jobId));
-    return Promise.all((await listJobs(ctx)).filter((j) => withPoints.has(j.id)).map((j) => jobView(ctx, j)));
+    return Promise.all((await listJobs(ctx)).filter((j) => withPoints.has(j.id)).map((j) => jobView(ctx, j, p)));
   },
   find: findVisibleJob,
   id: (j) => j.id,
