@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { join } from 'node:path';
+import { flrFolderPath } from './flr-folder.js';
 import type { AppContext } from '../app-services.js';
 import { conflict, corrupt, notFound } from '../../errors.js';
 import type { GuestVolume } from '../../guestfs/guest-volumes.js';
@@ -150,13 +150,10 @@ export class MountService implements FlrMounts {
     }
   }
 
-  /** `<flrRoot>/<vm-name>` (seed 002's C:\VeeamFLR\<vm-name>); a second mount of the same VM gets `<vm-name>_2`. */
+  /** `<flrRoot>/<vm-name>` (flrFolderPath: encoded when the name is no plain folder name; `_2` for a second mount). */
   private folderPathFor(vmName: string): string {
-    const taken = new Set([...this.live.values()].map((m) => m.info.folder).filter(Boolean));
-    for (let k = 1; ; k++) {
-      const p = join(this.ctx.config.flrRoot, k === 1 ? vmName : `${vmName}_${k}`);
-      if (!taken.has(p)) return p;
-    }
+    const taken = new Set([...this.live.values()].map((m) => m.info.folder).filter((f): f is string => Boolean(f)));
+    return flrFolderPath(this.ctx.config.flrRoot, vmName, taken);
   }
 
   private touch(mount: LiveMount): void {
