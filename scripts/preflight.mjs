@@ -37,16 +37,16 @@ function fuseNativeLoads() {
 
 /** Each check: what is looked for, the Debian package that brings it, and how to tell it is there. */
 export const CHECKS = [
-  { what: 'mke2fs, e2fsck, debugfs', pkg: 'e2fsprogs', ok: () => ['mke2fs', 'e2fsck', 'debugfs'].every(onPath) },
+  { what: 'mke2fs, e2fsck, debugfs, filefrag', pkg: 'e2fsprogs', ok: () => ['mke2fs', 'e2fsck', 'debugfs', 'filefrag'].every(onPath) },
   { what: 'fuse2fs', pkg: 'fuse2fs', ok: () => onPath('fuse2fs') },
   { what: 'libfuse.so.2 (loaded by fuse-native)', pkg: 'libfuse2', ok: fuseNativeLoads },
-  { what: 'fusermount', pkg: 'fuse3', ok: () => onPath('fusermount') || onPath('fusermount3') },
-  { what: 'setpriv, fallocate', pkg: 'util-linux', ok: () => ['setpriv', 'fallocate'].every(onPath) },
+  { what: 'fusermount or fusermount3', pkg: 'fuse3', ok: () => onPath('fusermount') || onPath('fusermount3') },
+  { what: 'setpriv, fallocate, partx, blkid', pkg: 'util-linux', ok: () => ['setpriv', 'fallocate', 'partx', 'blkid'].every(onPath) },
   { what: '/usr/bin/chromium', pkg: 'chromium', ok: () => executable('/usr/bin/chromium') },
   { what: 'xmllint (the EM schema test)', pkg: 'libxml2-utils', ok: () => onPath('xmllint') },
-  { what: 'mkntfs, ntfs-3g, ntfsls, ntfscat, ntfsinfo', pkg: 'ntfs-3g', ok: () => ['mkntfs', 'ntfs-3g', 'ntfsls', 'ntfscat', 'ntfsinfo'].every(onPath) },
-  { what: 'losetup', pkg: 'mount', ok: () => onPath('losetup') },
-  { what: 'setfattr (the NTFS tests)', pkg: 'attr', ok: () => onPath('setfattr') },
+  { what: 'mkntfs, ntfs-3g, ntfsls, ntfscat, ntfsinfo, ntfsfix', pkg: 'ntfs-3g', ok: () => ['mkntfs', 'ntfs-3g', 'ntfsls', 'ntfscat', 'ntfsinfo', 'ntfsfix'].every(onPath) },
+  { what: 'losetup, umount', pkg: 'mount', ok: () => ['losetup', 'umount'].every(onPath) },
+  { what: 'setfattr, getfattr (the NTFS tests)', pkg: 'attr', ok: () => ['setfattr', 'getfattr'].every(onPath) },
   { what: 'libvirtd (the kvm platform tests run a private one)', pkg: 'libvirt-daemon', ok: () => onPath('libvirtd') },
   { what: "libvirt's QEMU driver", pkg: 'libvirt-daemon-driver-qemu', ok: () => !!statSync('/usr/lib/x86_64-linux-gnu/libvirt/connection-driver/libvirt_driver_qemu.so', { throwIfNoEntry: false }) || onPath('virtqemud') },
   { what: 'virsh', pkg: 'libvirt-clients', ok: () => onPath('virsh') },

@@ -1,0 +1,29 @@
+// Every external tool the code or the tests run by name is one scripts/preflight.mjs looks for, so a machine that
+// lacks its Debian package is stopped before the tests with the apt-get line, not deep inside one of them.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+
+/** Always there on Debian (Essential packages: dash, bash, coreutils, libc-bin) or not a host tool at all. */
+const ESSENTIAL = new Set(['sh', '/bin/sh', 'bash', 'sleep', 'rm', 'getent', 'npx', 'node', 'openem-no-such-tool']);
+
+function sources(dir: string): string[] {
+  return readdirSync(dir).flatMap((n) => {
+    const p = join(dir, n);
+    return statSync(p).isDirectory() ? sources(p) : /\.(ts|mjs)$/.test(n) ? [p] : [];
+  });
+}
+
+test('each tool run by name in src/ and test/ is checked by scripts/preflight.mjs', () => {
+  const call = /\b(?:runHelper|requireTool|findTool|tool|run|runTool|ntfsTool|spawnSync|execFileSync|execFile|spawn)\(\s*(?:await tool\()?'([a-zA-Z0-9_./-]+)'/g;
+  const used = new Map<string, string>();
+  for (const f of [...sources('src'), ...sources('test')]) {
+    for (const m of readFileSync(f, 'utf8').matchAll(call)) if (!ESSENTIAL.has(m[1]) && !used.has(m[1])) used.set(m[1], f);
+  }
+  assert.ok(used.has('blkid') && used.has('mke2fs'), 'the scan finds the tools');
+  const preflight = readFileSync('scripts/preflight.mjs', 'utf8');
+  const checked = new Set([...preflight.matchAll(/what: (['"])(.*?)\1/g)].flatMap((m) => m[2].split(/[\s,()]+/)));
+  const unchecked = [...used].filter(([tool]) => !checked.has(tool)).map(([tool, file]) => `${tool} (${file})`);
+  assert.deepEqual(unchecked, [], 'tools the preflight does not look for');
+});
