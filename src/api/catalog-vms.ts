@@ -14,6 +14,9 @@ import { wantsEntity } from './inventory/collections.js';
 import { findVmRestorePoint, listVmRestorePoints, type VmRestorePointRecord } from '../services/inventory/restore-point-records.js';
 import { searchCatalog } from '../services/inventory/catalog-search.js';
 import { guestPathToUrl } from './guest-path.js';
+import { auditedRequest } from './audit-request.js';
+import { taskElement } from './task-wire.js';
+import { openRestorePointFilesystem } from '../services/guest-restore/restore-point-filesystem.js';
 
 const vmPath = (base: string, name: string) => `${base}/catalog/vms/${encodeURIComponent(name)}`;
 
@@ -49,10 +52,11 @@ function pointRef(base: string, r: VmRestorePointRecord, elementName = 'Ref') {
 function pointEntity(base: string, r: VmRestorePointRecord) {
   const href = `${vmPath(base, r.vmName)}/vmRestorePoints/${r.id}`;
   return el('CatalogVmRestorePoint', [['Type', 'CatalogVmRestorePoint'], ['Href', `${href}?format=Entity`], ['Name', vmRestorePointName(r)], ['UID', `urn:veeam:CatalogVmRestorePoint:${r.id}`]], [
-    // scenario_1_click_restore.md: Alternate, Up, (Browse,) Related; openem browses by GET on Down guestfs instead of a browse task.
+    // scenario_1_click_restore.md: Alternate, Up, Browse, Related; openem's guestfs is also browsable by GET at once (Down).
     links([
       { rel: 'Alternate', type: 'CatalogVmRestorePointReference', href, name: vmRestorePointName(r) },
       { rel: 'Up', type: 'CatalogVm', href: `${vmPath(base, r.vmName)}?format=Entity`, name: r.vmName },
+      { rel: 'Browse', href: `${href}?action=browse` },
       { rel: 'Related', type: 'VmRestorePoint', href: `${base}/vmRestorePoints/${r.id}?format=Entity`, name: vmRestorePointName(r) },
       { rel: 'Down', type: 'FileSystemEntries', href: `${href}/guestfs` },
       catalogIndexStateLink(base, r.vmName, r.id),
@@ -115,6 +119,38 @@ export function catalogVmsPlugin(ctx: ApiContext) {
       const r = await catalogPoint(request);
       const base = apiBase(request);
       return sendWire(request, reply, 200, wantsEntity(request) ? pointEntity(base, r) : pointRef(base, r, 'EntityRef'));
+    });
+    // post_catalog_vms_vmname_vmrestorepoints_id_actoinbrowse.md: 200 (not 202) with the BrowseVM task, which links Down
+    // to the point's guest file system (scenario_1_click_restore.md). openem's guestfs needs no mount: the task opens
+    // the point's filesystems to check they read, and ends at once (failed, with the reason, when they do not).
+    app.post('/api/catalog/vms/:vmname/vmRestorePoints/:id', { schema: { summary: "Make a catalog point's guest files available for browsing (?action=browse)" } }, async (request, reply) => {
+      const action = (request.query as Record<string, string | undefined>).action;
+      if (action !== 'browse') throw badRequest(`POST /catalog/vms/{vmname}/vmRestorePoints/{ID} needs ?action=browse (got ${action === undefined ? 'no action' : `'${action}'`})`);
+      const r = await catalogPoint(request);
+      const p = request.principal!;
+      const submitted = await auditedRequest(
+        ctx, request, { what: 'browse-catalog', target: `${r.vmName} ${r.id}` },
+        () => ctx.tasks.submit({ operation: 'BrowseVM', kind: 'catalog-browse', accountId: p.account.id, payload: { vmRestorePointId: r.id } }, async (run) => {
+          const opened = await openRestorePointFilesystem(ctx, r.id);
+          try {
+            opened.locate('/');
+          } finally {
+            await opened.close();
+          }
+          await run.setRelated({ kind: 'catalogGuestFs', vmName: r.vmName, vmRestorePointId: r.id });
+          // The page's finished task: `<Result Success="true" />`, no Message.
+          return { message: '' };
+        }),
+        (t) => ({ target: `${r.vmName} ${r.id} (${t.taskId})` }),
+      );
+      // Opening reads a few blocks per disk: answer with the task as it ends, as the page shows it (Finished, linking
+      // the file system), unless it takes longer than a moment; the client then polls it as any task.
+      let task = submitted;
+      for (let i = 0; i < 100 && task.state !== 'Finished'; i++) {
+        await new Promise((resolve) => setTimeout(resolve, 20));
+        task = (await ctx.tasks.get(submitted.taskId)) ?? task;
+      }
+      return sendWire(request, reply, 200, taskElement(apiBase(request), task));
     });
     app.get('/api/openem/catalog/vms/:vmname/vmRestorePoints/:id/indexState', { schema: { summary: "openem: whether a catalog point's guest files were indexed" } }, async (request, reply) =>
       sendOpenemWire(request, reply, 200, indexStateElement(apiBase(request), await catalogPoint(request))),

@@ -6,7 +6,8 @@ import { el, links, text, type Link, type WireElement } from './wire/wire-node.j
  * The link to what a task produced, as the pages show it: a VM restore's session (post_vmrestorepoints_id_actionrestore.md,
  * no Name), a file restore's (scenario_1_click_restore.md, "Restore job session"), a mount
  * (post_vmrestorepoints_id_mountpoints.md, Name `<point>@<n>`), and a direct download with Rel="Download", Rel and
- * Href only (post_vmrestorepoints_id_mountpoints_id_filepath_actionrestore.md).
+ * Href only (post_vmrestorepoints_id_mountpoints_id_filepath_actionrestore.md), and a catalog browse's guest file
+ * system, Down FileSystemItemsList to `.../guestfs/` (scenario_1_click_restore.md, the BrowseVM task).
  */
 function productLink(base: string, p: TaskProduct): Link {
   switch (p.kind) {
@@ -16,6 +17,8 @@ function productLink(base: string, p: TaskProduct): Link {
       return { rel: 'Related', type: 'VmRestorePointMount', href: `${base}/vmRestorePoints/${p.vmRestorePointId}/mounts/${p.mountNumber}`, name: `${p.vmRestorePointId}@${p.mountNumber}` };
     case 'download':
       return { rel: 'Download', href: `${base}/vmRestorePoints/${p.vmRestorePointId}/mounts/${p.mountNumber}/${guestPathToUrl(p.guestPath)}?action=download` };
+    case 'catalogGuestFs':
+      return { rel: 'Down', type: 'FileSystemItemsList', href: `${base}/catalog/vms/${encodeURIComponent(p.vmName)}/vmRestorePoints/${p.vmRestorePointId}/guestfs/` };
     case 'link':
       return p.type === 'Download' ? { rel: 'Download', href: `${base}${p.path}` } : { rel: 'Related', type: p.type, href: `${base}${p.path}`, name: p.name };
   }

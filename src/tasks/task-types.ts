@@ -32,6 +32,8 @@ export type TaskProduct =
   | { kind: 'restoreSession'; sessionId: string; jobType: 'RestoreVm' | 'FileLevelRestore' }
   | { kind: 'mount'; vmRestorePointId: string; mountNumber: number }
   | { kind: 'download'; vmRestorePointId: string; mountNumber: number; guestPath: string }
+  /** A catalog point's guest files, made browsable (`?action=browse`): the API links the point's guestfs root. */
+  | { kind: 'catalogGuestFs'; vmName: string; vmRestorePointId: string }
   /** A task row written before products were stored as data: the link as it was written then (Href relative to `/api`). */
   | { kind: 'link'; type: string; path: string; name?: string };
 

@@ -53,10 +53,10 @@ function compareJson(example: unknown, ours: unknown, path: string, out: Shape):
 }
 
 /**
- * Links openem gives beyond a page's example, each with why: a CatalogVmRestorePoint is browsed by GET on its
- * guestfs (seed 000) rather than through EM's browse task, so it links Down there.
+ * Links openem gives beyond a page's example, each with why: a CatalogVmRestorePoint's guestfs can be browsed by GET
+ * (seed 000) without EM's browse task first, so it links Down there too.
  */
-const EXTRA_LINKS = [{ rel: 'Down', type: 'FileSystemEntries', why: 'catalog points are browsed by GET on guestfs' }];
+const EXTRA_LINKS = [{ rel: 'Down', type: 'FileSystemEntries', why: 'catalog points are also browsed by GET on guestfs, with no browse task needed' }];
 
 /** Our links are EM's in EM's order (some may be missing), each with EM's attributes for that Rel and Type. */
 function compareLinks(example: any[], ours: any[], path: string, out: Shape, attrs: (l: any) => string[]): void {
@@ -211,5 +211,13 @@ test('XML: the logon session, tasks, lookup items, catalog entities and a restor
   const scenario = examples('scenario_1_click_restore.md').xml;
   check('scenario_1_click_restore.md', scenario.findIndex((x) => x.startsWith('<CatalogVm ')), (await c.get(`${base}/catalog/vms/crm01?format=Entity`)).text);
   check('scenario_1_click_restore.md', scenario.findIndex((x) => x.startsWith('<CatalogVmRestorePoint ')), (await c.get(`${base}/catalog/vms/crm01/vmRestorePoints/${point.UID.split(':').pop()}?format=Entity`)).text);
+  // The browse task as the scenario shows it, finished and linking Down to the guest file system.
+  const browse = await c.request('POST', `${base}/catalog/vms/crm01/vmRestorePoints/${point.UID.split(':').pop()}?action=browse`);
+  assert.equal(browse.status, 200, browse.text);
+  const browseTask = await waitFor('the browse task', async () => {
+    const r = await c.get(browse.body.Task.Href);
+    return r.body.Task.State === 'Finished' ? r : undefined;
+  });
+  check('scenario_1_click_restore.md', scenario.findIndex((x) => x.startsWith('<Task ') && x.includes('BrowseVM')), browseTask.text);
   assert.deepEqual(diffs, []);
 });

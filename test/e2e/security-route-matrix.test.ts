@@ -146,6 +146,8 @@ POST   /api/vmRestorePoints/{id}/mounts/{n}/{path}           | own download  | 4
 POST   /api/vmRestorePoints/{id}/mounts/{n}/{path}           | own           | 401  401   401   | 202   202  202    202
 POST   /api/vmRestorePoints/{id}/mounts/{n}/{path}           | other         | 401  401   401   | 202   404  404    404
 POST   /api/vmRestorePoints/{id}/mounts/{n}/{path}           | out           | 401  401   401   | 202   403  403    403
+POST   /api/catalog/vms/{vmname}/vmRestorePoints/{id}        | in            | 401  401   401   | 200   200  200    200
+POST   /api/catalog/vms/{vmname}/vmRestorePoints/{id}        | out           | 401  401   401   | 200   403  403    403
 POST   /api/catalog/vms/{vmname}/vmRestorePoints/{id}/guestfs/{path} | in    | 401  401   401   | 202   202  202    202
 POST   /api/catalog/vms/{vmname}/vmRestorePoints/{id}/guestfs/{path} | out   | 401  401   401   | 202   403  403    403
 POST   /api/vmRestorePoints/{id}                             | in            | 401  401   401   | 202   202  403    202
@@ -536,6 +538,8 @@ function target(row: Row, c: Caller): Target {
       return { url: `/api/catalog/vms/${vm}/vmRestorePoints/${vp}/guestfs`, shows: () => ({ present: ['etc'], absent: [] }) };
     case 'GET /api/catalog/vms/{vmname}/vmRestorePoints/{id}/guestfs/{path}':
       return { url: `/api/catalog/vms/${vm}/vmRestorePoints/${vp}/guestfs/etc`, shows: () => ({ present: ['hostname'], absent: [] }) };
+    case 'POST /api/catalog/vms/{vmname}/vmRestorePoints/{id}':
+      return { url: `/api/catalog/vms/${vm}/vmRestorePoints/${vp}?action=browse` };
     case 'POST /api/catalog/vms/{vmname}/vmRestorePoints/{id}/guestfs/{path}':
       return { url: `/api/catalog/vms/${vm}/vmRestorePoints/${vp}/guestfs/etc/hostname?action=restore`, body: FILE_RESTORE };
     case 'GET /api/vmRestorePoints/{id}/mounts':
