@@ -20,7 +20,7 @@ import { openRestorePointFilesystem } from '../services/guest-restore/restore-po
 
 const vmPath = (base: string, name: string) => `${base}/catalog/vms/${encodeURIComponent(name)}`;
 
-function catalogVmRef(base: string, name: string, elementName = 'Ref') {
+export function catalogVmRef(base: string, name: string, elementName: 'Ref' | 'EntityRef' = 'Ref') {
   const href = vmPath(base, name);
   return el(elementName, [['Type', 'CatalogVmReference'], ['Href', href], ['Name', name], ['UID', `urn:veeam:CatalogVm:${encodeURIComponent(name)}`]], [
     links([
@@ -30,7 +30,7 @@ function catalogVmRef(base: string, name: string, elementName = 'Ref') {
   ]);
 }
 
-function catalogVmEntity(base: string, name: string) {
+export function catalogVmEntity(base: string, name: string) {
   const href = vmPath(base, name);
   return el('CatalogVm', [['Type', 'CatalogVm'], ['Href', `${href}?format=Entity`], ['Name', name], ['UID', `urn:veeam:CatalogVm:${encodeURIComponent(name)}`], ['VmDisplayName', name]], [
     // scenario_1_click_restore.md: Alternate, then Down.
@@ -76,7 +76,7 @@ function indexStateElement(base: string, r: VmRestorePointRecord) {
 }
 
 /** A VM's points the caller may see; naming a VM that has points, none of them in scope, is refused with 403 (issue #6). */
-async function scopedPointsOf(ctx: ApiContext, p: Principal, vmName: string): Promise<VmRestorePointRecord[]> {
+export async function scopedPointsOf(ctx: ApiContext, p: Principal, vmName: string): Promise<VmRestorePointRecord[]> {
   const points = await visiblePoints(ctx, p, { vmName });
   if (points.length === 0 && !isAdmin(p) && (await listVmRestorePoints(ctx, { vmName })).length > 0) {
     throw forbidden(`The restore scope of account ${p.account.name} does not include VM ${vmName}`);

@@ -118,3 +118,41 @@ test('browse refusals: an unknown point 404, a point of another VM 404, an ID th
   assert.ok(browses.some((l) => l.who === 'admin' && l.result === 'success' && /^blank01 [0-9a-f-]{36} \(task-\d+\)$/.test(l.target)), JSON.stringify(browses));
   assert.ok(browses.some((l) => l.who === 'olivia'), JSON.stringify(browses));
 });
+
+test('query type CatalogVm: Entities and Refs in EM\'s nested shape, filtered and sorted by name, only the VMs in the caller\'s scope', async () => {
+  const c = await client('json');
+  const all = await c.get(`${c.base}/api/query?type=CatalogVm&format=Entities&sortAsc=name`);
+  assert.equal(all.status, 200, all.text);
+  const vms = all.body.Entities.CatalogVms.CatalogVms;
+  assert.deepEqual(vms.map((v: any) => v.Name), ['blank01', 'web01']);
+  // The entity as /catalog/vms/{vmname}?format=Entity serves it (catalog_vms_vmname.md).
+  assert.deepEqual(vms[1], (await c.get(`${c.base}/api/catalog/vms/web01?format=Entity`)).body);
+  assert.equal(vms[1].VmDisplayName, 'web01');
+  assert.equal(vms[1].UID, 'urn:veeam:CatalogVm:web01');
+  assert.deepEqual(all.body.PagingInfo.PageNum, 1);
+
+  const desc = await c.get(`${c.base}/api/query?type=catalogvm&format=Entities&sortDesc=Name`);
+  assert.deepEqual(desc.body.Entities.CatalogVms.CatalogVms.map((v: any) => v.Name), ['web01', 'blank01']);
+  for (const filter of ['VmName==web01', 'Name==web01', 'VmDisplayName==web*', 'UID=="urn:veeam:CatalogVm:web01"']) {
+    const r = await c.get(`${c.base}/api/query?type=CatalogVm&format=Entities&filter=${encodeURIComponent(filter)}`);
+    assert.equal(r.status, 200, r.text);
+    assert.deepEqual(r.body.Entities.CatalogVms.CatalogVms.map((v: any) => v.Name), ['web01'], filter);
+  }
+  const refs = await c.get(`${c.base}/api/query?type=CatalogVm&format=References&pageSize=1&page=2&sortAsc=name`);
+  assert.equal(refs.body.Refs.Refs.length, 1);
+  assert.equal(refs.body.Refs.Refs[0].Type, 'CatalogVmReference');
+  assert.equal(refs.body.Refs.Refs[0].Href, `${c.base}/api/catalog/vms/web01`);
+  assert.equal(refs.body.PagingInfo.PagesCount, 2);
+  assert.ok(findLink(refs.body.Refs.Refs[0], 'Down', 'CatalogVmRestorePointReferenceList'));
+  // The query service links a preconfigured query for it.
+  assert.match((await c.get(`${c.base}/api/querySvc`)).text, /type=CatalogVm&format=Entities/);
+
+  const x = await client('xml');
+  const xr = await x.get(`${x.base}/api/query?type=CatalogVm&format=Entities&filter=name==web01`);
+  assert.equal(xr.status, 200, xr.text);
+  assert.match(xr.text, /<QueryResult[^>]*>\s*<Entities>\s*<CatalogVms>\s*<CatalogVm Type="CatalogVm" Href="[^"]+\/api\/catalog\/vms\/web01\?format=Entity" Name="web01" UID="urn:veeam:CatalogVm:web01" VmDisplayName="web01">\s*<Links>\s*<Link Rel="Alternate" Type="CatalogVmReference"[^>]*\/>\s*<Link Rel="Down" Type="CatalogVmRestorePointReferenceList"[^>]*\/>\s*<\/Links>\s*<\/CatalogVm>\s*<\/CatalogVms>\s*<\/Entities>\s*<PagingInfo/);
+
+  const olivia = await client('json', 'olivia', 'Olivia-pass-1');
+  const hers = await olivia.get(`${c.base}/api/query?type=CatalogVm&format=Entities`);
+  assert.deepEqual(hers.body.Entities.CatalogVms.CatalogVms.map((v: any) => v.Name), ['blank01']);
+});

@@ -124,6 +124,22 @@ export const DEVIATIONS: Deviation[] = [
     what: 'external repositories (ExternalRepositories) are a resource the older schema does not know',
     undo: (doc) => ([...elementsNamed(doc, 'ExternalRepositories')].length > 0 ? 'skip' : 0),
   },
+  {
+    page: 'resource_types.md',
+    what: 'CatalogVm is a key resource the query service answers (issue #10), but the older EntitiesType has no CatalogVms: the list is validated as the document',
+    undo(doc) {
+      let n = 0;
+      for (const [i, root] of doc.entries()) {
+        if (!isElement(root) || tagOf(root) !== 'QueryResult') continue;
+        const entities = childrenOf(root).find((c) => isElement(c) && tagOf(c) === 'Entities');
+        const vms = entities && childrenOf(entities).find((c) => isElement(c) && tagOf(c) === 'CatalogVms');
+        if (!vms) continue;
+        doc[i] = { ...vms, ':@': { ...root[':@'], ...vms[':@'] } };
+        n++;
+      }
+      return n;
+    },
+  },
 ];
 
 /** The document with every listed deviation undone, or undefined when it is 13.x only; counts each deviation's use. */

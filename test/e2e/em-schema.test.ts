@@ -158,7 +158,7 @@ async function requests(c: EmClient): Promise<void> {
   await finishedTask(c, download.body.Task.Href);
   // Catalog, tasks, sessions, and the query service for every type it answers, in each form.
   await walk(c, [`${base}/catalog/vms`, `${base}/tasks`, `${base}/restoreSessions?format=Entity`, `${base}/backupSessions?format=Entity`, `${base}/backupTaskSessions?format=Entity`]);
-  for (const type of ['VmRestorePoint', 'RestorePoint', 'BackupServer', 'Job', 'Backup', 'HierarchyRoot', 'RestoreSession', 'BackupJobSession', 'BackupTaskSession', 'Repository', 'ManagedServer', 'BackupFile']) {
+  for (const type of ['VmRestorePoint', 'RestorePoint', 'BackupServer', 'Job', 'Backup', 'HierarchyRoot', 'RestoreSession', 'BackupJobSession', 'BackupTaskSession', 'Repository', 'ManagedServer', 'BackupFile', 'CatalogVm']) {
     for (const format of ['Entities', 'References']) await keep(c, `${base}/query?type=${type}&format=${format}&pageSize=2`);
   }
   await keep(c, `${base}/query?type=Task&format=Entities`);

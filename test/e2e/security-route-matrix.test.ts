@@ -102,6 +102,7 @@ GET    /api/query                                            | BackupTaskSession
 GET    /api/query                                            | BackupFile    | 401  401   401   | 200   200  200    200
 GET    /api/query                                            | Repository    | 401  401   401   | 200   200  200    200
 GET    /api/query                                            | ManagedServer | 401  401   401   | 200   200  200    200
+GET    /api/query                                            | CatalogVm     | 401  401   401   | 200   200  200    200
 GET    /api/lookupSvc                                        | list          | 401  401   401   | 200   200  200    200
 GET    /api/lookup                                           | in            | 401  401   401   | 200   200  200    200
 GET    /api/lookup                                           | out           | 401  401   401   | 200   200  200    200
@@ -472,6 +473,7 @@ function target(row: Row, c: Caller): Target {
         BackupFile: scoped(ids.vpIn, ids.vpOut),
         Repository: () => ({ present: [ids.repository], absent: [] }),
         ManagedServer: () => ({ present: [ids.managedServer], absent: [] }),
+        CatalogVm: scoped('Name="inscope"', 'Name="outscope"'),
       };
       return { url, shows: shows[row.object] };
     }
