@@ -12,7 +12,7 @@ import { startServerProcess, type ServerProcess } from '../helpers/server-proces
 import { EmClient, findLink, waitFor } from '../helpers/em-client.js';
 import { cliOk } from '../helpers/cli.js';
 
-const PAGES = join(import.meta.dirname, '../../../shared/reference/em13');
+const PAGES = join(import.meta.dirname, '../reference/em13');
 
 /** The whole examples of a page, in order: JSON objects of its table cells, and XML bodies that close their root on the same line. */
 function examples(page: string): { json: unknown[]; xml: string[] } {

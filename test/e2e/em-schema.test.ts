@@ -13,7 +13,7 @@ import { EmClient, findLink, linksOf, waitFor } from '../helpers/em-client.js';
 import { cliOk } from '../helpers/cli.js';
 import { DEVIATIONS, undoDeviations } from './em-schema-deviations.js';
 
-const XSD = join(import.meta.dirname, '../../../shared/reference/xsd/RestAPI.xmllint.xsd');
+const XSD = join(import.meta.dirname, '../reference/xsd/RestAPI.xmllint.xsd');
 
 
 /** The request bodies sent, validated too: a 13.x client's RestoreSpec carries KeepOriginalVM. */
