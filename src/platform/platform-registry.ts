@@ -2,6 +2,7 @@ import type { ExposedDisk } from '../disks/disk-endpoint.js';
 import type { BlockSource } from '../disks/block-source.js';
 import { conflict, notFound, OpenemError } from '../errors.js';
 import type {
+  OpenDiskOptions,
   DatastoreInfo,
   DiskWriter,
   HierarchyRootInfo,
@@ -78,8 +79,8 @@ export class PlatformRegistry implements PlatformOperations {
     return undefined;
   }
 
-  async openDisk(vmId: string, diskName: string): Promise<BlockSource> {
-    return (await this.platformOf(vmId)).openDisk(vmId, diskName);
+  async openDisk(vmId: string, diskName: string, options?: OpenDiskOptions): Promise<BlockSource> {
+    return (await this.platformOf(vmId)).openDisk(vmId, diskName, options);
   }
 
   async openDiskForWrite(vmId: string, diskName: string): Promise<DiskWriter> {

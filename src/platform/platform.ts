@@ -50,6 +50,10 @@ export type PlatformKind = 'local' | 'kvm';
  * others plug in behind the same interface. Optional capabilities a hypervisor brings (where the data is,
  * changed-block tracking) are declared on the disks it opens (`BlockSource`).
  */
+export interface OpenDiskOptions {
+  changeTracking?: boolean;
+}
+
 export interface Platform {
   readonly kind: PlatformKind;
   /** This platform's id in the configuration (`platforms[].id`): several may run at once. */
@@ -59,7 +63,11 @@ export interface Platform {
   listVms(): Promise<VmConfig[]>;
   /** By id or by name. */
   findVm(idOrName: string): Promise<VmConfig | undefined>;
-  openDisk(vmId: string, diskName: string): Promise<BlockSource>;
+  /**
+   * `changeTracking`: the opener (a backup) wants the disk's changes from here on recorded, so the next opening can
+   * read only them; others (restores, file listings, scans) leave no trace on the disk.
+   */
+  openDisk(vmId: string, diskName: string, options?: OpenDiskOptions): Promise<BlockSource>;
   openDiskForWrite(vmId: string, diskName: string): Promise<DiskWriter>;
   /** Replaces the VM's config (not its id, location or restore mark); used when a restore brings the config back. */
   updateVmConfig(vm: VmConfig): Promise<void>;

@@ -1,12 +1,14 @@
 import type { BlockSource, ChangeTracking, Extent } from '../../disks/block-source.js';
 import { NbdClient } from './nbd-client.js';
 import { mapExtents, serveImage, type NbdExport } from './nbd-export.js';
-import { addBitmap, qcow2Bitmaps } from './qcow2-bitmaps.js';
+import { addBitmap, allQcow2Bitmaps, qcow2Bitmaps, removeBitmap } from './qcow2-bitmaps.js';
 
 /**
- * A powered-off KVM VM's disk, read from its image through a read-only qemu-nbd export. A qcow2 image gets a new
- * persistent dirty bitmap when opened (named by `checkpoint`): every later write, by the guest or a restore, sets
- * its bits, so the next opening can tell what changed since this one.
+ * A powered-off KVM VM's disk, read from its image through a read-only qemu-nbd export. Opened with a `checkpoint`
+ * (for a backup), a qcow2 image gets a new persistent dirty bitmap of that name: every later write, by the guest or
+ * a restore, sets its bits, so the next opening can tell what changed since this one. On close, the earlier
+ * bitmaps `replaces` picks are removed: only the newest, the one the next backup counts from, keeps costing
+ * guest writes (and qcow2 holds a limited number).
  */
 export class KvmImageSource implements BlockSource {
   readonly changeTracking?: ChangeTracking;
@@ -17,16 +19,17 @@ export class KvmImageSource implements BlockSource {
     private readonly served: NbdExport,
     private readonly client: NbdClient,
     checkpoint: string | undefined,
+    private readonly replaces: ((name: string) => boolean) | undefined,
   ) {
     if (checkpoint) this.changeTracking = { checkpoint, changedBlocksSince: (since) => this.changedSince(since) };
   }
 
-  static async open(image: string, format: string, checkpoint: string | undefined): Promise<KvmImageSource> {
+  static async open(image: string, format: string, checkpoint: string | undefined, options: { replaces?: (name: string) => boolean } = {}): Promise<KvmImageSource> {
     const tracked = format === 'qcow2' && checkpoint !== undefined;
     if (tracked) await addBitmap(image, checkpoint);
     const served = await serveImage(image, format, { writable: false });
     try {
-      return new KvmImageSource(image, served, await NbdClient.connect(served.socket, served.exportName), tracked ? checkpoint : undefined);
+      return new KvmImageSource(image, served, await NbdClient.connect(served.socket, served.exportName), tracked ? checkpoint : undefined, tracked ? options.replaces : undefined);
     } catch (e) {
       await served.stop();
       throw e;
@@ -68,5 +71,11 @@ export class KvmImageSource implements BlockSource {
   async close(): Promise<void> {
     await this.client.close();
     await this.served.stop();
+    const current = this.changeTracking?.checkpoint;
+    if (!current || !this.replaces) return;
+    // Best effort: a bitmap left (the image opened elsewhere meanwhile) goes at the next backup's close.
+    for (const name of await allQcow2Bitmaps(this.image).catch(() => [])) {
+      if (name !== current && this.replaces(name)) await removeBitmap(this.image, name).catch(() => undefined);
+    }
   }
 }

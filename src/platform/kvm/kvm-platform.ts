@@ -8,6 +8,7 @@ import type {
   DiskWriter,
   ExposedDisk,
   HierarchyRootInfo,
+  OpenDiskOptions,
   Platform,
   PowerState,
   PresentedPlatform,
@@ -38,6 +39,9 @@ export interface KvmPlatformOptions {
   newId?: () => string;
   now?: () => Date;
 }
+
+/** The names of openem's checkpoints and dirty bitmaps. */
+const CHECKPOINT_PREFIX = 'openem-';
 
 const HOST_TYPE: Record<PresentedPlatform, HierarchyRootInfo['hostType']> = { vsphere: 'VC', hyperv: 'HyperV', vcloud: 'VcdSystem' };
 
@@ -154,15 +158,18 @@ export class KvmPlatform implements Platform {
     if (d.running) throw conflict(`VM '${d.info.name}' is running: power it off before ${what}`);
   }
 
-  async openDisk(vmId: string, diskName: string): Promise<BlockSource> {
+  async openDisk(vmId: string, diskName: string, options: OpenDiskOptions = {}): Promise<BlockSource> {
     const d = await this.locate(vmId);
     const disk = this.diskOf(d, diskName);
-    const checkpoint = `openem-${this.now.getTime()}-${randomUUID().slice(0, 8)}`;
+    const checkpoint = `${CHECKPOINT_PREFIX}${this.now.getTime()}-${randomUUID().slice(0, 8)}`;
     if (d.running) {
       const target = d.info.disks.find((x) => x.name === diskName)!.target;
       return KvmLiveSource.open(this.virsh, d.info.uuid, target, (await imageInfo(disk.file, disk.format)).size, checkpoint);
     }
-    return KvmImageSource.open(disk.file, disk.format, checkpoint);
+    if (!options.changeTracking) return KvmImageSource.open(disk.file, disk.format, undefined);
+    // openem's earlier bitmaps go once this one exists, but not libvirt's checkpoints (a live backup's), which libvirt manages.
+    const libvirtCheckpoints = await this.virsh.lines(['checkpoint-list', d.info.uuid, '--name']).catch((): string[] => []);
+    return KvmImageSource.open(disk.file, disk.format, checkpoint, { replaces: (name) => name.startsWith(CHECKPOINT_PREFIX) && !libvirtCheckpoints.includes(name) });
   }
 
   async openDiskForWrite(vmId: string, diskName: string): Promise<DiskWriter> {

@@ -19,6 +19,19 @@ export async function qcow2Bitmaps(image: string): Promise<string[]> {
   return (info['format-specific']?.data?.bitmaps ?? []).filter((b) => !b.flags.includes('in-use')).map((b) => b.name);
 }
 
+/** Every persistent bitmap's name, trusted or not. */
+export async function allQcow2Bitmaps(image: string): Promise<string[]> {
+  const info = JSON.parse((await runHelper('qemu-img', ['info', '-U', ...formatArgs('qcow2'), '--output=json', '--', image], { debianPackage: 'qemu-utils' })).stdout) as {
+    'format-specific'?: { data?: { bitmaps?: { name: string }[] } };
+  };
+  return (info['format-specific']?.data?.bitmaps ?? []).map((b) => b.name);
+}
+
+/** Removes persistent bitmap `name` from `image` (the image must not be in use). */
+export async function removeBitmap(image: string, name: string): Promise<void> {
+  await runHelper('qemu-img', ['bitmap', '--remove', ...formatArgs('qcow2'), '--', image, name], { debianPackage: 'qemu-utils' });
+}
+
 /** Starts a new persistent bitmap that records every later write to `image` (the image must not be in use). */
 export async function addBitmap(image: string, name: string): Promise<void> {
   await runHelper('qemu-img', ['bitmap', '--add', '--enable', ...formatArgs('qcow2'), '--', image, name], { debianPackage: 'qemu-utils' });

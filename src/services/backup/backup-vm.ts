@@ -78,7 +78,7 @@ async function backUpDisks(ctx: AppContext, vm: VmConfig, jobId: string, options
   try {
     const disks = [];
     for (const d of vm.disks) {
-      const source = await ctx.platform.openDisk(vm.id, d.name);
+      const source = await ctx.platform.openDisk(vm.id, d.name, { changeTracking: true });
       try {
         disks.push(
           await writer.addDisk(d.name, source, {

@@ -188,7 +188,7 @@ export function runPlatformContract(factory: PlatformFixtureFactory): void {
 
     withPlatform(`changed-block tracking is ${factory.changeTracking ? 'declared and reports a write made after the checkpoint' : 'absent'}`, async (platform) => {
       const vm = await sparseVm(platform, 'cbt01', presentation);
-      const before = await platform.openDisk(vm.id, 'disk0');
+      const before = await platform.openDisk(vm.id, 'disk0', { changeTracking: true });
       const tracking = before.changeTracking;
       await before.close();
       if (!factory.changeTracking) {
@@ -199,7 +199,7 @@ export function runPlatformContract(factory: PlatformFixtureFactory): void {
       const w = await platform.openDiskForWrite(vm.id, 'disk0');
       await w.write(25 * BLOCK_SIZE, pattern(25));
       await w.close();
-      const after = await platform.openDisk(vm.id, 'disk0');
+      const after = await platform.openDisk(vm.id, 'disk0', { changeTracking: true });
       try {
         const changed = await after.changeTracking!.changedBlocksSince(tracking.checkpoint);
         assert.ok(changed?.some((e) => e.offset <= 25 * BLOCK_SIZE && e.offset + e.length >= 26 * BLOCK_SIZE));
