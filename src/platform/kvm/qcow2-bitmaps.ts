@@ -15,8 +15,9 @@ export async function qcow2Bitmaps(image: string): Promise<string[]> {
   const info = JSON.parse((await runHelper('qemu-img', ['info', '-U', ...formatArgs('qcow2'), '--output=json', '--', image], { debianPackage: 'qemu-utils' })).stdout) as {
     'format-specific'?: { data?: { bitmaps?: { name: string; flags: string[] }[] } };
   };
-  // An `in-use` bitmap was not stored by a clean close: its bits cannot be trusted.
-  return (info['format-specific']?.data?.bitmaps ?? []).filter((b) => !b.flags.includes('in-use')).map((b) => b.name);
+  // An `in-use` bitmap was not stored by a clean close, and one without `auto` (disabled) stopped recording
+  // writes: neither can say what changed, so neither counts (a full read instead).
+  return (info['format-specific']?.data?.bitmaps ?? []).filter((b) => b.flags.includes('auto') && !b.flags.includes('in-use')).map((b) => b.name);
 }
 
 /** Every persistent bitmap's name, trusted or not. */
