@@ -18,7 +18,7 @@ export async function exposeImageAsRawFile(image: string, format: string, size: 
     '--blockdev', JSON.stringify({ driver: format, file: 'file0', 'node-name': 'fmt0' }),
     '--export', JSON.stringify({ type: 'fuse', id: 'e0', 'node-name': 'fmt0', mountpoint, writable: true }),
   ];
-  const helper = await spawnHelper('qemu-storage-daemon', args, { debianPackage: 'qemu-system-common' });
+  const helper = await spawnHelper('qemu-storage-daemon', args, { debianPackage: 'qemu-system-x86' });
   let stderr = '';
   helper.child.stderr?.on('data', (d: Buffer) => (stderr += d.toString('utf8')));
   const close = async () => {

@@ -41,9 +41,13 @@ export class KvmImageWriter implements DiskWriter {
     return this.client.flush();
   }
 
+  /** A failed final flush (the writes may not be on the image) is thrown, once qemu-nbd is stopped. */
   async close(): Promise<void> {
-    await this.client.flush().catch(() => undefined);
-    await this.client.close();
-    await this.served.stop();
+    try {
+      await this.client.flush();
+    } finally {
+      await this.client.close().catch(() => undefined);
+      await this.served.stop();
+    }
   }
 }
