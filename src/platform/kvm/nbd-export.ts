@@ -1,4 +1,5 @@
-import { mkdtemp, rm, stat } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { OpenemError } from '../../errors.js';
@@ -40,13 +41,17 @@ export async function serveImage(image: string, format: string, options: { writa
     await helper.stop();
     await rm(dir, { recursive: true, force: true });
   };
+  // qemu-nbd binds and listens on the socket before it opens the image, so a socket file proves nothing: an image
+  // it cannot open (another process holds its lock) leaves a socket nobody listens on. Ready means qemu-nbd
+  // greets a probe connection, closed at once (the export is --persistent and --shared=0, so it stays up).
   const deadline = Date.now() + 10_000;
   for (;;) {
-    if (await stat(socket).then(() => true, () => false)) break;
+    if (await greets(socket)) break;
     const exited = helper.child.exitCode !== null || helper.child.signalCode !== null;
     if (exited || Date.now() > deadline) {
+      if (exited) await helper.exited;
       await stop();
-      throw new OpenemError('UNAVAILABLE', `qemu-nbd could not serve ${image}: ${stderr.trim() || 'no socket within 10 s'}`);
+      throw new OpenemError('UNAVAILABLE', `qemu-nbd could not serve ${image}: ${stderr.trim() || (exited ? 'it exited' : 'not serving within 10 s')}`);
     }
     await new Promise((r) => setTimeout(r, 20));
   }
@@ -73,4 +78,23 @@ export async function mapExtents(socket: string, exportName: string, context: st
     else out.push({ offset: row.offset, length: row.length });
   }
   return out;
+}
+
+/**
+ * Whether an NBD server on Unix socket `path` greets a connection now. The kernel completes a connect on a
+ * listening socket before the server accepts it, so only the server's first bytes (its NBDMAGIC greeting, sent once
+ * it has opened the image and entered its loop) tell that it serves.
+ */
+function greets(path: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = connect(path);
+    const done = (ok: boolean) => {
+      s.destroy();
+      resolve(ok);
+    };
+    s.setTimeout(2000, () => done(false));
+    s.once('data', () => done(true));
+    s.once('error', () => done(false));
+    s.once('close', () => done(false));
+  });
 }
