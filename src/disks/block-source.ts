@@ -23,8 +23,11 @@ export interface Extent {
  * reads only those.
  */
 export interface ChangeTracking {
-  /** The checkpoint this opening of the disk stands for: every later write is reported after it. */
-  readonly checkpoint: string;
+  /**
+   * The checkpoint this opening of the disk stands for (every later write is reported after it), when the opener
+   * asked for one (a backup); other openings can still ask what changed since an earlier checkpoint.
+   */
+  readonly checkpoint?: string;
   /**
    * Where the disk was written since `checkpoint` (over-covering is allowed, missing a write is not); undefined
    * when the platform can no longer tell (the chain is broken: VM recreated, disk replaced, checkpoint lost).

@@ -151,3 +151,10 @@ export function parsePoolXml(xml: string): { uuid: string; name: string; path?: 
   const pool = (parser.parse(xml) as Node).pool as Node;
   return { uuid: text(pool.uuid) ?? '', name: text(pool.name) ?? '', path: text((pool.target as Node | undefined)?.path), type: (pool['@type'] as string) ?? '' };
 }
+
+/** The disks (targets) a libvirt checkpoint keeps a bitmap of, from `virsh checkpoint-dumpxml`. */
+export function checkpointTargets(xml: string): string[] {
+  const checkpoint = (parser.parse(xml) as Node).domaincheckpoint as Node | undefined;
+  const disks = ((checkpoint?.disks as Node | undefined)?.disk ?? []) as Node[];
+  return disks.filter((d) => d['@checkpoint'] === 'bitmap').map((d) => d['@name'] as string);
+}

@@ -7,12 +7,14 @@ import { addBitmap, allQcow2Bitmaps, qcow2Bitmaps, removeBitmap } from './qcow2-
  * A powered-off KVM VM's disk, read from its image through a read-only qemu-nbd export. Opened with a `checkpoint`
  * (for a backup), a qcow2 image gets a new persistent dirty bitmap of that name: every later write, by the guest or
  * a restore, sets its bits, so the next opening can tell what changed since this one. On close, the earlier
- * bitmaps `replaces` picks are removed: only the newest, the one the next backup counts from, keeps costing
- * guest writes (and qcow2 holds a limited number).
+ * bitmaps `replaces` picks are removed but the one this opening counted from (the newest point's, should this
+ * backup fail): at most two keep costing guest writes (and qcow2 holds a limited number).
  */
 export class KvmImageSource implements BlockSource {
   readonly changeTracking?: ChangeTracking;
   private extents: Promise<Extent[]> | undefined;
+  /** The earlier bitmap this opening was asked to count from: kept on close, should this backup fail. */
+  private countedFrom: string | undefined;
 
   private constructor(
     private readonly image: string,
@@ -60,6 +62,7 @@ export class KvmImageSource implements BlockSource {
   /** The bits of bitmap `since`, read through a second read-only export of the image; undefined if it is gone. */
   private async changedSince(since: string): Promise<Extent[] | undefined> {
     if (!(await qcow2Bitmaps(this.image)).includes(since)) return undefined;
+    this.countedFrom = since;
     const served = await serveImage(this.image, 'qcow2', { writable: false, bitmap: since });
     try {
       return await mapExtents(served.socket, served.exportName, `qemu:dirty-bitmap:${since}`, (type) => (type & 1) !== 0);
@@ -75,7 +78,7 @@ export class KvmImageSource implements BlockSource {
     if (!current || !this.replaces) return;
     // Best effort: a bitmap left (the image opened elsewhere meanwhile) goes at the next backup's close.
     for (const name of await allQcow2Bitmaps(this.image).catch(() => [])) {
-      if (name !== current && this.replaces(name)) await removeBitmap(this.image, name).catch(() => undefined);
+      if (name !== current && name !== this.countedFrom && this.replaces(name)) await removeBitmap(this.image, name).catch(() => undefined);
     }
   }
 }

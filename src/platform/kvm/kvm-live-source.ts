@@ -5,6 +5,7 @@ import { conflict, OpenemError } from '../../errors.js';
 import type { BlockSource, ChangeTracking, Extent } from '../../disks/block-source.js';
 import { NbdClient } from './nbd-client.js';
 import { mapExtents } from './nbd-export.js';
+import { pruneLibvirtCheckpoints } from './checkpoint-retention.js';
 import type { Virsh } from './virsh.js';
 
 /** The user and group a domain's QEMU process runs as. */
@@ -74,8 +75,10 @@ interface PullBackup {
 
 /**
  * A running KVM VM's disk, read live through a libvirt pull-mode backup (`virsh backup-begin`): QEMU exports a
- * point-in-time view of the disk over NBD on a private socket, while a new checkpoint (a persistent dirty
- * bitmap, `checkpoint`) starts recording the guest's later writes. The job starts on first use: asked first
+ * point-in-time view of the disk over NBD on a private socket. Opened for a backup (with `checkpoint`), a new
+ * libvirt checkpoint (a persistent dirty bitmap) starts recording the guest's later writes, and closing drops
+ * openem's older checkpoints of the disk but the one this opening counted from (checkpoint-retention.ts); other
+ * openings leave no checkpoint behind. The job starts on first use: asked first
  * for the changes since an earlier checkpoint libvirt still has, it is an incremental job whose
  * `qemu:dirty-bitmap:backup-<disk>` context says which extents are dirty. Crash-consistent: the guest is not
  * frozen (no guest agent is asked).
@@ -84,18 +87,20 @@ export class KvmLiveSource implements BlockSource {
   readonly changeTracking: ChangeTracking;
   private job: Promise<PullBackup> | undefined;
   private extents: Promise<Extent[]> | undefined;
+  /** The earlier checkpoint this opening was asked to count from, kept when older ones go. */
+  private countedFrom: string | undefined;
 
   private constructor(
     private readonly virsh: Virsh,
     private readonly domainUuid: string,
     private readonly target: string,
     readonly size: number,
-    checkpoint: string,
+    checkpoint: string | undefined,
   ) {
-    this.changeTracking = { checkpoint, changedBlocksSince: (since) => this.changedSince(since) };
+    this.changeTracking = { ...(checkpoint ? { checkpoint } : {}), changedBlocksSince: (since) => this.changedSince(since) };
   }
 
-  static async open(virsh: Virsh, domainUuid: string, target: string, size: number, checkpoint: string): Promise<KvmLiveSource> {
+  static async open(virsh: Virsh, domainUuid: string, target: string, size: number, checkpoint: string | undefined): Promise<KvmLiveSource> {
     return new KvmLiveSource(virsh, domainUuid, target, size, checkpoint);
   }
 
@@ -116,7 +121,9 @@ export class KvmLiveSource implements BlockSource {
       disks.map((t) => (t === this.target ? `<disk name='${t}' backup='yes' type='file'><scratch file='${join(dir, BACKUP_SCRATCH)}'/></disk>` : `<disk name='${t}' backup='no'/>`)).join('') +
       `</disks></domainbackup>`;
     const checkpointXml =
-      `<domaincheckpoint><name>${this.changeTracking.checkpoint}</name><disks>` +
+      this.changeTracking.checkpoint === undefined
+        ? undefined
+        : `<domaincheckpoint><name>${this.changeTracking.checkpoint}</name><disks>` +
       disks.map((t) => `<disk name='${t}' checkpoint='${t === this.target ? 'bitmap' : 'no'}'/>`).join('') +
       `</disks></domaincheckpoint>`;
     try {
@@ -143,10 +150,14 @@ export class KvmLiveSource implements BlockSource {
     }
   }
 
-  private async withTwoFiles(backupXml: string, checkpointXml: string): Promise<void> {
+  private async withTwoFiles(backupXml: string, checkpointXml: string | undefined): Promise<void> {
     const dir = await mkdtemp(join(tmpdir(), 'openem-virsh-'));
     try {
       await writeFile(join(dir, 'backup.xml'), backupXml, { mode: 0o600 });
+      if (checkpointXml === undefined) {
+        await this.virsh.run(['backup-begin', this.domainUuid, join(dir, 'backup.xml')]);
+        return;
+      }
       await writeFile(join(dir, 'checkpoint.xml'), checkpointXml, { mode: 0o600 });
       await this.virsh.run(['backup-begin', this.domainUuid, join(dir, 'backup.xml'), join(dir, 'checkpoint.xml')]);
     } finally {
@@ -168,6 +179,7 @@ export class KvmLiveSource implements BlockSource {
     }
     const job = await this.begin(since);
     if (job.incrementalFrom !== since) return undefined;
+    this.countedFrom = since;
     return mapExtents(job.socket, this.target, `qemu:dirty-bitmap:backup-${this.target}`, (type) => (type & 1) !== 0);
   }
 
@@ -195,5 +207,7 @@ export class KvmLiveSource implements BlockSource {
     if (!job) return;
     await job.client.close();
     await this.endJob(job.dir);
+    const made = this.changeTracking.checkpoint;
+    if (made) await pruneLibvirtCheckpoints(this.virsh, this.domainUuid, this.target, [made, this.countedFrom]);
   }
 }

@@ -23,6 +23,7 @@ import { KvmLiveSource } from './kvm-live-source.js';
 import { KvmImageWriter } from './kvm-disk-writer.js';
 import { assertValidDiskName, assertValidDomainName } from './kvm-names.js';
 import { KvmStagedVm } from './kvm-staged-vm.js';
+import { isOpenemCheckpoint, newCheckpointName } from './checkpoint-retention.js';
 import { imageInfo } from './qcow2-bitmaps.js';
 import { Virsh } from './virsh.js';
 
@@ -40,8 +41,6 @@ export interface KvmPlatformOptions {
   now?: () => Date;
 }
 
-/** The names of openem's checkpoints and dirty bitmaps. */
-const CHECKPOINT_PREFIX = 'openem-';
 
 const HOST_TYPE: Record<PresentedPlatform, HierarchyRootInfo['hostType']> = { vsphere: 'VC', hyperv: 'HyperV', vcloud: 'VcdSystem' };
 
@@ -161,15 +160,15 @@ export class KvmPlatform implements Platform {
   async openDisk(vmId: string, diskName: string, options: OpenDiskOptions = {}): Promise<BlockSource> {
     const d = await this.locate(vmId);
     const disk = this.diskOf(d, diskName);
-    const checkpoint = `${CHECKPOINT_PREFIX}${this.now.getTime()}-${randomUUID().slice(0, 8)}`;
+    const checkpoint = newCheckpointName(this.now, randomUUID().replace(/-/g, ''));
     if (d.running) {
       const target = d.info.disks.find((x) => x.name === diskName)!.target;
-      return KvmLiveSource.open(this.virsh, d.info.uuid, target, (await imageInfo(disk.file, disk.format)).size, checkpoint);
+      return KvmLiveSource.open(this.virsh, d.info.uuid, target, (await imageInfo(disk.file, disk.format)).size, options.changeTracking ? checkpoint : undefined);
     }
     if (!options.changeTracking) return KvmImageSource.open(disk.file, disk.format, undefined);
     // openem's earlier bitmaps go once this one exists, but not libvirt's checkpoints (a live backup's), which libvirt manages.
     const libvirtCheckpoints = await this.virsh.lines(['checkpoint-list', d.info.uuid, '--name']).catch((): string[] => []);
-    return KvmImageSource.open(disk.file, disk.format, checkpoint, { replaces: (name) => name.startsWith(CHECKPOINT_PREFIX) && !libvirtCheckpoints.includes(name) });
+    return KvmImageSource.open(disk.file, disk.format, checkpoint, { replaces: (name) => isOpenemCheckpoint(name) && !libvirtCheckpoints.includes(name) });
   }
 
   async openDiskForWrite(vmId: string, diskName: string): Promise<DiskWriter> {
@@ -228,6 +227,10 @@ export class KvmPlatform implements Platform {
     return next;
   }
 
+  /**
+   * virsh takes metadata on its command line only (no file argument): the element is built with XML escaping and
+   * passed as the value of `--set`, one argv element virsh reads as data.
+   */
   private async writeMetadata(uuid: string, metadata: OpenemDomainMetadata): Promise<void> {
     const running = new Set(await this.virsh.lines(['list', '--uuid', '--state-running', '--state-paused'])).has(uuid);
     await this.virsh.run(['metadata', uuid, '--uri', OPENEM_NS, '--key', 'openem', '--set', metadataXml(metadata), '--config', ...(running ? ['--live'] : [])]);
@@ -262,7 +265,7 @@ export class KvmPlatform implements Platform {
       if (vm.name !== d.info.name) {
         await this.assertNameFree(vm.name, uuid);
         this.assertPoweredOff(d, 'renaming it');
-        await this.virsh.run(['domrename', uuid, vm.name]);
+        await this.virsh.run(['domrename', uuid, '--', vm.name]);
       }
       return { ...d.info.metadata, guestOs: vm.guestOs };
     });

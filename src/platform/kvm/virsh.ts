@@ -5,13 +5,17 @@ import { OpenemError, notFound } from '../../errors.js';
 import { runHelper } from '../../host/helper-process.js';
 
 /**
- * libvirt's own client, run with argv arrays against one URI. Domains and pools are always named by UUID, so no
- * name is ever parsed as one; XML documents go in through private files, never on a command line.
+ * libvirt's own client, run with argv arrays against one URI. Domains and pools are always named by UUID; a name
+ * or value openem passes follows `--` or the option it belongs to, so virsh takes it as data, never as an option.
+ * virsh parses what follows its own options as a command string (quotes, `;`) when that is one argument: `run`
+ * takes a lone argument only when it is a bare command word (`capabilities`, `hostname`). XML documents go in through private files (mode 0600), except the
+ * one virsh takes only on its command line, `metadata --set`, whose XML is built with escaping (domain-xml.ts).
  */
 export class Virsh {
   constructor(readonly uri: string) {}
 
   async run(args: readonly string[], options: { timeoutMs?: number } = {}): Promise<string> {
+    if (args.length === 0 || (args.length === 1 && !/^[a-z-]+$/.test(args[0]))) throw new OpenemError('INTERNAL', 'virsh would parse a lone argument as a command string');
     try {
       const r = await runHelper('virsh', ['-q', '-c', this.uri, ...args], { debianPackage: 'libvirt-clients', timeoutMs: options.timeoutMs ?? 60_000 });
       return r.stdout;

@@ -201,7 +201,7 @@ export function runPlatformContract(factory: PlatformFixtureFactory): void {
       await w.close();
       const after = await platform.openDisk(vm.id, 'disk0', { changeTracking: true });
       try {
-        const changed = await after.changeTracking!.changedBlocksSince(tracking.checkpoint);
+        const changed = await after.changeTracking!.changedBlocksSince(tracking.checkpoint!);
         assert.ok(changed?.some((e) => e.offset <= 25 * BLOCK_SIZE && e.offset + e.length >= 26 * BLOCK_SIZE));
       } finally {
         await after.close();

@@ -26,11 +26,11 @@ test('a running VM is read live through a pull-mode backup; the next one reads o
   const vm = await staged.commit();
   await platform.setPowerState(vm.id, 'PoweredOn');
 
-  const first = await platform.openDisk(vm.id, 'disk0');
+  const first = await platform.openDisk(vm.id, 'disk0', { changeTracking: true });
   let checkpoint: string;
   try {
     assert.equal(first.size, DISK);
-    checkpoint = first.changeTracking!.checkpoint;
+    checkpoint = first.changeTracking!.checkpoint!;
     assert.equal(await first.changeTracking!.changedBlocksSince('openem-never-made'), undefined, 'an unknown checkpoint is a broken chain');
     const extents = await first.allocatedExtents();
     assert.ok(covers(extents, 2 * BLOCK_SIZE, BLOCK_SIZE));
@@ -44,7 +44,7 @@ test('a running VM is read live through a pull-mode backup; the next one reads o
   // The guest writes 64 KiB at 5 MiB (QEMU's own I/O on the guest's disk device, as a guest write would be).
   lv.virsh('qemu-monitor-command', vm.id, '--hmp', 'qemu-io -d /machine/peripheral/ua-disk0/virtio-backend "write -P 0xab 5M 64k"');
 
-  const second = await platform.openDisk(vm.id, 'disk0');
+  const second = await platform.openDisk(vm.id, 'disk0', { changeTracking: true });
   try {
     const changed = await second.changeTracking!.changedBlocksSince(checkpoint);
     assert.ok(covers(changed, 5 * MIB, 64 * 1024), 'the write is reported');
@@ -55,7 +55,7 @@ test('a running VM is read live through a pull-mode backup; the next one reads o
   }
 
   lv.virsh('checkpoint-delete', vm.id, checkpoint);
-  const third = await platform.openDisk(vm.id, 'disk0');
+  const third = await platform.openDisk(vm.id, 'disk0', { changeTracking: true });
   try {
     assert.equal(await third.changeTracking!.changedBlocksSince(checkpoint), undefined, 'a deleted checkpoint is a broken chain');
     assert.ok((await third.read(2 * BLOCK_SIZE, BLOCK_SIZE)).equals(Buffer.alloc(BLOCK_SIZE, 0x11)), 'and the disk is read whole');
