@@ -6,7 +6,7 @@ import { guestFolderArchive } from '../services/mounts/guest-folder-archive.js';
 import { sendWire } from './negotiate.js';
 import { isoUtc } from './inventory/em-dates.js';
 import { guestPathToUrl } from './guest-path.js';
-import { el, links, list, text, type Link, type WireChild, type WireElement, type WireList } from './wire/wire-node.js';
+import { el, generatedList, links, text, type Link, type WireChild, type WireElement, type WireList } from './wire/wire-node.js';
 
 /** Where a tree of guest entries lives in the API: a mount (`.../mounts/1`) or a catalog point (`.../guestfs`). */
 export interface GuestFsHrefs {
@@ -131,10 +131,13 @@ export function fileSystemEntriesElement(h: GuestFsHrefs, dir: GuestEntry, entri
   if (q.page > 1) paging.push({ rel: 'Previous', href: pageHref(Math.min(q.page - 1, pages)) });
   if (q.page < pages) paging.push({ rel: 'Next', href: pageHref(q.page + 1) });
   paging.push({ rel: 'Last', href: pageHref(pages) });
+  const shownFiles = shown.filter((e) => e.type !== 'dir');
+  const shownDirs = shown.filter((e) => e.type === 'dir');
+  // Each entry's elements are made when the renderer reaches it and dropped once written (the listing streams).
   return el('FileSystemEntries', [['Href', pageHref(q.page)]], [
     links(top),
-    list('Files', 'Files', shown.filter((e) => e.type !== 'dir').map((e) => fileEntryElement(h, e, hrefOf(e)))),
-    list('Directories', 'Directories', shown.filter((e) => e.type === 'dir').map((e) => directoryEntryElement(h, e, hrefOf(e)))),
+    generatedList('Files', 'Files', shownFiles.length, (i) => fileEntryElement(h, shownFiles[i], hrefOf(shownFiles[i]))),
+    generatedList('Directories', 'Directories', shownDirs.length, (i) => directoryEntryElement(h, shownDirs[i], hrefOf(shownDirs[i]))),
     el('PagingInfo', [['PageNum', q.page], ['PageSize', pageSize], ['PagesCount', pages]], [links(paging)]),
   ]);
 }

@@ -1,4 +1,4 @@
-import type { WireChild, WireElement, Scalar } from './wire-node.js';
+import type { WireChild, WireElement, WireGeneratedList, WireList, Scalar } from './wire-node.js';
 
 export const EM_NAMESPACE = 'http://www.veeam.com/ent/v1.0';
 /** openem's own resources (README "openem's own resources") live in their own namespace: EM's schema never sees them. */
@@ -33,48 +33,111 @@ function attrs(e: WireElement): string {
   return out;
 }
 
-function renderChild(c: WireChild, out: string[], depth: number): void {
+/** Rendered text not yet handed out. Lines end with `\n`, as the whole document's lines always have. */
+interface Sink {
+  s: string;
+}
+
+/** The streaming renderer hands out text in pieces of about this many characters. */
+export const XML_CHUNK_CHARS = 64 * 1024;
+
+function renderItems(items: readonly WireElement[] | WireGeneratedList, sink: Sink, depth: number): void {
+  if (Array.isArray(items)) for (let i = 0; i < items.length; i++) renderElement(items[i], sink, depth, '');
+  else {
+    const g = items as WireGeneratedList;
+    for (let i = 0; i < g.count; i++) renderElement(g.item(i), sink, depth, '');
+  }
+}
+
+function itemsOf(c: WireList | WireGeneratedList): readonly WireElement[] | WireGeneratedList {
+  return c.kind === 'list' ? c.items : c;
+}
+
+function countOf(c: WireList | WireGeneratedList): number {
+  return c.kind === 'list' ? c.items.length : c.count;
+}
+
+function renderChild(c: WireChild, sink: Sink, depth: number): void {
   if (c.kind === 'text') {
     if (c.value === undefined) return;
-    out.push(`${indentOf(depth)}<${c.name}>${escapeXml(scalar(c.value))}</${c.name}>`);
-  } else if (c.kind === 'list') {
-    const items = c.items;
-    if (c.wrapper === null) {
-      for (let i = 0; i < items.length; i++) renderElement(items[i], out, depth, '');
-    } else if (items.length === 0) {
-      out.push(`${indentOf(depth)}<${c.wrapper} />`);
-    } else {
-      out.push(`${indentOf(depth)}<${c.wrapper}>`);
-      for (let i = 0; i < items.length; i++) renderElement(items[i], out, depth + 1, '');
-      out.push(`${indentOf(depth)}</${c.wrapper}>`);
+    sink.s += `${indentOf(depth)}<${c.name}>${escapeXml(scalar(c.value))}</${c.name}>\n`;
+  } else if (c.kind === 'list' || c.kind === 'generated') {
+    if (c.wrapper === null) renderItems(itemsOf(c), sink, depth);
+    else if (countOf(c) === 0) sink.s += `${indentOf(depth)}<${c.wrapper} />\n`;
+    else {
+      sink.s += `${indentOf(depth)}<${c.wrapper}>\n`;
+      renderItems(itemsOf(c), sink, depth + 1);
+      sink.s += `${indentOf(depth)}</${c.wrapper}>\n`;
     }
   } else {
-    renderElement(c, out, depth, '');
+    renderElement(c, sink, depth, '');
   }
 }
 
 /** A child that writes nothing: a leaf without a value, an empty list without a wrapper. */
 function writesNothing(c: WireChild): boolean {
-  return c.kind === 'text' ? c.value === undefined : c.kind === 'list' ? c.wrapper === null && c.items.length === 0 : false;
+  return c.kind === 'text' ? c.value === undefined : c.kind === 'element' ? false : c.wrapper === null && countOf(c) === 0;
 }
 
-function renderElement(e: WireElement, out: string[], depth: number, ns: string): void {
-  const indent = indentOf(depth);
-  const open = `${indent}<${e.name}${ns}${attrs(e)}`;
+/** The start tag, or the whole element when it writes no children (`<EntityReferences />`, as .NET writes it). */
+function openTag(e: WireElement, sink: Sink, depth: number, ns: string): boolean {
+  const open = `${indentOf(depth)}<${e.name}${ns}${attrs(e)}`;
   const children = e.children;
-  // An empty list (`<EntityReferences />`) closes itself, as .NET's serializer writes it.
   if (children.length === 0 || children.every(writesNothing)) {
-    out.push(`${open} />`);
-    return;
+    sink.s += `${open} />\n`;
+    return false;
   }
-  out.push(`${open}>`);
-  for (let i = 0; i < children.length; i++) renderChild(children[i], out, depth + 1);
-  out.push(`${indent}</${e.name}>`);
+  sink.s += `${open}>\n`;
+  return true;
 }
 
-/** Renders a root element with the Enterprise Manager namespace; `&` in hrefs becomes `&amp;` (em-api.md §2). */
+function renderElement(e: WireElement, sink: Sink, depth: number, ns: string): void {
+  if (!openTag(e, sink, depth, ns)) return;
+  const children = e.children;
+  for (let i = 0; i < children.length; i++) renderChild(children[i], sink, depth + 1);
+  sink.s += `${indentOf(depth)}</${e.name}>\n`;
+}
+
+/**
+ * renderElement that pauses (yields) between the items of generated lists once the sink holds a chunk, so the
+ * consumer can send it before the next items are made. Plain subtrees render in one go.
+ */
+function* renderElementInChunks(e: WireElement, sink: Sink, depth: number, ns: string): Generator<void> {
+  if (!openTag(e, sink, depth, ns)) return;
+  for (const c of e.children) {
+    if (c.kind === 'element') yield* renderElementInChunks(c, sink, depth + 1, '');
+    else if (c.kind !== 'generated' || c.count === 0) renderChild(c, sink, depth + 1);
+    else {
+      const itemDepth = c.wrapper === null ? depth + 1 : depth + 2;
+      if (c.wrapper !== null) sink.s += `${indentOf(depth + 1)}<${c.wrapper}>\n`;
+      for (let i = 0; i < c.count; i++) {
+        renderElement(c.item(i), sink, itemDepth, '');
+        if (sink.s.length >= XML_CHUNK_CHARS) yield;
+      }
+      if (c.wrapper !== null) sink.s += `${indentOf(depth + 1)}</${c.wrapper}>\n`;
+    }
+  }
+  sink.s += `${indentOf(depth)}</${e.name}>\n`;
+}
+
+/**
+ * The document in pieces of about XML_CHUNK_CHARS, made as they are asked for: a listing's entries are rendered
+ * while earlier pieces are being sent, and only one piece is held at a time.
+ */
+export function* renderXmlChunks(root: WireElement, namespace: string = EM_NAMESPACE): Generator<string> {
+  const sink: Sink = { s: '<?xml version="1.0" encoding="utf-8"?>\n' };
+  const paused = renderElementInChunks(root, sink, 0, ` xmlns="${namespace}"`);
+  while (!paused.next().done) {
+    yield sink.s;
+    sink.s = '';
+  }
+  if (sink.s !== '') yield sink.s;
+}
+
+/**
+ * Renders a root element with the Enterprise Manager namespace; `&` in hrefs becomes `&amp;` (em-api.md §2).
+ * Joined from the pieces: one ever-growing string would be a rope that costs seconds to flatten at 100 MB.
+ */
 export function renderXml(root: WireElement, namespace: string = EM_NAMESPACE): string {
-  const out: string[] = ['<?xml version="1.0" encoding="utf-8"?>'];
-  renderElement(root, out, 0, ` xmlns="${namespace}"`);
-  return out.join('\n') + '\n';
+  return [...renderXmlChunks(root, namespace)].join('');
 }

@@ -31,7 +31,20 @@ export interface WireList {
   items: WireElement[];
 }
 
-export type WireChild = WireElement | WireText | WireList;
+/**
+ * Repeated elements made one at a time while they are rendered, so a 10,000-entry listing never exists as one
+ * tree: the renderers ask for item `i` when they reach it and drop it once written. Renders exactly as a
+ * WireList of the same items.
+ */
+export interface WireGeneratedList {
+  kind: 'generated';
+  wrapper: string | null;
+  jsonName: string;
+  count: number;
+  item(index: number): WireElement;
+}
+
+export type WireChild = WireElement | WireText | WireList | WireGeneratedList;
 
 export function el(name: string, attrs: [string, Scalar | undefined][] = [], children: (WireChild | undefined | false)[] = []): WireElement {
   return { kind: 'element', name, attrs, children: children.filter((c): c is WireChild => !!c) };
@@ -43,6 +56,11 @@ export function text(name: string, value: Scalar | undefined): WireText {
 
 export function list(wrapper: string | null, jsonName: string, items: WireElement[]): WireList {
   return { kind: 'list', wrapper, jsonName, items };
+}
+
+/** A list whose `count` items `item(i)` makes on demand, while rendering (see WireGeneratedList). */
+export function generatedList(wrapper: string | null, jsonName: string, count: number, item: (index: number) => WireElement): WireGeneratedList {
+  return { kind: 'generated', wrapper, jsonName, count, item };
 }
 
 /** A `<Link Rel Type Href Name>` (attribute order as Enterprise Manager writes it, em-api.md §3). */

@@ -90,6 +90,7 @@ function pageNames(page: WireElement): string[] {
   const names: string[] = [];
   const visit = (c: WireChild) => {
     if (c.kind === 'list') c.items.forEach(visit);
+    else if (c.kind === 'generated') for (let i = 0; i < c.count; i++) visit(c.item(i));
     else if (c.kind === 'element') {
       if (c.name === 'FileEntry' || c.name === 'DirectoryEntry') {
         const name = c.children.find((x) => x.kind === 'text' && x.name === 'Name');
