@@ -5,6 +5,7 @@ import { TaskEngine } from './tasks/task-engine.js';
 import { RestoreSessionStore } from './tasks/restore-session-store.js';
 import { VmClaims } from './tasks/vm-claims.js';
 import { StateRepositoryLeases } from './tasks/repository-leases.js';
+import { StateRepositoryCatalog } from './tasks/repository-catalog.js';
 import { sessionsNamedByRestoreMarks } from './platform/restore-incomplete-mark.js';
 import type { AppContext } from './services/app-services.js';
 import { RestoreScheduler } from './services/restore-vm/restore-scheduler.js';
@@ -22,7 +23,11 @@ import { RefusalLimiter } from './services/audit/refusal-limiter.js';
 export async function attachServices(base: BaseContext, options: { demo: boolean; startTasks?: boolean }): Promise<AppContext> {
   const platforms = await openPlatforms(base.config);
   const repositoryLeases = new StateRepositoryLeases(base);
-  const repository = await openRepository(base.config.repositoryUrl, { create: true, leases: repositoryLeases });
+  const repository = await openRepository(base.config.repositoryUrl, {
+    create: true,
+    leases: repositoryLeases,
+    catalog: (key) => new StateRepositoryCatalog(base, key),
+  });
   const ctx: AppContext = {
     ...base,
     platform: platforms,

@@ -3,21 +3,25 @@ import type { BlobStore } from './blob-store.js';
 import type { BlockCodecPool } from './block-codec-pool.js';
 import { readPackRange } from './block-fetcher.js';
 import type { ManifestStore } from './manifest-store.js';
-import { decodePackIndex, decodePackTrailer, indexKey, packIdOfIndexKey, packIdOfPackKey, packKey, type PackEntry } from './pack-format.js';
+import { decodePackIndex, decodePackTrailer, indexKey, packIdOfPackKey, packKey, type PackEntry } from './pack-format.js';
 import type { PackInfo } from './pack-index.js';
 import type { CheckResult } from './repository.js';
+import type { RepositoryCatalog } from './repository-catalog.js';
 import { readConfig } from './repository-config.js';
 
 const describe = (e: unknown): string => (e instanceof Error ? e.message : String(e));
 
 /**
  * Verifies the repository's structure (config, manifests, indexes against pack sizes, every referenced
- * block indexed) and, with `readData`, every stored block's hash. Packs no manifest needs (left by an
- * interrupted backup, or waiting for gc) are reported in `unreferencedPacks`, not as problems.
+ * block indexed) and, with `readData`, every stored block's hash. What should be there is the catalog's word
+ * (current manifests, recorded packs), each object then looked at by its key; packs no manifest needs (left by an
+ * interrupted backup, or waiting for gc) and objects a listing shows that the catalog never recorded are reported
+ * in `unreferencedPacks`, not as problems.
  */
 export async function checkRepository(
   store: BlobStore,
   manifests: ManifestStore,
+  catalog: RepositoryCatalog,
   pool: BlockCodecPool,
   options: { readData?: boolean } = {},
 ): Promise<CheckResult> {
@@ -28,12 +32,14 @@ export async function checkRepository(
     problems.push(describe(e));
   }
 
-  const packs = await loadIndexes(store, problems);
-  const packKeys = await store.list('packs/');
+  const recorded = await catalog.packIds();
+  const packs = await loadIndexes(store, recorded, problems);
   const packSizes = new Map<string, number>();
-  for (const key of packKeys) {
-    const id = packIdOfPackKey(key);
-    if (id) packSizes.set(id, (await store.stat(key))?.size ?? -1);
+  for (const id of recorded) {
+    const size = (await store.stat(packKey(id)))?.size;
+    if (size === undefined) {
+      if (packs.has(id)) problems.push(`pack ${id}: indexed but its pack file is missing`);
+    } else packSizes.set(id, size);
   }
   const where = new Map<string, string>();
   for (const p of packs.values()) for (const e of p.entries) where.set(e.hash, p.packId);
@@ -66,7 +72,15 @@ export async function checkRepository(
     else if (size !== info.packSize) problems.push(`pack ${id}: file is ${size} bytes, its index says ${info.packSize}`);
     else if (!referencedPacks.has(id)) unreferencedPacks.push(id);
   }
-  for (const id of packs.keys()) if (!packSizes.has(id)) problems.push(`pack ${id}: indexed but its pack file is missing`);
+  // Orphans: written by a process that died before recording them (only a listing finds those).
+  const known = new Set(recorded);
+  for (const key of await store.list('packs/')) {
+    const id = packIdOfPackKey(key);
+    if (id && !known.has(id)) {
+      known.add(id);
+      unreferencedPacks.push(id);
+    }
+  }
 
   let blocksChecked = 0;
   if (options.readData) {
@@ -75,14 +89,12 @@ export async function checkRepository(
       blocksChecked += await checkPackData(store, pool, info, problems);
     }
   }
-  return { ok: problems.length === 0, manifests: manifestCount, packs: packSizes.size, blocksChecked, problems, unreferencedPacks };
+  return { ok: problems.length === 0, manifests: manifestCount, packs: packSizes.size + (known.size - recorded.length), blocksChecked, problems, unreferencedPacks };
 }
 
-async function loadIndexes(store: BlobStore, problems: string[]): Promise<Map<string, PackInfo>> {
+async function loadIndexes(store: BlobStore, packIds: string[], problems: string[]): Promise<Map<string, PackInfo>> {
   const packs = new Map<string, PackInfo>();
-  for (const key of await store.list('index/')) {
-    const packId = packIdOfIndexKey(key);
-    if (!packId) continue;
+  for (const packId of packIds) {
     try {
       const { packSize, entries } = decodePackIndex(await store.get(indexKey(packId)), packId);
       packs.set(packId, { packId, packSize, entries });

@@ -1,6 +1,7 @@
+import { randomUUID } from 'node:crypto';
 import { conflict } from '../errors.js';
 import type { BlobStore } from './blob-store.js';
-import { CONFIG_KEY } from './repository-config.js';
+import { CONFIG_KEY, readConfig, writeConfig } from './repository-config.js';
 
 export interface CopyResult {
   objects: number;
@@ -12,7 +13,7 @@ export interface CopyResult {
 /**
  * Copies every object of a repository to another store (`openem repo copy --to s3://…`): manifests are listed
  * first, so every pack and index they name is in the later listings; packs before their indexes, and
- * `config.json` last, so an interrupted copy leaves a target that is no repository yet and that the next run
+ * `config.json` last (with a new repository id), so an interrupted copy leaves a target that is no repository yet and that the next run
  * completes (objects already there with their size are skipped). The target must hold no repository. The
  * caller holds the gc lease, so no pack a listed manifest needs is deleted meanwhile.
  */
@@ -47,6 +48,10 @@ export async function copyRepository(from: BlobStore, to: BlobStore, options: { 
       }),
     );
   }
-  await copy(CONFIG_KEY);
+  // The copy is a repository of its own: a new id, so the state store's catalog never takes it for the original.
+  const config = await readConfig(from);
+  if (!config) throw conflict(`${from.location} lost its config.json during the copy`);
+  await writeConfig(to, { ...config, id: randomUUID() });
+  result.objects++;
   return result;
 }

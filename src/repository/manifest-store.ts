@@ -1,56 +1,96 @@
-import { corrupt } from '../errors.js';
+import { corrupt, isOpenemError } from '../errors.js';
 import type { BlobStore } from './blob-store.js';
+import type { CatalogContents, RepositoryCatalog } from './repository-catalog.js';
 import type { ManifestSummary, RestorePointManifest } from './repository.js';
 
-/** Restore point manifests, one JSON object each under `manifests/<id>.json`; written last by a backup. */
+/**
+ * Restore point manifests, one JSON object each under `manifests/<id>.json`; written last by a backup. Which of
+ * them are current is the catalog's word (`RepositoryCatalog`): an object is written, then recorded; forgotten,
+ * then deleted, so a crash in between leaves an object nothing names, never a name without its object.
+ */
 export class ManifestStore {
-  constructor(private readonly store: BlobStore) {}
+  constructor(
+    private readonly store: BlobStore,
+    private readonly catalog: RepositoryCatalog,
+    /** Every pack holding one of the manifest's blocks, recorded with it as the packs it references. */
+    private readonly packsOf: (manifest: RestorePointManifest) => string[],
+  ) {}
 
   static keyOf(id: string): string {
     if (!/^[A-Za-z0-9._-]+$/.test(id)) throw corrupt(`invalid restore point id "${id}"`);
     return `manifests/${id}.json`;
   }
 
+  static idOfKey(key: string): string | undefined {
+    return /^manifests\/([^/]+)\.json$/.exec(key)?.[1];
+  }
+
+  /** Ids of the current manifests. */
   async ids(): Promise<string[]> {
-    const keys = await this.store.list('manifests/');
-    return keys.flatMap((k) => {
-      const m = /^manifests\/([^/]+)\.json$/.exec(k);
-      return m ? [m[1]] : [];
-    });
+    return this.catalog.manifestIds();
   }
 
   async read(id: string): Promise<RestorePointManifest | undefined> {
     const key = ManifestStore.keyOf(id);
-    if (!(await this.store.exists(key))) return undefined;
+    if (!(await this.catalog.hasManifest(id))) return undefined;
     return parseManifest(await this.store.get(key), id);
   }
 
-  /** Atomic and durable (the blob store's put: temp, fsync, rename, fsync folder). */
+  /** Atomic and durable (the blob store's put), then recorded as current with the packs it references. */
   async write(manifest: RestorePointManifest): Promise<void> {
     await this.store.put(ManifestStore.keyOf(manifest.id), Buffer.from(JSON.stringify(manifest)));
+    await this.catalog.addManifest(summaryOf(manifest), this.packsOf(manifest));
   }
 
   async delete(id: string): Promise<void> {
-    await this.store.delete(ManifestStore.keyOf(id));
+    const key = ManifestStore.keyOf(id);
+    await this.catalog.removeManifest(id);
+    await this.store.delete(key);
   }
 
-  async summaries(): Promise<ManifestSummary[]> {
-    const out: ManifestSummary[] = [];
-    for (const id of await this.ids()) {
-      const m = await this.read(id);
-      if (!m) continue;
-      out.push({
-        id: m.id,
-        restorePointId: m.restorePointId,
-        jobId: m.jobId,
-        vmId: m.vmId,
-        vmName: m.vmName,
-        createdAt: m.createdAt,
-        pointType: m.pointType,
-      });
-    }
-    return out.sort((a, b) => a.createdAt.localeCompare(b.createdAt) || a.id.localeCompare(b.id));
+  summaries(): Promise<ManifestSummary[]> {
+    return this.catalog.manifests();
   }
+}
+
+export function summaryOf(m: RestorePointManifest): ManifestSummary {
+  return { id: m.id, restorePointId: m.restorePointId, jobId: m.jobId, vmId: m.vmId, vmName: m.vmName, createdAt: m.createdAt, pointType: m.pointType };
+}
+
+/**
+ * What the blob store itself holds, by listing: every `manifests/` object read (with its packs by `packsOf`) and
+ * every `index/` object's pack. The answer of a catalog without a state store, and what a state catalog adopts once.
+ */
+export async function listedContents(
+  store: BlobStore,
+  packIds: () => Promise<string[]>,
+  packsOf: (m: RestorePointManifest) => string[],
+  /** Leave out manifests that do not parse (adopting: such a manifest never restored anything) instead of failing. */
+  skipUnreadable = false,
+): Promise<CatalogContents> {
+  const ids = (await store.list('manifests/')).flatMap((k) => {
+    const id = ManifestStore.idOfKey(k);
+    return id ? [id] : [];
+  });
+  const manifests: CatalogContents['manifests'] = [];
+  for (const id of ids) {
+    let buf: Buffer;
+    try {
+      buf = await store.get(ManifestStore.keyOf(id));
+    } catch (e) {
+      if (isOpenemError(e) && e.code === 'NOT_FOUND') continue; // forgotten since listed
+      throw e;
+    }
+    let m: RestorePointManifest;
+    try {
+      m = parseManifest(buf, id);
+    } catch (e) {
+      if (skipUnreadable) continue;
+      throw e;
+    }
+    manifests.push({ summary: summaryOf(m), packIds: packsOf(m) });
+  }
+  return { manifests, packIds: await packIds() };
 }
 
 const HASH_RE = /^[0-9a-f]{64}$/;

@@ -1,3 +1,4 @@
+import { isOpenemError } from '../errors.js';
 import type { BlobStore } from './blob-store.js';
 import { decodePackIndex, indexKey, packIdOfIndexKey, type PackEntry } from './pack-format.js';
 
@@ -12,9 +13,10 @@ export interface PackInfo {
 }
 
 /**
- * The in-memory index: block hash → where it lives. Loaded from the `index/` objects on open and
- * refreshed (new packs added, deleted packs dropped) before each backup and when a lookup misses,
- * so another process's backups and gc are seen.
+ * The in-memory index: block hash → where it lives. Loaded from the `index/` objects of the packs the catalog
+ * records (`packIds`: never a bucket listing where a state store keeps the catalog) on open, and refreshed (new
+ * packs added, deleted packs dropped) before each backup and when a lookup misses, so another process's backups
+ * and gc are seen.
  */
 export class PackIndex {
   private readonly blocks = new Map<string, IndexedBlock>();
@@ -22,7 +24,11 @@ export class PackIndex {
   /** Hashes also stored in packs other than the one `blocks` points at (two backups stored the same block). */
   private readonly duplicates = new Map<string, IndexedBlock[]>();
 
-  constructor(private readonly store: BlobStore) {}
+  constructor(
+    private readonly store: BlobStore,
+    /** The packs that exist (RepositoryCatalog.packIds); by default the pack ids the `index/` listing shows. */
+    private readonly packIds: () => Promise<string[]> = () => listedIndexIds(store),
+  ) {}
 
   get(hash: string): IndexedBlock | undefined {
     return this.blocks.get(hash);
@@ -34,6 +40,13 @@ export class PackIndex {
 
   pack(packId: string): PackInfo | undefined {
     return this.packs.get(packId);
+  }
+
+  /** Every pack holding `hash` (a block two backups stored holds two). */
+  packsHolding(hash: string): string[] {
+    const first = this.blocks.get(hash);
+    if (!first) return [];
+    return [first.packId, ...(this.duplicates.get(hash) ?? []).map((d) => d.packId)];
   }
 
   allPacks(): PackInfo[] {
@@ -73,22 +86,35 @@ export class PackIndex {
 
   /** Loads index objects not seen yet and forgets packs whose index object is gone. */
   async refresh(): Promise<void> {
-    const keys = await this.store.list('index/');
     const present = new Set<string>();
     const toLoad: string[] = [];
-    for (const key of keys) {
-      const packId = packIdOfIndexKey(key);
-      if (!packId) continue;
+    for (const packId of await this.packIds()) {
       present.add(packId);
       if (!this.packs.has(packId)) toLoad.push(packId);
     }
     for (const packId of [...this.packs.keys()]) if (!present.has(packId)) this.removePack(packId);
     const loaded = await mapLimit(toLoad, 16, async (packId) => {
-      const { packSize, entries } = decodePackIndex(await this.store.get(indexKey(packId)), packId);
+      let data: Buffer;
+      try {
+        data = await this.store.get(indexKey(packId));
+      } catch (e) {
+        // Collected by gc between the catalog's answer and this read: gone, not corrupt.
+        if (isOpenemError(e) && e.code === 'NOT_FOUND') return undefined;
+        throw e;
+      }
+      const { packSize, entries } = decodePackIndex(data, packId);
       return { packId, packSize, entries };
     });
-    for (const info of loaded) this.addPack(info);
+    for (const info of loaded) if (info) this.addPack(info);
   }
+}
+
+/** The pack ids of the `index/` objects a listing shows. */
+export async function listedIndexIds(store: BlobStore): Promise<string[]> {
+  return (await store.list('index/')).flatMap((key) => {
+    const packId = packIdOfIndexKey(key);
+    return packId ? [packId] : [];
+  });
 }
 
 /** Runs `fn` over `items` with at most `limit` calls in flight; results in input order. */

@@ -7,8 +7,9 @@ import { checkRepository } from './check.js';
 import { collectGarbage } from './gc.js';
 import { copyRepository, type CopyResult } from './copy-repository.js';
 import { openBlobStore } from './stores/open-blob-store.js';
-import { ManifestStore } from './manifest-store.js';
-import { PackIndex } from './pack-index.js';
+import { listedContents, ManifestStore } from './manifest-store.js';
+import { listedIndexIds, PackIndex } from './pack-index.js';
+import { ListingCatalog, type RepositoryCatalog } from './repository-catalog.js';
 import { PackWriter } from './pack-writer.js';
 import type { BlockSource } from '../disks/block-source.js';
 import { conflict, notFound, OpenemError } from '../errors.js';
@@ -22,7 +23,7 @@ import type {
   Repository,
   RestorePointManifest,
 } from './repository.js';
-import type { RepositoryConfig } from './repository-config.js';
+import { catalogKeyOf, type RepositoryConfig } from './repository-config.js';
 import { RepositoryDiskSource } from './repository-disk-source.js';
 import { hashSource } from './source-hasher.js';
 import { ProcessLeases, type RepositoryLeases } from './repository-leases.js';
@@ -41,12 +42,19 @@ export interface PackRepositoryOptions {
    * the server and the CLI. Without them only this process is excluded (`ProcessLeases`).
    */
   leases?: RepositoryLeases;
+  /**
+   * Where the repository records which manifests are current and which packs exist and are referenced, given the
+   * repository's identity (`catalogKeyOf`): the state store's catalog in the server and the CLI. Without it the
+   * blob store's listings are the record (`ListingCatalog`), correct only on a store that lists every object at once.
+   */
+  catalog?: (repositoryKey: string) => RepositoryCatalog;
 }
 
 /** The repository: blocks in packs, an in-memory index, manifests, on any blob store. */
 export class PackRepository implements Repository {
   private readonly manifests: ManifestStore;
   private readonly leases: RepositoryLeases;
+  private readonly catalog: RepositoryCatalog;
   private readonly pool: BlockCodecPool;
   private readonly activeBackups = new Set<RepositoryBackupWriter>();
   private closed = false;
@@ -54,19 +62,34 @@ export class PackRepository implements Repository {
   private constructor(
     private readonly store: BlobStore,
     private readonly index: PackIndex,
+    catalog: RepositoryCatalog,
     readonly config: RepositoryConfig,
     private readonly options: PackRepositoryOptions,
   ) {
-    this.manifests = new ManifestStore(store);
+    this.catalog = catalog;
+    this.manifests = new ManifestStore(store, catalog, (m) => packsOf(m, index));
     this.leases = options.leases ?? new ProcessLeases();
     this.pool = new BlockCodecPool(config.hash, options.workers);
   }
 
   /** Opens a repository whose config has been validated; loads the index. */
   static async load(store: BlobStore, config: RepositoryConfig, options: PackRepositoryOptions = {}): Promise<PackRepository> {
-    const index = new PackIndex(store);
+    const listed = (skipUnreadable: boolean) => async () => {
+      const listedIndex = new PackIndex(store);
+      await listedIndex.refresh();
+      return listedContents(store, () => listedIndexIds(store), (m) => packsOf(m, listedIndex), skipUnreadable);
+    };
+    let catalog: RepositoryCatalog;
+    if (options.catalog) {
+      catalog = options.catalog(catalogKeyOf(config, store));
+      // A repository this catalog has not known yet (an older openem's, a copied one): recorded from its listings once.
+      await catalog.adopt(listed(true));
+    } else {
+      catalog = new ListingCatalog(store, listed(false));
+    }
+    const index = new PackIndex(store, () => catalog.packIds());
     await index.refresh();
-    return new PackRepository(store, index, config, options);
+    return new PackRepository(store, index, catalog, config, options);
   }
 
   get location(): string {
@@ -86,7 +109,7 @@ export class PackRepository implements Repository {
     const writer: RepositoryBackupWriter = new RepositoryBackupWriter({
       location: this.location,
       pool: this.pool,
-      packs: new PackWriter(this.store, this.index, this.options.packSize),
+      packs: new PackWriter(this.store, this.index, this.catalog, this.options.packSize),
       index: this.index,
       manifests: this.manifests,
       lease,
@@ -163,7 +186,7 @@ export class PackRepository implements Repository {
 
   check(options?: { readData?: boolean }): Promise<CheckResult> {
     this.assertOpen();
-    return checkRepository(this.store, this.manifests, this.pool, options);
+    return checkRepository(this.store, this.manifests, this.catalog, this.pool, options);
   }
 
   async forget(manifestIds: string[]): Promise<void> {
@@ -176,7 +199,7 @@ export class PackRepository implements Repository {
     const lease = await this.leases.gc();
     try {
       if (this.activeBackups.size > 0) throw conflict(`cannot collect garbage of ${this.location} while backups run in this process`);
-      return await collectGarbage(this.store, this.manifests, this.index);
+      return await collectGarbage(this.store, this.catalog, this.index);
     } finally {
       await lease.release();
     }
@@ -205,4 +228,11 @@ export class PackRepository implements Repository {
   private assertOpen(): void {
     if (this.closed) throw new OpenemError('UNAVAILABLE', `repository ${this.location} is closed`);
   }
+}
+
+/** Every pack holding one of the manifest's blocks: the packs it references. */
+function packsOf(manifest: RestorePointManifest, index: PackIndex): string[] {
+  const out = new Set<string>();
+  for (const d of manifest.disks) for (const h of d.blocks) if (h !== null) for (const p of index.packsHolding(h)) out.add(p);
+  return [...out];
 }

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { BlobStore } from './blob-store.js';
 import type { PackIndex } from './pack-index.js';
+import type { RepositoryCatalog } from './repository-catalog.js';
 import {
   encodePackIndex,
   encodePackTrailer,
@@ -34,6 +35,7 @@ export class PackWriter {
   constructor(
     private readonly store: BlobStore,
     private readonly index: PackIndex,
+    private readonly catalog: RepositoryCatalog,
     private readonly targetSize = PACK_TARGET_SIZE,
   ) {}
 
@@ -91,6 +93,8 @@ export class PackWriter {
     await this.store.put(packKey(packId), parts);
     // Index after data: an index object never points at a pack that may be missing.
     await this.store.put(indexKey(packId), encodePackIndex(size, entries));
+    // Recorded once both objects are durable: every process's index and gc now know it (a listing may not yet).
+    await this.catalog.addPack(packId);
     this.index.addPack({ packId, packSize: size, entries });
     for (const e of entries) this.pendingHashes.delete(e.hash);
   }

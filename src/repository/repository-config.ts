@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { corrupt, OpenemError } from '../errors.js';
 import { BLOCK_SIZE } from '../disks/block-source.js';
 import type { BlobStore } from './blob-store.js';
@@ -11,13 +12,23 @@ export interface RepositoryConfig {
   /** How blocks are named; chosen when the repository is created and never changed. */
   hash: BlockHashAlgorithm;
   compression: 'zstd';
+  /**
+   * Names this repository in the state store's catalog (`catalogKeyOf`), so a repository created anew at a location
+   * is never mistaken for the one that was there; absent in repositories created before (their location names them).
+   */
+  id?: string;
 }
 
 export const CONFIG_KEY = 'config.json';
 
 /** The config of a new repository: BLAKE3 block ids unless told otherwise (see block-hash.ts). */
 export function defaultConfig(hash: BlockHashAlgorithm = 'blake3'): RepositoryConfig {
-  return { format: 'openem-repository', version: 1, blockSize: BLOCK_SIZE, hash, compression: 'zstd' };
+  return { format: 'openem-repository', version: 1, blockSize: BLOCK_SIZE, hash, compression: 'zstd', id: randomUUID() };
+}
+
+/** The repository's name in the state store's catalog: its id, or its location for one created before ids. */
+export function catalogKeyOf(config: RepositoryConfig, store: BlobStore): string {
+  return config.id ?? store.location;
 }
 
 export async function readConfig(store: BlobStore): Promise<RepositoryConfig | undefined> {
@@ -38,6 +49,7 @@ export async function readConfig(store: BlobStore): Promise<RepositoryConfig | u
       `repository ${store.location} uses blockSize ${c.blockSize}, ${c.hash}, ${c.compression}; only ${BLOCK_SIZE}/${BLOCK_HASH_ALGORITHMS.join('|')}/zstd is supported`,
     );
   }
+  if (c.id !== undefined && (typeof c.id !== 'string' || !/^[A-Za-z0-9-]{1,64}$/.test(c.id))) throw corrupt(`${store.location}/${CONFIG_KEY} has a malformed id`);
   return c;
 }
 

@@ -260,9 +260,46 @@ export function migrationProvider(dialect: Dialect): MigrationProvider {
       await db.schema.alterTable('tasks').dropColumn('cancel_requested').execute();
     },
   };
+  // Issue 14: which manifests are current and which packs are referenced live here, not in a bucket listing.
+  const m008: Migration = {
+    async up(db: Kysely<any>) {
+      await db.schema
+        .createTable('repository_catalogs')
+        .addColumn('repository', 'text', (c) => c.primaryKey())
+        .addColumn('adopted_at', bigint, (c) => c.notNull())
+        .execute();
+      await db.schema
+        .createTable('repository_manifests')
+        .addColumn('repository', 'text', (c) => c.notNull())
+        .addColumn('id', 'text', (c) => c.notNull())
+        .addColumn('restore_point_id', 'text', (c) => c.notNull())
+        .addColumn('job_id', 'text', (c) => c.notNull())
+        .addColumn('vm_id', 'text', (c) => c.notNull())
+        .addColumn('vm_name', 'text', (c) => c.notNull())
+        .addColumn('created_at', 'text', (c) => c.notNull())
+        .addColumn('point_type', 'text', (c) => c.notNull())
+        .addPrimaryKeyConstraint('repository_manifests_pk', ['repository', 'id'])
+        .execute();
+      await db.schema
+        .createTable('repository_packs')
+        .addColumn('repository', 'text', (c) => c.notNull())
+        .addColumn('pack_id', 'text', (c) => c.notNull())
+        .addColumn('added_at', bigint, (c) => c.notNull())
+        .addPrimaryKeyConstraint('repository_packs_pk', ['repository', 'pack_id'])
+        .execute();
+      await db.schema
+        .createTable('repository_pack_refs')
+        .addColumn('repository', 'text', (c) => c.notNull())
+        .addColumn('manifest_id', 'text', (c) => c.notNull())
+        .addColumn('pack_id', 'text', (c) => c.notNull())
+        .addPrimaryKeyConstraint('repository_pack_refs_pk', ['repository', 'manifest_id', 'pack_id'])
+        .execute();
+      await db.schema.createIndex('repository_pack_refs_pack').on('repository_pack_refs').columns(['repository', 'pack_id']).execute();
+    },
+  };
   return {
     async getMigrations() {
-      return { '001_initial': m001, '002_vm_work': m002, '004_backup_sessions': m004, '005_catalog_volumes': m005, '006_task_leases': m006, '007_drop_cancel_requested': m007 };
+      return { '001_initial': m001, '002_vm_work': m002, '004_backup_sessions': m004, '005_catalog_volumes': m005, '006_task_leases': m006, '007_drop_cancel_requested': m007, '008_repository_catalog': m008 };
     },
   };
 }
