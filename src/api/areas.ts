@@ -22,6 +22,7 @@ import { backupFileKind } from './backup-files/backup-file-kind.js';
 import { backupFileCollectionsPlugin } from './backup-files/backup-file-collections.js';
 import { summaryReportsPlugin } from './reports/summary-reports.js';
 import { lookupPlugin } from './lookup/lookup-svc.js';
+import { currentAccountPlugin } from './openem/current-account.js';
 import { absentCollectionsPlugin } from './absent/absent-collections.js';
 
 /** Every Enterprise Manager API area openem serves beyond the entry point and logon, in registration order. */
@@ -44,5 +45,6 @@ export const API_AREAS: AreaPlugin[] = [
   collectionPlugin(repositoryKind), collectionPlugin(managedServerKind), collectionPlugin(backupFileKind), backupFileCollectionsPlugin,
   summaryReportsPlugin,
   lookupPlugin,
+  currentAccountPlugin,
   absentCollectionsPlugin,
 ];

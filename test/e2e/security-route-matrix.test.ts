@@ -91,6 +91,7 @@ GET    /api/repositories/{id}/backups                        | list          | 4
 GET    /api/repositories/{id}/replicas                       | empty list    | 401  401   401   | 200   200  200    200
 GET    /api/managedServers                                   | list          | 401  401   401   | 200   200  200    200
 GET    /api/managedServers/{id}                              | the host      | 401  401   401   | 200   200  200    200
+GET    /api/openem/currentAccount                            | own           | 401  401   401   | 200   200  200    200
 GET    /api/reports/summary                                  | report        | 401  401   401   | 200   403  403    403
 GET    /api/reports/summary/overview                         | report        | 401  401   401   | 200   403  403    403
 GET    /api/reports/summary/vms_overview                     | report        | 401  401   401   | 200   403  403    403
@@ -514,6 +515,9 @@ function target(row: Row, c: Caller): Target {
       return { url: '/api/managedServers', shows: () => ({ present: [ids.managedServer], absent: [] }) };
     case 'GET /api/managedServers/{id}':
       return { url: `/api/managedServers/${ids.managedServer}?format=Entity` };
+    case 'GET /api/openem/currentAccount':
+      // Each account reads its own: its name, never another's.
+      return { url: '/api/openem/currentAccount', shows: () => ({ present: ['<CurrentAccount', '<UserName>'], absent: [] }) };
     case 'GET /api/lookupSvc':
       return { url: '/api/lookupSvc', shows: scoped(ids.rootIn, ids.rootOut) };
     case 'GET /api/lookup':

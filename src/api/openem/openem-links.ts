@@ -13,8 +13,10 @@ export const OPENEM_TYPES = {
   mountDetails: 'openem:MountDetails',
   catalogIndexState: 'openem:CatalogIndexState',
   catalogFiles: 'openem:CatalogFiles',
+  currentAccount: 'openem:CurrentAccount',
 } as const;
 
+export const currentAccountHref = (base: string) => `${base}/openem/currentAccount`;
 export const restoreSessionLogHref = (base: string, sessionId: string) => `${base}/openem/restoreSessions/${sessionId}/log`;
 export const mountDetailsHref = (base: string, vmRestorePointId: string, number: number) => `${base}/openem/vmRestorePoints/${vmRestorePointId}/mounts/${number}`;
 export const catalogIndexStateHref = (base: string, vmName: string, vmRestorePointId: string) =>
