@@ -1,0 +1,27 @@
+/**
+ * A guest path below a mount's href, as the server writes entry hrefs (src/api/guest-path.ts guestPathToUrl):
+ * each name percent-encoded, the root as `%2F`, a Windows drive as `C:/` in front.
+ */
+export function guestPathToUrl(guestPath: string): string {
+  const m = /^([A-Za-z]):(.*)$/.exec(guestPath);
+  const drive = m ? m[1].toUpperCase() : '';
+  let path = m ? m[2] : guestPath;
+  if (!path.startsWith('/')) path = `/${path}`;
+  const encoded = path === '/' ? '%2F' : path.slice(1).split('/').filter(Boolean).map(encodeURIComponent).join('/');
+  return drive ? `${drive}:/${encoded}` : encoded;
+}
+
+/** The folders from the volume's root down to `guestPath`, for breadcrumbs: `[{name:'/', path:'/'}, {name:'etc', path:'/etc'}]`. */
+export function crumbsOf(guestPath: string): { name: string; path: string }[] {
+  const m = /^([A-Za-z]):(.*)$/.exec(guestPath);
+  const drive = m ? `${m[1].toUpperCase()}:` : '';
+  const names = (m ? m[2] : guestPath).split('/').filter(Boolean);
+  const out = [{ name: drive ? `${drive}\\` : '/', path: `${drive}/` }];
+  names.forEach((n, i) => out.push({ name: n, path: `${drive}/${names.slice(0, i + 1).join('/')}` }));
+  return out;
+}
+
+export function parentOf(guestPath: string): string {
+  const crumbs = crumbsOf(guestPath);
+  return crumbs.length > 1 ? crumbs[crumbs.length - 2].path : crumbs[0].path;
+}
