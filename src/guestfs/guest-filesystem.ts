@@ -52,6 +52,25 @@ export function entryNameBytes(entry: GuestEntry): Buffer {
   return entry.rawName ?? Buffer.from(entry.name, 'utf8');
 }
 
+/** Creation, last write and last access time in NTFS's own unit: 100 ns since 1601-01-01 UTC. */
+export interface NtfsTimes {
+  creation: bigint;
+  write: bigint;
+  access: bigint;
+}
+
+/** What an NTFS volume keeps beside an entry's data (GuestFilesystem.windowsDetails). */
+export interface WindowsEntryDetails {
+  /** FILE_ATTRIBUTE_* flags. */
+  fileAttributes: number;
+  /** The times as NTFS keeps them, in 100 ns since 1601 (a Date keeps only milliseconds). */
+  times: NtfsTimes;
+  /** Self-relative security descriptor; absent when the volume holds none for the entry. */
+  securityDescriptor?: Buffer;
+  /** Named data streams, each with an entry its filesystem's dataRanges and createEntryReadStream take. */
+  streams: { name: string; size: number; entry: GuestEntry }[];
+}
+
 /** A read-only filesystem inside a block source (one volume: a partition or a whole disk). */
 export interface GuestFilesystem {
   /** `undefined` when the path does not exist. */
@@ -76,4 +95,6 @@ export interface GuestFilesystem {
   dataRanges(file: GuestEntry): Promise<ByteRange[]>;
   /** A regular file's bytes [start, end), streamed with a bounded read-ahead. */
   createEntryReadStream(file: GuestEntry, range: ByteRange): Promise<Readable>;
+  /** NTFS only: flags, security descriptor and named streams, for restores that keep them. */
+  windowsDetails?(entry: GuestEntry): Promise<WindowsEntryDetails>;
 }

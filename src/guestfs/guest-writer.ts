@@ -1,5 +1,5 @@
 import type { Readable } from 'node:stream';
-import type { ByteRange } from './guest-filesystem.js';
+import type { ByteRange, NtfsTimes } from './guest-filesystem.js';
 
 /**
  * Modification time of a restored item and, from a POSIX filesystem, its permission bits (0o7777; ignored for
@@ -10,6 +10,27 @@ export interface GuestAttributes {
   uid?: number;
   gid?: number;
   mtime: Date;
+  /** From an NTFS volume: what Windows keeps beside the data (a writer for another filesystem ignores it). */
+  windows?: WindowsAttributes;
+}
+
+/** A named (alternate) data stream of an NTFS file, written beside the file's main data. */
+export interface NamedStreamItem {
+  /** The stream's name (UTF-16 on disk; never empty, never holding `:`, `/` or NUL). */
+  name: string;
+  size: number;
+  dataRanges: ByteRange[];
+  read(range: ByteRange): Promise<Readable>;
+}
+
+/** An NTFS item's Windows side: its FILE_ATTRIBUTE_* flags, the times POSIX lacks, its security descriptor and streams. */
+export interface WindowsAttributes {
+  fileAttributes: number;
+  /** Exact to 100 ns, as the volume had them (GuestAttributes.mtime is only the millisecond). */
+  times: NtfsTimes;
+  /** Self-relative security descriptor, as `system.ntfs_acl` holds it; absent when the volume has none for the item. */
+  securityDescriptor?: Buffer;
+  streams: NamedStreamItem[];
 }
 
 /**

@@ -1,5 +1,6 @@
 import { OpenemError } from '../errors.js';
 import { Fuse2fsWriter } from './ext4/fuse2fs-writer.js';
+import { Ntfs3gWriter } from './ntfs/ntfs3g-writer.js';
 import type { GuestFilesystemKind } from './guest-filesystem-probe.js';
 import type { GuestWriter } from './guest-writer.js';
 
@@ -7,16 +8,16 @@ import type { GuestWriter } from './guest-writer.js';
 export interface GuestWriterTarget {
   imagePath: string;
   offset: number;
+  /** Bytes of the filesystem's partition (or of the disk after `offset`). */
+  size: number;
   /** Private folder for the driver's mount point and links (`<data>/flr-work`). */
   workRoot: string;
 }
 
-/**
- * The writer for each filesystem kind, through that filesystem's maintained driver (ext4: fuse2fs). NTFS volumes are
- * read by openem but not yet written (ntfs-3g on a partition view, issue #12 item 4): a restore into one is refused.
- */
+/** The writer for each filesystem kind, through that filesystem's maintained driver (ext4: fuse2fs; NTFS: ntfs-3g on a partition view). */
 const WRITERS: Partial<Record<GuestFilesystemKind, (target: GuestWriterTarget) => GuestWriter>> = {
   ext4: (target) => new Fuse2fsWriter(target),
+  ntfs: (target) => new Ntfs3gWriter(target),
 };
 
 export function openGuestWriter(kind: GuestFilesystemKind, target: GuestWriterTarget): GuestWriter {

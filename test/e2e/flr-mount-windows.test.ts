@@ -5,8 +5,9 @@
  */
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
-import { createHash, randomBytes } from 'node:crypto';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { ntfsfixView, withNtfs } from '../guestfs/fixtures/ntfs-oracle.js';
 import { join } from 'node:path';
 import tar from 'tar-stream';
 import { Readable } from 'node:stream';
@@ -121,16 +122,34 @@ test('the catalog browses C:/Users of the Windows restore point without a mount 
   }
 });
 
-test('a restore into the Windows VM fails its restore session with a clear reason until openem writes NTFS, and the VM disk is left as it was', async () => {
+test('a restore through a Windows mount writes into the live NTFS volume: beside the live file with Overwrite=false, and into the folder Windows would match whatever its case', async (t) => {
   const c = await client('json');
   const id = await pointIdOf(c, 'exch01');
   const image = await liveImage(dataDir, 'exch01');
-  const before = createHash('sha256').update(readFileSync(image)).digest('hex');
-  const r = await c.request('POST', `${c.base}/api/catalog/vms/exch01/vmRestorePoints/${id}/guestfs/C:/Users/Ann/Documents/${encodeURIComponent('notes – ünïcødé.txt')}?action=restore`);
-  assert.equal(r.status, 202, r.text);
-  const task = await finishedTask(c, body(c, r.body, 'Task').Href);
-  const session = await stoppedSession(c, findLink(task, 'Related', 'RestoreSession')!.Href);
-  assert.equal(session.Result, 'Failed');
-  assert.ok(session.FailureMessage, 'the session says why');
-  assert.equal(createHash('sha256').update(readFileSync(image)).digest('hex'), before, 'the live disk is unchanged');
+  const notes = 'notes – ünïcødé.txt';
+  await withNtfs(image, { write: true }, (root) => {
+    writeFileSync(join(root, 'Users/Ann/Documents', notes), 'changed in the live VM\r\n');
+    renameSync(join(root, 'Users/Ann/Documents'), join(root, 'Users/Ann/documents'));
+    rmSync(join(root, 'Users/Ann/documents/quarterly report.docx'));
+  });
+  const href = await mount(cleanupOf(t), c, id);
+  const keep = await c.request('POST', `${href}/C:/users/ann/Documents/${encodeURIComponent(notes)}?action=restore`, { body: '{"ToOriginalLocation":{"Overwrite":false}}' });
+  assert.equal(keep.status, 202, keep.text);
+  let session = await stoppedSession(c, findLink(await finishedTask(c, keep.body.Href), 'Related', 'RestoreSession')!.Href);
+  assert.equal(session.Result, 'Success', JSON.stringify(session));
+  const report = await c.request('POST', `${href}/C:/Users/Ann/Documents/quarterly%20report.docx?action=restore`, { body: '{"ToOriginalLocation":{"Overwrite":true}}' });
+  assert.equal(report.status, 202, report.text);
+  session = await stoppedSession(c, findLink(await finishedTask(c, report.body.Href), 'Related', 'RestoreSession')!.Href);
+  assert.equal(session.Result, 'Success', JSON.stringify(session));
+
+  await withNtfs(image, { write: false }, async (root) => {
+    assert.deepEqual(await readdir(join(root, 'Users/Ann')), ['documents'], 'no second Documents folder beside the live one');
+    const docs = join(root, 'Users/Ann/documents');
+    assert.deepEqual((await readdir(docs)).sort(), [`RESTORED_${notes}`, notes, 'quarterly report.docx'].sort());
+    assert.equal(readFileSync(join(docs, notes), 'utf8'), 'changed in the live VM\r\n', 'the live file is kept');
+    assert.ok(readFileSync(join(docs, `RESTORED_${notes}`)).equals(readFileSync(join(src, 'Users/Ann/Documents', notes))));
+    assert.ok(readFileSync(join(docs, 'quarterly report.docx')).equals(readFileSync(join(src, 'Users/Ann/Documents/quarterly report.docx'))));
+  });
+  const check = await ntfsfixView(image);
+  assert.ok(check.clean, check.output);
 });

@@ -1,6 +1,7 @@
 import { ImageFileSource } from '../../disks/image-file-source.js';
 import { PartitionSource } from '../../disks/partition-source.js';
-import { conflict, OpenemError } from '../../errors.js';
+import { conflict } from '../../errors.js';
+import { afterFailure } from '../mounted/after-failure.js';
 import { assertImageCheckable, checkImageFilesystemClean } from './e2fsprogs.js';
 import { INCOMPAT, readSuperblock } from './ext4-superblock.js';
 import type { GuestWriteOptions, GuestWriteRequest, GuestWriteResult, GuestWriter } from '../guest-writer.js';
@@ -46,15 +47,5 @@ export class Fuse2fsWriter implements GuestWriter {
     } finally {
       await image.close();
     }
-  }
-}
-
-/** Runs a step that must happen after a write whether it failed or not; a second failure is reported with the first. */
-async function afterFailure(failure: unknown, step: () => Promise<void>): Promise<void> {
-  try {
-    await step();
-  } catch (e) {
-    if (failure === undefined) throw e;
-    throw new OpenemError('INTERNAL', `${(failure as Error)?.message ?? failure}; then: ${(e as Error)?.message ?? e}`, { cause: failure });
   }
 }

@@ -25,6 +25,11 @@ export class DirHandle {
     return new DirHandle(await open(hostPath, DIR_FLAGS), display);
   }
 
+  /** The folder's descriptor. */
+  get fd(): number {
+    return this.fh.fd;
+  }
+
   /** The path that names this folder itself. */
   get self(): Buffer {
     return Buffer.from(`/proc/self/fd/${this.fh.fd}`);

@@ -21,6 +21,13 @@ export function spaceNeeded(item: GuestItem, blockSize: number): SpaceNeeded {
   const need: SpaceNeeded = { blocks: 0, inodes: 0, dataBytes: 0 };
   for (const it of itemsOf(item)) {
     need.inodes += 1;
+    // An NTFS item's named streams take data blocks like its main data (and, small ones, room in its record).
+    for (const stream of it.attrs.windows?.streams ?? []) {
+      for (const r of stream.dataRanges) {
+        need.blocks += Math.ceil(r.end / blockSize) - Math.floor(r.start / blockSize);
+        need.dataBytes += r.end - r.start;
+      }
+    }
     if (it.type === 'file') {
       let blocks = 0;
       for (const r of it.dataRanges) {

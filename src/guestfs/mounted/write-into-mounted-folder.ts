@@ -1,11 +1,23 @@
 import { randomBytes } from 'node:crypto';
+import type { Stats } from 'node:fs';
 import { rename, rmdir, statfs } from 'node:fs/promises';
 import { badRequest, conflict, isOpenemError, OpenemError } from '../../errors.js';
 import { displayGuestPath, type GuestWriteOptions, type GuestWriteRequest, type GuestWriteResult } from '../guest-writer.js';
 import { DirHandle } from './dir-handle.js';
 import { removeInterruptedWrites, temporaryEntryName } from './interrupted-writes.js';
 import { SPARE_BLOCKS, spaceNeeded } from './space-needed.js';
-import { removeTree, writeItem } from './write-item.js';
+import { removeTree, writeItem, type ItemFinisher } from './write-item.js';
+
+/** How a filesystem differs from a POSIX one, for the generic writer. */
+export interface MountedFolderDialect {
+  finisher?: ItemFinisher;
+  /**
+   * The key two names share when the filesystem's users see them as the same name (NTFS: Windows matches names
+   * case-insensitively, though ntfs-3g itself does not). An existing entry found by its key is the one the restore
+   * replaces or keeps, under its own spelling; the restored item takes the restore point's spelling.
+   */
+  nameKey?(name: Buffer): string;
+}
 
 const KEEP_BOTH_PREFIX = Buffer.from('RESTORED_');
 
@@ -22,40 +34,48 @@ const KEEP_BOTH_PREFIX = Buffer.from('RESTORED_');
  * Any failure before the swap removes the temporary item and the parents created, and puts the times of the
  * folder it wrote into back, so the guest is as it was (but for that folder's ctime).
  */
-export async function writeIntoMountedFolder(mountPath: string, request: GuestWriteRequest, options: GuestWriteOptions = {}): Promise<GuestWriteResult> {
+export async function writeIntoMountedFolder(
+  mountPath: string,
+  request: GuestWriteRequest,
+  options: GuestWriteOptions = {},
+  dialect: MountedFolderDialect = {},
+): Promise<GuestWriteResult> {
   const handles: DirHandle[] = [await DirHandle.open(mountPath)];
   const created: Buffer[][] = [];
   const createdNames: Buffer[] = [];
   let restoreTimes = async () => undefined as void;
   try {
-    const existingParents = await openExistingParents(handles, request.parent);
-    if (existingParents === request.parent.length) {
+    const parent = [...request.parent];
+    const existingParents = await openExistingParents(handles, parent, dialect);
+    const allParents = existingParents === parent.length;
+    if (allParents) {
       for (const line of await removeInterruptedWrites(handles[handles.length - 1])) options.log?.(line);
     }
     let name = request.item.name;
-    let existing = existingParents === request.parent.length ? await handles[handles.length - 1].lstatChild(name) : undefined;
-    if (existing && request.onExisting === 'keep-both') {
+    let found = allParents ? await findChild(handles[handles.length - 1], name, dialect) : undefined;
+    if (found && request.onExisting === 'keep-both') {
       name = Buffer.concat([KEEP_BOTH_PREFIX, name]);
-      existing = existingParents === request.parent.length ? await handles[handles.length - 1].lstatChild(name) : undefined;
+      found = allParents ? await findChild(handles[handles.length - 1], name, dialect) : undefined;
     }
-    const target = [...request.parent, name];
+    const existing = found?.stats;
+    const target = [...parent, name];
     if (existing?.isDirectory() && request.item.type !== 'dir') {
       throw conflict(`cannot replace folder ${displayGuestPath(target)} with a ${request.item.type}`);
     }
-    const need = await checkSpace(mountPath, request, request.parent.length - existingParents);
+    const need = await checkSpace(mountPath, request, parent.length - existingParents);
     // Creating and removing a temporary entry changes its folder's times; a failed write puts them back.
     const deepestExisting = handles[handles.length - 1];
     const timesBefore = await deepestExisting.times();
     restoreTimes = () => deepestExisting.setTimes(timesBefore);
 
-    for (let i = existingParents; i < request.parent.length; i++) {
-      handles.push(await handles[handles.length - 1].makeFolder(request.parent[i]));
-      created.push(request.parent.slice(0, i + 1));
-      createdNames.push(request.parent[i]);
+    for (let i = existingParents; i < parent.length; i++) {
+      handles.push(await handles[handles.length - 1].makeFolder(parent[i]));
+      created.push(parent.slice(0, i + 1));
+      createdNames.push(parent[i]);
     }
     const dir = handles[handles.length - 1];
     let done = 0;
-    const progress = { wrote: (n: number) => options.onProgress?.((done += n), need.dataBytes), signal: options.signal };
+    const progress = { wrote: (n: number) => options.onProgress?.((done += n), need.dataBytes), signal: options.signal, finisher: dialect.finisher };
     options.onProgress?.(0, need.dataBytes);
 
     const temp = temporaryName('restore');
@@ -66,7 +86,9 @@ export async function writeIntoMountedFolder(mountPath: string, request: GuestWr
       await cleanUpAfter(e, () => removeTree(dir, temp));
       throw e;
     }
-    await commit(dir, temp, name, existing !== undefined && (existing.isDirectory() || request.item.type === 'dir'));
+    // An existing entry spelt otherwise is swapped out too: renaming onto the new spelling would leave both.
+    const respelt = found !== undefined && !found.name.equals(name);
+    await commit(dir, temp, name, found?.name, existing !== undefined && (existing.isDirectory() || request.item.type === 'dir' || respelt));
     return { target, written, createdParents: created, replaced: existing !== undefined };
   } catch (e) {
     const error = asWriteError(e, displayGuestPath([...request.parent, request.item.name]));
@@ -80,16 +102,34 @@ export async function writeIntoMountedFolder(mountPath: string, request: GuestWr
   }
 }
 
-/** Opens the parent folders that exist, pushing a handle for each; returns how many exist. */
-async function openExistingParents(handles: DirHandle[], parent: Buffer[]): Promise<number> {
+/**
+ * Opens the parent folders that exist, pushing a handle for each; returns how many exist. A parent found under
+ * another spelling (dialect.nameKey) is used under its own: `parent` is updated in place.
+ */
+async function openExistingParents(handles: DirHandle[], parent: Buffer[], dialect: MountedFolderDialect): Promise<number> {
   for (let i = 0; i < parent.length; i++) {
     const dir = handles[handles.length - 1];
-    const st = await dir.lstatChild(parent[i]);
-    if (!st) return i;
-    if (!st.isDirectory()) throw conflict(`cannot restore into ${displayGuestPath(parent)}: ${displayGuestPath(parent.slice(0, i + 1))} exists and is not a folder`);
-    handles.push(await dir.openChild(parent[i]));
+    const found = await findChild(dir, parent[i], dialect);
+    if (!found) return i;
+    parent[i] = found.name;
+    if (!found.stats.isDirectory()) throw conflict(`cannot restore into ${displayGuestPath(parent)}: ${displayGuestPath(parent.slice(0, i + 1))} exists and is not a folder`);
+    handles.push(await dir.openChild(found.name));
   }
   return parent.length;
+}
+
+/** The entry `name` names in `dir`: that exact name, or failing that one with the same dialect key. */
+async function findChild(dir: DirHandle, name: Buffer, dialect: MountedFolderDialect): Promise<{ name: Buffer; stats: Stats } | undefined> {
+  const exact = await dir.lstatChild(name);
+  if (exact) return { name, stats: exact };
+  if (!dialect.nameKey) return undefined;
+  const key = dialect.nameKey(name);
+  for (const other of await dir.names()) {
+    if (dialect.nameKey(other) !== key) continue;
+    const stats = await dir.lstatChild(other);
+    if (stats) return { name: other, stats };
+  }
+  return undefined;
 }
 
 async function checkSpace(mountPath: string, request: GuestWriteRequest, missingParents: number) {
@@ -106,19 +146,19 @@ async function checkSpace(mountPath: string, request: GuestWriteRequest, missing
   return need;
 }
 
-/** Puts the completely written `temp` in place of `name`. */
-async function commit(dir: DirHandle, temp: Buffer, name: Buffer, swap: boolean): Promise<void> {
-  if (!swap) {
+/** Puts the completely written `temp` in place of `name` (the existing entry being `existingName`, when there is one). */
+async function commit(dir: DirHandle, temp: Buffer, name: Buffer, existingName: Buffer | undefined, swap: boolean): Promise<void> {
+  if (!swap || !existingName) {
     await rename(dir.child(temp), dir.child(name));
     return;
   }
   const old = temporaryName('replaced');
-  await rename(dir.child(name), dir.child(old));
+  await rename(dir.child(existingName), dir.child(old));
   try {
     await rename(dir.child(temp), dir.child(name));
   } catch (e) {
     await cleanUpAfter(e, async () => {
-      await rename(dir.child(old), dir.child(name));
+      await rename(dir.child(old), dir.child(existingName));
       await removeTree(dir, temp);
     });
     throw e;

@@ -10,6 +10,32 @@ export interface ItemWriteContext {
   /** Called with each chunk's length once it is written. */
   wrote(bytes: number): void;
   signal?: AbortSignal;
+  /** The filesystem's own steps for each new file and folder (NTFS: compression, streams, Windows times). */
+  finisher?: ItemFinisher;
+}
+
+/** A new file or folder while it is being written, as a finisher sees it. */
+export interface NewEntry {
+  /** `/proc/<pid>/fd/<n>`: names the new entry itself (never its name) for this process and the helpers it starts. */
+  fdPath: string;
+  /** The entry's own path (`/proc/self/fd/<folder>/<name>`), a Buffer for fs calls only. */
+  path: Buffer;
+}
+
+/**
+ * Steps a filesystem adds around each item the generic writer creates; both run before the item is renamed into
+ * place, so a failure in them is a failed write like any other (the temporary item is removed).
+ */
+export interface ItemFinisher {
+  /** The entry exists and is still empty (a folder: before its children are written). */
+  begin?(entry: NewEntry, item: GuestItem): Promise<void>;
+  /** The file's data (or the folder's children) and its mode, owner and mtime are written. */
+  end?(entry: NewEntry, item: GuestItem, ctx: ItemWriteContext): Promise<void>;
+}
+
+/** The descriptor path of `fd` that other processes can open too (the helpers run as the same user). */
+export function descriptorPath(fd: number): string {
+  return `/proc/${process.pid}/fd/${fd}`;
 }
 
 /**
@@ -30,12 +56,15 @@ export async function writeItem(dir: DirHandle, name: Buffer, item: GuestItem, c
   if (item.type === 'file') {
     const fh = await open(path, NEW_FILE, 0o600);
     try {
+      const entry = { fdPath: descriptorPath(fh.fd), path };
+      await ctx.finisher?.begin?.(entry, item);
       await writeFileData(fh, item, ctx);
       // chown before chmod: chown clears set-uid and set-gid bits. A new file is already ours (root's).
       const { uid, gid, mode } = item.attrs;
       if (uid !== undefined && gid !== undefined && (uid !== process.getuid?.() || gid !== process.getgid?.())) await fh.chown(uid, gid);
       if (mode !== undefined) await fh.chmod(mode & 0o7777);
       await fh.utimes(utimesSeconds(item.attrs.mtime), utimesSeconds(item.attrs.mtime));
+      await ctx.finisher?.end?.(entry, item, ctx);
     } finally {
       await fh.close();
     }
@@ -44,6 +73,8 @@ export async function writeItem(dir: DirHandle, name: Buffer, item: GuestItem, c
   await mkdir(path, 0o700);
   const sub = await dir.openChild(name);
   try {
+    const entry = { fdPath: descriptorPath(sub.fd), path };
+    await ctx.finisher?.begin?.(entry, item);
     let n = 1;
     // Small files go several at a time: each costs a handful of FUSE round trips, which overlap. Larger files
     // and folders go one at a time, so at most SMALL_FILE_BYTES x SMALL_FILES_IN_FLIGHT is buffered.
@@ -52,6 +83,7 @@ export async function writeItem(dir: DirHandle, name: Buffer, item: GuestItem, c
       n += written;
     });
     await sub.setAttributes(item.attrs);
+    await ctx.finisher?.end?.(entry, item, ctx);
     return n;
   } finally {
     await sub.close();
@@ -85,8 +117,16 @@ async function forEachInFlight<T>(items: T[], limit: (item: T) => number, work: 
   if (failure) throw failure.error;
 }
 
+/** What writeFileData writes: a file's (or a named stream's) size, where it holds data, and those bytes. */
+export interface FileData {
+  name: Buffer;
+  size: number;
+  dataRanges: { start: number; end: number }[];
+  read(range: { start: number; end: number }): Promise<AsyncIterable<unknown>>;
+}
+
 /** Writes only the data ranges, each at its offset, one bounded chunk at a time; holes stay holes. */
-async function writeFileData(fh: FileHandle, item: Extract<GuestItem, { type: 'file' }>, ctx: ItemWriteContext): Promise<void> {
+export async function writeFileData(fh: FileHandle, item: FileData, ctx: ItemWriteContext): Promise<void> {
   for (const range of item.dataRanges) {
     let position = range.start;
     for await (const chunk of await item.read(range)) {

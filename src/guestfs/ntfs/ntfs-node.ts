@@ -1,5 +1,5 @@
 import { corrupt } from '../../errors.js';
-import type { GuestEntryType } from '../guest-filesystem.js';
+import type { GuestEntryType, NtfsTimes } from '../guest-filesystem.js';
 import { MAX_REPARSE_DATA, type NtfsFile, type NtfsMft } from './ntfs-mft.js';
 import { ATTR, ntfsTime } from './ntfs-record.js';
 import { isInterixSymlink, parseInterixLink, parseReparseLink, reparseTag, type NtfsLink } from './ntfs-reparse.js';
@@ -31,6 +31,8 @@ export interface NtfsNode {
   mtime: Date;
   ctime: Date;
   atime: Date;
+  /** The same times exact, in 100 ns since 1601. */
+  times: NtfsTimes;
 }
 
 /** A stream of `file` by attribute type and name, its extents joined; `undefined` when the file has none. */
@@ -58,12 +60,12 @@ export async function nodeOf(mft: NtfsMft, file: NtfsFile, streamName = ''): Pro
     mtime: ntfsTime(si, 0x08),
     ctime: ntfsTime(si, 0x10),
     atime: ntfsTime(si, 0x18),
+    times: { creation: si.readBigUInt64LE(0x00), write: si.readBigUInt64LE(0x08), access: si.readBigUInt64LE(0x18) },
   };
   if (si.length >= 0x38 && si.readUInt32LE(0x34) !== 0) node.securityId = si.readUInt32LE(0x34);
-  const sd = attributeStream(mft, file, ATTR.SECURITY_DESCRIPTOR, '');
+  const sd = await ownSecurityDescriptor(mft, file);
   if (sd) {
-    if (sd.size > MAX_SECURITY_DESCRIPTOR) throw corrupt(`NTFS file record ${file.number} has a security descriptor of ${sd.size} bytes`);
-    const owner = ownerOf(await mft.read(sd, 0, sd.size));
+    const owner = ownerOf(sd);
     if (owner) node.owner = owner;
   }
   const reparse = attributeStream(mft, file, ATTR.REPARSE_POINT, '');
@@ -95,6 +97,14 @@ export async function nodeOf(mft: NtfsMft, file: NtfsFile, streamName = ''): Pro
     }
   }
   return node;
+}
+
+/** A file's own $SECURITY_DESCRIPTOR (NTFS 1.x, or kept by the file), `undefined` when it uses a shared one in $Secure. */
+export async function ownSecurityDescriptor(mft: NtfsMft, file: NtfsFile): Promise<Buffer | undefined> {
+  const sd = attributeStream(mft, file, ATTR.SECURITY_DESCRIPTOR, '');
+  if (!sd) return undefined;
+  if (sd.size > MAX_SECURITY_DESCRIPTOR) throw corrupt(`NTFS file record ${file.number} has a security descriptor of ${sd.size} bytes`);
+  return mft.read(sd, 0, sd.size);
 }
 
 /** The size an entry shows: a file's (or named stream's) data size, a link's target length in UTF-8, 0 for folders. */

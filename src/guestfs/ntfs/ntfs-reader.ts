@@ -1,7 +1,7 @@
 import { Readable } from 'node:stream';
 import type { BlockSource } from '../../disks/block-source.js';
 import { badRequest, corrupt, notFound, OpenemError } from '../../errors.js';
-import type { ByteRange, GuestEntry, GuestFilesystem } from '../guest-filesystem.js';
+import type { ByteRange, GuestEntry, GuestFilesystem, WindowsEntryDetails } from '../guest-filesystem.js';
 import { guestPathComponents, isUsableGuestName, normaliseGuestPath } from '../guest-path.js';
 import { LruCache } from '../lru-cache.js';
 import { resolveGuestPath, type GuestTree } from '../resolve-guest-path.js';
@@ -11,7 +11,7 @@ import { parseI30Entry, type NtfsIndexEntry } from './ntfs-index.js';
 import { visitIndex } from './ntfs-index-walk.js';
 import { NtfsMft } from './ntfs-mft.js';
 import { NtfsSecure } from './ntfs-secure.js';
-import { attributeStream, DATA_ELSEWHERE_TAGS, namedStreams, nodeOf, nodeSize, type NtfsNode } from './ntfs-node.js';
+import { attributeStream, DATA_ELSEWHERE_TAGS, namedStreams, nodeOf, nodeSize, ownSecurityDescriptor, type NtfsNode } from './ntfs-node.js';
 import { ATTR } from './ntfs-record.js';
 import { dataRangesOf, readStream, streamBytes, type NtfsStream } from './ntfs-stream.js';
 import { upcaseKey, type NameKey } from './ntfs-upcase.js';
@@ -199,6 +199,24 @@ export class NtfsReader implements GuestFilesystem {
   async streams(entry: GuestEntry): Promise<{ name: string; size: number }[]> {
     const node = await this.nodeOfEntry(entry);
     return namedStreams(this.mft, node.file);
+  }
+
+  /**
+   * What Windows keeps beside an entry's data, for restores: its FILE_ATTRIBUTE_* flags, its security descriptor
+   * (its own, or the one $Secure shares under its security id) and its named streams, each readable as the entry
+   * `<path>:<stream>` (id `<record>:<stream>`) through dataRanges and createEntryReadStream.
+   */
+  async windowsDetails(entry: GuestEntry): Promise<WindowsEntryDetails> {
+    const node = await this.nodeOfEntry(entry);
+    const own = await ownSecurityDescriptor(this.mft, node.file);
+    const securityDescriptor = own ?? (node.securityId === undefined ? undefined : await this.secure.descriptorOf(node.securityId));
+    const streams = node.kind === 'symlink' || node.streamName ? [] : namedStreams(this.mft, node.file);
+    return {
+      fileAttributes: node.fileAttributes,
+      times: node.times,
+      securityDescriptor,
+      streams: streams.map((s) => ({ ...s, entry: { ...entry, path: `${entry.path}:${s.name}`, name: `${entry.name}:${s.name}`, type: 'file' as const, size: s.size, id: `${node.file.number}:${s.name}` } })),
+    };
   }
 
   async readlink(path: string): Promise<string> {

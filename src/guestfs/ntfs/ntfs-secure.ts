@@ -18,6 +18,7 @@ const MAX_DESCRIPTOR = 65536;
 export class NtfsSecure {
   private index?: Promise<Map<number, { offset: number; length: number }>>;
   private readonly owners = new LruCache<number, Promise<string | undefined>>(4096);
+  private readonly descriptors = new LruCache<number, Promise<Buffer | undefined>>(1024);
 
   constructor(private readonly mft: NtfsMft) {}
 
@@ -40,14 +41,24 @@ export class NtfsSecure {
   /** The owner of the descriptor with security id `id`; `undefined` when $SII does not know it. */
   ownerOf(id: number): Promise<string | undefined> {
     return this.owners.getOrCreate(id, async () => {
-      const where = (await this.loadIndex()).get(id);
-      if (!where) return undefined;
-      if (where.length < SDS_HEADER + 20 || where.length > SDS_HEADER + MAX_DESCRIPTOR) throw corrupt(`NTFS $Secure descriptor ${id} is ${where.length} bytes long`);
-      const sds = attributeStream(this.mft, await this.mft.file(SECURE_RECORD), ATTR.DATA, '$SDS');
-      if (!sds) throw corrupt('NTFS $Secure has no $SDS stream');
-      const entry = await this.mft.read(sds, where.offset, where.offset + where.length);
-      if (entry.length < where.length || entry.readUInt32LE(4) !== id) throw corrupt(`NTFS $Secure descriptor ${id} is not where $SII says`);
-      return ownerOf(entry.subarray(SDS_HEADER));
+      const sd = await this.descriptorOf(id);
+      return sd && ownerOf(sd);
     });
+  }
+
+  /** The self-relative security descriptor with security id `id` (as Windows stores it); `undefined` when $SII does not know it. */
+  descriptorOf(id: number): Promise<Buffer | undefined> {
+    return this.descriptors.getOrCreate(id, () => this.loadDescriptor(id));
+  }
+
+  private async loadDescriptor(id: number): Promise<Buffer | undefined> {
+    const where = (await this.loadIndex()).get(id);
+    if (!where) return undefined;
+    if (where.length < SDS_HEADER + 20 || where.length > SDS_HEADER + MAX_DESCRIPTOR) throw corrupt(`NTFS $Secure descriptor ${id} is ${where.length} bytes long`);
+    const sds = attributeStream(this.mft, await this.mft.file(SECURE_RECORD), ATTR.DATA, '$SDS');
+    if (!sds) throw corrupt('NTFS $Secure has no $SDS stream');
+    const entry = await this.mft.read(sds, where.offset, where.offset + where.length);
+    if (entry.length < where.length || entry.readUInt32LE(4) !== id) throw corrupt(`NTFS $Secure descriptor ${id} is not where $SII says`);
+    return Buffer.from(entry.subarray(SDS_HEADER));
   }
 }

@@ -1,7 +1,7 @@
 import { badRequest, corrupt } from '../../errors.js';
 import { entryNameBytes, type GuestEntry, type GuestEntryId, type GuestFilesystem } from '../../guestfs/guest-filesystem.js';
 import { guestPathComponents } from '../../guestfs/guest-path.js';
-import type { GuestItem } from '../../guestfs/guest-writer.js';
+import type { GuestAttributes, GuestItem, NamedStreamItem } from '../../guestfs/guest-writer.js';
 
 /** The most items one restore plans: a bound on memory however many entries (or hard-linked folders) a tree holds. */
 export const MAX_PLANNED_ITEMS = 1_000_000;
@@ -18,7 +18,8 @@ export interface PlannedItem {
  * The restore point's entry as an item for a GuestWriter: for a folder, everything below it; names, symlink
  * targets and data ranges exactly as stored (by entry id, so names that are not UTF-8 survive), with the mode,
  * owner and mtime each had at backup time. File bytes are not read here: each file's `read` streams them from
- * the restore point when the writer gets to it. Devices, FIFOs and sockets are skipped, as before.
+ * the restore point when the writer gets to it. Devices, FIFOs and sockets are skipped, as before. From an NTFS
+ * volume each item also carries its Windows flags, creation and access times, security descriptor and named streams.
  */
 export async function planGuestItem(fs: GuestFilesystem, entry: GuestEntry, signal?: AbortSignal, maxItems = MAX_PLANNED_ITEMS): Promise<PlannedItem> {
   if (entry.type === 'other') throw badRequest(`${entry.path} is not a file, folder or symlink; it cannot be restored`);
@@ -41,7 +42,17 @@ async function itemOf(fs: GuestFilesystem, e: GuestEntry, planned: Planning, sig
   planned.count += 1;
   if (planned.count > planned.maxItems) throw badRequest(`${planned.root} holds more than ${planned.maxItems} items; restore a folder below it`);
   const name = entryNameBytes(e);
-  const attrs = { mode: e.mode === undefined ? undefined : e.mode & 0o7777, uid: e.uid, gid: e.gid, mtime: e.mtime };
+  const attrs: GuestAttributes = { mode: e.mode === undefined ? undefined : e.mode & 0o7777, uid: e.uid, gid: e.gid, mtime: e.mtime };
+  if (fs.windowsDetails) {
+    const w = await fs.windowsDetails(e);
+    const streams: NamedStreamItem[] = [];
+    for (const s of w.streams) {
+      const dataRanges = await fs.dataRanges(s.entry);
+      planned.dataBytes += dataRanges.reduce((n, r) => n + r.end - r.start, 0);
+      streams.push({ name: s.name, size: s.size, dataRanges, read: (range) => fs.createEntryReadStream(s.entry, range) });
+    }
+    attrs.windows = { fileAttributes: w.fileAttributes, times: w.times, securityDescriptor: w.securityDescriptor, streams };
+  }
   if (e.type === 'symlink') return { type: 'symlink', name, attrs, target: await fs.readlinkBytes(e) };
   if (e.type === 'file') {
     const dataRanges = await fs.dataRanges(e);

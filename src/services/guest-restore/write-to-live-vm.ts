@@ -13,6 +13,8 @@ export interface LiveGuestTarget {
   /** Closed by whoever asked for the target, once the writer is done. */
   disk: ExposedDisk;
   partitionOffset: number;
+  /** Bytes of that filesystem's partition (or of the disk after the offset). */
+  partitionSize: number;
   kind: GuestVolume['kind'];
 }
 
@@ -29,6 +31,7 @@ export async function liveGuestTarget(ctx: AppContext, vmId: string, volume: Pic
   if (!vm.disks.some((d) => d.name === diskName)) throw notFound(`VM ${vm.name} has no disk ${diskName} any more`);
   const disk = await ctx.platform.openDisk(vm.id, diskName);
   let offset: number;
+  let size: number;
   try {
     const opened = await openGuestFilesystems(disk);
     const where = volume.partitionIndex === undefined ? 'on the whole disk' : `in partition #${volume.partitionIndex}`;
@@ -39,13 +42,14 @@ export async function liveGuestTarget(ctx: AppContext, vmId: string, volume: Pic
     const same = ofKind.find((f) => f.partition?.index === volume.partitionIndex) ?? (ofKind.length === 1 ? ofKind[0] : undefined);
     if (!same) throw new OpenemError('CONFLICT', `VM ${vm.name} disk ${diskName} holds no ${volume.kind} filesystem ${where} to restore into`);
     offset = same.offset;
+    size = same.partition?.size ?? disk.size - same.offset;
   } finally {
     await disk.close();
   }
-  return { vm, disk: await ctx.platform.exposeDisk(vm.id, diskName), partitionOffset: offset, kind: volume.kind };
+  return { vm, disk: await ctx.platform.exposeDisk(vm.id, diskName), partitionOffset: offset, partitionSize: size, kind: volume.kind };
 }
 
-/** The writer for a live VM's guest filesystem (ext4 through fuse2fs); it mounts under `<data>/flr-work`. */
+/** The writer for a live VM's guest filesystem (ext4 through fuse2fs, NTFS through ntfs-3g); it mounts under `<data>/flr-work`. */
 export function liveGuestWriter(ctx: AppContext, target: LiveGuestTarget): GuestWriter {
-  return openGuestWriter(target.kind, { imagePath: target.disk.endpoint.path, offset: target.partitionOffset, workRoot: join(ctx.config.dataDir, 'flr-work') });
+  return openGuestWriter(target.kind, { imagePath: target.disk.endpoint.path, offset: target.partitionOffset, size: target.partitionSize, workRoot: join(ctx.config.dataDir, 'flr-work') });
 }

@@ -1,0 +1,75 @@
+import { constants } from 'node:fs';
+import { open } from 'node:fs/promises';
+import { runHelper } from '../../host/helper-process.js';
+import type { GuestItem, WindowsAttributes } from '../guest-writer.js';
+import { writeFileData, type ItemFinisher, type NewEntry } from '../mounted/write-item.js';
+
+const NEW_STREAM = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW;
+const COLON = Buffer.from(':');
+
+/** FILE_ATTRIBUTE_* bits. */
+const COMPRESSED = 0x0800;
+const ARCHIVE = 0x0020;
+/** The flags ntfs-3g's `system.ntfs_attrib` sets (its FILE_ATTR_SETTABLE): read-only, hidden, system, archive, temporary, offline, not indexed. */
+const SETTABLE = 0x31a7;
+
+/**
+ * What an NTFS restore adds to the generic writer, through ntfs-3g's interfaces (its `system.ntfs_*` extended
+ * attributes and its Windows stream names):
+ * - a folder that was compressed is compressed before its children are written (they are then compressed as
+ *   Windows would), and so is a compressed file before its data;
+ * - each named stream is written as `file:stream` with ordinary file calls, holes kept;
+ * - the security descriptor (`system.ntfs_acl`) when `withSecurity`, the Windows flags (`system.ntfs_attrib`), and
+ *   the creation, modification and access times (`system.ntfs_times`) last, since writing changes them.
+ * Extended attributes are set with `setfattr` (Debian's attr) (Node has no setxattr) on the entry's descriptor
+ * path (`/proc/<pid>/fd/<n>`), so no guest name is ever an argument; the value is hex that openem encodes itself.
+ */
+export function ntfs3gFinisher(withSecurity: boolean): ItemFinisher {
+  return {
+    async begin(entry, item) {
+      const w = item.attrs.windows;
+      if (w && w.fileAttributes & COMPRESSED && item.type !== 'symlink') await setAttribute(entry, 'system.ntfs_attrib', u32(COMPRESSED));
+    },
+    async end(entry, item, ctx) {
+      const w = item.attrs.windows;
+      if (!w || item.type === 'symlink') return;
+      for (const stream of w.streams) {
+        const fh = await open(Buffer.concat([entry.path, COLON, Buffer.from(stream.name, 'utf8')]), NEW_STREAM, 0o600);
+        try {
+          await writeFileData(fh, { ...stream, name: Buffer.concat([item.name, COLON, Buffer.from(stream.name, 'utf8')]) }, ctx);
+        } finally {
+          await fh.close();
+        }
+      }
+      if (withSecurity && w.securityDescriptor) await setAttribute(entry, 'system.ntfs_acl', w.securityDescriptor);
+      const flags = (w.fileAttributes & SETTABLE) | (w.fileAttributes & COMPRESSED);
+      if (flags !== defaultFlags(item, w)) await setAttribute(entry, 'system.ntfs_attrib', u32(flags));
+      await setAttribute(entry, 'system.ntfs_times', ntfsTimes(w));
+    },
+  };
+}
+
+/** The flags ntfs-3g gives a new entry: archive for a file, none for a folder; compression as `begin` left it. */
+function defaultFlags(item: GuestItem, w: WindowsAttributes): number {
+  return (item.type === 'file' ? ARCHIVE : 0) | (w.fileAttributes & COMPRESSED);
+}
+
+function u32(n: number): Buffer {
+  const b = Buffer.alloc(4);
+  b.writeUInt32LE(n >>> 0);
+  return b;
+}
+
+/** `system.ntfs_times`: creation, last write, last access, MFT change (which ntfs-3g sets itself). */
+function ntfsTimes(w: WindowsAttributes): Buffer {
+  const b = Buffer.alloc(32);
+  b.writeBigUInt64LE(w.times.creation, 0);
+  b.writeBigUInt64LE(w.times.write, 8);
+  b.writeBigUInt64LE(w.times.access, 16);
+  b.writeBigUInt64LE(w.times.write, 24);
+  return b;
+}
+
+async function setAttribute(entry: NewEntry, name: string, value: Buffer): Promise<void> {
+  await runHelper('setfattr', ['-n', name, '-v', `0x${value.toString('hex')}`, '--', entry.fdPath], { debianPackage: 'attr' });
+}
