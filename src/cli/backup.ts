@@ -55,12 +55,13 @@ export function registerBackupCommand(program: Command) {
               process.stdout.write(
                 `${name}: ${o.result.manifest.pointType} restore point ${o.result.manifest.id} — ${s.blocksTotal} blocks, ${s.blocksZero} zero, ${s.blocksNew} new, ${(s.bytesStored / 2 ** 20).toFixed(1)} MiB stored\n`,
               );
+              for (const n of o.result.notes) process.stdout.write(`  ${n.warning ? 'warning: ' : ''}${n.text}\n`);
             },
           });
           results.push(...outcome.results);
           if (outcome.failures.length > 0) throw outcome.failures[0].error;
         }
-        if (opts.json) process.stdout.write(JSON.stringify(results.map((r) => ({ id: r.manifest.id, vm: r.manifest.vmName, pointType: r.manifest.pointType, stats: r.stats })), null, 2) + '\n');
+        if (opts.json) process.stdout.write(JSON.stringify(results.map((r) => ({ id: r.manifest.id, vm: r.manifest.vmName, pointType: r.manifest.pointType, stats: r.stats, notes: r.notes })), null, 2) + '\n');
       });
     });
 }

@@ -29,10 +29,25 @@ export interface ChangeTracking {
    */
   readonly checkpoint?: string;
   /**
-   * Where the disk was written since `checkpoint` (over-covering is allowed, missing a write is not); undefined
-   * when the platform can no longer tell (the chain is broken: VM recreated, disk replaced, checkpoint lost).
+   * Where the disk was written since `checkpoint` (over-covering is allowed, missing a write is not), or why the
+   * platform can no longer tell (the chain is broken: VM recreated, disk replaced, checkpoint lost).
    */
-  changedBlocksSince(checkpoint: string): Promise<Extent[] | undefined>;
+  changedBlocksSince(checkpoint: string): Promise<Extent[] | ChainBreak>;
+}
+
+/** Changed-block tracking cannot count from a checkpoint: the reader falls back to reading (or hashing) it all. */
+export interface ChainBreak {
+  readonly broken: string;
+}
+
+/** How a point-in-time view of a running VM's disk was taken, for the backup session to say. */
+export interface SnapshotConsistency {
+  /** `frozen`: the guest's filesystems were frozen through its agent; `crash-consistent`: as if power was cut. */
+  readonly kind: 'frozen' | 'crash-consistent';
+  /** Why it is crash-consistent (no guest agent, the freeze failed). */
+  readonly reason?: string;
+  /** The guest has an agent but freezing failed: worth a warning. */
+  readonly freezeFailed?: boolean;
 }
 
 /** A source whose bytes are those of a raw local file (or block device) from `offset` on. */
@@ -65,4 +80,6 @@ export interface BlockSource {
   readonly localFile?: LocalFileView;
   /** Optional: changed-block tracking. */
   readonly changeTracking?: ChangeTracking;
+  /** Optional: a running VM's disk read live says how its view was taken, once the first read or extent map ran. */
+  readonly consistency?: SnapshotConsistency;
 }

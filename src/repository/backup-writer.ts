@@ -39,7 +39,7 @@ export class RepositoryBackupWriter implements BackupWriter {
   async addDisk(
     name: string,
     source: BlockSource,
-    options: { previous?: DiskManifest; signal?: AbortSignal; onProgress?: (p: BackupProgress) => void } = {},
+    options: { previous?: DiskManifest; signal?: AbortSignal; onProgress?: (p: BackupProgress) => void; onNote?: (text: string) => void } = {},
   ): Promise<DiskManifest> {
     this.assertOpen();
     if (this.disks.some((d) => d.name === name)) throw conflict(`disk ${name} was already added to this backup`);
@@ -47,6 +47,7 @@ export class RepositoryBackupWriter implements BackupWriter {
     let disk: DiskManifest;
     try {
       const plan = await readPlan(source, options.previous);
+      if (plan.chainBroken) options.onNote?.(`Disk ${name}: changed-block tracking cannot count from the previous restore point (${plan.chainBroken}); the disk was read in full`);
       const blocks = plan.carried ?? new Array<string | null>(Math.ceil(source.size / BLOCK_SIZE)).fill(null);
       const reader = new SourceChunkReader(source, this.deps.pool.size * 2 + 2, plan.extents);
       const read = await this.readBlocks(reader, blocks, progress, options);
@@ -163,17 +164,26 @@ export class RepositoryBackupWriter implements BackupWriter {
   }
 }
 
-/** What a backup of `source` reads: with CBT and a previous point at a checkpoint, only what changed since. */
+/**
+ * What a backup of `source` reads: with CBT and a previous point at a checkpoint, only what changed since; else
+ * every allocated extent, and why CBT could not be used when the previous point had a checkpoint (`chainBroken`).
+ */
 async function readPlan(
   source: BlockSource,
   previous: DiskManifest | undefined,
-): Promise<{ extents: Extent[]; carried?: (string | null)[]; checkpoint?: string }> {
+): Promise<{ extents: Extent[]; carried?: (string | null)[]; checkpoint?: string; chainBroken?: string }> {
   const tracking = source.changeTracking;
   const checkpoint = tracking?.checkpoint;
-  if (tracking && previous?.checkpoint !== undefined && previous.size === source.size) {
-    const changed = await tracking.changedBlocksSince(previous.checkpoint);
-    // The blocks outside the changed extents are the previous point's; commit checks the index still holds them.
-    if (changed) return { extents: changed, carried: [...previous.blocks], checkpoint };
+  let chainBroken: string | undefined;
+  if (previous?.checkpoint !== undefined) {
+    if (!tracking) chainBroken = 'the disk has no changed-block tracking now';
+    else if (previous.size !== source.size) chainBroken = `the disk was ${previous.size} bytes then and is ${source.size} now`;
+    else {
+      const changed = await tracking.changedBlocksSince(previous.checkpoint);
+      // The blocks outside the changed extents are the previous point's; commit checks the index still holds them.
+      if (Array.isArray(changed)) return { extents: changed, carried: [...previous.blocks], checkpoint };
+      chainBroken = changed.broken;
+    }
   }
-  return { extents: await source.allocatedExtents(), checkpoint };
+  return { extents: await source.allocatedExtents(), checkpoint, ...(chainBroken ? { chainBroken } : {}) };
 }

@@ -71,7 +71,13 @@ export interface BackupWriter {
     source: BlockSource,
     /** `previous`: the same disk in the restore point this backup is an increment of; with CBT, only the blocks
      * written since its checkpoint are read, the others are the previous point's. */
-    options?: { previous?: DiskManifest; signal?: AbortSignal; onProgress?: (p: BackupProgress) => void },
+    options?: {
+      previous?: DiskManifest;
+      signal?: AbortSignal;
+      onProgress?: (p: BackupProgress) => void;
+      /** Hears what the backup session should say about this disk (a broken CBT chain and the full read it cost). */
+      onNote?: (text: string) => void;
+    },
   ): Promise<DiskManifest>;
   commit(fields: Omit<RestorePointManifest, 'formatVersion' | 'disks'>): Promise<{ manifest: RestorePointManifest; stats: BackupStats }>;
   /** Drops what was written (orphan packs are left for gc; never a manifest). */

@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { BLOCK_SIZE, type BlockSource, type Extent } from '../../src/disks/block-source.js';
+import { BLOCK_SIZE, type BlockSource, type ChainBreak, type Extent } from '../../src/disks/block-source.js';
 import { ImageFileSource } from '../../src/disks/image-file-source.js';
 import { openRepository } from '../../src/repository/open-repository.js';
 import type { DiskManifest, Repository, RestorePointManifest } from '../../src/repository/repository.js';
@@ -30,7 +30,7 @@ class CountingSource implements BlockSource {
   constructor(
     private readonly image: ImageFileSource,
     private readonly extents: Extent[],
-    tracking?: { checkpoint: string; changed: Extent[] | undefined },
+    tracking?: { checkpoint: string; changed: Extent[] | ChainBreak },
   ) {
     if (tracking) {
       this.changeTracking = {
@@ -60,9 +60,14 @@ class CountingSource implements BlockSource {
   async close(): Promise<void> {}
 }
 
-async function backUp(vmId: string, source: BlockSource, previous?: RestorePointManifest): Promise<{ manifest: RestorePointManifest; stats: { blocksTotal: number; blocksZero: number; bytesRead: number } }> {
+async function backUp(
+  vmId: string,
+  source: BlockSource,
+  previous?: RestorePointManifest,
+  notes: string[] = [],
+): Promise<{ manifest: RestorePointManifest; stats: { blocksTotal: number; blocksZero: number; bytesRead: number } }> {
   const writer = await repo.beginBackup(vmId);
-  await writer.addDisk('disk0', source, { previous: previous?.disks[0] }).catch(async (e) => {
+  await writer.addDisk('disk0', source, { previous: previous?.disks[0], onNote: (n) => notes.push(n) }).catch(async (e) => {
     await writer.abort();
     throw e;
   });
@@ -111,7 +116,7 @@ test('with CBT, an increment reads only the blocks changed since the previous po
   let file = await ImageFileSource.open(image);
   let full: RestorePointManifest;
   try {
-    const first = new CountingSource(file, dataExtents, { checkpoint: 'cp-1', changed: undefined });
+    const first = new CountingSource(file, dataExtents, { checkpoint: 'cp-1', changed: { broken: 'test: no such checkpoint' } });
     full = (await backUp('vm-cbt', first)).manifest;
     assert.equal(full.disks[0].checkpoint, 'cp-1', 'the point records the checkpoint it was read at');
     assert.deepEqual(first.changedAsked, [], 'a first backup asks for no changes');
@@ -141,11 +146,13 @@ test('with CBT but a broken chain, the increment reads every allocated block aga
   await writeImage(image, kinds);
   const file = await ImageFileSource.open(image);
   try {
-    const full = (await backUp('vm-broken', new CountingSource(file, dataExtents, { checkpoint: 'a', changed: undefined }))).manifest;
+    const full = (await backUp('vm-broken', new CountingSource(file, dataExtents, { checkpoint: 'a', changed: { broken: 'test: no such checkpoint' } }))).manifest;
     await changeBlock(image, 1);
-    const again = new CountingSource(file, dataExtents, { checkpoint: 'b', changed: undefined });
-    const inc = await backUp('vm-broken', again, full);
+    const again = new CountingSource(file, dataExtents, { checkpoint: 'b', changed: { broken: 'test: no such checkpoint' } });
+    const notes: string[] = [];
+    const inc = await backUp('vm-broken', again, full, notes);
     assert.equal(again.bytesRead, 4 * BLOCK_SIZE, 'a full read of the allocated extents');
+    assert.deepEqual(notes, ['Disk disk0: changed-block tracking cannot count from the previous restore point (test: no such checkpoint); the disk was read in full'], 'and the backup says why');
     assert.deepEqual(inc.manifest.disks[0].blocks.flatMap((h, i) => (h !== full.disks[0].blocks[i] ? [i] : [])), [1]);
     assert.ok((await restoreToBuffer(repo, inc.manifest)).equals(await readFile(image)));
   } finally {

@@ -158,3 +158,12 @@ export function checkpointTargets(xml: string): string[] {
   const disks = ((checkpoint?.disks as Node | undefined)?.disk ?? []) as Node[];
   return disks.filter((d) => d['@checkpoint'] === 'bitmap').map((d) => d['@name'] as string);
 }
+
+/** The QEMU guest agent's channel of a domain (`org.qemu.guest_agent.0`), from its live XML: undefined when it has none. */
+export function guestAgentChannel(xml: string): { state?: string } | undefined {
+  const domain = (parser.parse(xml) as Node).domain as Node | undefined;
+  const raw = ((domain?.devices ?? {}) as Node).channel;
+  const channels = (Array.isArray(raw) ? raw : raw ? [raw] : []) as Node[];
+  const agent = channels.map((c) => c.target as Node | undefined).find((t) => t?.['@name'] === 'org.qemu.guest_agent.0');
+  return agent ? { ...(agent['@state'] ? { state: agent['@state'] as string } : {}) } : undefined;
+}

@@ -1,4 +1,4 @@
-import type { BlockSource, ChangeTracking, Extent } from '../../disks/block-source.js';
+import type { BlockSource, ChainBreak, ChangeTracking, Extent } from '../../disks/block-source.js';
 import { NbdClient } from './nbd-client.js';
 import { mapExtents, serveImage, type NbdExport } from './nbd-export.js';
 import { addBitmap, allQcow2Bitmaps, qcow2Bitmaps, removeBitmap } from './qcow2-bitmaps.js';
@@ -59,9 +59,11 @@ export class KvmImageSource implements BlockSource {
     return this.extents;
   }
 
-  /** The bits of bitmap `since`, read through a second read-only export of the image; undefined if it is gone. */
-  private async changedSince(since: string): Promise<Extent[] | undefined> {
-    if (!(await qcow2Bitmaps(this.image)).includes(since)) return undefined;
+  /** The bits of bitmap `since`, read through a second read-only export of the image; a chain break if it is gone. */
+  private async changedSince(since: string): Promise<Extent[] | ChainBreak> {
+    if (!(await qcow2Bitmaps(this.image)).includes(since)) {
+      return { broken: `the disk image holds no enabled, cleanly stored dirty bitmap ${since} (removed, disabled, the VM stopped uncleanly, or the disk was replaced)` };
+    }
     this.countedFrom = since;
     const served = await serveImage(this.image, 'qcow2', { writable: false, bitmap: since });
     try {

@@ -2,10 +2,11 @@ import { chmod, chown, lstat, mkdtemp, readdir, readFile, rm, stat, writeFile } 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { conflict, OpenemError } from '../../errors.js';
-import type { BlockSource, ChangeTracking, Extent } from '../../disks/block-source.js';
+import type { BlockSource, ChainBreak, ChangeTracking, Extent, SnapshotConsistency } from '../../disks/block-source.js';
 import { NbdClient } from './nbd-client.js';
 import { mapExtents } from './nbd-export.js';
 import { pruneLibvirtCheckpoints } from './checkpoint-retention.js';
+import { freezeGuest } from './guest-freeze.js';
 import type { Virsh } from './virsh.js';
 
 /** The user and group a domain's QEMU process runs as. */
@@ -80,8 +81,9 @@ interface PullBackup {
  * openem's older checkpoints of the disk but the one this opening counted from (checkpoint-retention.ts); other
  * openings leave no checkpoint behind. The job starts on first use: asked first
  * for the changes since an earlier checkpoint libvirt still has, it is an incremental job whose
- * `qemu:dirty-bitmap:backup-<disk>` context says which extents are dirty. Crash-consistent: the guest is not
- * frozen (no guest agent is asked).
+ * `qemu:dirty-bitmap:backup-<disk>` context says which extents are dirty. The guest's filesystems are frozen
+ * through its QEMU guest agent for the instant the job starts, when it has one (guest-freeze.ts); the view is
+ * crash-consistent otherwise, and `consistency` says which.
  */
 export class KvmLiveSource implements BlockSource {
   readonly changeTracking: ChangeTracking;
@@ -89,6 +91,7 @@ export class KvmLiveSource implements BlockSource {
   private extents: Promise<Extent[]> | undefined;
   /** The earlier checkpoint this opening was asked to count from, kept when older ones go. */
   private countedFrom: string | undefined;
+  private taken: SnapshotConsistency | undefined;
 
   private constructor(
     private readonly virsh: Virsh,
@@ -98,6 +101,11 @@ export class KvmLiveSource implements BlockSource {
     checkpoint: string | undefined,
   ) {
     this.changeTracking = { ...(checkpoint ? { checkpoint } : {}), changedBlocksSince: (since) => this.changedSince(since) };
+  }
+
+  /** Set once the job began: frozen through the guest agent, or crash-consistent and why. */
+  get consistency(): SnapshotConsistency | undefined {
+    return this.taken;
   }
 
   static async open(virsh: Virsh, domainUuid: string, target: string, size: number, checkpoint: string | undefined): Promise<KvmLiveSource> {
@@ -127,7 +135,13 @@ export class KvmLiveSource implements BlockSource {
       disks.map((t) => `<disk name='${t}' checkpoint='${t === this.target ? 'bitmap' : 'no'}'/>`).join('') +
       `</disks></domaincheckpoint>`;
     try {
-      await this.withTwoFiles(backupXml, checkpointXml);
+      const freeze = await freezeGuest(this.virsh, this.domainUuid);
+      try {
+        await this.withTwoFiles(backupXml, checkpointXml);
+      } finally {
+        await freeze.thaw();
+      }
+      this.taken = freeze.consistency;
     } catch (e) {
       await rm(dir, { recursive: true, force: true });
       if (e instanceof Error && /already (in progress|active)|another job|job .* running/i.test(e.message)) {
@@ -170,15 +184,15 @@ export class KvmLiveSource implements BlockSource {
     await rm(dir, { recursive: true, force: true });
   }
 
-  /** Undefined when libvirt no longer has checkpoint `since` for this domain (the chain is broken). */
-  private async changedSince(since: string): Promise<Extent[] | undefined> {
+  /** A chain break when libvirt no longer has checkpoint `since` for this domain. */
+  private async changedSince(since: string): Promise<Extent[] | ChainBreak> {
     const known = new Set(await this.virsh.lines(['checkpoint-list', this.domainUuid, '--name']));
     if (!known.has(since)) {
       await this.begin();
-      return undefined;
+      return { broken: `libvirt has no checkpoint ${since} of the VM any more (deleted, or the VM was redefined)` };
     }
     const job = await this.begin(since);
-    if (job.incrementalFrom !== since) return undefined;
+    if (job.incrementalFrom !== since) return { broken: `this reading of the disk began before it was asked for the changes since ${since}` };
     this.countedFrom = since;
     return mapExtents(job.socket, this.target, `qemu:dirty-bitmap:backup-${this.target}`, (type) => (type & 1) !== 0);
   }

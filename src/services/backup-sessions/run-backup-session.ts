@@ -52,6 +52,8 @@ interface RunState {
   diskDone: Map<string, number>;
   results: BackupResult[];
   failures: BackupSessionOutcome['failures'];
+  /** VMs whose backup succeeded with a warning. */
+  warnings: string[];
 }
 
 const bytesDone = (run: RunState) => [...run.diskDone.values()].reduce((n, b) => n + b, 0);
@@ -78,7 +80,16 @@ async function runTask(ctx: AppContext, run: RunState, position: number, vmName:
     });
     run.results.push(r);
     await updateJobSession(ctx, run.sessionId, { restorePointId: r.manifest.restorePointId });
-    await finishTaskSession(ctx, taskId, { result: 'Success', reason: '', bytesRead: r.stats.bytesRead, bytesStored: r.stats.bytesStored, vmRestorePointId: r.manifest.id });
+    // The Reason says what the sizes do not: a CBT chain broken (a full read) and how a running VM was read.
+    const warned = r.notes.some((n) => n.warning);
+    if (warned) run.warnings.push(vmName);
+    await finishTaskSession(ctx, taskId, {
+      result: warned ? 'Warning' : 'Success',
+      reason: r.notes.map((n) => n.text).join('; '),
+      bytesRead: r.stats.bytesRead,
+      bytesStored: r.stats.bytesStored,
+      vmRestorePointId: r.manifest.id,
+    });
     run.options.onVmFinished?.(vmName, { result: r });
   } catch (e) {
     run.failures.push({ vmName, error: e });
@@ -103,7 +114,7 @@ export async function runBackupSession(ctx: AppContext, job: JobRecord, options:
   const follow = () => controller.abort(options.signal?.reason);
   if (options.signal?.aborted) follow();
   else options.signal?.addEventListener('abort', follow, { once: true });
-  const run: RunState = { job, sessionId: session.id, restorePointId: randomUUID(), signal: controller.signal, options, diskDone: new Map(), results: [], failures: [] };
+  const run: RunState = { job, sessionId: session.id, restorePointId: randomUUID(), signal: controller.signal, options, diskDone: new Map(), results: [], failures: [], warnings: [] };
 
   const grandTotal = Math.max(1, vms.reduce((n, v) => n + v.totalSize, 0));
   let doneBefore = 0;
@@ -124,7 +135,7 @@ export async function runBackupSession(ctx: AppContext, job: JobRecord, options:
     const stopped = controller.signal.aborted ? reasonOf(controller.signal, undefined) : undefined;
     if (stopped) await failPendingTasks(ctx, session.id, stopped);
     const failure = stopped ?? (run.failures.length > 0 ? run.failures.map((f) => `${f.vmName}: ${reasonOf(controller.signal, f.error)}`).join('; ') : undefined);
-    await finishJobSession(ctx, session.id, failure ? 'Failed' : 'Success', failure);
+    await finishJobSession(ctx, session.id, failure ? 'Failed' : run.warnings.length > 0 ? 'Warning' : 'Success', failure);
   }
   return { session, results: run.results, failures: run.failures };
 }

@@ -4,6 +4,7 @@ import { conflict, notFound, OpenemError } from '../../errors.js';
 import { describeRestoreMark } from '../../platform/restore-incomplete-mark.js';
 import type { BackupProgress, BackupStats, RestorePointManifest } from '../../repository/repository.js';
 import type { VmConfig } from '../../platform/platform.js';
+import type { BlockSource } from '../../disks/block-source.js';
 import { registerRestorePoint } from './register-restore-point.js';
 import { defaultJobFor } from './jobs.js';
 import type { VmClaim } from '../../tasks/vm-claims.js';
@@ -22,9 +23,25 @@ export interface BackupOptions {
   waitMs?: number;
 }
 
+/** What the backup session says about a VM's backup beside its sizes (the task session's Reason). */
+export interface BackupNote {
+  text: string;
+  /** Makes the VM's result Warning (the guest has an agent that did not freeze it). */
+  warning?: boolean;
+}
+
 export interface BackupResult {
   manifest: RestorePointManifest;
   stats: BackupStats;
+  notes: BackupNote[];
+}
+
+/** How a running VM's disk was read live, when its platform says (a powered-off VM's disk says nothing). */
+function consistencyNote(diskName: string, source: BlockSource): BackupNote | undefined {
+  const c = source.consistency;
+  if (!c) return undefined;
+  if (c.kind === 'frozen') return { text: `Disk ${diskName}: read live with the guest's filesystems frozen through the QEMU guest agent` };
+  return { text: `Disk ${diskName}: read live, crash-consistent: ${c.reason ?? 'the guest was not frozen'}`, ...(c.freezeFailed ? { warning: true } : {}) };
 }
 
 /** The newest restore point of a VM, which the next backup is an increment of. */
@@ -66,7 +83,7 @@ export async function backupVm(ctx: AppContext, vmName: string, options: BackupO
     if (!options.claim) await claim.release();
   }
   await registerRestorePoint(ctx, committed.manifest);
-  ctx.log.info({ vm: vm.name, point: committed.manifest.id, type: committed.manifest.pointType, stats: committed.stats }, 'backup finished');
+  ctx.log.info({ vm: vm.name, point: committed.manifest.id, type: committed.manifest.pointType, stats: committed.stats, notes: committed.notes.map((n) => n.text) }, 'backup finished');
   return committed;
 }
 
@@ -75,18 +92,19 @@ async function backUpDisks(ctx: AppContext, vm: VmConfig, jobId: string, options
   const previous = await latestManifest(ctx, vm.id);
   const writer = await ctx.repository.beginBackup(vm.id);
   let committed: BackupResult | undefined;
+  const notes: BackupNote[] = [];
   try {
-    const disks = [];
     for (const d of vm.disks) {
       const source = await ctx.platform.openDisk(vm.id, d.name, { changeTracking: true });
       try {
-        disks.push(
-          await writer.addDisk(d.name, source, {
-            previous: previous?.disks.find((p) => p.name === d.name),
-            signal: options.signal,
-            onProgress: (p) => options.onProgress?.({ ...p, vmName: vm.name }),
-          }),
-        );
+        await writer.addDisk(d.name, source, {
+          previous: previous?.disks.find((p) => p.name === d.name),
+          signal: options.signal,
+          onProgress: (p) => options.onProgress?.({ ...p, vmName: vm.name }),
+          onNote: (text) => notes.push({ text }),
+        });
+        const consistency = consistencyNote(d.name, source);
+        if (consistency) notes.push(consistency);
       } finally {
         await source.close();
       }
@@ -94,7 +112,7 @@ async function backUpDisks(ctx: AppContext, vm: VmConfig, jobId: string, options
     // Second-resolution, monotonic: EM names points `<vm>@yyyy-MM-dd HH:mm:ss`, so two points of one VM must differ.
     let now = Math.floor(ctx.clock.now() / 1000) * 1000;
     if (previous && now <= Date.parse(previous.createdAt)) now = Date.parse(previous.createdAt) + 1000;
-    committed = await writer.commit({
+    const done = await writer.commit({
       id: randomUUID(),
       restorePointId: options.restorePointId ?? randomUUID(),
       jobId,
@@ -105,6 +123,7 @@ async function backUpDisks(ctx: AppContext, vm: VmConfig, jobId: string, options
       parentId: previous?.id,
       vm: withoutRestoreMark(vm),
     });
+    committed = { ...done, notes };
   } catch (e) {
     await writer.abort().catch(() => {});
     throw e;

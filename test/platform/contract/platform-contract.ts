@@ -202,7 +202,7 @@ export function runPlatformContract(factory: PlatformFixtureFactory): void {
       const after = await platform.openDisk(vm.id, 'disk0', { changeTracking: true });
       try {
         const changed = await after.changeTracking!.changedBlocksSince(tracking.checkpoint!);
-        assert.ok(changed?.some((e) => e.offset <= 25 * BLOCK_SIZE && e.offset + e.length >= 26 * BLOCK_SIZE));
+        assert.ok(Array.isArray(changed) && changed.some((e) => e.offset <= 25 * BLOCK_SIZE && e.offset + e.length >= 26 * BLOCK_SIZE));
       } finally {
         await after.close();
       }

@@ -28,16 +28,17 @@ function kvmGid(): number | undefined {
 }
 
 export async function startPrivateLibvirt(): Promise<PrivateLibvirt> {
-  const dir = await mkdtemp(join(tmpdir(), 'openem-libvirt-'));
-  const folders = ['config/libvirt', 'run', 'data', 'cache', 'pool'].map((f) => join(dir, f));
+  // Short names: libvirt puts a guest agent channel's socket under the config folder, and a socket path has 107 bytes.
+  const dir = await mkdtemp(join(tmpdir(), 'lv-'));
+  const folders = ['c/libvirt', 'run', 'data', 'cache', 'pool'].map((f) => join(dir, f));
   for (const f of folders) await mkdir(f, { recursive: true });
-  await writeFile(join(dir, 'config/libvirt/qemu.conf'), 'security_driver = "none"\n');
-  for (const f of [dir, ...folders, join(dir, 'config'), join(dir, 'config/libvirt/qemu.conf')]) await chown(f, NOBODY, NOBODY);
+  await writeFile(join(dir, 'c/libvirt/qemu.conf'), 'security_driver = "none"\n');
+  for (const f of [dir, ...folders, join(dir, 'c'), join(dir, 'c/libvirt/qemu.conf')]) await chown(f, NOBODY, NOBODY);
   const gid = kvmGid();
   const env = {
     PATH: '/usr/sbin:/usr/bin:/sbin:/bin',
     HOME: dir,
-    XDG_CONFIG_HOME: join(dir, 'config'),
+    XDG_CONFIG_HOME: join(dir, 'c'),
     XDG_RUNTIME_DIR: join(dir, 'run'),
     XDG_DATA_HOME: join(dir, 'data'),
     XDG_CACHE_HOME: join(dir, 'cache'),
