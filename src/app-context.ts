@@ -11,6 +11,8 @@ export interface ContextOptions {
   clock?: Clock;
   /** Where a generated admin password is announced (once). */
   announce?: (line: string) => void;
+  /** Told the password generated for the first administrator, when this start created it. */
+  onAdminCreated?: (password: string) => void;
 }
 
 /** Opens the store and makes sure the first administrator exists (issue #2 §6). */
@@ -18,7 +20,7 @@ export async function createBaseContext(config: Config, log: Logger, options: Co
   const store = await openStore({ dataDir: config.dataDir, databaseUrl: config.databaseUrl });
   const ctx: BaseContext = { config, store, log, clock: options.clock ?? systemClock, nodeId: randomUUID(), sessionCache: new SessionCache() };
   try {
-    await ensureAdministrator(ctx, options.announce ?? ((l) => process.stdout.write(l + '\n')));
+    await ensureAdministrator(ctx, options.announce ?? ((l) => process.stdout.write(l + '\n')), options.onAdminCreated);
   } catch (e) {
     await store.close();
     throw e;
@@ -26,7 +28,7 @@ export async function createBaseContext(config: Config, log: Logger, options: Co
   return ctx;
 }
 
-async function ensureAdministrator(ctx: BaseContext, announce: (line: string) => void): Promise<void> {
+async function ensureAdministrator(ctx: BaseContext, announce: (line: string) => void, onCreated?: (password: string) => void): Promise<void> {
   const any = await ctx.store.db.selectFrom('accounts').select('id').limit(1).executeTakeFirst();
   if (any) return;
   const given = ctx.config.adminPassword;
@@ -38,5 +40,6 @@ async function ensureAdministrator(ctx: BaseContext, announce: (line: string) =>
     if (isOpenemError(e) && e.code === 'CONFLICT') return;
     throw e;
   }
+  if (!given) onCreated?.(password);
   if (!given) announce(`openem: created account "admin" with generated password: ${password}  (shown once; change it with "openem user passwd admin")`);
 }

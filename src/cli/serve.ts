@@ -1,6 +1,8 @@
 import type { Command } from 'commander';
 import { loadConfig, type Config } from '../config.js';
-import { createLogger } from '../logger.js';
+import { createLogger, terminalDestination } from '../logger.js';
+import { startupBanner } from './startup-banner.js';
+import { demoLogons } from '../services/demo/demo-accounts.js';
 import { createBaseContext } from '../app-context.js';
 import { startServer } from '../server.js';
 import { VERSION } from '../version.js';
@@ -47,16 +49,21 @@ export function registerServeCommand(program: Command) {
     });
 }
 
-export async function serve(config: Config, options: { demo: boolean }): Promise<void> {
-  const log = createLogger(config.logLevel);
+export async function serve(config: Config, options: { demo: boolean; terminal?: boolean }): Promise<void> {
+  // A person at a terminal reads lines; anything else (a pipe, a journal, a file) gets pino's JSON lines.
+  const terminal = options.terminal ?? process.stdout.isTTY === true;
+  const log = createLogger(config.logLevel, terminal ? terminalDestination() : undefined);
   await warnAboutMissingTools(log);
   await prepareDataDir(config, log);
-  const base = await createBaseContext(config, log);
+  let generatedAdminPassword: string | undefined;
+  const base = await createBaseContext(config, log, { onAdminCreated: (p) => (generatedAdminPassword = p) });
   const ctx = await attachServices(base, { demo: options.demo });
   await resumeInterruptedRestores(ctx);
+  const logons = options.demo ? await demoLogons(ctx, generatedAdminPassword) : undefined;
   const server = await startServer(ctx, config, API_AREAS, VERSION);
+  if (terminal) process.stdout.write(startupBanner({ version: VERSION, urls: server.urls, dataDir: config.dataDir, demoLogons: logons }));
+  else process.stdout.write(`openem ${VERSION} listening: ${Object.values(server.urls).join(' ')}  (data: ${config.dataDir})\n`);
   log.info({ urls: server.urls, dataDir: config.dataDir }, 'openem is listening');
-  process.stdout.write(`openem ${VERSION} listening: ${Object.values(server.urls).join(' ')}  (data: ${config.dataDir})\n`);
   let stopping = false;
   const stop = async (signal: string) => {
     if (stopping) return;
