@@ -4,7 +4,6 @@ import type { Config } from './config.js';
 import { type BaseContext, type Clock, systemClock } from './context.js';
 import { openStore } from './state/open-store.js';
 import { createAccount } from './services/auth/accounts.js';
-import { SessionCache } from './services/auth/session-cache.js';
 import { isOpenemError } from './errors.js';
 
 export interface ContextOptions {
@@ -18,7 +17,7 @@ export interface ContextOptions {
 /** Opens the store and makes sure the first administrator exists (issue #2 §6). */
 export async function createBaseContext(config: Config, log: Logger, options: ContextOptions = {}): Promise<BaseContext> {
   const store = await openStore({ dataDir: config.dataDir, databaseUrl: config.databaseUrl });
-  const ctx: BaseContext = { config, store, log, clock: options.clock ?? systemClock, nodeId: randomUUID(), sessionCache: new SessionCache() };
+  const ctx: BaseContext = { config, store, log, clock: options.clock ?? systemClock, nodeId: randomUUID() };
   try {
     await ensureAdministrator(ctx, options.announce ?? ((l) => process.stdout.write(l + '\n')), options.onAdminCreated);
   } catch (e) {

@@ -1,7 +1,6 @@
 import type { Logger } from 'pino';
 import type { Config } from './config.js';
 import type { Store } from './state/open-store.js';
-import type { SessionCache } from './services/auth/session-cache.js';
 
 /** Time comes from here so tests can move it (session expiry, mount idle time). */
 export interface Clock {
@@ -21,6 +20,4 @@ export interface BaseContext {
   clock: Clock;
   /** This openem node (one per process), used as the backup server id and task owner. */
   nodeId: string;
-  /** Logon sessions resolved by this process (session-cache.ts); one per context, never shared between stores. */
-  sessionCache: SessionCache;
 }

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { BaseContext } from '../../context.js';
 import { conflict, notFound, badRequest } from '../../errors.js';
 import { hashPassword } from './password-hash.js';
+import { sessionCacheOf } from './session-cache.js';
 import { isUniqueViolation } from '../../state/store-errors.js';
 import type { Account } from './principal.js';
 import { type Role, type RestoreScope, FULL_SCOPE, EMPTY_SCOPE, parseStoredScope, isRole } from './roles.js';
@@ -72,7 +73,7 @@ export async function setPassword(ctx: BaseContext, name: string, password: stri
   const r = await ctx.store.db.updateTable('accounts').set({ password_hash: hash, password_changed_at: now }).where('name', '=', name).executeTakeFirst();
   if (Number(r.numUpdatedRows) === 0) throw notFound(`account ${name} does not exist`);
   await ctx.store.db.deleteFrom('logon_sessions').where('user_name', '=', name).execute();
-  ctx.sessionCache.dropAccount({ name });
+  sessionCacheOf(ctx.store).dropAccount({ name });
 }
 
 export async function setRoleAndScope(ctx: BaseContext, name: string, changes: { role?: Role | ''; scope?: RestoreScope }): Promise<void> {
@@ -81,7 +82,7 @@ export async function setRoleAndScope(ctx: BaseContext, name: string, changes: {
   if (changes.scope !== undefined) set.scope = JSON.stringify(changes.scope);
   const r = await ctx.store.db.updateTable('accounts').set(set).where('name', '=', name).executeTakeFirst();
   if (Number(r.numUpdatedRows) === 0) throw notFound(`account ${name} does not exist`);
-  ctx.sessionCache.dropAccount({ name });
+  sessionCacheOf(ctx.store).dropAccount({ name });
 }
 
 /** Removing an account ends its sessions at once. */
@@ -90,5 +91,5 @@ export async function removeAccount(ctx: BaseContext, name: string): Promise<voi
   if (!row) throw notFound(`account ${name} does not exist`);
   await ctx.store.db.deleteFrom('logon_sessions').where('account_id', '=', row.id).execute();
   await ctx.store.db.deleteFrom('accounts').where('id', '=', row.id).execute();
-  ctx.sessionCache.dropAccount({ id: row.id });
+  sessionCacheOf(ctx.store).dropAccount({ id: row.id });
 }

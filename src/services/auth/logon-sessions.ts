@@ -4,7 +4,7 @@ import { OpenemError } from '../../errors.js';
 import { verifyPassword, DUMMY_HASH } from './password-hash.js';
 import { getAccount, findAccountByName, toAccount } from './accounts.js';
 import type { Account, LogonSession, Principal } from './principal.js';
-import { REVALIDATE_MS } from './session-cache.js';
+import { REVALIDATE_MS, sessionCacheOf } from './session-cache.js';
 
 export type { LogonSession, Principal } from './principal.js';
 
@@ -68,7 +68,7 @@ export async function resolveToken(ctx: BaseContext, token: string): Promise<Pri
   const sessionId = sessionIdOfToken(token);
   if (!sessionId) return undefined;
   const hash = secretHash(sessionId);
-  const cache = ctx.sessionCache;
+  const cache = sessionCacheOf(ctx.store);
   const now = ctx.clock.now();
   const idleMs = ctx.config.sessionIdleSeconds * 1000;
   const cached = cache.get(hash);
@@ -122,7 +122,7 @@ export async function getSession(ctx: BaseContext, id: string): Promise<LogonSes
 }
 
 export async function deleteSession(ctx: BaseContext, id: string): Promise<boolean> {
-  ctx.sessionCache.dropSession(id);
+  sessionCacheOf(ctx.store).dropSession(id);
   const r = await ctx.store.db.deleteFrom('logon_sessions').where('id', '=', id).executeTakeFirst();
   return Number(r.numDeletedRows) > 0;
 }
