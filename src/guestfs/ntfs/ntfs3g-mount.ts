@@ -52,7 +52,7 @@ export async function mountWithNtfs3g(target: NtfsVolumeTarget): Promise<Ntfs3gM
   try {
     await mkdir(root, { mode: 0o700 });
     loop = await attachLoopDevice(target.imagePath, target.offset, target.size, { readOnly: false });
-    daemon = await spawnHelper(ntfs3g, ['-o', 'no_detach,streams_interface=windows,compression,big_writes', loop.path, root], { debianPackage: 'ntfs-3g' });
+    daemon = await spawnHelper(ntfs3g, ['-o', 'no_detach,streams_interface=windows,compression,big_writes,noatime', loop.path, root], { debianPackage: 'ntfs-3g' });
   } catch (e) {
     await loop?.release();
     await removeFolders();
