@@ -34,7 +34,7 @@ export async function attachServices(base: BaseContext, options: { demo: boolean
     repository,
     tasks: new TaskEngine(base),
     restoreSessions: new RestoreSessionStore(base),
-    restoreScheduler: new RestoreScheduler(() => base.config.maxRestores),
+    restoreScheduler: RestoreScheduler.forContext(base),
     vmClaims: new VmClaims(base),
     backupServerId: await backupServerId(base),
     logonThrottle: new LogonThrottle(base),
@@ -43,6 +43,7 @@ export async function attachServices(base: BaseContext, options: { demo: boolean
     shutdown: async () => {
       await ctx.tasks.stop();
       ctx.vmClaims.stop();
+      ctx.restoreScheduler.stop();
       for (const hook of ctx.onShutdown.reverse()) await hook().catch((e) => base.log.warn({ err: e }, 'shutdown hook failed'));
       await repository.close();
       repositoryLeases.stop();

@@ -66,7 +66,7 @@ export function sessionsPlugin(ctx: ApiContext) {
       const { user, password } = credentials;
       const throttle = ctx.logonThrottle;
       try {
-        throttle.assertNotLocked(address, user);
+        await throttle.assertNotLocked(address, user);
       } catch (e) {
         await recordAudit(ctx, { who: user, what: 'logon', result: 'refused', address, detail: 'locked out after repeated failed logons' });
         throw e;
@@ -77,7 +77,7 @@ export function sessionsPlugin(ctx: ApiContext) {
       } catch (e) {
         const wrongCredentials = isOpenemError(e) && e.code === 'UNAUTHORIZED';
         // Counted before the audit entry is written, so a trail that cannot take it does not spare the throttle.
-        const holdBack = wrongCredentials ? throttle.failed(address, user) : 0;
+        const holdBack = wrongCredentials ? await throttle.failed(address, user) : 0;
         await recordAudit(ctx, { who: user, what: 'logon', result: 'failure', address, detail: wrongCredentials ? 'wrong user name or password, or no role' : (e as Error).message });
         await delay(holdBack);
         throw e;
@@ -90,7 +90,7 @@ export function sessionsPlugin(ctx: ApiContext) {
         await deleteSession(ctx, session.id);
         throw e;
       }
-      throttle.succeeded(address, user);
+      await throttle.succeeded(address, user);
       const secure = request.protocol === 'https' ? '; Secure' : '';
       reply.header('X-RestSvcSessionId', token);
       reply.header('Set-Cookie', `X-RestSvcSessionId=${encodeURIComponent(token)}; Path=/api; HttpOnly; SameSite=Strict${secure}`);

@@ -297,9 +297,21 @@ export function migrationProvider(dialect: Dialect): MigrationProvider {
       await db.schema.createIndex('repository_pack_refs_pack').on('repository_pack_refs').columns(['repository', 'pack_id']).execute();
     },
   };
+  // Issue 14: failed logons are counted in the store, so the limit holds across nodes.
+  const m009: Migration = {
+    async up(db: Kysely<any>) {
+      await db.schema
+        .createTable('logon_failures')
+        .addColumn('key', 'text', (c) => c.primaryKey())
+        .addColumn('failures', 'integer', (c) => c.notNull())
+        .addColumn('first_at', bigint, (c) => c.notNull())
+        .addColumn('locked_until', bigint, (c) => c.notNull())
+        .execute();
+    },
+  };
   return {
     async getMigrations() {
-      return { '001_initial': m001, '002_vm_work': m002, '004_backup_sessions': m004, '005_catalog_volumes': m005, '006_task_leases': m006, '007_drop_cancel_requested': m007, '008_repository_catalog': m008 };
+      return { '001_initial': m001, '002_vm_work': m002, '004_backup_sessions': m004, '005_catalog_volumes': m005, '006_task_leases': m006, '007_drop_cancel_requested': m007, '008_repository_catalog': m008, '009_logon_failures': m009 };
     },
   };
 }

@@ -263,6 +263,14 @@ export interface RepositoryPackRefsTable {
   pack_id: string;
 }
 
+/** Failed logons per client address (`a:…`) and per account name (`u:…`), counted by every node (`logon-throttle.ts`). */
+export interface LogonFailuresTable {
+  key: string;
+  failures: number;
+  first_at: number;
+  locked_until: number;
+}
+
 export interface MetaTable {
   key: string;
   value: string;
@@ -284,6 +292,7 @@ export interface Database {
   backup_task_sessions: BackupTaskSessionsTable;
   vm_claims: VmClaimsTable;
   leases: LeasesTable;
+  logon_failures: LogonFailuresTable;
   repository_catalogs: RepositoryCatalogsTable;
   repository_manifests: RepositoryManifestsTable;
   repository_packs: RepositoryPacksTable;

@@ -72,10 +72,10 @@ export function resumeInterruptedRestore(ctx: AppContext, { vm, mark, session }:
     manifest: undefined as never,
     log: (text) => ctx.restoreSessions.log(session.id, text),
   };
-  let releaseSlot: (() => void) | undefined;
+  let releaseSlot: (() => Promise<void>) | undefined;
   let claim: VmClaim | undefined;
   const releaseAll = async () => {
-    releaseSlot?.();
+    await releaseSlot?.();
     await claim?.release();
   };
   const work = async () => {

@@ -39,11 +39,11 @@ function stopReason(task: TaskRunContext, signal: AbortSignal, e: unknown): stri
 export function vmRestoreWork(ctx: AppContext, job: VmRestoreJob): TaskWork {
   return async (task) => {
     const scheduler = ctx.restoreScheduler;
-    let releaseSlot: (() => void) | undefined;
+    let releaseSlot: (() => Promise<void>) | undefined;
     let lifetime: WorkLifetime | undefined;
     // The VM and the slot are given back before the session says Stopped: a client that sees Stopped may restore again at once.
     const releaseAll = async () => {
-      releaseSlot?.();
+      await releaseSlot?.();
       await job.claim.release();
     };
     try {
@@ -68,8 +68,7 @@ export function vmRestoreWork(ctx: AppContext, job: VmRestoreJob): TaskWork {
         log: (text) => ctx.restoreSessions.log(session.id, text),
       };
       try {
-        if (scheduler.active >= ctx.config.maxRestores) await run.log(`Waiting for a free restore slot (${ctx.config.maxRestores} restores run at once)`);
-        releaseSlot = await scheduler.acquireSlot(signal);
+        releaseSlot = await scheduler.acquireSlot(signal, () => run.log(`Waiting for a free restore slot (${ctx.config.maxRestores} restores run at once)`));
         await ctx.restoreSessions.update(session.id, { state: 'Working', log: `Restoring VM ${job.vmName} from restore point ${job.request.vmRestorePointId}` });
         const manifest = await ctx.repository.readManifest(job.request.vmRestorePointId);
         if (!manifest) throw notFound(`restore point ${job.request.vmRestorePointId} is no longer in the repository`);

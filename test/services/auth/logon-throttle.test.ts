@@ -1,50 +1,114 @@
 // How long LogonThrottle holds back the answer to each failed logon, and when it locks — on a controlled clock,
 // so the slow-down is asserted as the throttle's answer rather than timed (issue #15: no timing in correctness tests).
-import { test } from 'node:test';
+// The counters live in the state store, so two throttles on one store (two nodes) count together (issue #14).
+// SQLite and PostgreSQL.
+import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { BaseContext } from '../../../src/context.js';
 import { isOpenemError } from '../../../src/errors.js';
 import { LogonThrottle } from '../../../src/services/auth/logon-throttle.js';
+import { openStore, type Store } from '../../../src/state/open-store.js';
+import { startTestPostgres, type TestPostgres } from '../../state/postgres-fixture.js';
 
-function throttle(limit: number) {
-  const clock = { at: 1_000_000, now: () => clock.at };
-  const ctx = { config: { logonFailureLimit: limit, logonLockoutSeconds: 600 }, clock } as unknown as BaseContext;
-  return { t: new LogonThrottle(ctx), clock };
-}
+function behaviours(where: () => Promise<{ databaseUrl?: string }>) {
+  let store: Store;
+  let dataDir: string;
+  let round = 0;
+  before(async () => {
+    dataDir = mkdtempSync(join(tmpdir(), 'openem-throttle-'));
+    store = await openStore({ dataDir, ...(await where()) });
+  });
+  after(async () => {
+    await store?.close();
+    rmSync(dataDir, { recursive: true, force: true });
+  });
 
-function lockedFor(t: LogonThrottle, address: string, user: string): number | undefined {
-  try {
-    t.assertNotLocked(address, user);
-    return undefined;
-  } catch (e) {
-    assert.ok(isOpenemError(e) && e.code === 'TOO_MANY_REQUESTS', String(e));
-    return (e as { retryAfterSeconds?: number }).retryAfterSeconds ?? -1;
+  /** A throttle (a node) on the shared store; each test counts under its own addresses and names. */
+  function throttle(limit: number, clock = { at: 1_000_000, now: () => clock.at }) {
+    const ctx = { config: { logonFailureLimit: limit, logonLockoutSeconds: 600 }, clock, store } as unknown as BaseContext;
+    return { t: new LogonThrottle(ctx), clock };
   }
+  const names = () => {
+    round++;
+    return { ip: (i: number) => `10.${round}.0.${i}`, user: (s: string) => `${s}-${round}` };
+  };
+
+  async function lockedFor(t: LogonThrottle, address: string, user: string): Promise<number | undefined> {
+    try {
+      await t.assertNotLocked(address, user);
+      return undefined;
+    } catch (e) {
+      assert.ok(isOpenemError(e) && e.code === 'TOO_MANY_REQUESTS', String(e));
+      return (e as { retryAfterSeconds?: number }).retryAfterSeconds ?? -1;
+    }
+  }
+
+  test('each failed logon after the first is held back longer: 100 ms doubling, at most 2 s', async () => {
+    const { t } = throttle(100);
+    const n = names();
+    const holds = [];
+    for (let i = 0; i < 8; i++) holds.push(await t.failed(n.ip(1), n.user('admin')));
+    assert.deepEqual(holds, [0, 100, 200, 400, 800, 1600, 2000, 2000]);
+  });
+
+  test('failures of one name from many addresses, or of many names from one address, are held back alike', async () => {
+    const { t } = throttle(100);
+    const n = names();
+    const byName = [];
+    for (const i of [1, 2, 3]) byName.push(await t.failed(n.ip(i), n.user('admin')));
+    assert.deepEqual(byName, [0, 100, 200]);
+    const byAddress = [];
+    for (const i of [1, 2, 3]) byAddress.push(await t.failed(n.ip(9), n.user(`name${i}`)));
+    assert.deepEqual(byAddress, [0, 100, 200]);
+  });
+
+  test('at the limit the name and the address are locked for the lockout, and a success clears the counters', async () => {
+    const { t, clock } = throttle(3);
+    const n = names();
+    const [ip, admin] = [n.ip(1), n.user('admin')];
+    for (let i = 0; i < 3; i++) assert.equal(await lockedFor(t, ip, admin), undefined, `not locked after ${i} failures`);
+    for (let i = 0; i < 3; i++) await t.failed(ip, admin);
+    assert.equal(await lockedFor(t, ip, admin), 600);
+    assert.equal(await lockedFor(t, n.ip(9), admin), 600, 'the name is locked from any address');
+    assert.equal(await lockedFor(t, ip, n.user('paul')), 600, 'the address is locked for any name');
+    assert.equal(await lockedFor(t, n.ip(9), n.user('paul')), undefined);
+    clock.at += 600_001;
+    assert.equal(await lockedFor(t, ip, admin), undefined, 'the lock ends with the lockout');
+    assert.equal(await t.failed(ip, admin), 0, 'a counter whose window and lock are over starts again');
+    await t.failed(ip, admin);
+    await t.succeeded(ip, admin);
+    assert.equal(await t.failed(ip, admin), 0, 'a success cleared the count');
+  });
+
+  test('two nodes on one store count the same failures: a guesser alternating between them meets one limit', async () => {
+    const clock = { at: 2_000_000, now: () => clock.at };
+    const a = throttle(4, clock).t;
+    const b = throttle(4, clock).t;
+    const n = names();
+    assert.deepEqual([await a.failed(n.ip(1), n.user('admin')), await b.failed(n.ip(1), n.user('admin')), await a.failed(n.ip(1), n.user('admin'))], [0, 100, 200]);
+    assert.equal(await lockedFor(b, n.ip(1), n.user('admin')), undefined);
+    await b.failed(n.ip(1), n.user('admin'));
+    assert.equal(await lockedFor(a, n.ip(1), n.user('admin')), 600, 'locked on the node that did not see the last failure');
+    assert.equal(await lockedFor(b, n.ip(1), n.user('admin')), 600);
+    // Failures counted at once on both nodes are all counted (one statement each, no read-then-write).
+    const m = names();
+    await Promise.all(Array.from({ length: 10 }, (_, i) => (i % 2 ? a : b).failed(m.ip(i), m.user('root'))));
+    assert.equal(await a.failed(m.ip(99), m.user('root')), 2000, 'the eleventh failure of the name is held back 2 s');
+    const row = await store.db.selectFrom('logon_failures').selectAll().where('key', '=', `u:${m.user('root')}`).executeTakeFirstOrThrow();
+    assert.equal(Number(row.failures), 11);
+  });
 }
 
-test('each failed logon after the first is held back longer: 100 ms doubling, at most 2 s', () => {
-  const { t } = throttle(100);
-  const holds = Array.from({ length: 8 }, () => t.failed('10.0.0.1', 'admin'));
-  assert.deepEqual(holds, [0, 100, 200, 400, 800, 1600, 2000, 2000]);
-});
+describe('logon throttle on SQLite', () => behaviours(async () => ({})));
 
-test('failures of one name from many addresses, or of many names from one address, are held back alike', () => {
-  const { t } = throttle(100);
-  assert.deepEqual([1, 2, 3].map((i) => t.failed(`10.0.0.${i}`, 'admin')), [0, 100, 200]);
-  assert.deepEqual([1, 2, 3].map((i) => t.failed('10.0.1.1', `name${i}`)), [0, 100, 200]);
-});
-
-test('at the limit the name and the address are locked for the lockout, and a success clears the counters', () => {
-  const { t, clock } = throttle(3);
-  for (let i = 0; i < 3; i++) assert.equal(lockedFor(t, '10.0.0.1', 'admin'), undefined, `not locked after ${i} failures`);
-  for (let i = 0; i < 3; i++) t.failed('10.0.0.1', 'admin');
-  assert.equal(lockedFor(t, '10.0.0.1', 'admin'), 600);
-  assert.equal(lockedFor(t, '10.0.0.9', 'admin'), 600, 'the name is locked from any address');
-  assert.equal(lockedFor(t, '10.0.0.1', 'paul'), 600, 'the address is locked for any name');
-  assert.equal(lockedFor(t, '10.0.0.9', 'paul'), undefined);
-  clock.at += 600_001;
-  assert.equal(lockedFor(t, '10.0.0.1', 'admin'), undefined, 'the lock ends with the lockout');
-  t.failed('10.0.0.1', 'admin');
-  t.succeeded('10.0.0.1', 'admin');
-  assert.equal(t.failed('10.0.0.1', 'admin'), 0, 'a success cleared the count');
+describe('logon throttle on PostgreSQL', () => {
+  let pg: TestPostgres;
+  before(async () => {
+    pg = await startTestPostgres();
+  });
+  after(async () => pg?.stop());
+  behaviours(async () => ({ databaseUrl: await pg.newDatabaseUrl() }));
 });
