@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { Registry, Histogram, Counter, collectDefaultMetrics } from 'prom-client';
-import type { BaseContext } from '../context.js';
-import { sql } from 'kysely';
+import type { ApiContext } from './api-context.js';
+import { checkReadiness } from '../services/monitoring/readiness.js';
 
 export interface Metrics {
   registry: Registry;
@@ -26,7 +26,7 @@ export function createMetrics(): Metrics {
 }
 
 /** `/healthz`, `/readyz` and Prometheus `/metrics`, outside `/api` and without a session. */
-export function operationsPlugin(ctx: BaseContext, metrics: Metrics) {
+export function operationsPlugin(ctx: ApiContext, metrics: Metrics) {
   return async function (app: FastifyInstance) {
     app.addHook('onResponse', async (request, reply) => {
       const route = request.routeOptions.url ?? 'unmatched';
@@ -35,13 +35,10 @@ export function operationsPlugin(ctx: BaseContext, metrics: Metrics) {
       metrics.latency.observe(labels, reply.elapsedTime / 1000);
     });
     app.get('/healthz', { config: { public: true } }, async () => ({ status: 'ok' }));
+    // 200 when the state store and the object store both answer, 503 naming the one that does not.
     app.get('/readyz', { config: { public: true } }, async (_req, reply) => {
-      try {
-        await sql`select 1`.execute(ctx.store.db);
-        return { status: 'ready' };
-      } catch {
-        return reply.code(503).send({ status: 'store unavailable' });
-      }
+      const r = await checkReadiness(ctx);
+      return reply.code(r.ready ? 200 : 503).send({ status: r.ready ? 'ready' : 'not ready', database: r.database, objectStore: r.objectStore });
     });
     app.get('/metrics', { config: { public: true } }, async (_req, reply) => {
       reply.type(metrics.registry.contentType).send(await metrics.registry.metrics());

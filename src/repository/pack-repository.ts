@@ -12,7 +12,7 @@ import { listedIndexIds, PackIndex } from './pack-index.js';
 import { ListingCatalog, type RepositoryCatalog } from './repository-catalog.js';
 import { PackWriter } from './pack-writer.js';
 import type { BlockSource } from '../disks/block-source.js';
-import { conflict, notFound, OpenemError } from '../errors.js';
+import { conflict, isOpenemError, notFound, OpenemError } from '../errors.js';
 import type {
   BackupWriter,
   BlockFetch,
@@ -23,7 +23,7 @@ import type {
   Repository,
   RestorePointManifest,
 } from './repository.js';
-import { catalogKeyOf, type RepositoryConfig } from './repository-config.js';
+import { CONFIG_KEY, catalogKeyOf, type RepositoryConfig } from './repository-config.js';
 import { RepositoryDiskSource } from './repository-disk-source.js';
 import { hashSource } from './source-hasher.js';
 import { ProcessLeases, type RepositoryLeases } from './repository-leases.js';
@@ -215,6 +215,23 @@ export class PackRepository implements Repository {
     } finally {
       await lease.release();
       target.destroy?.();
+    }
+  }
+
+  async probe(timeoutMs: number): Promise<void> {
+    this.assertOpen();
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new OpenemError('UNAVAILABLE', `${this.location} did not answer within ${timeoutMs} ms`)), timeoutMs);
+    });
+    try {
+      const there = await Promise.race([this.store.exists(CONFIG_KEY), timeout]);
+      if (!there) throw new OpenemError('UNAVAILABLE', `${this.location} no longer holds the repository's ${CONFIG_KEY}`);
+    } catch (e) {
+      if (isOpenemError(e) && e.code === 'UNAVAILABLE') throw e;
+      throw new OpenemError('UNAVAILABLE', `${this.location} does not answer: ${(e as Error).message}`, { cause: e });
+    } finally {
+      clearTimeout(timer);
     }
   }
 

@@ -158,5 +158,10 @@ export interface Repository {
    * gc lease (so neither gc nor a backup runs beside it).
    */
   copyTo(location: string): Promise<CopyResult>;
+  /**
+   * Resolves when the blob store answers a read of the repository's config (a HEAD on S3) within `timeoutMs`;
+   * UNAVAILABLE naming the reason otherwise. For readiness (`/readyz`).
+   */
+  probe(timeoutMs: number): Promise<void>;
   close(): Promise<void>;
 }
