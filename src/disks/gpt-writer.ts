@@ -28,6 +28,17 @@ export function guidBytes(guid: string): Buffer {
   return b;
 }
 
+/** One partition of a GPT that `writeGpt` writes. */
+export interface GptPartitionSpec {
+  start: number;
+  size: number;
+  name: string;
+  /** Partition type GUID; Linux filesystem by default. */
+  typeGuid?: string;
+  /** A fixed GUID makes images reproducible; random otherwise. */
+  partitionGuid?: string;
+}
+
 /**
  * Writes a protective MBR, primary and backup GPT headers and entry arrays describing one partition
  * [partStart, partStart + partSize) on a disk of `diskSize` bytes. Extends the file to `diskSize`
@@ -41,26 +52,38 @@ export async function writeGptWithSinglePartition(
   name: string,
   options: GptOptions = {},
 ): Promise<void> {
+  await writeGpt(target, diskSize, [{ start: partStart, size: partSize, name, typeGuid: options.typeGuid, partitionGuid: options.partitionGuid }], { diskGuid: options.diskGuid });
+}
+
+/**
+ * Writes a protective MBR, primary and backup GPT headers and entry arrays describing `partitions` (in entry order,
+ * which must not overlap) on a disk of `diskSize` bytes. Extends the file to `diskSize` if it is shorter; never
+ * touches the partitions' own bytes.
+ */
+export async function writeGpt(target: string | FileHandle, diskSize: number, partitions: GptPartitionSpec[], options: { diskGuid?: string } = {}): Promise<void> {
   const totalSectors = Math.floor(diskSize / SECTOR);
   const lastLba = totalSectors - 1;
   const firstUsable = 2 + ENTRY_SECTORS;
   const lastUsable = lastLba - 1 - ENTRY_SECTORS;
-  if (partStart % SECTOR || partSize % SECTOR || partSize <= 0) {
-    throw badRequest('partition start and size must be positive multiples of 512');
-  }
-  const partFirst = partStart / SECTOR;
-  const partLast = partFirst + partSize / SECTOR - 1;
-  if (partFirst < firstUsable || partLast > lastUsable) {
-    throw badRequest(`partition [${partFirst}, ${partLast}] is outside usable LBAs [${firstUsable}, ${lastUsable}]`);
-  }
-  if (name.length > 36) throw badRequest('GPT partition names hold at most 36 UTF-16 units');
-
+  if (partitions.length === 0 || partitions.length > ENTRY_COUNT) throw badRequest(`a GPT holds 1 to ${ENTRY_COUNT} partitions here`);
   const entries = Buffer.alloc(ENTRY_COUNT * ENTRY_SIZE);
-  guidBytes(options.typeGuid ?? GPT_TYPE_LINUX_FILESYSTEM).copy(entries, 0);
-  guidBytes(options.partitionGuid ?? randomUUID()).copy(entries, 16);
-  entries.writeBigUInt64LE(BigInt(partFirst), 32);
-  entries.writeBigUInt64LE(BigInt(partLast), 40);
-  entries.write(name, 56, 72, 'utf16le');
+  let previousLast = firstUsable - 1;
+  partitions.forEach((p, i) => {
+    if (p.start % SECTOR || p.size % SECTOR || p.size <= 0) throw badRequest('partition start and size must be positive multiples of 512');
+    const partFirst = p.start / SECTOR;
+    const partLast = partFirst + p.size / SECTOR - 1;
+    if (partFirst <= previousLast || partLast > lastUsable) {
+      throw badRequest(`partition [${partFirst}, ${partLast}] is outside usable LBAs [${firstUsable}, ${lastUsable}] or overlaps the one before`);
+    }
+    previousLast = partLast;
+    if (p.name.length > 36) throw badRequest('GPT partition names hold at most 36 UTF-16 units');
+    const at = i * ENTRY_SIZE;
+    guidBytes(p.typeGuid ?? GPT_TYPE_LINUX_FILESYSTEM).copy(entries, at);
+    guidBytes(p.partitionGuid ?? randomUUID()).copy(entries, at + 16);
+    entries.writeBigUInt64LE(BigInt(partFirst), at + 32);
+    entries.writeBigUInt64LE(BigInt(partLast), at + 40);
+    entries.write(p.name, at + 56, 72, 'utf16le');
+  });
   const entriesCrc = crc32(entries);
   const diskGuid = guidBytes(options.diskGuid ?? randomUUID());
 

@@ -1,6 +1,6 @@
 /**
- * `openem vm create --os windows`: an MBR (or a GPT) with one NTFS partition at 1 MiB holding a copy of the folder,
- * checked with ntfs-3g's own tools over a loop device on the partition, and read back by openem's probes.
+ * `openem vm create --os windows`: an MBR with one NTFS partition at 1 MiB holding a copy of the folder, or a GPT
+ * laid out as Windows does (the Microsoft reserved partition at 1 MiB, then the NTFS basic data partition), checked with ntfs-3g's own tools over a loop device on the partition, and read back by openem's probes.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -24,7 +24,7 @@ function partitionView(t: { after(fn: () => void): void }, image: string, offset
 }
 
 for (const table of ['mbr', 'gpt'] as const) {
-  test(`a Windows VM built from a directory has a ${table} with one NTFS partition at 1 MiB, clean, holding the files`, async (t) => {
+  test(`a Windows VM built from a directory has a ${table} with its NTFS partition ${table === 'mbr' ? 'at 1 MiB' : 'after the Microsoft reserved one'}, clean, holding the files`, async (t) => {
     const { platform } = await openFreshPlatform();
     const src = await smallGuestTree();
     await writeFile(join(src, 'home/alice/Ünïcødé name.txt'), 'ü\n');
@@ -38,16 +38,33 @@ for (const table of ['mbr', 'gpt'] as const) {
     t.after(() => disk.close());
     const parsed = await readPartitionTable(disk);
     assert.equal(parsed.scheme, table);
-    assert.deepEqual(parsed.partitions.map((p) => [p.start, p.size, p.type]), [[MIB, 62 * MIB, table === 'mbr' ? '0x07' : 'ebd0a0a2-b9e5-4433-87c0-68b6b72699c7']]);
+    const ntfsStart = table === 'mbr' ? MIB : 17 * MIB;
+    const ntfsSize = 64 * MIB - ntfsStart - MIB;
+    assert.deepEqual(
+      parsed.partitions.map((p) => [p.index, p.start, p.size, p.type, p.name]),
+      table === 'mbr'
+        ? [[1, MIB, 62 * MIB, '0x07', '']]
+        : [
+            [1, MIB, 16 * MIB, 'e3c9e316-0b5c-4db8-817d-f92df00215ae', 'Microsoft reserved partition'],
+            [2, 17 * MIB, ntfsSize, 'ebd0a0a2-b9e5-4433-87c0-68b6b72699c7', 'Basic data partition'],
+          ],
+    );
+    if (table === 'gpt') {
+      // util-linux partx (libblkid), a second opinion on the GPT.
+      assert.deepEqual(tool('partx', ['-g', '-r', '-o', 'NR,START,SECTORS,TYPE', path]).toString().trim().split('\n'), [
+        `1 2048 32768 e3c9e316-0b5c-4db8-817d-f92df00215ae`,
+        `2 ${ntfsStart / 512} ${ntfsSize / 512} ebd0a0a2-b9e5-4433-87c0-68b6b72699c7`,
+      ]);
+    }
 
-    const loop = partitionView(t, path, MIB, 62 * MIB);
+    const loop = partitionView(t, path, ntfsStart, ntfsSize);
     tool('ntfsfix', ['--no-action', loop]); // exit status 0: the volume checks clean
     assert.deepEqual(tool('ntfsls', ['-f', '-p', '/home/alice', loop]).toString().split('\n').filter((l) => l && l !== '.' && l !== '..').sort(), (await readdir(join(src, 'home/alice'))).sort());
     assert.equal(tool('ntfscat', ['-f', loop, '/home/alice/notes.txt']).toString(), 'hello from alice\n');
     assert.match(tool('ntfsinfo', ['-f', '-F', '/etc/notes-hardlink', loop]).toString(), /Number of Hard Links:\s+2/);
 
     const found = await openGuestFilesystems(disk);
-    assert.deepEqual(found.found.map((f) => [f.kind, f.osKind, f.offset]), [['ntfs', 'Windows', MIB]]);
+    assert.deepEqual(found.found.map((f) => [f.kind, f.osKind, f.offset]), [['ntfs', 'Windows', ntfsStart]]);
     const fs = found.found[0].fs;
     assert.equal((await fs.read('/HOME/Alice/Notes.txt', 0, 100)).toString(), 'hello from alice\n');
     assert.equal(await fs.readlink('/etc/hostname-link'), '/etc/hostname');

@@ -1,6 +1,6 @@
 import { stat } from 'node:fs/promises';
 import { badRequest } from '../../errors.js';
-import { writeGptWithSinglePartition } from '../../disks/gpt-writer.js';
+import { writeGpt, writeGptWithSinglePartition } from '../../disks/gpt-writer.js';
 import { writeMbrWithSinglePartition } from '../../disks/mbr-writer.js';
 import type { GuestOsKind, PresentedPlatform, VmConfig } from '../platform.js';
 import { buildExt4InImage, requireMke2fs } from './ext4-image-builder.js';
@@ -30,10 +30,14 @@ export interface CreateVmFromDirectoryOptions {
 
 /** GPT's "Microsoft basic data" partition type, which Windows gives its NTFS volumes. */
 const GPT_TYPE_MICROSOFT_BASIC_DATA = 'ebd0a0a2-b9e5-4433-87c0-68b6b72699c7';
+/** The Microsoft reserved partition Windows puts on every GPT disk (no filesystem; 16 MiB since Windows 10). */
+const GPT_TYPE_MICROSOFT_RESERVED = 'e3c9e316-0b5c-4db8-817d-f92df00215ae';
+const MSR_SIZE = 16 * MIB;
 
 /**
  * Builds a VM whose one disk holds one partition at 1 MiB with a copy of `fromDir`: Linux, a GPT with a Linux
- * partition formatted ext4; Windows, an MBR (or a GPT) with an NTFS partition made by ntfs-3g's tools. The last MiB
+ * partition formatted ext4; Windows, an MBR with an NTFS partition made by ntfs-3g's tools, or a GPT as Windows lays
+ * it out: the 16 MiB Microsoft reserved partition at 1 MiB, then the NTFS basic data partition. The last MiB
  * stays outside the partition: the backup GPT lives there. The VM is staged and committed, so a failure leaves
  * nothing visible.
  */
@@ -52,7 +56,10 @@ export async function createVmFromDirectory(platform: LocalPlatform, opts: Creat
   if (!fromStat?.isDirectory()) throw badRequest(`'${opts.fromDir}' is not a directory`);
 
   const size = Math.ceil(opts.size / MIB) * MIB;
-  const partSize = size - ROOT_PARTITION_OFFSET - MIB;
+  const withMsr = os === 'windows' && table === 'gpt';
+  const partStart = ROOT_PARTITION_OFFSET + (withMsr ? MSR_SIZE : 0);
+  const partSize = size - partStart - MIB;
+  if (partSize < MIN_DISK_SIZE - 2 * MIB) throw badRequest(`disk size must be at least ${(partStart + MIN_DISK_SIZE - MIB) / MIB} MiB for this layout`);
   const staged = await platform.stageNewVm({
     name: opts.name,
     cpus: opts.cpus ?? 2,
@@ -66,11 +73,15 @@ export async function createVmFromDirectory(platform: LocalPlatform, opts: Creat
   });
   try {
     const image = staged.diskImagePath('disk0');
-    if (os === 'windows') await buildNtfsInImage(image, ROOT_PARTITION_OFFSET, partSize, opts.fromDir, opts.name);
-    else await buildExt4InImage(image, ROOT_PARTITION_OFFSET, partSize, opts.fromDir, opts.name);
-    if (table === 'mbr') await writeMbrWithSinglePartition(image, ROOT_PARTITION_OFFSET, partSize);
-    else if (os === 'windows') await writeGptWithSinglePartition(image, size, ROOT_PARTITION_OFFSET, partSize, 'Basic data partition', { typeGuid: GPT_TYPE_MICROSOFT_BASIC_DATA });
-    else await writeGptWithSinglePartition(image, size, ROOT_PARTITION_OFFSET, partSize, 'root');
+    if (os === 'windows') await buildNtfsInImage(image, partStart, partSize, opts.fromDir, opts.name);
+    else await buildExt4InImage(image, partStart, partSize, opts.fromDir, opts.name);
+    if (table === 'mbr') await writeMbrWithSinglePartition(image, partStart, partSize);
+    else if (withMsr) {
+      await writeGpt(image, size, [
+        { start: ROOT_PARTITION_OFFSET, size: MSR_SIZE, name: 'Microsoft reserved partition', typeGuid: GPT_TYPE_MICROSOFT_RESERVED },
+        { start: partStart, size: partSize, name: 'Basic data partition', typeGuid: GPT_TYPE_MICROSOFT_BASIC_DATA },
+      ]);
+    } else await writeGptWithSinglePartition(image, size, partStart, partSize, 'root');
     const w = await staged.openDiskForWrite('disk0');
     await w.sync();
     await w.close();
