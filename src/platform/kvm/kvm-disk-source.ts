@@ -4,7 +4,8 @@ import { mapExtents, serveImage, type NbdExport } from './nbd-export.js';
 import { addBitmap, allQcow2Bitmaps, qcow2Bitmaps, removeBitmap } from './qcow2-bitmaps.js';
 
 /**
- * A powered-off KVM VM's disk, read from its image through a read-only qemu-nbd export. Opened with a `checkpoint`
+ * A powered-off KVM VM's disk, read from its image through a read-only qemu-nbd export. A qcow2 image tells what
+ * changed since any of its persistent dirty bitmaps (libvirt checkpoints' and openem's). Opened with a `checkpoint`
  * (for a backup), a qcow2 image gets a new persistent dirty bitmap of that name: every later write, by the guest or
  * a restore, sets its bits, so the next opening can tell what changed since this one. On close, the earlier
  * bitmaps `replaces` picks are removed but the one this opening counted from (the newest point's, should this
@@ -22,16 +23,19 @@ export class KvmImageSource implements BlockSource {
     private readonly client: NbdClient,
     checkpoint: string | undefined,
     private readonly replaces: ((name: string) => boolean) | undefined,
+    qcow2: boolean,
   ) {
-    if (checkpoint) this.changeTracking = { checkpoint, changedBlocksSince: (since) => this.changedSince(since) };
+    if (qcow2) this.changeTracking = { ...(checkpoint ? { checkpoint } : {}), changedBlocksSince: (since) => this.changedSince(since) };
   }
 
   static async open(image: string, format: string, checkpoint: string | undefined, options: { replaces?: (name: string) => boolean } = {}): Promise<KvmImageSource> {
-    const tracked = format === 'qcow2' && checkpoint !== undefined;
+    const qcow2 = format === 'qcow2';
+    const tracked = qcow2 && checkpoint !== undefined;
     if (tracked) await addBitmap(image, checkpoint);
     const served = await serveImage(image, format, { writable: false });
     try {
-      return new KvmImageSource(image, served, await NbdClient.connect(served.socket, served.exportName), tracked ? checkpoint : undefined, tracked ? options.replaces : undefined);
+      const client = await NbdClient.connect(served.socket, served.exportName);
+      return new KvmImageSource(image, served, client, tracked ? checkpoint : undefined, tracked ? options.replaces : undefined, qcow2);
     } catch (e) {
       await served.stop();
       throw e;

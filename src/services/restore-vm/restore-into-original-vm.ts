@@ -3,6 +3,9 @@ import { ServerStopping } from '../../tasks/task-engine.js';
 import { applyDiskPlan, describeCounters } from './apply-disk-plan.js';
 import { fullRestorePlan, planFetchBytes, withoutExistingHoles, type DiskRestorePlan } from './disk-restore-plan.js';
 import { quickRollbackPlan } from './quick-rollback-plan.js';
+import { cbtRollbackPlan, trackedPoints } from './cbt-rollback-plan.js';
+import type { BlockSource } from '../../disks/block-source.js';
+import type { DiskManifest } from '../../repository/repository.js';
 import type { RestoreRun } from './restore-run.js';
 import { verifyDiskPlans } from './verify-disk-plans.js';
 import { DEFAULT_HOLD_BYTES, RollbackPrefetch, type HoldBudget } from './rollback-prefetch.js';
@@ -27,11 +30,18 @@ async function quickRollbackDiskPlan(run: RestoreRun, vm: VmConfig, diskIndex: n
   let plan: DiskRestorePlan;
   const source = await run.ctx.platform.openDisk(vm.id, disk.name);
   try {
-    plan = await quickRollbackPlan(run.ctx.repository, source, disk, {
-      signal: run.signal,
-      onScanned: (b) => run.progress.add(b),
-      onDiffers: (b) => prefetch.add(b),
-    });
+    const tracked = await changeTrackedPlan(run, vm, disk, source);
+    if (tracked) {
+      plan = tracked;
+      run.progress.add(disk.size);
+      for (const b of plan.fetch) prefetch.add(b);
+    } else {
+      plan = await quickRollbackPlan(run.ctx.repository, source, disk, {
+        signal: run.signal,
+        onScanned: (b) => run.progress.add(b),
+        onDiffers: (b) => prefetch.add(b),
+      });
+    }
   } catch (e) {
     await prefetch.abandon();
     throw e;
@@ -48,6 +58,25 @@ async function quickRollbackDiskPlan(run: RestoreRun, vm: VmConfig, diskIndex: n
   run.progress.addTotal(2 * planFetchBytes(plan));
   run.progress.add(prefetch.verifiedBytes);
   return { ...plan, held: prefetch.held };
+}
+
+/**
+ * The disk's QuickRollback plan from changed-block tracking (cbt-rollback-plan.ts), logged; undefined when the
+ * chain does not reach the point, which is logged too where the platform tracks changes or the point recorded a
+ * checkpoint (the caller then compares hashes).
+ */
+async function changeTrackedPlan(run: RestoreRun, vm: VmConfig, disk: DiskManifest, source: BlockSource): Promise<DiskRestorePlan | undefined> {
+  if (!source.changeTracking && disk.checkpoint === undefined) return undefined;
+  if (source.size !== disk.size) return undefined;
+  const r = await cbtRollbackPlan(source, disk, await trackedPoints(run.ctx.repository, run.manifest, vm.id, disk.name));
+  if ('broken' in r) {
+    await run.log(`Changed-block tracking of disk ${disk.name} does not reach the restore point (${r.broken}): comparing the whole disk with it instead`);
+    return undefined;
+  }
+  await run.log(
+    `Changed-block tracking of disk ${disk.name} since the restore point of ${r.countedFrom.createdAt} names ${r.plan.fetch.length + r.plan.zero.length} blocks that may differ: only those are written, and the disk is not read for a comparison`,
+  );
+  return r.plan;
 }
 
 async function powerOff(run: RestoreRun, vm: VmConfig): Promise<void> {
