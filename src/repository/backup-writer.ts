@@ -111,7 +111,8 @@ export class RepositoryBackupWriter implements BackupWriter {
       const encoded = await this.deps.pool.compress(chunk.buf, wanted, this.deps.compressionLevel);
       for (let i = 0; i < encoded.length; i++) {
         const e = encoded[i];
-        const data = Buffer.from(e.data.buffer, e.data.byteOffset, e.data.byteLength);
+        // The stored bytes, in the chunk's buffer where the worker left them; the pack copies them.
+        const data = Buffer.from(chunk.buf, wanted[i][0], e.length);
         this.stats.blocksNew++;
         this.stats.bytesStored += data.length;
         progress.bytesNew += wanted[i][1];

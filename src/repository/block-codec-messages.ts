@@ -30,10 +30,11 @@ export interface HashFileJob {
   blockSize: number;
 }
 
+/** Compresses in place (see EncodedBlock): the buffer must be shared, so the caller sees what was written. */
 export interface CompressJob {
   type: 'compress';
   id: number;
-  buf: SharedArrayBuffer | ArrayBuffer;
+  buf: SharedArrayBuffer;
   ranges: Range[];
   level: number;
 }
@@ -59,8 +60,9 @@ export interface DecodeJob {
 
 export type CodecJob = HashJob | HashFileJob | CompressJob | DecodeJob;
 
+/** A compressed block's bytes are the first `length` bytes of its range in the job's buffer; a raw one is its range. */
 export interface EncodedBlock {
-  data: Uint8Array;
+  length: number;
   compression: 0 | 1;
 }
 

@@ -95,7 +95,10 @@ export class BlockCodecPool {
     return r.hashes;
   }
 
-  /** Each range compressed with zstd at `level`, or copied raw when it does not compress. */
+  /**
+   * Each range compressed with zstd at `level` in place: a compressed block's bytes replace the start of its range
+   * in `buf`; a block that does not compress is left as it is, to be stored raw.
+   */
   async compress(buf: SharedArrayBuffer, ranges: Range[], level: number): Promise<EncodedBlock[]> {
     const r = await this.run({ type: 'compress', buf, ranges, level });
     if (r.type !== 'compress') throw new OpenemError('INTERNAL', `unexpected codec reply ${r.type}`);

@@ -1,6 +1,7 @@
 import { closeSync, openSync, readSync } from 'node:fs';
 import { parentPort } from 'node:worker_threads';
-import { Compressor, Decompressor } from 'zstd-napi';
+import { createRequire } from 'node:module';
+import { Decompressor } from 'zstd-napi';
 import type { CodecJob, CodecReply, CompressJob, DecodeJob, EncodedBlock, HashFileJob, HashJob } from './block-codec-messages.js';
 import { createBlockHasher, hashBlock, type BlockHasher } from './block-hash.js';
 
@@ -17,8 +18,11 @@ const ZERO = Buffer.alloc(1024 * 1024);
 const STORE_RAW_RATIO = 0.97;
 const PROBE_BYTES = 64 * 1024;
 
-const compressor = new Compressor();
-let compressorLevel = -1;
+/** zstd's own context calls (zstd-napi's binding), so output goes into space this worker reuses. */
+const zstd = createRequire(import.meta.url)('zstd-napi/binding.js') as typeof import('zstd-napi/binding.js');
+const compressor = new zstd.CCtx();
+/** Compression output, sized for the largest block yet and reused: no allocation per block. */
+let compressed: Buffer | undefined;
 const decompressor = new Decompressor();
 /** Reading space for hash-file jobs, reused so what was read is hashed while it is in this core's cache. */
 let fileBlock: Buffer | undefined;
@@ -95,21 +99,25 @@ function ownCopy(b: Uint8Array): Uint8Array {
   return out;
 }
 
+/**
+ * Compresses each range where it lies: a block worth storing compressed has its zstd frame written over the start
+ * of its own range (its raw bytes are hashed already and not needed again), a block that does not compress stays
+ * as it is. Nothing is allocated per block, so a long backup does not fragment the allocator's arenas (which kept
+ * a backup's resident memory at twice what it used).
+ */
 function compressJob(job: CompressJob): EncodedBlock[] {
-  if (compressorLevel !== job.level) {
-    compressor.setParameters({ compressionLevel: job.level });
-    compressorLevel = job.level;
-  }
   return job.ranges.map(([off, len]) => {
     const raw = Buffer.from(job.buf, off, len);
+    const bound = zstd.compressBound(len);
+    if (!compressed || compressed.length < bound) compressed = Buffer.allocUnsafeSlow(bound);
     // Entropy probe: random data (already compressed or encrypted guests) skips the full attempt.
-    if (len > 4 * PROBE_BYTES && compressor.compress(raw.subarray(0, PROBE_BYTES)).length >= PROBE_BYTES * STORE_RAW_RATIO) {
-      return { data: ownCopy(raw), compression: 0 };
+    if (len > 4 * PROBE_BYTES && compressor.compress(compressed, raw.subarray(0, PROBE_BYTES), job.level) >= PROBE_BYTES * STORE_RAW_RATIO) {
+      return { length: len, compression: 0 };
     }
-    const z = compressor.compress(raw);
-    if (z.length >= len * STORE_RAW_RATIO) return { data: ownCopy(raw), compression: 0 };
-    const exact = z.byteOffset === 0 && z.buffer.byteLength === z.length;
-    return { data: exact ? new Uint8Array(z.buffer as ArrayBuffer, 0, z.length) : ownCopy(z), compression: 1 };
+    const n = compressor.compress(compressed, raw, job.level);
+    if (n >= len * STORE_RAW_RATIO) return { length: len, compression: 0 };
+    compressed.copy(raw, 0, 0, n);
+    return { length: n, compression: 1 };
   });
 }
 
@@ -138,7 +146,6 @@ function decodeJob(job: DecodeJob): CodecReply {
 
 function transferablesOf(reply: CodecReply): ArrayBuffer[] {
   const buffers: ArrayBuffer[] = [];
-  if (reply.type === 'compress') for (const b of reply.blocks) buffers.push(b.data.buffer as ArrayBuffer);
   if (reply.type === 'decode') for (const b of reply.blocks) buffers.push(b.buffer as ArrayBuffer);
   // Several raw blocks share the pack range's buffer; each buffer may be listed only once.
   return [...new Set(buffers)];

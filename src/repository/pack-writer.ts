@@ -14,21 +14,29 @@ import {
 } from './pack-format.js';
 
 export const PACK_TARGET_SIZE = 32 * 1024 * 1024;
-const SEALS_IN_FLIGHT = 2;
+/** Pack buffers at most: the one filling and the one being written (a full one waits for a buffer to free). */
+const PACK_BUFFERS = 2;
+/** The largest block a pack buffer must take past its target size (BLOCK_SIZE, stored raw). */
+const LARGEST_BLOB = 1024 * 1024;
 
 /**
  * Appends encoded blocks to pack files of about 32 MiB. A full pack is written whole (one atomic `put`),
- * then its index object, and only then are its blocks entered into the shared index; up to two packs
- * are written while the next one fills. Blocks are only visible through a manifest, which the backup
- * writes after `flush`.
+ * then its index object, and only then are its blocks entered into the shared index; packs are written one
+ * at a time while the next one fills. Blocks are only visible through a manifest, which the backup writes
+ * after `flush`. Blocks are copied into a pack buffer (the caller may reuse its bytes once `add` returns),
+ * and the buffers are reused from pack to pack: a backup holds two pack buffers whatever its size.
  */
 export class PackWriter {
-  private parts: Buffer[] = [PACK_MAGIC];
+  private buffer: Buffer | undefined;
+  private used = PACK_MAGIC.length;
   private entries: PackEntry[] = [];
-  private dataBytes = 0;
+  /** Pack buffers the store is done with, for the next packs. */
+  private readonly spare: Buffer[] = [];
   /** Hashes added in this session and not yet durable, so a block repeated within a backup is stored once. */
   private readonly pendingHashes = new Set<string>();
+  /** Sealed packs not yet written, in order; each settles once its pack is durable (or failed). */
   private readonly sealing = new Set<Promise<void>>();
+  private lastWrite: Promise<void> = Promise.resolve();
   private failure: unknown;
   private storedBytes = 0;
 
@@ -56,36 +64,69 @@ export class PackWriter {
     return true;
   }
 
-  /** Adds a claimed block; waits when too many packs are being written (back-pressure on the reader). */
+  /**
+   * Adds a claimed block, copied into the filling pack; waits when no pack buffer is free (back-pressure on the
+   * reader). The caller's bytes must stay as they are until this resolves.
+   */
   async add(hash: string, data: Buffer, rawLength: number, compression: Compression): Promise<void> {
     this.throwIfFailed();
-    this.entries.push({ hash, offset: PACK_MAGIC.length + this.dataBytes, length: data.length, rawLength, compression });
-    this.parts.push(data);
-    this.dataBytes += data.length;
+    while (!this.buffer || this.used + data.length > this.buffer.length) {
+      if (this.buffer && this.entries.length > 0) this.seal();
+      else if (this.buffer) this.dropBuffer();
+      else if (this.sealing.size >= PACK_BUFFERS - 1) {
+        await Promise.race(this.sealing);
+        this.throwIfFailed();
+      } else this.buffer = this.takeBuffer(PACK_MAGIC.length + data.length);
+    }
+    data.copy(this.buffer, this.used);
+    this.entries.push({ hash, offset: this.used, length: data.length, rawLength, compression });
+    this.used += data.length;
     this.storedBytes += data.length;
-    if (PACK_MAGIC.length + this.dataBytes >= this.targetSize) await this.seal();
+    if (this.used >= this.targetSize) this.seal();
   }
 
-  private async seal(): Promise<void> {
-    if (this.entries.length === 0) return;
+  /** A spare pack buffer of at least `bytes` (and room for a target-size pack), or a new one; the magic written. */
+  private takeBuffer(bytes: number): Buffer {
+    const size = Math.max(this.targetSize + LARGEST_BLOB, bytes);
+    let buffer = this.spare.pop();
+    if (!buffer || buffer.length < size) buffer = Buffer.allocUnsafeSlow(size);
+    PACK_MAGIC.copy(buffer, 0);
+    this.used = PACK_MAGIC.length;
+    return buffer;
+  }
+
+  /** An empty filling buffer too small for the next blob goes back to the spares. */
+  private dropBuffer(): void {
+    if (this.buffer) this.spare.push(this.buffer);
+    this.buffer = undefined;
+    this.used = PACK_MAGIC.length;
+  }
+
+  /** Hands the filling pack to the writer: it is written once the packs sealed before it are. */
+  private seal(): void {
+    if (this.entries.length === 0 || !this.buffer) return;
     const entries = this.entries;
-    const parts = this.parts;
-    const size = packSizeOf(entries.length, this.dataBytes);
+    const buffer = this.buffer;
+    const dataBytes = this.used - PACK_MAGIC.length;
     this.entries = [];
-    this.parts = [PACK_MAGIC];
-    this.dataBytes = 0;
-    parts.push(encodePackTrailer(entries));
-    const packId = randomBytes(16).toString('hex');
-    const p = this.writePack(packId, parts, entries, size).then(
-      () => undefined,
-      (e) => {
-        this.failure ??= e;
-      },
-    );
+    this.buffer = undefined;
+    this.used = PACK_MAGIC.length;
+    const parts = [buffer.subarray(0, PACK_MAGIC.length + dataBytes), encodePackTrailer(entries)];
+    const p = this.lastWrite
+      .then(() => this.writePack(randomBytes(16).toString('hex'), parts, entries, packSizeOf(entries.length, dataBytes)))
+      .then(
+        () => undefined,
+        (e) => {
+          this.failure ??= e;
+        },
+      )
+      .finally(() => {
+        this.sealing.delete(p);
+        // The store is done with the pack's bytes (written or failed): its buffer holds a later pack.
+        this.spare.push(buffer);
+      });
+    this.lastWrite = p;
     this.sealing.add(p);
-    void p.finally(() => this.sealing.delete(p));
-    while (this.sealing.size >= SEALS_IN_FLIGHT) await Promise.race(this.sealing);
-    this.throwIfFailed();
   }
 
   private async writePack(packId: string, parts: Buffer[], entries: PackEntry[], size: number): Promise<void> {
@@ -102,7 +143,7 @@ export class PackWriter {
   /** Writes the partly filled pack and waits until every pack of this session is durable and indexed. */
   async flush(): Promise<void> {
     this.throwIfFailed();
-    await this.seal();
+    this.seal();
     await Promise.all(this.sealing);
     this.throwIfFailed();
   }
@@ -110,9 +151,10 @@ export class PackWriter {
   /** Waits for writes in flight and drops the rest; written packs stay as orphans for gc. */
   async discard(): Promise<void> {
     this.entries = [];
-    this.parts = [PACK_MAGIC];
-    this.dataBytes = 0;
+    this.buffer = undefined;
+    this.used = PACK_MAGIC.length;
     await Promise.all(this.sealing);
+    this.spare.length = 0;
   }
 
   private throwIfFailed(): void {
