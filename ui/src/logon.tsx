@@ -27,7 +27,7 @@ export function Logon({ onLogon }: { onLogon: () => void }) {
       <form id="logon" class="card logon" aria-labelledby="logon-title" onSubmit={submit}>
         <h1 id="logon-title"><span class="brand-mark" aria-hidden="true">◆</span> openem</h1>
         <p class="muted">Restore portal — log on with your Enterprise Manager account</p>
-        <label>User name <input id="user" name="user" autocomplete="username" required value={user} onInput={(e) => setUser(e.currentTarget.value)} /></label>
+        <label>User name <input id="user" name="user" autocomplete="username" autofocus required value={user} onInput={(e) => setUser(e.currentTarget.value)} /></label>
         <label>Password <input id="password" name="password" type="password" autocomplete="current-password" required value={password} onInput={(e) => setPassword(e.currentTarget.value)} /></label>
         <button type="submit" class="primary" disabled={busy}>{busy ? 'Logging on…' : 'Log on'}</button>
         <p class="error" id="logon-error" role="alert">{error}</p>

@@ -122,10 +122,10 @@ export function CatalogSearch({ account }: { account: Account }) {
                     <td class="wide-only">{p.name}</td>
                     <td>{f.Type === 'dir' ? 'folder' : bytes(f.Size)}</td>
                     <td class="wide-only">{utc(f.ModifiedDateUTC)}</td>
-                    <td class="row-actions">
+                    <td><div class="row-actions">
                       <button type="button" class="open-in-point" onClick={() => go('files', { point: p.id, path: parentOf(f.Path), select: f.Name })}>Show in restore point</button>
                       {account.CanRestoreFiles && link(f, 'Restore') && <button type="button" class="restore-hit" onClick={() => setRestoring(f)}>Restore…</button>}
-                    </td>
+                    </div></td>
                   </tr>
                 );
               })}
@@ -135,18 +135,19 @@ export function CatalogSearch({ account }: { account: Account }) {
       )}
       <ConfirmDialog open={!!restoring} title={`Restore to VM ${restoring?.VmName ?? ''}?`} confirmLabel="Restore" danger={overwrite} onConfirm={restore} onCancel={() => setRestoring(undefined)}>
         <p>Restore <strong class="path">{restoring?.Path}</strong> from {restoring && pointOf(restoring).name} to its original location in VM <strong>{restoring?.VmName}</strong>.</p>
-        <OverwriteChoice overwrite={overwrite} setOverwrite={setOverwrite} />
+        <OverwriteChoice id="search-overwrite" overwrite={overwrite} setOverwrite={setOverwrite} />
       </ConfirmDialog>
     </section>
   );
 }
 
-export function OverwriteChoice({ overwrite, setOverwrite }: { overwrite: boolean; setOverwrite: (v: boolean) => void }) {
+/** Overwrite or keep both; `id` names this choice's radio group (two dialogs on one page must not share one). */
+export function OverwriteChoice({ id, overwrite, setOverwrite }: { id: string; overwrite: boolean; setOverwrite: (v: boolean) => void }) {
   return (
     <fieldset class="choice">
       <legend>If it exists in the VM</legend>
-      <label class="check"><input type="radio" name="overwrite" id="overwrite-yes" checked={overwrite} onChange={() => setOverwrite(true)} /> Overwrite it</label>
-      <label class="check"><input type="radio" name="overwrite" id="overwrite-no" checked={!overwrite} onChange={() => setOverwrite(false)} /> Keep both (the restored copy gets a new name)</label>
+      <label class="check"><input type="radio" name={id} id={`${id}-yes`} checked={overwrite} onChange={() => setOverwrite(true)} /> Overwrite it</label>
+      <label class="check"><input type="radio" name={id} id={`${id}-no`} checked={!overwrite} onChange={() => setOverwrite(false)} /> Keep both (the restored copy gets a new name)</label>
     </fieldset>
   );
 }

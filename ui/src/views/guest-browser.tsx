@@ -14,6 +14,12 @@ export const PAGE_SIZE = 500;
 
 type Entry = DirectoryEntry | FileEntry;
 
+/** A volume's root as a guest path: `C:/` when the server lists it below a drive letter (`.../mounts/1/C:/%2F`), else `/`. */
+function rootPathOf(root: DirectoryEntry): string {
+  const m = /\/mounts\/\d+\/([A-Za-z]):\//.exec(root.Href ?? '');
+  return m ? `${m[1].toUpperCase()}:/` : '/';
+}
+
 /**
  * A restore point's guest file system through a mount (seed 002): volumes, breadcrumbs, a page of a folder at a
  * time; download a file or folder (a tar), restore one to its original location after a confirmation.
@@ -35,8 +41,10 @@ export function GuestBrowser({ account, pointId, vmName, pointName, path, select
   }, [pointId]);
 
   // A Windows guest has a volume per drive letter; the path names its volume (`C:/Users`), else the first root's.
+  // Entries give their Path within the volume (`/Users`): the drive comes from the volume the page is in.
   const roots = mount?.FSRoots ?? [];
-  const current = path || roots[0]?.Path || '/';
+  const current = path || (roots[0] ? rootPathOf(roots[0]) : '/');
+  const drive = /^([A-Za-z]):/.exec(current)?.[0] ?? '';
   useEffect(() => setPage(1), [pointId, current]);
   useEffect(() => {
     if (!mount) return;
@@ -52,14 +60,15 @@ export function GuestBrowser({ account, pointId, vmName, pointName, path, select
   const open = (p: string) => go('files', { point: pointId, path: p });
   const restore = async () => {
     const e = restoring!;
+    const where = drive + e.Path;
     setRestoring(undefined);
-    setStatus(`Restoring ${e.Path} to VM ${vmName}…`);
+    setStatus(`Restoring ${where} to VM ${vmName}…`);
     try {
       const task = await call<Task>('POST', link(e, 'Restore')!.Href, { ToOriginalLocation: { Overwrite: overwrite } });
-      const s = await watchRestore(task, (s) => setStatus(`Restoring ${e.Path} to VM ${vmName}: ${s.State} ${s.Progress}%`));
-      setStatus(s ? `Restore of ${e.Path} to VM ${vmName}: ${s.Result}${s.FailureMessage ? ` — ${s.FailureMessage}` : ''}` : `Restore of ${e.Path} to VM ${vmName} finished`);
+      const s = await watchRestore(task, (s) => setStatus(`Restoring ${where} to VM ${vmName}: ${s.State} ${s.Progress}%`));
+      setStatus(s ? `Restore of ${where} to VM ${vmName}: ${s.Result}${s.FailureMessage ? ` — ${s.FailureMessage}` : ''}` : `Restore of ${where} to VM ${vmName} finished`);
     } catch (err) {
-      setStatus(`Restore of ${e.Path} to VM ${vmName} refused: ${message(err)}`);
+      setStatus(`Restore of ${where} to VM ${vmName} refused: ${message(err)}`);
     }
   };
   const unmount = async () => {
@@ -78,7 +87,7 @@ export function GuestBrowser({ account, pointId, vmName, pointName, path, select
           {roots.length > 1 && (
             <label class="inline">Volume
               <select id="volume" value={crumbsOf(current)[0].path} onChange={(e) => open(e.currentTarget.value)}>
-                {roots.map((r) => <option value={crumbsOf(r.Path)[0].path}>{crumbsOf(r.Path)[0].name}</option>)}
+                {roots.map((r) => <option value={rootPathOf(r)}>{crumbsOf(rootPathOf(r))[0].name}</option>)}
               </select>
             </label>
           )}
@@ -106,21 +115,21 @@ export function GuestBrowser({ account, pointId, vmName, pointName, path, select
                   const isDir = e.Type === 'DirectoryEntry';
                   const download = link(e, 'Download');
                   return (
-                    <tr data-name={e.Name} data-path={e.Path} class={select === e.Name ? 'selected' : ''}>
+                    <tr data-name={e.Name} data-path={drive + e.Path} class={select === e.Name ? 'selected' : ''}>
                       <td>
                         {isDir ? (
-                          <a class="entry-name dir" href={`#/files?point=${encodeURIComponent(pointId)}&path=${encodeURIComponent(e.Path)}`}><span aria-hidden="true">📁 </span>{e.Name}</a>
+                          <a class="entry-name dir" href={`#/files?point=${encodeURIComponent(pointId)}&path=${encodeURIComponent(drive + e.Path)}`}><span class="icon dir" aria-hidden="true" />{e.Name}</a>
                         ) : (
-                          <span class="entry-name file" tabIndex={-1}><span aria-hidden="true">📄 </span>{e.Name}</span>
+                          <span class="entry-name file" tabIndex={-1}><span class="icon file" aria-hidden="true" />{e.Name}</span>
                         )}
                       </td>
                       <td>{isDir ? '' : bytes((e as FileEntry).Size)}</td>
                       <td class="wide-only">{isDir ? '' : utc((e as FileEntry).ModifiedDateUTC)}</td>
                       <td class="wide-only">{isDir ? '' : (e as FileEntry).Owner ?? ''}</td>
-                      <td class="row-actions">
+                      <td><div class="row-actions">
                         {download && <a class="button download" href={local(download.Href)} download aria-label={`Download ${e.Name}${isDir ? ' as a tar archive' : ''}`}>Download</a>}
                         {account.CanRestoreFiles && link(e, 'Restore') && <button type="button" class="restore-entry" onClick={() => setRestoring(e)} aria-label={`Restore ${e.Name}`}>Restore…</button>}
-                      </td>
+                      </div></td>
                     </tr>
                   );
                 })}
@@ -137,8 +146,8 @@ export function GuestBrowser({ account, pointId, vmName, pointName, path, select
         </>
       )}
       <ConfirmDialog open={!!restoring} title={`Restore to VM ${vmName}?`} confirmLabel="Restore" danger={overwrite} onConfirm={restore} onCancel={() => setRestoring(undefined)}>
-        <p>Restore <strong class="path">{restoring?.Path}</strong> from {pointName} to its original location in VM <strong>{vmName}</strong>.</p>
-        <OverwriteChoice overwrite={overwrite} setOverwrite={setOverwrite} />
+        <p>Restore <strong class="path">{restoring && drive + restoring.Path}</strong> from {pointName} to its original location in VM <strong>{vmName}</strong>.</p>
+        <OverwriteChoice id="browse-overwrite" overwrite={overwrite} setOverwrite={setOverwrite} />
       </ConfirmDialog>
     </section>
   );
