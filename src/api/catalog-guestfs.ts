@@ -10,7 +10,7 @@ import { apiBase, sendWire } from './negotiate.js';
 import { auditedRequest } from './audit-request.js';
 import { taskElement } from './task-wire.js';
 import { guestPathFromRequest } from './guest-path.js';
-import { parseListQuery, sendGuestListing, type GuestFsHrefs } from './guest-fs-wire.js';
+import { parseListQuery, sendGuestListing, windowsPathForm, type GuestFsHrefs } from './guest-fs-wire.js';
 import { parseFileRestoreSpec } from './mount-spec.js';
 import type { GuestVolume } from '../guestfs/guest-volumes.js';
 import { parseGuestPath } from '../guestfs/guest-path.js';
@@ -43,7 +43,7 @@ export function catalogGuestFsPlugin(ctx: ApiContext) {
     function hrefs(request: FastifyRequest, rp: VmRestorePointRecord, volume: GuestVolume): GuestFsHrefs {
       const guestfs = `${apiBase(request)}/catalog/vms/${encodeURIComponent(rp.vmName)}/vmRestorePoints/${rp.id}/guestfs`;
       const base = volume.driveLetter ? `${guestfs}/${volume.driveLetter}:` : guestfs;
-      return { base, root: base, download: false };
+      return volume.driveLetter ? { base, root: base, download: false, shownPath: windowsPathForm(volume.driveLetter, '/') } : { base, root: base, download: false };
     }
 
     const browse = async (request: FastifyRequest, reply: import('fastify').FastifyReply) => {

@@ -16,6 +16,18 @@ export interface GuestFsHrefs {
   root: string;
   /** Mounts offer downloads; the catalog offers restores only (seed 000). */
   download: boolean;
+  /** An entry's `Path` as EM shows it, when that is not the volume path itself (a Windows volume: windowsPathForm). */
+  shownPath?(path: string): string;
+}
+
+/**
+ * How EM shows the paths of a Windows volume: with its drive letter, `C:/Documents/Invoice1.docx` in the catalog
+ * (scenario_1_click_restore.md) and `C:\Shares` in mounts (get_vmrestorepoints_id_mountpoints_id_filepath.md; the
+ * FSRoots entry is `C:\`, em-api.md "FLR mounts").
+ */
+export function windowsPathForm(driveLetter: string, separator: '/' | '\\'): (path: string) => string {
+  const root = `${driveLetter}:${separator}`;
+  return separator === '/' ? (path) => root + path.slice(1) : (path) => root + path.slice(1).replaceAll('/', separator);
 }
 
 export type ListAction = 'listAll' | 'listDirs' | 'listFiles';
@@ -67,7 +79,9 @@ function element(name: 'FileEntry' | 'DirectoryEntry', href: string, children: W
 
 /** DirectoryEntry: Links, Path, Name (em-api.md "FLR mounts"). */
 export function directoryEntryElement(h: GuestFsHrefs, e: GuestEntry, href = entryHref(h, e.path)): WireElement {
-  return element('DirectoryEntry', href, [entryLinks(h, e, href), text('Path', e.path), text('Name', e.path === '/' ? '/' : e.name)]);
+  const shown = h.shownPath ? h.shownPath(e.path) : e.path;
+  // A volume's root is named by its path (`/`, `C:\`).
+  return element('DirectoryEntry', href, [entryLinks(h, e, href), text('Path', shown), text('Name', e.path === '/' ? shown : e.name)]);
 }
 
 /**
@@ -80,7 +94,7 @@ export function fileEntryElement(h: GuestFsHrefs, e: GuestEntry, href = entryHre
   const l = entryLinks(h, e, href);
   return element('FileEntry', href, [
     l,
-    text('Path', e.path),
+    text('Path', h.shownPath ? h.shownPath(e.path) : e.path),
     text('Name', e.name),
     text('Size', e.size),
     text('Owner', e.owner ?? (e.uid === undefined ? undefined : String(e.uid))),

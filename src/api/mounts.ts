@@ -15,7 +15,7 @@ import { auditRequest, auditedRequest } from './audit-request.js';
 import { taskElement } from './task-wire.js';
 import { parseFileRestoreSpec, parseMountSpec } from './mount-spec.js';
 import { guestPathFromRequest } from './guest-path.js';
-import { directoryEntryElement, parseListQuery, sendGuestDownload, sendGuestListing, type GuestFsHrefs } from './guest-fs-wire.js';
+import { directoryEntryElement, parseListQuery, sendGuestDownload, sendGuestListing, windowsPathForm, type GuestFsHrefs } from './guest-fs-wire.js';
 import { el, links, list, type WireElement } from './wire/wire-node.js';
 
 /** `/api/vmRestorePoints/:id/mounts/:n/<guest path>`: five fixed segments before the guest path. */
@@ -32,7 +32,9 @@ function mountNumber(n: string | undefined): number {
 function mountHrefs(base: string, rp: VmRestorePointRecord, m: OpenMount, volume?: GuestVolume): GuestFsHrefs {
   const mount = `${base}/vmRestorePoints/${rp.id}/mounts/${m.info.number}`;
   const href = volume?.driveLetter ? `${mount}/${volume.driveLetter}:` : mount;
-  return { base: href, root: `${href}/%2F`, download: true };
+  const h: GuestFsHrefs = { base: href, root: `${href}/%2F`, download: true };
+  if (volume?.driveLetter) h.shownPath = windowsPathForm(volume.driveLetter, '\\');
+  return h;
 }
 
 /**

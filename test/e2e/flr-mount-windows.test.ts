@@ -76,10 +76,14 @@ for (const format of ['json', 'xml'] as Format[]) {
       const roots = format === 'xml' ? m.FSRoots.DirectoryEntry : m.FSRoots;
       assert.equal(roots.length, 1, 'one volume');
       assert.ok(findLink(roots[0], 'Down')!.Href.startsWith(`${href}/C:/`), 'the NTFS volume is C:');
+      assert.deepEqual([roots[0].Path, roots[0].Name], ['C:\\', 'C:\\'], "the root as EM shows it (em-api.md: FSRoots Path 'C:\\')");
 
       let r = await c.get(`${href}/C:/Users`);
       assert.equal(r.status, 200, r.text);
-      assert.deepEqual(entriesOf(c, r.body).dirs.map((d) => d.Name), ['Ann']);
+      assert.deepEqual(entriesOf(c, r.body).dirs.map((d) => [d.Name, d.Path]), [['Ann', 'C:\\Users\\Ann']], 'a mount shows Windows paths as C:\\Shares');
+      const backslashed = await c.get(`${href}/C:%5CUsers%5CAnn`);
+      assert.equal(backslashed.status, 200, 'C:%5CUsers%5CAnn (backslashes URL-encoded) names the same folder');
+      assert.deepEqual(entriesOf(c, backslashed.body).dirs.map((d) => d.Path), ['C:\\Users\\Ann\\Documents']);
       r = await c.get(`${href}/C:/users/ANN/documents`);
       assert.equal(r.status, 200, 'Windows names are matched case-insensitively');
       const files = entriesOf(c, r.body).files;
@@ -110,13 +114,27 @@ for (const format of ['json', 'xml'] as Format[]) {
   }
 }
 
+test('a mount asked for as Linux on the Windows VM is mounted as the Windows guest it is, and its restore session says so', async (t) => {
+  const c = await client('json');
+  const id = await pointIdOf(c, 'exch01');
+  const href = await mount(cleanupOf(t), c, id, { xml: '', json: '{"OsKind":"Linux"}' });
+  const m = (await c.get(href)).body;
+  assert.ok(findLink(m.FSRoots[0], 'Down')!.Href.startsWith(`${href}/C:/`), 'the volume is still C:');
+  const session = (await c.get(findLink(m, 'Related', 'RestoreSession')!.Href)).body;
+  const log = ((await openemDetails(c, session, 'RestoreSessionLog')).Log as { Text: string }[]).map((l) => l.Text).join('\n');
+  assert.match(log, /OsKind Linux was requested, but the guest's volumes are Windows; mounted as Windows/);
+});
+
 test('the catalog browses C:/Users of the Windows restore point without a mount (seed 000\'s path)', async () => {
   for (const format of ['xml', 'json'] as Format[]) {
     const c = await client(format);
     const id = await pointIdOf(c, 'exch01');
     const users = await c.get(`${c.base}/api/catalog/vms/exch01/vmRestorePoints/${id}/guestfs/C:/Users`);
     assert.equal(users.status, 200, users.text);
-    assert.deepEqual(entriesOf(c, users.body).dirs.map((d) => d.Name), ['Ann']);
+    assert.deepEqual(entriesOf(c, users.body).dirs.map((d) => [d.Name, d.Path]), [['Ann', 'C:/Users/Ann']], 'the catalog shows C:/Documents/Invoice1.docx paths (scenario_1_click_restore.md)');
+    const backslashed = await c.get(`${c.base}/api/catalog/vms/exch01/vmRestorePoints/${id}/guestfs/C:%5CUsers`);
+    assert.equal(backslashed.status, 200, backslashed.text);
+    assert.deepEqual(entriesOf(c, backslashed.body).dirs.map((d) => d.Path), ['C:/Users/Ann']);
     const docs = entriesOf(c, (await c.get(`${c.base}/api/catalog/vms/exch01/vmRestorePoints/${id}/guestfs/C:/USERS/ann/Documents`)).body);
     assert.deepEqual(docs.files.map((f) => f.Name).sort(), ['notes – ünïcødé.txt', 'quarterly report.docx']);
   }

@@ -126,6 +126,11 @@ export class MountService implements FlrMounts {
     mount.info.restoreSessionId = s.id;
     const where = mount.info.folder ? `guest files in ${mount.info.folder}` : mount.info.folderUnavailable ?? 'no local folder';
     await this.ctx.restoreSessions.update(s.id, { state: 'Working', log: `Mounted restore point ${mount.info.vmRestorePointId} as mount ${mount.info.number} (${where})` });
+    const { requestedOsKind, detectedOsKind } = mount.info;
+    if (requestedOsKind !== detectedOsKind) {
+      // Seed 002: the guest OS is detected on the mounted backup; the client's OsKind does not change what is read.
+      await this.ctx.restoreSessions.log(s.id, `OsKind ${requestedOsKind} was requested, but the guest's volumes are ${detectedOsKind}; mounted as ${detectedOsKind}, as detected`);
+    }
   }
 
   /** Adds a line to the mount's restore session (downloads, restores started through the mount). */
