@@ -24,6 +24,7 @@ import { KvmImageWriter } from './kvm-disk-writer.js';
 import { assertValidDiskName, assertValidDomainName } from './kvm-names.js';
 import { KvmStagedVm } from './kvm-staged-vm.js';
 import { isOpenemCheckpoint, newCheckpointName } from './checkpoint-retention.js';
+import { removeStaleStagedVolumes, stagedVolumeName } from './staged-volumes.js';
 import { imageInfo } from './qcow2-bitmaps.js';
 import { Virsh } from './virsh.js';
 
@@ -74,6 +75,8 @@ export class KvmPlatform implements Platform {
     const uuid = /<host>\s*<uuid>([^<]+)<\/uuid>/.exec(caps)?.[1] ?? randomUUID();
     const name = (await virsh.run(['hostname']).catch(() => options.uri)).trim() || options.uri;
     const kvm = await access('/dev/kvm', constants.R_OK | constants.W_OK).then(() => true, () => false);
+    // What a killed KeepOriginalVM restore left in the pools goes before anything is listed.
+    await removeStaleStagedVolumes(virsh);
     return new KvmPlatform(options.id ?? 'kvm', virsh, { uuid, name }, options.presentAs ?? 'vsphere', options, kvm ? 'kvm' : 'qemu');
   }
 
@@ -302,7 +305,7 @@ export class KvmPlatform implements Platform {
       hierarchyRootId: this.host.uuid,
       createdAt: this.now.toISOString(),
     };
-    const volumeNames = config.disks.map((d) => `${uuid}-${d.name}.qcow2`);
+    const volumeNames = config.disks.map((d) => stagedVolumeName(uuid, d.name));
     const removeVolumes = async () => {
       for (const v of volumeNames) await this.virsh.run(['vol-delete', '--pool', pool.uuid, v]).catch(() => undefined);
     };
