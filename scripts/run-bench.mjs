@@ -10,7 +10,7 @@ import { availableParallelism, loadavg } from 'node:os';
 
 const PREFIX = 'BENCH-RESULT ';
 /** Arguments each bench runs with here (its defaults otherwise); kept small enough for a 2-core machine. */
-const ARGS = { backup: ['4'], restore: ['4'], flr: [], api: ['5'] };
+const ARGS = { backup: ['4'], restore: ['4'], flr: [], api: ['5'], kvm: ['4'] };
 
 const wanted = process.argv.slice(2);
 const benches = readdirSync('bench')
