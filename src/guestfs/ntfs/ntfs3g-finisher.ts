@@ -1,6 +1,7 @@
 import { constants } from 'node:fs';
 import { open } from 'node:fs/promises';
-import { runHelper } from '../../host/helper-process.js';
+import { setAttribute as setXattr } from 'fs-xattr';
+import { OpenemError } from '../../errors.js';
 import type { GuestItem, WindowsAttributes } from '../guest-writer.js';
 import { writeFileData, type ItemFinisher, type NewEntry } from '../mounted/write-item.js';
 
@@ -21,8 +22,9 @@ const SETTABLE = 0x31a7;
  * - each named stream is written as `file:stream` with ordinary file calls, holes kept;
  * - the security descriptor (`system.ntfs_acl`) when `withSecurity`, the Windows flags (`system.ntfs_attrib`), and
  *   the creation, modification and access times (`system.ntfs_times`) last, since writing changes them.
- * Extended attributes are set with `setfattr` (Debian's attr) (Node has no setxattr) on the entry's descriptor
- * path (`/proc/<pid>/fd/<n>`), so no guest name is ever an argument; the value is hex that openem encodes itself.
+ * Extended attributes are set with setxattr(2) (Node has none: the `fs-xattr` binding, which follows the link) on
+ * the entry's descriptor path (`/proc/<pid>/fd/<n>`), so no guest name is ever a path, and values (a guest's
+ * security descriptor) go to the kernel as bytes, never through another program's command line.
  */
 export function ntfs3gFinisher(withSecurity: boolean): ItemFinisher {
   return {
@@ -71,5 +73,9 @@ function ntfsTimes(w: WindowsAttributes): Buffer {
 }
 
 async function setAttribute(entry: NewEntry, name: string, value: Buffer): Promise<void> {
-  await runHelper('setfattr', ['-n', name, '-v', `0x${value.toString('hex')}`, '--', entry.fdPath], { debianPackage: 'attr' });
+  try {
+    await setXattr(entry.fdPath, name, value);
+  } catch (e) {
+    throw new OpenemError('INTERNAL', `ntfs-3g refused ${name} on a restored entry: ${(e as Error).message}`, { cause: e });
+  }
 }
