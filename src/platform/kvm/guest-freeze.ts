@@ -28,6 +28,8 @@ export async function freezeGuest(virsh: Virsh, uuid: string): Promise<GuestFree
   try {
     await virsh.run(['domfsfreeze', uuid], { timeoutMs: AGENT_TIMEOUT_MS });
   } catch (e) {
+    // A freeze that timed out may still have frozen the guest: thaw, which is harmless when nothing is frozen.
+    await virsh.run(['domfsthaw', uuid], { timeoutMs: AGENT_TIMEOUT_MS }).catch(() => undefined);
     return unfrozen(`the QEMU guest agent did not freeze the guest's filesystems: ${e instanceof Error ? lastLine(e.message) : String(e)}`, true);
   }
   return {
