@@ -347,3 +347,36 @@ test('Windows volumes browse as C:\\ with breadcrumbs and owners, and a 10,000-e
   assert.equal(await page.getAttribute('#entries tbody tr:first-child', 'data-name'), 'f09500.txt');
   await screenshots(page, 'files-10000');
 });
+
+test('an operator whose role grants only file restore is offered no VM restore, and one granted only VM restore no file restore', async () => {
+  await cliOk(dataDir, ['user', 'add', 'fileop', '--password-stdin', '--role', 'restore-operator', '--scope', 'vm:web01', '--kinds', 'file'], { input: 'Fileop-pass-1\n' });
+  await cliOk(dataDir, ['user', 'add', 'vmop', '--password-stdin', '--role', 'restore-operator', '--scope', 'vm:web01', '--kinds', 'vm'], { input: 'Vmop-pass-1\n' });
+  const fileop = await logOn('fileop', 'Fileop-pass-1');
+  await fileop.click('.vm-card[data-vm="web01"] tbody tr:first-child button.choose');
+  assert.equal(await fileop.textContent('.vm-card[data-vm="web01"] tbody tr:first-child button.choose'), 'Details');
+  await fileop.waitForSelector('text=Your role does not grant entire VM restore.');
+  assert.equal(await fileop.locator('#restore-vm').count(), 0);
+  await fileop.click('nav.tabs a:has-text("Files")');
+  await fileop.selectOption('#browse-vm', 'web01');
+  await fileop.selectOption('#browse-point', { index: 1 });
+  await fileop.waitForSelector('#entries tr[data-name="etc"] button.restore-entry');
+
+  const vmop = await logOn('vmop', 'Vmop-pass-1');
+  await vmop.click('.vm-card[data-vm="web01"] tbody tr:first-child button.choose');
+  await vmop.waitForSelector('#restore-vm');
+  // Browsing a restore point mounts it, which the API counts as file-level restore: not offered, the search is.
+  await vmop.click('nav.tabs a:has-text("Files")');
+  await vmop.waitForSelector('#no-file-restore');
+  assert.equal(await vmop.locator('#browse-vm').count(), 0);
+  await vmop.fill('#search-name', 'hostname');
+  await vmop.click('#catalog-search button[type=submit]');
+  await vmop.waitForSelector('#search-results tbody tr');
+  assert.equal(await vmop.locator('#search-results .open-in-point, #search-results .restore-hit').count(), 0);
+  // What the page does not offer, the API refuses.
+  const c = new EmClient(server.http, 'json');
+  await c.logOn('vmop', 'Vmop-pass-1');
+  const [newest] = await points('web01');
+  const refused = await c.request('POST', `${server.http}/api/catalog/vms/web01/vmRestorePoints/${newest.id}/guestfs/etc/hostname?action=restore`, { body: '{"ToOriginalLocation":{"Overwrite":true}}' });
+  assert.equal(refused.status, 403);
+  assert.equal((await c.request('POST', `${server.http}/api/vmRestorePoints/${newest.id}/mounts`)).status, 403);
+});

@@ -123,7 +123,7 @@ export function CatalogSearch({ account }: { account: Account }) {
                     <td>{f.Type === 'dir' ? 'folder' : bytes(f.Size)}</td>
                     <td class="wide-only">{utc(f.ModifiedDateUTC)}</td>
                     <td><div class="row-actions">
-                      <button type="button" class="open-in-point" onClick={() => go('files', { point: p.id, path: parentOf(f.Path), select: f.Name })}>Show in restore point</button>
+                      {account.CanRestoreFiles && <button type="button" class="open-in-point" onClick={() => go('files', { point: p.id, path: parentOf(f.Path), select: f.Name })}>Show in restore point</button>}
                       {account.CanRestoreFiles && link(f, 'Restore') && <button type="button" class="restore-hit" onClick={() => setRestoring(f)}>Restore…</button>}
                     </div></td>
                   </tr>

@@ -20,7 +20,11 @@ export function FilesView({ account, params }: { account: Account; params: URLSe
     <div class="stack">
       <h1>Files</h1>
       <CatalogSearch account={account} />
-      <section class="card" aria-labelledby="pick-title">
+      {!account.CanRestoreFiles && (
+        <p class="card muted" id="no-file-restore">Your role does not grant file-level restore: browsing a restore point mounts it, which is file-level restore, so only the catalog search is offered.</p>
+      )}
+      {account.CanRestoreFiles && (
+        <section class="card" aria-labelledby="pick-title">
         <h2 id="pick-title">Browse a restore point</h2>
         {error && <p class="error" role="alert">{error}</p>}
         <form class="search-form" onSubmit={(e) => e.preventDefault()}>
@@ -38,7 +42,8 @@ export function FilesView({ account, params }: { account: Account; params: URLSe
           </label>
         </form>
       </section>
-      {found && <GuestBrowser account={account} pointId={found.p.id} vmName={found.vm.vmName} pointName={`${found.p.PointType} ${utc(found.p.CreationTimeUTC)}`} path={params.get('path') ?? ''} select={params.get('select') ?? undefined} />}
+      )}
+      {found && account.CanRestoreFiles && <GuestBrowser account={account} pointId={found.p.id} vmName={found.vm.vmName} pointName={`${found.p.PointType} ${utc(found.p.CreationTimeUTC)}`} path={params.get('path') ?? ''} select={params.get('select') ?? undefined} />}
       {pointId && vms && !found && <p class="error" role="alert">Restore point {pointId} is not among the points you may see.</p>}
     </div>
   );
