@@ -323,6 +323,8 @@ test('Windows volumes browse as C:\\ with breadcrumbs and owners, and a 10,000-e
   for (const folder of ['Users', 'Ann', 'Documents']) await page.click(`#entries tr[data-name="${folder}"] a.entry-name`);
   await page.waitForSelector('#entries tr[data-name="notes.txt"]');
   assert.deepEqual(await page.locator('#breadcrumbs li').allTextContents(), ['C:\\', 'Users', 'Ann', 'Documents']);
+  // The mount shows Windows paths as EM does (C:\Users\Ann); the page navigates by the same guest path either way.
+  assert.equal(await page.getAttribute('#entries tr[data-name="notes.txt"]', 'data-path'), 'C:/Users/Ann/Documents/notes.txt');
   const [win] = await points('win01');
   const mounts = (await admin.get(`${admin.base}/api/vmRestorePoints/${win.id}/mounts`)).body.VmRestorePointMounts;
   const listing = (await admin.get(`${mounts[0].Href.replace(/^https?:\/\/[^/]+/, admin.base)}/C:/Users/Ann/Documents`)).body;

@@ -1,7 +1,7 @@
 import { useEffect, useState } from 'preact/hooks';
 import type { Account } from '../account.js';
 import { call, get, link, local, message, type Task } from '../api/client.js';
-import { crumbsOf, guestPathToUrl } from '../api/guest-url.js';
+import { crumbsOf, guestPathToUrl, volumePath } from '../api/guest-url.js';
 import { ConfirmDialog } from '../confirm-dialog.js';
 import { bytes, utc } from '../format.js';
 import { go } from '../route.js';
@@ -60,7 +60,7 @@ export function GuestBrowser({ account, pointId, vmName, pointName, path, select
   const open = (p: string) => go('files', { point: pointId, path: p });
   const restore = async () => {
     const e = restoring!;
-    const where = drive + e.Path;
+    const where = volumePath(e.Path, drive);
     setRestoring(undefined);
     setStatus(`Restoring ${where} to VM ${vmName}…`);
     try {
@@ -115,10 +115,10 @@ export function GuestBrowser({ account, pointId, vmName, pointName, path, select
                   const isDir = e.Type === 'DirectoryEntry';
                   const download = link(e, 'Download');
                   return (
-                    <tr data-name={e.Name} data-path={drive + e.Path} class={select === e.Name ? 'selected' : ''}>
+                    <tr data-name={e.Name} data-path={volumePath(e.Path, drive)} class={select === e.Name ? 'selected' : ''}>
                       <td>
                         {isDir ? (
-                          <a class="entry-name dir" href={`#/files?point=${encodeURIComponent(pointId)}&path=${encodeURIComponent(drive + e.Path)}`}><span class="icon dir" aria-hidden="true" />{e.Name}</a>
+                          <a class="entry-name dir" href={`#/files?point=${encodeURIComponent(pointId)}&path=${encodeURIComponent(volumePath(e.Path, drive))}`}><span class="icon dir" aria-hidden="true" />{e.Name}</a>
                         ) : (
                           <span class="entry-name file" tabIndex={-1}><span class="icon file" aria-hidden="true" />{e.Name}</span>
                         )}
@@ -146,7 +146,7 @@ export function GuestBrowser({ account, pointId, vmName, pointName, path, select
         </>
       )}
       <ConfirmDialog open={!!restoring} title={`Restore to VM ${vmName}?`} confirmLabel="Restore" danger={overwrite} onConfirm={restore} onCancel={() => setRestoring(undefined)}>
-        <p>Restore <strong class="path">{restoring && drive + restoring.Path}</strong> from {pointName} to its original location in VM <strong>{vmName}</strong>.</p>
+        <p>Restore <strong class="path">{restoring && volumePath(restoring.Path, drive)}</strong> from {pointName} to its original location in VM <strong>{vmName}</strong>.</p>
         <OverwriteChoice id="browse-overwrite" overwrite={overwrite} setOverwrite={setOverwrite} />
       </ConfirmDialog>
     </section>
