@@ -81,7 +81,10 @@ function storeSnapshot(): Record<string, unknown[]> {
   const db = new BetterSqlite3(join(server.dataDir, 'state.db'), { readonly: true, fileMustExist: true });
   try {
     const tables = db.prepare("select name from sqlite_master where type='table' and name not like 'sqlite_%' and name <> 'audit' order by name").all() as { name: string }[];
-    return Object.fromEntries(tables.map((t) => [t.name, db.prepare(`select * from "${t.name}"`).all()]));
+    // A session's last use is written every few seconds by any authenticated request (refused or not): that is
+    // the session being used, not something a bad input changed.
+    const rows = (name: string) => (db.prepare(`select * from "${name}"`).all() as Record<string, unknown>[]).map((r) => (name === 'logon_sessions' ? { ...r, last_seen_at: undefined } : r));
+    return Object.fromEntries(tables.map((t) => [t.name, rows(t.name)]));
   } finally {
     db.close();
   }
