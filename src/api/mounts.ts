@@ -75,9 +75,9 @@ export function mountsPlugin(ctx: ApiContext) {
     }
 
     /** A mount belongs to the account that made it, as tasks do: another account's mount is not found (admins see all). */
-    function ownMount(request: FastifyRequest, rp: VmRestorePointRecord, options?: { use: boolean }): OpenMount {
+    async function ownMount(request: FastifyRequest, rp: VmRestorePointRecord, options?: { use: boolean }): Promise<OpenMount> {
       const n = mountNumber((request.params as Params).n);
-      const m = mounts.get(rp.id, n, options);
+      const m = await mounts.get(rp.id, n, options);
       if (!canSeeOwned(request.principal!, m.info.accountId)) throw notFound(`Mount ${n} of VM restore point ${rp.id} was not found`);
       return m;
     }
@@ -97,31 +97,31 @@ export function mountsPlugin(ctx: ApiContext) {
 
     app.get('/api/vmRestorePoints/:id/mounts', { schema: { summary: 'Mounts of a VM restore point' } }, async (request, reply) => {
       const rp = await point(request, false);
-      const items = mounts.list(rp.id).filter((m) => canSeeOwned(request.principal!, m.info.accountId)).map((m) => mountElement(apiBase(request), rp, m));
+      const items = (await mounts.list(rp.id)).filter((m) => canSeeOwned(request.principal!, m.info.accountId)).map((m) => mountElement(apiBase(request), rp, m));
       return sendWire(request, reply, 200, el('VmRestorePointMounts', [], [list(null, 'VmRestorePointMounts', items)]));
     });
 
     app.get('/api/vmRestorePoints/:id/mounts/:n', { schema: { summary: 'One mount: its links and file system roots' } }, async (request, reply) => {
       const rp = await point(request, false);
-      const m = ownMount(request, rp, { use: false });
+      const m = await ownMount(request, rp, { use: false });
       return sendWire(request, reply, 200, mountElement(apiBase(request), rp, m));
     });
 
     app.get('/api/openem/vmRestorePoints/:id/mounts/:n', { schema: { summary: "openem: a mount's OsKind, detected OS and FUSE folder" } }, async (request, reply) => {
       const rp = await point(request, false);
-      return sendOpenemWire(request, reply, 200, mountDetailsElement(apiBase(request), ownMount(request, rp, { use: false }).info));
+      return sendOpenemWire(request, reply, 200, mountDetailsElement(apiBase(request), (await ownMount(request, rp, { use: false })).info));
     });
 
     app.delete('/api/vmRestorePoints/:id/mounts/:n', { schema: { summary: 'Unmount' } }, async (request, reply) => {
       const rp = await point(request, true);
-      const m = ownMount(request, rp, { use: false });
+      const m = await ownMount(request, rp, { use: false });
       await auditedRequest(ctx, request, { what: 'unmount', target: `${rp.vmName} ${rp.id} mount ${m.info.number}` }, () => mounts.unmount(rp.id, m.info.number));
       return reply.code(204).send();
     });
 
     app.get('/api/vmRestorePoints/:id/mounts/:n/*', { schema: { summary: 'List a guest folder, or download a file or folder (?action=download)' } }, async (request, reply) => {
       const rp = await point(request, false);
-      const m = ownMount(request, rp);
+      const m = await ownMount(request, rp);
       const path = guestPathFromRequest(request, MOUNT_PATH_SEGMENTS);
       const query = request.query as Record<string, string | undefined>;
       if (query.action === 'download') return download(request, reply, m, path);
@@ -133,12 +133,12 @@ export function mountsPlugin(ctx: ApiContext) {
       const action = (request.query as Record<string, string | undefined>).action;
       if (action === 'download') {
         const rp = await point(request, false);
-        const m = ownMount(request, rp);
+        const m = await ownMount(request, rp);
         return download(request, reply, m, guestPathFromRequest(request, MOUNT_PATH_SEGMENTS));
       }
       if (action !== 'restore') throw badRequest(`Unknown action '${action ?? ''}'; use ?action=restore or ?action=download`);
       const rp = await point(request, true);
-      const m = ownMount(request, rp);
+      const m = await ownMount(request, rp);
       const path = guestPathFromRequest(request, MOUNT_PATH_SEGMENTS);
       const spec = parseFileRestoreSpec(request);
       const located = m.locate(path);

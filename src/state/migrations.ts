@@ -309,9 +309,15 @@ export function migrationProvider(dialect: Dialect): MigrationProvider {
         .execute();
     },
   };
+  // Issue 14: every node serves every mount and logs to its restore session.
+  const m010: Migration = {
+    async up(db: Kysely<any>) {
+      await db.schema.alterTable('mounts').addColumn('restore_session_id', 'text').execute();
+    },
+  };
   return {
     async getMigrations() {
-      return { '001_initial': m001, '002_vm_work': m002, '004_backup_sessions': m004, '005_catalog_volumes': m005, '006_task_leases': m006, '007_drop_cancel_requested': m007, '008_repository_catalog': m008, '009_logon_failures': m009 };
+      return { '001_initial': m001, '002_vm_work': m002, '004_backup_sessions': m004, '005_catalog_volumes': m005, '006_task_leases': m006, '007_drop_cancel_requested': m007, '008_repository_catalog': m008, '009_logon_failures': m009, '010_mount_sessions': m010 };
     },
   };
 }

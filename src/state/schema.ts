@@ -137,6 +137,8 @@ export interface MountsTable {
   folder: string | null;
   created_at: number;
   last_used_at: number;
+  /** The FileLevelRestore session of the mount, so that any node serving it logs to it. */
+  restore_session_id: string | null;
 }
 
 export interface AuditTable {

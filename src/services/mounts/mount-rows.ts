@@ -1,11 +1,16 @@
+import type { Selectable } from 'kysely';
 import type { BaseContext } from '../../context.js';
+import type { MountsTable } from '../../state/schema.js';
 import { leftBehindBefore } from '../../state/leftover-rows.js';
 import { isUniqueViolation } from '../../state/store-errors.js';
 import type { MountOsKind } from './mount-types.js';
 
+export type MountRow = Selectable<MountsTable>;
+
 /**
- * The `mounts` table records which node holds which mount, so numbers stay unique per restore point and the
- * limit counts every node. The readers themselves live in memory: a row outlives its process only by accident.
+ * The `mounts` table records which node holds which mount, so numbers stay unique per restore point, the limit
+ * counts every node, and every node can serve every mount (its row says what to open). The readers themselves
+ * live in memory: a row outlives its process only by accident.
  */
 export async function insertMountRow(
   ctx: BaseContext,
@@ -71,4 +76,23 @@ export async function removeDeadMountRows(ctx: BaseContext): Promise<number> {
     .where('last_used_at', '<', leftBehindBefore(ctx.store, ctx.clock.now() - ctx.config.mountIdleSeconds * 1000))
     .executeTakeFirst();
   return Number(r.numDeletedRows);
+}
+
+export async function setMountSession(ctx: BaseContext, id: string, restoreSessionId: string): Promise<void> {
+  await ctx.store.db.updateTable('mounts').set({ restore_session_id: restoreSessionId }).where('id', '=', id).execute();
+}
+
+export async function findMountRow(ctx: BaseContext, vmRestorePointId: string, number: number): Promise<MountRow | undefined> {
+  return ctx.store.db.selectFrom('mounts').selectAll().where('vm_restore_point_id', '=', vmRestorePointId).where('number', '=', number).executeTakeFirst();
+}
+
+export async function mountNumbersOf(ctx: BaseContext, vmRestorePointId: string): Promise<number[]> {
+  const rows = await ctx.store.db.selectFrom('mounts').select('number').where('vm_restore_point_id', '=', vmRestorePointId).execute();
+  return rows.map((r) => Number(r.number));
+}
+
+/** Last use of each of these mounts as the store has it (any node's reads touch it); a mount without a row is absent. */
+export async function mountRowsUsedAt(ctx: BaseContext, ids: string[]): Promise<Map<string, number>> {
+  const rows = await ctx.store.db.selectFrom('mounts').select(['id', 'last_used_at']).where('id', 'in', ids).execute();
+  return new Map(rows.map((r) => [r.id, Number(r.last_used_at)]));
 }

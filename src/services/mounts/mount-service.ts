@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { flrFolderPath } from './flr-folder.js';
 import type { AppContext } from '../app-services.js';
-import { conflict, corrupt, notFound } from '../../errors.js';
+import { conflict, corrupt, isOpenemError, notFound } from '../../errors.js';
+import { findVmRestorePoint } from '../inventory/restore-point-records.js';
 import type { GuestVolume } from '../../guestfs/guest-volumes.js';
 import type { TaskRecord } from '../../tasks/task-types.js';
 import type { VmRestorePointRecord } from '../inventory/restore-point-records.js';
@@ -9,7 +10,19 @@ import { openRestorePointFilesystem, type RestorePointFilesystem } from '../gues
 import { DriveLetterFolders } from '../../guestfs/drive-letter-folders.js';
 import { openFuseFolder, type FuseFolder } from './fuse-folder.js';
 import { prepareFlrRoot, type FlrAccess } from './flr-root.js';
-import { countMountRows, deleteMountRow, insertMountRow, removeDeadMountRows, setMountFolder, touchMountRow } from './mount-rows.js';
+import {
+  countMountRows,
+  deleteMountRow,
+  findMountRow,
+  insertMountRow,
+  mountNumbersOf,
+  mountRowsUsedAt,
+  removeDeadMountRows,
+  setMountFolder,
+  setMountSession,
+  touchMountRow,
+  type MountRow,
+} from './mount-rows.js';
 import type { FlrMounts, MountInfo, MountOsKind, OpenMount } from './mount-types.js';
 
 /** Touching the row on every FUSE read would write the store per block; once in this long is enough. */
@@ -26,9 +39,16 @@ interface LiveMount extends OpenMount {
 /**
  * FLR mounts (seed 002, em-api.md "FLR mounts"): a restore point's guest filesystem opened straight from the
  * repository, served to the API and as a read-only FUSE folder, until DELETE, idle expiry or shutdown.
+ * Every node serves every mount (issue #14): the `mounts` row says it exists; the node that made it holds its FUSE
+ * folder and session, and any other node asked for it opens a replica — the same restore point read straight
+ * from the repository, no folder — kept while the row lives and it is used. Use anywhere touches the row, so the
+ * owner does not expire a mount read elsewhere; a DELETE anywhere removes the row, and the owner then closes its own.
  */
 export class MountService implements FlrMounts {
   private readonly live = new Map<string, LiveMount>();
+  /** Mounts other nodes made, opened here to serve them (by row id); opening ones by row id too. */
+  private readonly replicas = new Map<string, LiveMount>();
+  private readonly opening = new Map<string, Promise<LiveMount>>();
   /** Mounts accepted (task submitted) but not open yet: they count against the limit. */
   private pending = 0;
   private timer?: NodeJS.Timeout;
@@ -131,6 +151,7 @@ export class MountService implements FlrMounts {
       // Seed 002: the guest OS is detected on the mounted backup; the client's OsKind does not change what is read.
       await this.ctx.restoreSessions.log(s.id, `OsKind ${requestedOsKind} was requested, but the guest's volumes are ${detectedOsKind}; mounted as ${detectedOsKind}, as detected`);
     }
+    await setMountSession(this.ctx, mount.info.id, s.id);
   }
 
   /** Adds a line to the mount's restore session (downloads, restores started through the mount). */
@@ -174,11 +195,53 @@ export class MountService implements FlrMounts {
    * One mount of a restore point. NOT_FOUND for another point's number or an ended mount. Reading files counts as
    * use; looking at the mount resource itself (`use: false`) does not, so a client polling it cannot keep it alive.
    */
-  get(vmRestorePointId: string, number: number, options: { use?: boolean } = {}): OpenMount {
-    const m = [...this.live.values()].find((x) => x.info.vmRestorePointId === vmRestorePointId.toLowerCase() && x.info.number === number);
-    if (!m) throw notFound(`Mount ${number} of VM restore point ${vmRestorePointId} was not found (unmounted, expired, or never created)`);
+  async get(vmRestorePointId: string, number: number, options: { use?: boolean } = {}): Promise<OpenMount> {
+    const id = vmRestorePointId.toLowerCase();
+    let m: LiveMount | undefined = [...this.live.values()].find((x) => x.info.vmRestorePointId === id && x.info.number === number);
+    if (!m) {
+      const row = await findMountRow(this.ctx, id, number);
+      for (const r of [...this.replicas.values()]) {
+        if (r.info.vmRestorePointId === id && r.info.number === number && r.info.id !== row?.id) await this.closeReplica(r);
+      }
+      if (!row) throw notFound(`Mount ${number} of VM restore point ${vmRestorePointId} was not found (unmounted, expired, or never created)`);
+      m = this.replicas.get(row.id) ?? (await this.openReplica(row));
+    }
     if (options.use !== false) this.touch(m);
     return m;
+  }
+
+  /** A mount another node made, opened here from the repository (once, however many requests ask at once). */
+  private openReplica(row: MountRow): Promise<LiveMount> {
+    const already = this.opening.get(row.id);
+    if (already) return already;
+    const p = (async () => {
+      const reader = await openRestorePointFilesystem(this.ctx, row.vm_restore_point_id);
+      try {
+        const roots = await rootsOf(reader.volumes.addressable);
+        const rp = await findVmRestorePoint(this.ctx, row.vm_restore_point_id);
+        const now = this.ctx.clock.now();
+        const info: MountInfo = {
+          id: row.id, vmRestorePointId: row.vm_restore_point_id, number: Number(row.number), requestedOsKind: row.os_kind as MountOsKind,
+          detectedOsKind: reader.primary.osKind, vmName: rp?.vmName ?? '', vmId: rp?.vmId ?? '', accountId: row.account_id,
+          createdAt: Number(row.created_at), lastUsedAt: now,
+          ...(row.folder ? { folder: row.folder } : {}),
+          ...(row.restore_session_id ? { restoreSessionId: row.restore_session_id } : {}),
+        };
+        const m: LiveMount = { info, volumes: reader.volumes, roots, locate: reader.locate, reader, rowTouchedAt: 0, busy: 0 };
+        this.replicas.set(row.id, m);
+        return m;
+      } catch (e) {
+        await reader.close();
+        throw e;
+      }
+    })().finally(() => this.opening.delete(row.id));
+    this.opening.set(row.id, p);
+    return p;
+  }
+
+  private async closeReplica(m: LiveMount): Promise<void> {
+    if (!this.replicas.delete(m.info.id)) return;
+    await m.reader.close().catch((e) => this.ctx.log.warn({ err: e }, 'mount replica reader close failed'));
   }
 
   /** Keeps a mount from expiring while a download or restore reads from it; call the returned function when done. */
@@ -194,21 +257,36 @@ export class MountService implements FlrMounts {
     };
   }
 
-  list(vmRestorePointId: string): OpenMount[] {
-    return [...this.live.values()].filter((m) => m.info.vmRestorePointId === vmRestorePointId.toLowerCase()).sort((a, b) => a.info.number - b.info.number);
+  /** Every node's mounts of the restore point (this node opens replicas of the others'). */
+  async list(vmRestorePointId: string): Promise<OpenMount[]> {
+    const out: OpenMount[] = [];
+    for (const number of await mountNumbersOf(this.ctx, vmRestorePointId.toLowerCase())) {
+      try {
+        out.push(await this.get(vmRestorePointId, number, { use: false }));
+      } catch (e) {
+        if (!(isOpenemError(e) && e.code === 'NOT_FOUND')) throw e;
+      }
+    }
+    return out.sort((a, b) => a.info.number - b.info.number);
   }
 
   async unmount(vmRestorePointId: string, number: number): Promise<void> {
-    const m = this.get(vmRestorePointId, number) as LiveMount;
-    await this.close(m, 'unmounted');
+    const m = (await this.get(vmRestorePointId, number, { use: false })) as LiveMount;
+    if (this.live.has(m.info.id)) return this.close(m, 'unmounted');
+    // Another node's: its row goes now (every node stops serving it), and its owner closes its folder on its next round.
+    await deleteMountRow(this.ctx, m.info.id);
+    await this.closeReplica(m);
+    if (m.info.restoreSessionId) {
+      await this.ctx.restoreSessions.finish(m.info.restoreSessionId, 'Success', `Mount ${m.info.number} unmounted`).catch((e) => this.ctx.log.warn({ err: e }, 'could not stop the mount session'));
+    }
   }
 
-  private async close(m: LiveMount, why: string): Promise<void> {
+  private async close(m: LiveMount, why: string, options: { sessionEnded?: boolean } = {}): Promise<void> {
     if (!this.live.delete(m.info.id)) return;
     await m.fuse?.close().catch((e) => this.ctx.log.warn({ err: e }, 'FUSE folder close failed'));
     await m.reader.close().catch((e) => this.ctx.log.warn({ err: e }, 'mount reader close failed'));
     await deleteMountRow(this.ctx, m.info.id);
-    if (m.info.restoreSessionId) {
+    if (m.info.restoreSessionId && !options.sessionEnded) {
       await this.ctx.restoreSessions.finish(m.info.restoreSessionId, 'Success', `Mount ${m.info.number} ${why}`).catch((e) => this.ctx.log.warn({ err: e }, 'could not stop the mount session'));
     }
     this.ctx.log.info({ vmRestorePointId: m.info.vmRestorePointId, number: m.info.number }, `mount ${why}`);
@@ -217,14 +295,26 @@ export class MountService implements FlrMounts {
   /** Ends mounts unused for `mountIdleSeconds` (API calls and FUSE reads count as use). */
   async expireIdle(): Promise<number> {
     const limit = this.ctx.clock.now() - this.ctx.config.mountIdleSeconds * 1000;
-    const idle = [...this.live.values()].filter((m) => m.busy === 0 && m.info.lastUsedAt < limit);
-    for (const m of idle) await this.close(m, 'expired after idle time');
-    return idle.length;
+    const rows = this.live.size > 0 ? await mountRowsUsedAt(this.ctx, [...this.live.keys()]) : new Map<string, number>();
+    let expired = 0;
+    for (const m of [...this.live.values()]) {
+      const usedAt = rows.get(m.info.id);
+      // Unmounted through another node: its row is gone, and that node ended the session.
+      if (usedAt === undefined) await this.close(m, 'unmounted on another node', { sessionEnded: true });
+      else if (usedAt > m.info.lastUsedAt) m.info.lastUsedAt = usedAt; // read through another node's replica
+      else if (m.busy === 0 && m.info.lastUsedAt < limit) {
+        await this.close(m, 'expired after idle time');
+        expired++;
+      }
+    }
+    for (const r of [...this.replicas.values()]) if (r.busy === 0 && r.info.lastUsedAt < limit) await this.closeReplica(r);
+    return expired;
   }
 
   async stop(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
     for (const m of [...this.live.values()]) await this.close(m, 'unmounted at shutdown');
+    for (const r of [...this.replicas.values()]) await this.closeReplica(r);
   }
 }
 

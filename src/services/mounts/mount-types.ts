@@ -47,9 +47,9 @@ export interface FlrMounts {
   /** Adds a line to the mount's restore session (downloads, restores started through the mount). */
   recordActivity(mount: OpenMount, text: string): Promise<void>;
   /** A live mount by restore point and number (NOT_FOUND otherwise); `use: false` does not count as use. */
-  get(vmRestorePointId: string, number: number, options?: { use?: boolean }): OpenMount;
+  get(vmRestorePointId: string, number: number, options?: { use?: boolean }): Promise<OpenMount>;
   /** Keeps a mount from expiring while it is read from; call the returned function when done. */
   hold(mount: OpenMount): () => void;
-  list(vmRestorePointId: string): OpenMount[];
+  list(vmRestorePointId: string): Promise<OpenMount[]>;
   unmount(vmRestorePointId: string, number: number): Promise<void>;
 }
