@@ -9,12 +9,16 @@ import { StateRepositoryCatalog } from './tasks/repository-catalog.js';
 import { sessionsNamedByRestoreMarks } from './platform/restore-incomplete-mark.js';
 import type { AppContext } from './services/app-services.js';
 import { RestoreScheduler } from './services/restore-vm/restore-scheduler.js';
+import { recoverLeftBehindSessions } from './services/restore-vm/resume-interrupted-restores.js';
 import { MountService } from './services/mounts/mount-service.js';
 import { backupServerId } from './services/inventory/backup-server.js';
 import { syncRestorePoints } from './services/backup/sync-restore-points.js';
 import { prepareDemo } from './services/demo/prepare-demo.js';
 import { LogonThrottle } from './services/auth/logon-throttle.js';
 import { RefusalLimiter } from './services/audit/refusal-limiter.js';
+
+/** How often a node refreshes its open restore sessions and looks for those a stopped node left (timeout 30 s). */
+const SESSION_BEAT_MS = 5_000;
 
 /**
  * Builds the application context. `startTasks` (default true) is for the server: it fails work an unclean stop
@@ -57,6 +61,15 @@ export async function attachServices(base: BaseContext, options: { demo: boolean
     });
     if (failedTasks || failedSessions.length) base.log.warn({ failedTasks, failedSessions }, 'marked work left running by an unclean stop as failed');
     ctx.mounts = await MountService.start(ctx);
+    // This node's open restore sessions beat; sessions of a node that stopped beating are taken over (issue #14).
+    const sessionRounds = setInterval(() => {
+      void ctx.restoreSessions
+        .beat()
+        .then(() => recoverLeftBehindSessions(ctx))
+        .catch((e) => base.log.warn({ err: e }, 'restore session heartbeat failed'));
+    }, SESSION_BEAT_MS);
+    sessionRounds.unref();
+    ctx.onShutdown.push(async () => clearInterval(sessionRounds));
   }
   await syncRestorePoints(ctx);
   if (options.demo) await prepareDemo(ctx);

@@ -114,6 +114,41 @@ export class RestoreSessionStore {
     return JSON.stringify(log.slice(-MAX_LOG_LINES));
   }
 
+  /** Refreshes the heartbeat of the open sessions this node runs, so other nodes can tell they are not left behind. */
+  async beat(): Promise<void> {
+    await this.ctx.store.db.updateTable('restore_sessions').set({ heartbeat_at: this.ctx.clock.now() }).where('node_id', '=', this.ctx.nodeId).where('state', '!=', 'Stopped').execute();
+  }
+
+  /** Open sessions of other nodes whose heartbeat is older than the timeout: their node stopped (or died). */
+  async leftBehind(): Promise<{ id: string; nodeId: string }[]> {
+    const rows = await this.ctx.store.db
+      .selectFrom('restore_sessions')
+      .select(['id', 'node_id'])
+      .where('state', '!=', 'Stopped')
+      .where('node_id', '!=', this.ctx.nodeId)
+      .where('heartbeat_at', '<', this.ctx.clock.now() - STALE_MS)
+      .execute();
+    return rows.map((r) => ({ id: r.id, nodeId: r.node_id }));
+  }
+
+  /**
+   * Makes an open session this node's (it resumes or fails it), if it is still `fromNode`'s: one conditional
+   * statement, so of nodes taking a left-behind session over at once exactly one gets it.
+   */
+  async takeOver(id: string, fromNode?: string): Promise<boolean> {
+    const from = fromNode ?? (await this.ctx.store.db.selectFrom('restore_sessions').select('node_id').where('id', '=', id).executeTakeFirst())?.node_id;
+    if (from === undefined) return false;
+    if (from === this.ctx.nodeId) return true;
+    const r = await this.ctx.store.db
+      .updateTable('restore_sessions')
+      .set({ node_id: this.ctx.nodeId, heartbeat_at: this.ctx.clock.now() })
+      .where('id', '=', id)
+      .where('node_id', '=', from)
+      .where('state', '!=', 'Stopped')
+      .executeTakeFirst();
+    return Number(r.numUpdatedRows) === 1;
+  }
+
   /**
    * On start: sessions an unclean stop left open are Stopped/Failed with the reason, never Working forever —
    * except those in `resuming`, whose restores this start continues (issue #9 §6).

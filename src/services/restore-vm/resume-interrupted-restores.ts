@@ -47,6 +47,8 @@ export async function findInterruptedRestores(ctx: AppContext): Promise<Interrup
  */
 export async function resumeInterruptedRestores(ctx: AppContext): Promise<void> {
   for (const r of await findInterruptedRestores(ctx)) {
+    // A node running beside this one may be taking the same session over (its node died): one of them resumes it.
+    if (!(await ctx.restoreSessions.takeOver(r.session.id))) continue;
     ctx.log.warn({ vm: r.vm.name, session: r.session.id }, 'resuming an in-place VM restore interrupted by a server stop');
     const resumed = resumeInterruptedRestore(ctx, r);
     ctx.onShutdown.push(() => resumed);
@@ -122,4 +124,35 @@ export function resumeInterruptedRestore(ctx: AppContext, { vm, mark, session }:
       await releaseAll().catch((e) => ctx.log.warn({ err: e, session: session.id }, 'could not release the VM claim'));
       lifetime.end();
     });
+}
+
+/** Failure text of a restore whose node stopped beating while it ran (on a node that is still running). */
+export const NODE_LOST = 'Interrupted: the openem node running this restore stopped (its heartbeat ended)';
+
+/**
+ * On every running node, every few seconds: restore sessions left open by a node that stopped beating (died) are
+ * taken over, one node each — an in-place restore that had begun writing (its VM marked `writing` on the shared
+ * datastores) is resumed here as a restart would resume it, any other is failed, as a restart of a single server
+ * fails it (issue #14: a node that dies mid-work has its work failed or resumed by another node).
+ */
+export async function recoverLeftBehindSessions(ctx: AppContext): Promise<void> {
+  const left = await ctx.restoreSessions.leftBehind();
+  if (left.length === 0) return;
+  const marked = new Map<string, VmConfig>();
+  for (const vm of await ctx.platform.listVms()) if (vm.restoreIncomplete) marked.set(vm.restoreIncomplete.sessionId, vm);
+  for (const { id, nodeId } of left) {
+    if (!(await ctx.restoreSessions.takeOver(id, nodeId))) continue;
+    const vm = marked.get(id);
+    const session = await ctx.restoreSessions.get(id);
+    if (!session) continue;
+    if (vm?.restoreIncomplete?.state === 'writing') {
+      ctx.log.warn({ vm: vm.name, session: id, node: nodeId }, 'resuming an in-place VM restore whose node stopped');
+      await ctx.restoreSessions.log(id, `${NODE_LOST}. Resuming on this node: the disks are compared with the restore point and only the blocks that still differ are written`);
+      const resumed = resumeInterruptedRestore(ctx, { vm, mark: vm.restoreIncomplete, session });
+      ctx.onShutdown.push(() => resumed);
+    } else {
+      ctx.log.warn({ session: id, node: nodeId }, 'failing a restore session whose node stopped');
+      await ctx.restoreSessions.finish(id, 'Failed', NODE_LOST, NODE_LOST);
+    }
+  }
 }
