@@ -53,6 +53,7 @@ export const CHECKS = [
   { what: 'qemu-system-x86_64, qemu-storage-daemon', pkg: 'qemu-system-x86', ok: () => ['qemu-system-x86_64', 'qemu-storage-daemon'].every(onPath) },
   { what: 'qemu-img, qemu-nbd', pkg: 'qemu-utils', ok: () => ['qemu-img', 'qemu-nbd'].every(onPath) },
   { what: 'nbdinfo', pkg: 'libnbd-bin', ok: () => onPath('nbdinfo') },
+  { what: 'haproxy (the three-node test balances over it)', pkg: 'haproxy', ok: () => onPath('haproxy') },
 ];
 
 const missing = CHECKS.filter((c) => !c.ok());
