@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // `npm run bench`: runs every benchmark in bench/ one after the other (each in its own process, so none warms the
 // next one's caches), shows their output as it comes, and ends with one table of every figure against its goal.
-// Usage: node scripts/run-bench.mjs [name...]   — only the named benches (backup, restore, flr, api).
+// Usage: node scripts/run-bench.mjs [name...]   — only the named benches (backup, restore, flr, api, scale).
 // Benches are never part of npm test; figures swing on a shared machine, which is why every goal is a ratio to a
 // baseline run in the same process tree.
 import { spawn } from 'node:child_process';
@@ -10,7 +10,7 @@ import { availableParallelism, loadavg } from 'node:os';
 
 const PREFIX = 'BENCH-RESULT ';
 /** Arguments each bench runs with here (its defaults otherwise); kept small enough for a 2-core machine. */
-const ARGS = { backup: ['4'], restore: ['4'], flr: [], api: ['5'], kvm: ['4'] };
+const ARGS = { backup: ['4'], restore: ['4'], flr: [], api: ['5'], kvm: ['4'], scale: ['256', '6'] };
 
 const wanted = process.argv.slice(2);
 const benches = readdirSync('bench')
