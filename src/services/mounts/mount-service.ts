@@ -198,6 +198,11 @@ export class MountService implements FlrMounts {
   async get(vmRestorePointId: string, number: number, options: { use?: boolean } = {}): Promise<OpenMount> {
     const id = vmRestorePointId.toLowerCase();
     let m: LiveMount | undefined = [...this.live.values()].find((x) => x.info.vmRestorePointId === id && x.info.number === number);
+    // Unmounted through another node: its row is gone, so this node stops serving it at once.
+    if (m && (await findMountRow(this.ctx, id, number))?.id !== m.info.id) {
+      await this.close(m, 'unmounted on another node', { sessionEnded: true });
+      m = undefined;
+    }
     if (!m) {
       const row = await findMountRow(this.ctx, id, number);
       for (const r of [...this.replicas.values()]) {
