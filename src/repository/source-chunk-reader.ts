@@ -8,7 +8,8 @@ export interface SourceChunk {
   buf: SharedArrayBuffer;
 }
 
-export const CHUNK_BLOCKS = 16;
+/** 8 MiB: a backup's read-ahead ring is a sixth of its memory at 16 (measured: openem backup peaked at 276 MiB with 16, 235 with 8). */
+export const CHUNK_BLOCKS = 8;
 
 /** Block index ranges [start, end) holding data, from the source's allocated extents. */
 export function allocatedBlockRanges(size: number, extents: Extent[]): [number, number][] {
@@ -27,7 +28,7 @@ export function allocatedBlockRanges(size: number, extents: Extent[]): [number, 
 }
 
 /**
- * Reads a block source's allocated blocks (or the extents the caller names) sequentially, 16 MiB at a time,
+ * Reads a block source's allocated blocks (or the extents the caller names) sequentially, 8 MiB at a time,
  * into a ring of shared buffers: reading runs ahead of hashing by as many chunks as the ring holds, and stops
  * when the consumer has not released a buffer. A source that can `readInto` is read straight into the shared
  * buffer (one copy, by the kernel); other sources are read and copied.
