@@ -2,11 +2,13 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { lstat, mkdir, readdir, readFile, readlink } from 'node:fs/promises';
+import { lstat, mkdir, readdir, readFile, readlink, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { createDemoVms, DEMO_VM_NAMES, writeDemoSourceTree } from '../../src/platform/demo/demo-vms.js';
 import { findTool } from '../../src/platform/local/external-tool.js';
+import { EXCH01_BIG_FOLDER, EXCH01_COMPRESSED_FOLDER } from '../../src/platform/demo/exch01-tree.js';
+import { ntfsfixView, ntfsXattr, withNtfs } from '../guestfs/fixtures/ntfs-oracle.js';
 import { openFreshPlatform, tempDir } from './local-fixtures.js';
 
 const run = promisify(execFile);
@@ -74,6 +76,30 @@ test('demo VMs hold exactly their regenerated source trees, on the right platfor
   assert.ok(logged.includes('demo VM app01 already exists'));
 });
 
-test('the demo set is web01, db01, files01 and app01', () => {
-  assert.deepEqual(DEMO_VM_NAMES, ['web01', 'db01', 'files01', 'app01']);
+test('the demo set is web01, db01, files01, app01 and exch01', () => {
+  assert.deepEqual(DEMO_VM_NAMES, ['web01', 'db01', 'files01', 'app01', 'exch01']);
+});
+
+test('exch01 is a Windows VM whose NTFS volume holds its tree, a compressed folder, named streams, a sparse file and hard links', async () => {
+  const { dataDir, platform } = await openFreshPlatform();
+  const [vm] = await createDemoVms(platform, dataDir, { only: ['exch01'], diskSize: 512 * 1024 * 1024 });
+  assert.deepEqual([vm.name, vm.platform, vm.guestOs], ['exch01', 'hyperv', 'windows']);
+  const image = await platform.diskImagePath(vm.id, 'disk0');
+  const expected = await tempDir();
+  await writeDemoSourceTree('exch01', expected);
+  // ntfs-3g's own view of the volume (never openem's reader).
+  await withNtfs(image, { write: false }, async (root) => {
+    const want = await fingerprint(expected);
+    const got = await fingerprint(root);
+    for (const [path, hash] of want) assert.equal(got.get(path), hash, path);
+    assert.equal((await readdir(join(root, EXCH01_BIG_FOLDER))).length, 10_000);
+    assert.ok((await readdir(join(root, 'Windows/System32'))).length >= 2_000);
+    const archive = join(root, EXCH01_COMPRESSED_FOLDER);
+    assert.equal(ntfsXattr(archive, 'system.ntfs_attrib').readUInt32LE(0) & 0x800, 0x800, 'the archive folder is compressed');
+    for (const name of await readdir(archive)) assert.equal(ntfsXattr(join(archive, name), 'system.ntfs_attrib').readUInt32LE(0) & 0x800, 0x800, `${name} is compressed`);
+    assert.match(ntfsXattr(join(root, 'Users/ann.lee/Downloads/Exchange2019-CU14-setup.exe'), 'user.Zone.Identifier').toString(), /ZoneId=3/);
+    assert.equal(ntfsXattr(join(root, 'ExchangeDatabases/DB01/DB01.edb'), 'system.ntfs_attrib').readUInt32LE(0) & 0x200, 0x200, 'the database is sparse');
+    assert.equal((await stat(join(root, 'Users/Administrator/Documents/Signature.htm'))).ino, (await stat(join(root, 'Users/ann.lee/Documents/Signature.htm'))).ino, 'hard links share a record');
+  });
+  assert.ok((await ntfsfixView(image)).clean);
 });

@@ -1,4 +1,4 @@
-import { mkdir, symlink, writeFile, chmod } from 'node:fs/promises';
+import { chmod, link, mkdir, open, symlink, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { badRequest } from '../../errors.js';
 
@@ -32,6 +32,28 @@ export class GuestTreeWriter {
     const p = this.hostPath(guestPath);
     await mkdir(p, { recursive: true });
     await chmod(p, mode);
+  }
+
+  /** A file of `size` bytes that holds only `data` at `offset`: the rest is a hole (the copy keeps it one). */
+  async sparseFile(guestPath: string, size: number, offset: number, data: Buffer): Promise<void> {
+    const p = this.hostPath(guestPath);
+    await mkdir(dirname(p), { recursive: true });
+    const fh = await open(p, 'w');
+    try {
+      await fh.write(data, 0, data.length, offset);
+      await fh.truncate(size);
+    } finally {
+      await fh.close();
+    }
+    this.bytesWritten += data.length;
+    this.filesWritten++;
+  }
+
+  /** A second name for an existing file (a hard link; the copy into the guest keeps it one). */
+  async hardLink(existingGuestPath: string, guestPath: string): Promise<void> {
+    const p = this.hostPath(guestPath);
+    await mkdir(dirname(p), { recursive: true });
+    await link(this.hostPath(existingGuestPath), p);
   }
 
   async symlink(guestPath: string, target: string): Promise<void> {

@@ -24,6 +24,8 @@ export interface CreateVmFromDirectoryOptions {
   /** `linux`: ext4 (GPT). `windows`: NTFS, behind an MBR unless `partitionTable` is `gpt`. */
   os?: GuestOsKind;
   partitionTable?: 'mbr' | 'gpt';
+  /** Windows: run on the new NTFS volume (mounted by ntfs-3g) once the folder is copied in, for what a folder cannot hold. */
+  ntfsExtras?: (root: string) => Promise<void>;
   cpus?: number;
   memoryMiB?: number;
 }
@@ -73,7 +75,7 @@ export async function createVmFromDirectory(platform: LocalPlatform, opts: Creat
   });
   try {
     const image = staged.diskImagePath('disk0');
-    if (os === 'windows') await buildNtfsInImage(image, partStart, partSize, opts.fromDir, opts.name);
+    if (os === 'windows') await buildNtfsInImage(image, partStart, partSize, opts.fromDir, opts.name, opts.ntfsExtras);
     else await buildExt4InImage(image, partStart, partSize, opts.fromDir, opts.name);
     if (table === 'mbr') await writeMbrWithSinglePartition(image, partStart, partSize);
     else if (withMsr) {

@@ -22,10 +22,11 @@ export async function requireNtfs3g(): Promise<{ mkntfs: string; ntfs3g: string;
 /**
  * Builds an NTFS volume of `bytes` at byte `offset` of an existing image, holding a copy of `fromDir`: a loop device
  * over just that window (`losetup --offset --sizelimit`), mkntfs on it, then the tree written through ntfs-3g with
- * file-system calls (never a command line with a guest name in it). The loop device is detached and the volume
+ * file-system calls (never a command line with a guest name in it), then `extras` on the mounted volume (what a
+ * host folder cannot hold: compressed folders, named streams). The loop device is detached and the volume
  * unmounted (ntfs-3g exited, everything written) before this returns, also when it fails.
  */
-export async function buildNtfsInImage(image: string, offset: number, bytes: number, fromDir: string, label: string): Promise<void> {
+export async function buildNtfsInImage(image: string, offset: number, bytes: number, fromDir: string, label: string, extras?: (root: string) => Promise<void>): Promise<void> {
   const tools = await requireNtfs3g();
   const loop = (await runTool(tools.losetup, ['--find', '--show', '--offset', String(offset), '--sizelimit', String(bytes), '--', image])).stdout.trim();
   if (!/^\/dev\/loop\d+$/.test(loop)) throw new OpenemError('INTERNAL', `losetup answered '${loop}' instead of a loop device`);
@@ -33,7 +34,10 @@ export async function buildNtfsInImage(image: string, offset: number, bytes: num
     const safeLabel = label.replace(/[^A-Za-z0-9._-]/g, '_').slice(0, 32) || 'Windows';
     // -p/-H/-S: where the partition starts and a geometry, so Windows could boot from the volume.
     await runTool(tools.mkntfs, ['-Q', '-F', '-L', safeLabel, '-p', String(offset / SECTOR), '-H', '255', '-S', '63', loop]);
-    await withNtfs3gMounted(tools, loop, (root) => copyTreeInto(fromDir, root));
+    await withNtfs3gMounted(tools, loop, async (root) => {
+      await copyTreeInto(fromDir, root);
+      await extras?.(root);
+    });
   } finally {
     await runTool(tools.losetup, ['-d', loop]);
   }
@@ -46,7 +50,8 @@ async function withNtfs3gMounted(tools: { ntfs3g: string; fusermount: string }, 
   let exited = false;
   let mounted = false;
   try {
-    daemon = await spawnHelper(tools.ntfs3g, ['-o', 'no_detach', device, folder]);
+    // `compression`: files written into a folder flagged compressed are compressed, as Windows does.
+    daemon = await spawnHelper(tools.ntfs3g, ['-o', 'no_detach,compression', device, folder]);
     // no_detach keeps ntfs-3g our child (a forked daemon would lose the death signal) and makes it chatty: drain it.
     daemon.child.stdout?.resume();
     daemon.child.stderr?.resume();

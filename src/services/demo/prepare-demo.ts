@@ -7,6 +7,7 @@ import { ROOT_PARTITION_OFFSET } from '../../platform/local/create-vm-from-direc
 import { firstLocalPlatform } from '../../platform/local/local-admin.js';
 import { defaultJobFor } from '../backup/jobs.js';
 import { runBackupSession } from '../backup-sessions/run-backup-session.js';
+import { liveGuestTarget, liveGuestWriter } from '../guest-restore/write-to-live-vm.js';
 
 /**
  * `openem serve --demo` on an empty data directory: demo VMs, a Full backup of each, a change in each guest,
@@ -15,7 +16,7 @@ import { runBackupSession } from '../backup-sessions/run-backup-session.js';
 export async function prepareDemo(ctx: AppContext): Promise<void> {
   if ((await ctx.platform.listVms()).length > 0) return;
   const say = (line: string) => process.stdout.write(`openem demo: ${line}\n`);
-  say('creating demo VMs (web01, db01, files01, app01)…');
+  say('creating demo VMs (web01, db01, files01, app01, exch01)…');
   const vms = await createDemoVms(firstLocalPlatform(ctx.platform), ctx.config.dataDir, { log: (l: string) => ctx.log.info(l) });
   for (const vm of vms) {
     say(`backing up ${vm.name} (Full)…`);
@@ -27,12 +28,17 @@ export async function prepareDemo(ctx: AppContext): Promise<void> {
     };
     await backup();
     // A change in the guest so the second point is a real increment and rollbacks have something to undo.
-    const motd = Buffer.from(`Welcome to ${vm.name}. Changed after the first backup at ${new Date(ctx.clock.now()).toISOString()}.\n`);
-    const disk = await ctx.platform.exposeDisk(vm.id, vm.disks[0].name);
-    try {
-      await changeMotd(ctx, disk.endpoint.path, motd);
-    } finally {
-      await disk.close();
+    const when = new Date(ctx.clock.now()).toISOString();
+    if (vm.guestOs === 'windows') {
+      await changeWindowsNotes(ctx, vm.id, Buffer.from(`Changed on ${vm.name} after the first backup at ${when}.\r\n`));
+    } else {
+      const motd = Buffer.from(`Welcome to ${vm.name}. Changed after the first backup at ${when}.\n`);
+      const disk = await ctx.platform.exposeDisk(vm.id, vm.disks[0].name);
+      try {
+        await changeMotd(ctx, disk.endpoint.path, motd);
+      } finally {
+        await disk.close();
+      }
     }
     say(`backing up ${vm.name} (Increment)…`);
     await backup();
@@ -55,4 +61,25 @@ async function changeMotd(ctx: AppContext, imagePath: string, motd: Buffer): Pro
     },
     onExisting: 'replace',
   });
+}
+
+/** Replaces C:/Users/Administrator/Documents/notes.txt in the Windows demo guest, through the NTFS restore writer. */
+async function changeWindowsNotes(ctx: AppContext, vmId: string, notes: Buffer): Promise<void> {
+  const target = await liveGuestTarget(ctx, vmId, { diskName: 'disk0', partitionIndex: 1, kind: 'ntfs' });
+  try {
+    await liveGuestWriter(ctx, target).write({
+      parent: ['Users', 'Administrator', 'Documents'].map((n) => Buffer.from(n)),
+      item: {
+        type: 'file',
+        name: Buffer.from('notes.txt'),
+        attrs: { mtime: new Date(ctx.clock.now()) },
+        size: notes.length,
+        dataRanges: [{ start: 0, end: notes.length }],
+        read: async () => Readable.from([notes]),
+      },
+      onExisting: 'replace',
+    });
+  } finally {
+    await target.disk.close();
+  }
 }
