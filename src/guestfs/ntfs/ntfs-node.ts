@@ -31,8 +31,14 @@ export interface NtfsNode {
   mtime: Date;
   ctime: Date;
   atime: Date;
-  /** The same times exact, in 100 ns since 1601. */
-  times: NtfsTimes;
+  /** The $STANDARD_INFORMATION value the times come from (ntfsTimesOf reads them exact). */
+  standardInformation: Buffer;
+}
+
+/** A node's creation, write and access times exact, in 100 ns since 1601 (read only for restores: BigInts cost). */
+export function ntfsTimesOf(node: NtfsNode): NtfsTimes {
+  const si = node.standardInformation;
+  return { creation: si.readBigUInt64LE(0x00), write: si.readBigUInt64LE(0x08), access: si.readBigUInt64LE(0x18) };
 }
 
 /** A stream of `file` by attribute type and name, its extents joined; `undefined` when the file has none. */
@@ -60,7 +66,7 @@ export async function nodeOf(mft: NtfsMft, file: NtfsFile, streamName = ''): Pro
     mtime: ntfsTime(si, 0x08),
     ctime: ntfsTime(si, 0x10),
     atime: ntfsTime(si, 0x18),
-    times: { creation: si.readBigUInt64LE(0x00), write: si.readBigUInt64LE(0x08), access: si.readBigUInt64LE(0x18) },
+    standardInformation: si,
   };
   if (si.length >= 0x38 && si.readUInt32LE(0x34) !== 0) node.securityId = si.readUInt32LE(0x34);
   const sd = await ownSecurityDescriptor(mft, file);

@@ -11,7 +11,7 @@ import { parseI30Entry, type NtfsIndexEntry } from './ntfs-index.js';
 import { visitIndex } from './ntfs-index-walk.js';
 import { NtfsMft } from './ntfs-mft.js';
 import { NtfsSecure } from './ntfs-secure.js';
-import { attributeStream, DATA_ELSEWHERE_TAGS, namedStreams, nodeOf, nodeSize, ownSecurityDescriptor, type NtfsNode } from './ntfs-node.js';
+import { attributeStream, DATA_ELSEWHERE_TAGS, namedStreams, nodeOf, nodeSize, ntfsTimesOf, ownSecurityDescriptor, type NtfsNode } from './ntfs-node.js';
 import { ATTR } from './ntfs-record.js';
 import { dataRangesOf, readStream, streamBytes, type NtfsStream } from './ntfs-stream.js';
 import { upcaseKey, type NameKey } from './ntfs-upcase.js';
@@ -70,9 +70,13 @@ export class NtfsReader implements GuestFilesystem {
 
   private readonly secure: NtfsSecure;
 
+  /** File records' main nodes, kept as the records are: a listing asked for again builds none. */
+  private readonly nodes = new LruCache<number, Promise<NtfsNode>>(16384);
+
   /** A file record's node, its owner looked up in $Secure when the record does not carry its own descriptor. */
   private async node(record: number, streamName = ''): Promise<NtfsNode> {
-    return this.withOwner(await nodeOf(this.mft, await this.mft.file(record), streamName));
+    if (streamName !== '') return this.withOwner(await nodeOf(this.mft, await this.mft.file(record), streamName));
+    return this.nodes.getOrCreate(record, async () => this.withOwner(await nodeOf(this.mft, await this.mft.file(record), '')));
   }
 
   private async withOwner(node: NtfsNode): Promise<NtfsNode> {
@@ -213,7 +217,7 @@ export class NtfsReader implements GuestFilesystem {
     const streams = node.kind === 'symlink' || node.streamName ? [] : namedStreams(this.mft, node.file);
     return {
       fileAttributes: node.fileAttributes,
-      times: node.times,
+      times: ntfsTimesOf(node),
       securityDescriptor,
       streams: streams.map((s) => ({ ...s, entry: { ...entry, path: `${entry.path}:${s.name}`, name: `${entry.name}:${s.name}`, type: 'file' as const, size: s.size, id: `${node.file.number}:${s.name}` } })),
     };
