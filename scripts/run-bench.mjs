@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // `npm run bench`: runs every benchmark in bench/ one after the other (each in its own process, so none warms the
 // next one's caches), shows their output as it comes, and ends with one table of every figure against its goal.
-// Usage: node scripts/run-bench.mjs [name...]   — only the named benches (backup, restore, flr, api, scale).
+// Usage: node scripts/run-bench.mjs [name...]   — only the named benches (file names in bench/: backup, backup-memory, restore, thin, flr, flr-ntfs, api, memory, guest-write, kvm, scale).
 // Benches are never part of npm test; figures swing on a shared machine, which is why every goal is a ratio to a
 // baseline run in the same process tree.
 import { spawn } from 'node:child_process';

@@ -61,7 +61,7 @@ export async function resumeInterruptedRestores(ctx: AppContext): Promise<void> 
  * The QuickRollback comparison makes this cheap: only blocks that still differ from the restore point are
  * fetched and written. Runs in the background; the returned promise settles when the session has ended.
  */
-export function resumeInterruptedRestore(ctx: AppContext, { vm, mark, session }: InterruptedRestore): Promise<void> {
+export function resumeInterruptedRestore(ctx: AppContext, { vm, mark, session }: InterruptedRestore, by: 'start' | 'takeover' = 'start'): Promise<void> {
   const lifetime = ctx.tasks.lifetimes.begin(`restore session ${session.id}`);
   const progress = new RestoreProgress(ctx.clock, (percent) => ctx.restoreSessions.update(session.id, { progress: percent }), session.progress);
   const run: RestoreRun = {
@@ -81,10 +81,13 @@ export function resumeInterruptedRestore(ctx: AppContext, { vm, mark, session }:
     await claim?.release();
   };
   const work = async () => {
-    await run.log(
-      `Interrupted: the openem server stopped while this restore was writing VM ${vm.name}. Resuming at server start: ` +
-        'the disks are compared with the restore point and only the blocks that still differ are written',
-    );
+    // A node taking the session over has already said why (NODE_LOST) and that it resumes here.
+    if (by === 'start') {
+      await run.log(
+        `Interrupted: the openem server stopped while this restore was writing VM ${vm.name}. Resuming at server start: ` +
+          'the disks are compared with the restore point and only the blocks that still differ are written',
+      );
+    }
     try {
       // The dead server's claim on the VM (same host, dead pid) is taken over; a CLI backup started meanwhile is waited for.
       claim = await ctx.vmClaims.claim(vm, 'vm-restore', `restore session ${session.id} (resumed after a server stop)`, { waitMs: RESUME_CLAIM_WAIT_MS, signal: run.signal });
@@ -148,7 +151,7 @@ export async function recoverLeftBehindSessions(ctx: AppContext): Promise<void> 
     if (vm?.restoreIncomplete?.state === 'writing') {
       ctx.log.warn({ vm: vm.name, session: id, node: nodeId }, 'resuming an in-place VM restore whose node stopped');
       await ctx.restoreSessions.log(id, `${NODE_LOST}. Resuming on this node: the disks are compared with the restore point and only the blocks that still differ are written`);
-      const resumed = resumeInterruptedRestore(ctx, { vm, mark: vm.restoreIncomplete, session });
+      const resumed = resumeInterruptedRestore(ctx, { vm, mark: vm.restoreIncomplete, session }, 'takeover');
       ctx.onShutdown.push(() => resumed);
     } else {
       ctx.log.warn({ session: id, node: nodeId }, 'failing a restore session whose node stopped');
