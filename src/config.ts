@@ -8,7 +8,7 @@ export interface PlatformSpec {
   id: string;
   /** Which platform: `local` (VMs in a folder on this machine) or `kvm` (KVM guests managed by libvirt). */
   kind: string;
-  /** local: the folder its datastores live in, relative to the data directory; default the data directory. */
+  /** local: the folder its datastores live in, relative to `datastoresDir`; default `datastoresDir` itself. */
   dataDir?: string;
   /** kvm: the libvirt URI (e.g. `qemu:///system`); default the `libvirtUri` setting. */
   uri?: string;
@@ -66,6 +66,12 @@ export interface Config {
   /** The platforms VMs live on (config file only); default one local platform in the data directory. */
   platforms: PlatformSpec[];
   /**
+   * The folder that holds the local platforms' `datastores/` (`OPENEM_DATASTORES_DIR`; relative: below the data
+   * directory), e.g. an NFS export every node of a cluster mounts, so that all nodes see the same VMs; default the
+   * data directory.
+   */
+  datastoresDir?: string;
+  /**
    * A libvirt URI (`qemu:///system`): the URI of every `kvm` platform that names none, and, when no `kvm`
    * platform is configured, adds one (id `kvm`) beside the others.
    */
@@ -102,6 +108,7 @@ const ENV: Record<string, keyof Config> = {
   OPENEM_DATABASE_URL: 'databaseUrl',
   OPENEM_REPOSITORY_URL: 'repositoryUrl',
   OPENEM_LIBVIRT_URI: 'libvirtUri',
+  OPENEM_DATASTORES_DIR: 'datastoresDir',
   OPENEM_LOG_LEVEL: 'logLevel',
   OPENEM_SESSION_IDLE_SECONDS: 'sessionIdleSeconds',
   OPENEM_MAX_RESTORES: 'maxRestores',
@@ -196,6 +203,7 @@ export function loadConfig(sources: ConfigSources = {}): Config {
   }
   merged.dataDir = dataDir;
   merged.flrRoot = resolve(String(merged.flrRoot ?? join(dataDir, 'flr')));
+  if (merged.datastoresDir !== undefined) merged.datastoresDir = resolve(dataDir, String(merged.datastoresDir));
   if (merged.repositoryUrl === undefined) merged.repositoryUrl = join(dataDir, 'repository');
   return merged as unknown as Config;
 }

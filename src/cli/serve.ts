@@ -17,6 +17,7 @@ import type { Logger } from 'pino';
 export interface ServeFlags {
   dataDir?: string;
   libvirtUri?: string;
+  datastoresDir?: string;
   listen?: string;
   httpsPort?: string;
   httpPort?: string;
@@ -39,11 +40,12 @@ export function registerServeCommand(program: Command) {
     .option('--log-level <level>', 'log level (OPENEM_LOG_LEVEL)')
     .option('--flr-group <group>', 'host group (name or gid) allowed to read FLR folders; default: none (OPENEM_FLR_GROUP)')
     .option('--libvirt-uri <uri>', 'libvirt URI of a KVM host to add as a platform (OPENEM_LIBVIRT_URI)')
+    .option('--datastores-dir <dir>', 'folder the local platform keeps its VMs in, e.g. one every node mounts (OPENEM_DATASTORES_DIR)')
     .option('--demo', 'on an empty data directory, create demo VMs and back them up')
     .action(async (flags: ServeFlags) => {
       const config = loadConfig({
         configFile: flags.config,
-        flags: { dataDir: flags.dataDir, listen: flags.listen, httpsPort: flags.httpsPort, httpPort: flags.httpPort, logLevel: flags.logLevel, flrGroup: flags.flrGroup, libvirtUri: flags.libvirtUri },
+        flags: { dataDir: flags.dataDir, listen: flags.listen, httpsPort: flags.httpsPort, httpPort: flags.httpPort, logLevel: flags.logLevel, flrGroup: flags.flrGroup, libvirtUri: flags.libvirtUri, datastoresDir: flags.datastoresDir },
       });
       await serve(config, { demo: !!flags.demo });
     });

@@ -9,9 +9,10 @@ import type { Platform, PlatformKind, PresentedPlatform } from './platform.js';
 import { PlatformRegistry } from './platform-registry.js';
 
 /** How each kind of platform is opened from its configuration entry; a new platform adds one line. */
-const OPENERS: { [K in PlatformKind]: (spec: PlatformSpec, dataDir: string, libvirtUri: string | undefined) => Promise<Platform> } = {
-  // The first local platform keeps its VMs in the data directory; another one names a folder of its own.
-  local: (spec, dataDir) => LocalPlatform.open(spec.dataDir ? resolve(dataDir, spec.dataDir) : dataDir, { id: spec.id }),
+const OPENERS: { [K in PlatformKind]: (spec: PlatformSpec, datastoresDir: string, libvirtUri: string | undefined) => Promise<Platform> } = {
+  // The first local platform keeps its VMs in the datastores folder (the data directory unless set); another one
+  // names a folder of its own, relative to it.
+  local: (spec, datastoresDir) => LocalPlatform.open(spec.dataDir ? resolve(datastoresDir, spec.dataDir) : datastoresDir, { id: spec.id }),
   kvm: (spec, _dataDir, libvirtUri) => {
     const uri = spec.uri ?? libvirtUri;
     if (!uri) throw badConfig(`platform '${spec.id}': a kvm platform needs a libvirt URI ("uri", OPENEM_LIBVIRT_URI or --libvirt-uri)`);
@@ -31,13 +32,13 @@ function isPlatformKind(kind: string): kind is PlatformKind {
 }
 
 /** Opens every platform the configuration names (`platforms`, by default one local platform in the data directory). */
-export async function openPlatforms(config: { dataDir: string; platforms: readonly PlatformSpec[]; libvirtUri?: string }): Promise<PlatformRegistry> {
+export async function openPlatforms(config: { dataDir: string; datastoresDir?: string; platforms: readonly PlatformSpec[]; libvirtUri?: string }): Promise<PlatformRegistry> {
   const opened: Platform[] = [];
   // A libvirt URI given alone (OPENEM_LIBVIRT_URI, --libvirt-uri) adds a kvm platform beside the configured ones.
   const specs = config.libvirtUri && !config.platforms.some((s) => s.kind === 'kvm') ? [...config.platforms, { id: 'kvm', kind: 'kvm' }] : config.platforms;
   for (const spec of specs) {
     if (!isPlatformKind(spec.kind)) throw badConfig(`platform '${spec.id}': unknown kind '${spec.kind}' (known: ${Object.keys(OPENERS).join(', ')})`);
-    opened.push(await OPENERS[spec.kind](spec, config.dataDir, config.libvirtUri));
+    opened.push(await OPENERS[spec.kind](spec, config.datastoresDir ?? config.dataDir, config.libvirtUri));
   }
   return new PlatformRegistry(opened);
 }

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { readFile, writeFile } from 'node:fs/promises';
+import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { loadConfig } from '../../src/config.js';
@@ -105,4 +105,18 @@ test('a registry of no platforms, or of two sharing an id, is BAD_CONFIG', async
   const one = await LocalPlatform.open(dataDir, { id: 'same' });
   const two = await LocalPlatform.open(join(dataDir, 'two'), { id: 'same' });
   assert.throws(() => new PlatformRegistry([one, two]), { code: 'BAD_CONFIG', message: /two platforms share the id 'same'/ });
+});
+
+test('OPENEM_DATASTORES_DIR keeps the local platform\'s VMs in that folder: two nodes with their own data directories on one such folder see the same VMs', async () => {
+  const shared = await tempDir('openem-datastores-');
+  const [dataA, dataB] = [await tempDir('openem-data-a-'), await tempDir('openem-data-b-')];
+  const nodeA = await openPlatforms(loadConfig({ env: { OPENEM_DATASTORES_DIR: shared }, flags: { dataDir: dataA } }));
+  const vm = await (await (nodeA.get('local') as LocalPlatform).stageNewVm(templateVm('shared01'))).commit();
+  const nodeB = await openPlatforms(loadConfig({ env: { OPENEM_DATASTORES_DIR: shared }, flags: { dataDir: dataB } }));
+  assert.deepEqual(await nodeB.listVms(), [vm], 'the second node sees the VM the first one made');
+  const files = async (dir: string) => (await readdir(dir, { recursive: true })).map(String);
+  assert.ok((await files(shared)).some((f) => f.endsWith('vm.json')), 'the VM lives in the shared folder');
+  assert.ok(!(await files(dataA)).some((f) => f.endsWith('vm.json')), 'not in the node\'s data directory');
+  assert.equal(loadConfig({ env: { OPENEM_DATASTORES_DIR: 'vms' }, flags: { dataDir: dataA } }).datastoresDir, join(dataA, 'vms'), 'a relative folder is below the data directory');
+  assert.equal(loadConfig({ env: {}, flags: { dataDir: dataA } }).datastoresDir, undefined, 'unset, VMs stay in the data directory');
 });
