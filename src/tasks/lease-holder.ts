@@ -1,5 +1,3 @@
-import { readFileSync, readlinkSync } from 'node:fs';
-import { hostname } from 'node:os';
 import { isProcessAlive } from '../host/process-alive.js';
 
 /** How often a holder refreshes its leases (VM claims, repository leases). */
@@ -13,23 +11,6 @@ export interface LeaseHolderRow {
   pid: number;
   host: string;
   heartbeat_at: number;
-}
-
-/**
- * Names the kernel and pid namespace this process runs in: hostname, boot id and pid namespace, separated by `#`.
- * Cloned VMs and containers share a hostname, so a hostname alone cannot tell whether a lease's pid is one
- * this process can probe; two processes see each other's pids only with the same boot id and pid namespace.
- */
-export function thisHostIdentity(): string {
-  return [hostname(), readOr(() => readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim()), readOr(() => readlinkSync('/proc/self/ns/pid'))].join('#');
-}
-
-function readOr(read: () => string): string {
-  try {
-    return read();
-  } catch {
-    return 'unknown'; // not Linux: the hostname alone names the host, as before
-  }
 }
 
 /** The hostname part of a recorded host identity, for messages. */

@@ -2,7 +2,8 @@ import type { BaseContext } from '../context.js';
 import type { LeasesTable } from '../state/schema.js';
 import { OpenemError } from '../errors.js';
 import { isUniqueViolation } from '../state/store-errors.js';
-import { holderIsGone, LEASE_HEARTBEAT_MS, LEASE_STALE_MS, thisHostIdentity } from './lease-holder.js';
+import { holderIsGone, LEASE_HEARTBEAT_MS, LEASE_STALE_MS } from './lease-holder.js';
+import { thisHostIdentity } from '../host/host-identity.js';
 
 export interface NamedLeasesOptions {
   heartbeatMs?: number;

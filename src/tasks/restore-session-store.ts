@@ -133,12 +133,13 @@ export class RestoreSessionStore {
 
   /**
    * Makes an open session this node's (it resumes or fails it), if it is still `fromNode`'s: one conditional
-   * statement, so of nodes taking a left-behind session over at once exactly one gets it.
+   * statement, so of nodes taking a left-behind session over at once exactly one gets it. False for a session
+   * already this node's: it runs (or is being resumed) here, and must not be started twice.
    */
   async takeOver(id: string, fromNode?: string): Promise<boolean> {
     const from = fromNode ?? (await this.ctx.store.db.selectFrom('restore_sessions').select('node_id').where('id', '=', id).executeTakeFirst())?.node_id;
     if (from === undefined) return false;
-    if (from === this.ctx.nodeId) return true;
+    if (from === this.ctx.nodeId) return false;
     const r = await this.ctx.store.db
       .updateTable('restore_sessions')
       .set({ node_id: this.ctx.nodeId, heartbeat_at: this.ctx.clock.now() })

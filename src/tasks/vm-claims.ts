@@ -2,7 +2,8 @@ import type { BaseContext } from '../context.js';
 import { conflict } from '../errors.js';
 import type { VmClaimsTable } from '../state/schema.js';
 import { isUniqueViolation } from '../state/store-errors.js';
-import { holderIsGone, hostnameOf, LEASE_HEARTBEAT_MS, LEASE_STALE_MS, thisHostIdentity } from './lease-holder.js';
+import { holderIsGone, hostnameOf, LEASE_HEARTBEAT_MS, LEASE_STALE_MS } from './lease-holder.js';
+import { thisHostIdentity } from '../host/host-identity.js';
 
 /**
  * The kinds of work that change or read a VM's disks, or its power state and restore-incomplete mark while they
@@ -97,6 +98,12 @@ export class VmClaims {
   /** What holds a VM now, if anything. */
   async holderOf(vmId: string): Promise<VmClaimsTable | undefined> {
     return this.ctx.store.db.selectFrom('vm_claims').selectAll().where('vm_id', '=', vmId).executeTakeFirst();
+  }
+
+  /** Whether nothing holds the VM, or only a holder that is gone (dead on this host, or silent past the timeout). */
+  async isFree(vmId: string): Promise<boolean> {
+    const row = await this.holderOf(vmId);
+    return !row || this.isStale(row, this.ctx.clock.now());
   }
 
   /** Stops the heartbeat (shutdown, after the work has released its claims). */

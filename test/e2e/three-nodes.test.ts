@@ -35,6 +35,9 @@ function haproxyConfig(port: number, nodes: ServerProcess[]): string {
     '  timeout connect 5s',
     '  timeout client 300s',
     '  timeout server 300s',
+    // /readyz takes up to 2 s to say a store does not answer; a check must be allowed longer than that, or a slow
+    // (loaded) node is taken out of the rotation while it is fine.
+    '  timeout check 5s',
     // A node that died is retried on another one until the health check takes it out.
     '  retries 3',
     '  option redispatch',

@@ -1,7 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdir, readdir, stat, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
+import { thisHostTag } from '../../src/host/host-identity.js';
 import { LocalPlatform } from '../../src/platform/local/local-platform.js';
 import { openFreshPlatform, templateVm } from './local-fixtures.js';
 
@@ -48,7 +49,10 @@ test('opening the platform removes staging folders left by a crashed process, no
   // pid 2^22+1 is above Linux's pid_max, so no process can own it.
   const crashed = join(store, `.staging-${2 ** 22 + 1}-0b8f0c36-9a0e-4d5e-9d43-6c1f0a1d2e3f`);
   const unowned = join(store, '.staging-leftover');
-  for (const dir of [crashed, unowned]) {
+  // Another host's folder (a node on the same NFS datastores): its pid means nothing here, so it stays.
+  const otherHost = join(store, `.staging-h000000000000-${2 ** 22 + 1}-5d1c9a2e-1f3b-4c6d-8e9f-0a1b2c3d4e5f`);
+  const crashedHere = join(store, `.staging-h${thisHostTag()}-${2 ** 22 + 1}-7e2d0b3f-2a4c-4d7e-9fa0-1b2c3d4e5f60`);
+  for (const dir of [crashed, unowned, otherHost, crashedHere]) {
     await mkdir(dir);
     await writeFile(join(dir, 'disk0.img'), 'partial');
   }
@@ -56,7 +60,8 @@ test('opening the platform removes staging folders left by a crashed process, no
 
   await LocalPlatform.open(dataDir);
   const left = await readdir(store);
-  assert.equal(left.length, 1, `only the live staging folder remains: ${left}`);
-  assert.match(left[0], new RegExp(`^\\.staging-${process.pid}-`));
+  assert.equal(left.length, 2, `only the live staging folder and the other host's remain: ${left}`);
+  assert.ok(left.includes(basename(otherHost)), 'another host\'s staging folder is left to that host');
+  assert.ok(left.some((n) => n.startsWith(`.staging-h${thisHostTag()}-${process.pid}-`)), 'the live one stays');
   assert.equal((await live.commit()).name, 'live01');
 });

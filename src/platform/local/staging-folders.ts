@@ -2,24 +2,28 @@ import { readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { PlatformFile } from './platform-file.js';
 import { datastoreDir } from './platform-file.js';
+import { thisHostTag } from '../../host/host-identity.js';
 import { isProcessAlive } from '../../host/process-alive.js';
 
 /**
- * Staging (and deletion) folders are named `.staging-<pid>-<uuid>`: the owner's pid lets a second process
- * on the same data directory (the CLI while the server runs) tell a crash's leftovers from work in progress.
+ * Staging (and deletion) folders are named `.staging-h<host tag>-<pid>-<uuid>`: the owner's host and pid let a
+ * second process on the same datastores (the CLI while the server runs, another node on a shared NFS folder) tell
+ * a crash's leftovers from work in progress. Only the host that made a folder can tell whether its pid is alive,
+ * so another host's folders are never removed here. An older `.staging-<pid>-<uuid>` counts as this host's.
  */
 const STAGING_PREFIX = '.staging-';
 
 export function stagingFolderName(pid: number, uuid: string): string {
-  return `${STAGING_PREFIX}${pid}-${uuid}`;
+  return `${STAGING_PREFIX}h${thisHostTag()}-${pid}-${uuid}`;
 }
 
-/** A staging folder is stale when its owner process is gone or its name does not carry an owner. */
+/** A staging folder is stale when it is this host's and its owner process is gone, or its name carries no owner. */
 export function isStaleStagingFolder(name: string): boolean {
   if (!name.startsWith(STAGING_PREFIX)) return false;
-  const m = /^(\d+)-/.exec(name.slice(STAGING_PREFIX.length));
+  const m = /^(?:h([0-9a-f]{12})-)?(\d+)-/.exec(name.slice(STAGING_PREFIX.length));
   if (!m) return true;
-  const pid = Number(m[1]);
+  if (m[1] !== undefined && m[1] !== thisHostTag()) return false;
+  const pid = Number(m[2]);
   return pid !== process.pid && !isProcessAlive(pid);
 }
 

@@ -47,6 +47,10 @@ export async function findInterruptedRestores(ctx: AppContext): Promise<Interrup
  */
 export async function resumeInterruptedRestores(ctx: AppContext): Promise<void> {
   for (const r of await findInterruptedRestores(ctx)) {
+    // On shared datastores the VM may be marked because a node running beside this one is writing it right now:
+    // only a restore whose VM claim is gone (its holder dead on this host, or silent past the timeout) is this
+    // start's to resume; a live holder's stays its own (and goes to the heartbeat takeover should it die).
+    if (!(await ctx.vmClaims.isFree(r.vm.id))) continue;
     // A node running beside this one may be taking the same session over (its node died): one of them resumes it.
     if (!(await ctx.restoreSessions.takeOver(r.session.id))) continue;
     ctx.log.warn({ vm: r.vm.name, session: r.session.id }, 'resuming an in-place VM restore interrupted by a server stop');
