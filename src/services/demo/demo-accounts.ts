@@ -39,8 +39,9 @@ export async function demoLogons(ctx: BaseContext, generatedAdminPassword?: stri
     changed = true;
   }
   if (changed) {
+    // An existing file is made private before the secrets go in (writeFile's mode applies only to a new one).
+    await chmod(keptFile(ctx), 0o600).catch(() => undefined);
     await writeFile(keptFile(ctx), JSON.stringify(kept, null, 2) + '\n', { mode: 0o600 });
-    await chmod(keptFile(ctx), 0o600);
   }
   return [
     { user: 'admin', password: kept.admin ?? (ctx.config.adminPassword !== undefined ? '(OPENEM_ADMIN_PASSWORD)' : undefined), role: ROLE_DISPLAY['portal-admin'] },
