@@ -11,7 +11,7 @@ import { auditedRequest } from './audit-request.js';
 import { taskElement } from './task-wire.js';
 import { guestPathFromRequest } from './guest-path.js';
 import { parseListQuery, sendGuestListing, windowsPathForm, type GuestFsHrefs } from './guest-fs-wire.js';
-import { parseFileRestoreSpec } from './mount-spec.js';
+import { parseFileRestoreSpec, PERMISSIONS_ONLY_WINDOWS } from './mount-spec.js';
 import type { GuestVolume } from '../guestfs/guest-volumes.js';
 import { parseGuestPath } from '../guestfs/guest-path.js';
 
@@ -77,11 +77,12 @@ export function catalogGuestFsPlugin(ctx: ApiContext) {
       let handedOver = false;
       try {
         const located = opened.locate(path);
+        if (spec.permissionsOnly && located.volume.kind !== 'ntfs') throw badRequest(PERMISSIONS_ONLY_WINDOWS);
         if (!(await located.volume.fs.stat(located.path))) throw notFound(`${path} does not exist in VM restore point ${rp.id}`);
         const source = async () => ({ ...located, close: () => opened.close() });
         const task = await auditedRequest(
-          ctx, request, { what: 'restore-file', target: `${rp.vmName} ${rp.id}:${path}`, detail: 'catalog' },
-          () => startFileRestore(ctx, { rp, guestPath: path, overwrite: spec.overwrite, accountId: request.principal!.account.id, source }),
+          ctx, request, { what: 'restore-file', target: `${rp.vmName} ${rp.id}:${path}`, detail: spec.permissionsOnly ? 'catalog, permissions only' : 'catalog' },
+          () => startFileRestore(ctx, { rp, guestPath: path, overwrite: spec.overwrite, permissionsOnly: spec.permissionsOnly, accountId: request.principal!.account.id, source }),
           (t) => ({ target: `${rp.vmName} ${rp.id}:${path} (${t.taskId})` }),
         );
         handedOver = true;

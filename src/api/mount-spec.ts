@@ -1,8 +1,9 @@
 import type { FastifyRequest } from 'fastify';
 import { XMLParser } from 'fast-xml-parser';
-import { badRequest, OpenemError } from '../errors.js';
+import { badRequest } from '../errors.js';
 import type { MountOsKind } from '../services/mounts/mount-types.js';
 import { parseBody } from './request-body.js';
+export { PERMISSIONS_ONLY_WINDOWS } from '../services/guest-restore/restore-guest-path.js';
 import { choice, opt, seq, type BodySpec, type ComplexSpec, type ParsedObject } from './wire/body-spec.js';
 
 const MOUNT_CONTENT: ComplexSpec = seq(opt('OsKind', 'string', 32));
@@ -51,31 +52,34 @@ export function parseMountSpec(request: FastifyRequest): MountOsKind {
   return match;
 }
 
-export type FileRestoreChoice = { kind: 'original'; overwrite: boolean } | { kind: 'download' };
+export type FileRestoreChoice = { kind: 'original'; overwrite: boolean; permissionsOnly: boolean } | { kind: 'download' };
 
 /**
  * The restore body. With no body the file goes back to its original location, replacing what is there (seed 000
  * has no body at all). Overwrite may be an XML attribute of ToOriginalLocation (as EM writes it) or a child.
  * GuestCredentials are accepted and not needed: openem writes into the VM's disk image, not through the guest.
+ * PermissionsOnly (element, or attribute as Overwrite may be) restores only the security descriptors of an existing
+ * item (Windows guests only: the route refuses it for others with PERMISSIONS_ONLY_WINDOWS).
  */
 export function parseFileRestoreSpec(request: FastifyRequest): FileRestoreChoice {
   const spec = parseBody(request, FILE_RESTORE_SPEC);
-  if (!spec) return { kind: 'original', overwrite: true };
+  if (!spec) return { kind: 'original', overwrite: true, permissionsOnly: false };
   if (spec.ForDirectDownload !== undefined) return { kind: 'download' };
   const to = spec.ToOriginalLocation as ParsedObject;
-  if (to.PermissionsOnly === true) throw new OpenemError('NOT_IMPLEMENTED', 'PermissionsOnly restore is not supported; restore the file itself');
   let overwrite: ParsedObject[string] | undefined = to.Overwrite;
-  if (overwrite === undefined && isXmlRequest(request)) overwrite = overwriteAttribute(String(request.body));
-  return { kind: 'original', overwrite: overwrite === undefined ? true : overwrite === true };
+  if (overwrite === undefined && isXmlRequest(request)) overwrite = booleanAttribute(String(request.body), 'Overwrite');
+  let permissionsOnly: ParsedObject[string] | undefined = to.PermissionsOnly;
+  if (permissionsOnly === undefined && isXmlRequest(request)) permissionsOnly = booleanAttribute(String(request.body), 'PermissionsOnly');
+  return { kind: 'original', overwrite: overwrite === undefined ? true : overwrite === true, permissionsOnly: permissionsOnly === true };
 }
 
 const attrParser = new XMLParser({ ignoreAttributes: false, attributeNamePrefix: '', removeNSPrefix: true, processEntities: false, parseAttributeValue: false });
 
-function overwriteAttribute(body: string): boolean | undefined {
-  const doc = attrParser.parse(body) as { FileRestoreSpec?: { ToOriginalLocation?: { Overwrite?: string } } };
-  const v = doc.FileRestoreSpec?.ToOriginalLocation?.Overwrite;
-  if (v === undefined) return undefined;
+function booleanAttribute(body: string, name: 'Overwrite' | 'PermissionsOnly'): boolean | undefined {
+  const doc = attrParser.parse(body) as { FileRestoreSpec?: { ToOriginalLocation?: Record<string, unknown> } };
+  const v = doc.FileRestoreSpec?.ToOriginalLocation?.[name];
+  if (typeof v !== 'string') return undefined;
   if (/^(true|1)$/i.test(v)) return true;
   if (/^(false|0)$/i.test(v)) return false;
-  throw badRequest(`Overwrite must be true or false, got '${v}'`);
+  throw badRequest(`${name} must be true or false, got '${v}'`);
 }

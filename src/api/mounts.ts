@@ -13,7 +13,7 @@ import { mountDetailsLink } from './openem/openem-links.js';
 import { mountDetailsElement } from './openem/mount-details.js';
 import { auditRequest, auditedRequest } from './audit-request.js';
 import { taskElement } from './task-wire.js';
-import { parseFileRestoreSpec, parseMountSpec } from './mount-spec.js';
+import { parseFileRestoreSpec, parseMountSpec, PERMISSIONS_ONLY_WINDOWS } from './mount-spec.js';
 import { guestPathFromRequest } from './guest-path.js';
 import { directoryEntryElement, parseListQuery, sendGuestDownload, sendGuestListing, windowsPathForm, type GuestFsHrefs } from './guest-fs-wire.js';
 import { el, links, list, type WireElement } from './wire/wire-node.js';
@@ -142,6 +142,7 @@ export function mountsPlugin(ctx: ApiContext) {
       const path = guestPathFromRequest(request, MOUNT_PATH_SEGMENTS);
       const spec = parseFileRestoreSpec(request);
       const located = m.locate(path);
+      if (spec.kind === 'original' && spec.permissionsOnly && located.volume.kind !== 'ntfs') throw badRequest(PERMISSIONS_ONLY_WINDOWS);
       const entry = await located.volume.fs.stat(located.path);
       if (!entry) throw notFound(`${path} does not exist in VM restore point ${rp.id}`);
       const accountId = request.principal!.account.id;
@@ -155,11 +156,11 @@ export function mountsPlugin(ctx: ApiContext) {
         return sendWire(request, reply, 202, taskElement(apiBase(request), task));
       }
       const task = await auditedRequest(
-        ctx, request, { what: 'restore-file', target: `${rp.vmName} ${rp.id}:${path}`, detail: spec.overwrite ? 'overwrite' : 'keep both' },
+        ctx, request, { what: 'restore-file', target: `${rp.vmName} ${rp.id}:${path}`, detail: spec.permissionsOnly ? 'permissions only' : spec.overwrite ? 'overwrite' : 'keep both' },
         () => {
           const release = mounts.hold(m);
           return startFileRestore(ctx, {
-            rp, guestPath: path, overwrite: spec.overwrite, accountId,
+            rp, guestPath: path, overwrite: spec.overwrite, permissionsOnly: spec.permissionsOnly, accountId,
             // The mount's reader is borrowed: the restore holds the mount open and releases it when done.
             source: async () => ({ volume: located.volume, path: located.path, close: async () => release() }),
           }).catch((e) => {
@@ -169,7 +170,7 @@ export function mountsPlugin(ctx: ApiContext) {
         },
         (t) => ({ target: `${rp.vmName} ${rp.id}:${path} (${t.taskId})` }),
       );
-      await mounts.recordActivity(m, `Restore of ${path} to the original location started (${task.taskId})`);
+      await mounts.recordActivity(m, `Restore of ${spec.permissionsOnly ? `the permissions of ${path}` : path} to the original location started (${task.taskId})`);
       return sendWire(request, reply, 202, taskElement(apiBase(request), task));
     });
 

@@ -45,7 +45,7 @@ export class Ntfs3gWriter implements GuestWriter {
  * stream: such names (which Windows cannot create either) are refused before anything is mounted, as are stream
  * names that could not be one path component.
  */
-function refuseNamesNtfs3gWouldMisread(request: GuestWriteRequest): void {
+export function refuseNamesNtfs3gWouldMisread(request: GuestWriteRequest): void {
   const where = (item: GuestItem) => displayGuestPath([...request.parent, item.name]);
   for (const part of request.parent) {
     if (part.includes(COLON)) throw badRequest(`cannot restore into ${displayGuestPath(request.parent)}: NTFS names cannot hold ':'`);

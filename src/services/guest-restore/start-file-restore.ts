@@ -12,6 +12,8 @@ export interface FileRestoreRequest {
   /** The guest path as the request names it (`/etc/hosts`, `C:/Users`), for the task and the session's log. */
   guestPath: string;
   overwrite: boolean;
+  /** Only the security descriptors of the existing item (and of what is below it): NTFS guests only. */
+  permissionsOnly?: boolean;
   accountId: string;
   /**
    * The volume to read from and the path in it: a mount's (borrowed, left open) or one this restore opens and
@@ -41,7 +43,7 @@ export async function startFileRestore(ctx: AppContext, req: FileRestoreRequest)
     throw conflict(`cannot restore files into it: ${describeRestoreMark(live.name, live.restoreIncomplete)}`);
   }
   return ctx.tasks.submit(
-    { operation: 'RestoreFile', kind: 'restore-file', accountId: req.accountId, payload: { vmRestorePointId: req.rp.id, path: req.guestPath, overwrite: req.overwrite } },
+    { operation: 'RestoreFile', kind: 'restore-file', accountId: req.accountId, payload: { vmRestorePointId: req.rp.id, path: req.guestPath, overwrite: req.overwrite, ...(req.permissionsOnly ? { permissionsOnly: true } : {}) } },
     releasingClaim(claim, async (run) => {
       const session = await ctx.restoreSessions.create({ jobType: 'FileLevelRestore', vmDisplayName: req.rp.vmName, vmRestorePointId: req.rp.id, accountId: req.accountId });
       await claim.relabel(`restore session ${session.id}`);
@@ -50,7 +52,7 @@ export async function startFileRestore(ctx: AppContext, req: FileRestoreRequest)
       claim.lost.addEventListener('abort', () => ctx.tasks.lifetimes.stop(`restore session ${session.id}`, claim.lost.reason), { once: true });
       const signal = lifetime.signal;
       await run.setRelated({ kind: 'restoreSession', sessionId: session.id, jobType: 'FileLevelRestore' });
-      await ctx.restoreSessions.update(session.id, { state: 'Working', log: `Restoring ${req.guestPath} from ${req.rp.vmName} restore point ${req.rp.id}` });
+      await ctx.restoreSessions.update(session.id, { state: 'Working', log: `Restoring ${req.permissionsOnly ? `the permissions of ${req.guestPath}` : req.guestPath} from ${req.rp.vmName} restore point ${req.rp.id}` });
       await run.finishEarly(RESTORE_STARTED);
       lifetime.detach();
       let lastPercent = -1;
@@ -65,6 +67,7 @@ export async function startFileRestore(ctx: AppContext, req: FileRestoreRequest)
             vmId: req.rp.vmId,
             guestPath: source.path,
             overwrite: req.overwrite,
+            permissionsOnly: req.permissionsOnly === true,
             signal,
             onProgress: (p) => {
               const percent = Math.floor(p);
@@ -76,7 +79,7 @@ export async function startFileRestore(ctx: AppContext, req: FileRestoreRequest)
           });
           await writes;
           await claim.release();
-          await ctx.restoreSessions.finish(session.id, 'Success', `Restored ${r.written} item(s) to ${r.target}`);
+          await ctx.restoreSessions.finish(session.id, 'Success', r.summary ?? `Restored ${r.written} item(s) to ${r.target}`);
         } finally {
           await source.close();
         }

@@ -3,7 +3,7 @@ import type { AppContext } from '../app-services.js';
 import type { GuestWriter } from '../../guestfs/guest-writer.js';
 import type { GuestVolume } from '../../guestfs/guest-volumes.js';
 import { openGuestFilesystems } from '../../guestfs/open-guest-filesystem.js';
-import { openGuestWriter } from '../../guestfs/open-guest-writer.js';
+import { openGuestWriter, type GuestWriterTarget } from '../../guestfs/open-guest-writer.js';
 import { notFound, OpenemError } from '../../errors.js';
 import type { ExposedDisk, VmConfig } from '../../platform/platform.js';
 
@@ -51,5 +51,10 @@ export async function liveGuestTarget(ctx: AppContext, vmId: string, volume: Pic
 
 /** The writer for a live VM's guest filesystem (ext4 through fuse2fs, NTFS through ntfs-3g); it mounts under `<data>/flr-work`. */
 export function liveGuestWriter(ctx: AppContext, target: LiveGuestTarget): GuestWriter {
-  return openGuestWriter(target.kind, { imagePath: target.disk.endpoint.path, offset: target.partitionOffset, size: target.partitionSize, workRoot: join(ctx.config.dataDir, 'flr-work') });
+  return openGuestWriter(target.kind, liveGuestWriterTarget(ctx, target));
+}
+
+/** The image, partition and work folder a writer of the live VM's filesystem uses. */
+export function liveGuestWriterTarget(ctx: AppContext, target: LiveGuestTarget): GuestWriterTarget {
+  return { imagePath: target.disk.endpoint.path, offset: target.partitionOffset, size: target.partitionSize, workRoot: join(ctx.config.dataDir, 'flr-work') };
 }
