@@ -1,16 +1,10 @@
-import { mkdir, mkdtemp, rmdir, stat } from 'node:fs/promises';
+import { mkdir, mkdtemp, rmdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
-import { conflict, OpenemError } from '../../errors.js';
+import { conflict } from '../../errors.js';
 import { findTool, requireTool } from '../../host/find-tool.js';
-import { runHelper, spawnHelper, type HelperProcess } from '../../host/helper-process.js';
+import { spawnHelper, type HelperProcess } from '../../host/helper-process.js';
 import { attachLoopDevice, type LoopDevice } from '../../host/loop-device.js';
-
-const MOUNT_TIMEOUT_MS = 20_000;
-const UNMOUNT_RETRY_MS = 10_000;
-/** After unmounting, ntfs-3g writes its caches back and closes the volume; a big write takes a while. */
-const EXIT_TIMEOUT_MS = 300_000;
-const OUTPUT_TAIL = 4096;
+import { superviseFuseDaemon, type FuseDaemonMount } from '../mounted/fuse-daemon-mount.js';
 
 /** An NTFS volume inside a disk image: where it starts and how long it is (its partition). */
 export interface NtfsVolumeTarget {
@@ -21,12 +15,8 @@ export interface NtfsVolumeTarget {
   workRoot: string;
 }
 
-export interface Ntfs3gMount {
-  /** The root folder of the mounted volume (inside a fresh 0700 folder nobody else can enter). */
-  readonly path: string;
-  /** Unmounts, waits for ntfs-3g to exit cleanly (everything written back) and removes the folders and the loop device. */
-  unmount(): Promise<void>;
-}
+/** Unmounting waits for ntfs-3g to exit cleanly (everything written back) and removes the folders and the loop device. */
+export type Ntfs3gMount = FuseDaemonMount;
 
 /**
  * Mounts an NTFS volume read-write with ntfs-3g on a partition view (a loop device over just the partition, which
@@ -59,73 +49,23 @@ export async function mountWithNtfs3g(target: NtfsVolumeTarget): Promise<Ntfs3gM
     throw e;
   }
   const device = loop;
-  let output = '';
-  const keep = (d: Buffer) => (output = (output + d.toString('utf8')).slice(-OUTPUT_TAIL));
-  daemon.child.stdout?.on('data', keep);
-  daemon.child.stderr?.on('data', keep);
-  let exit: { code: number | null; signal: string | null } | undefined;
-  void daemon.exited.then((e) => (exit = e));
-  const describeExit = () => `exit ${exit?.code ?? exit?.signal}` + (output.trim() ? `: ${output.trim().slice(-1000)}` : '');
-
-  const finish = async () => {
-    await device.release();
-    await removeFolders();
-  };
-  try {
-    await waitUntilMounted(folder, root, () => exit !== undefined, describeExit);
-  } catch (e) {
-    await daemon.stop('SIGKILL');
-    await runHelper(fusermount, ['-u', '-z', '-q', '--', root], { acceptExitCodes: 'any' });
-    await finish();
-    // ntfs-3g exits 14 (NTFS_VOLUME_HIBERNATED) or 15 (NTFS_VOLUME_UNCLEAN_UNMOUNT) for a volume Windows did not close.
-    if (exit && (exit.code === 14 || exit.code === 15 || /hibernat|unclean|Metadata kept in Windows cache/i.test(output))) {
-      throw conflict(`the guest's NTFS volume was not shut down cleanly by Windows (hibernated or Fast Startup); shut Windows down fully first (${describeExit()})`);
-    }
-    throw e;
-  }
-
-  const abandon = async (why: string): Promise<never> => {
-    await daemon.stop('SIGKILL');
-    const detached = await runHelper(fusermount, ['-u', '-z', '-q', '--', root], { acceptExitCodes: 'any' });
-    try {
-      await finish();
-    } catch (e) {
-      throw new OpenemError('INTERNAL', `${why}; then (fusermount -uz exit ${detached.code}): ${(e as Error)?.message ?? e}`);
-    }
-    throw new OpenemError('INTERNAL', why);
-  };
-
-  return {
-    path: root,
-    async unmount() {
-      const deadline = Date.now() + UNMOUNT_RETRY_MS;
-      for (;;) {
-        if (exit) return abandon(`ntfs-3g on ${target.imagePath} ended before it was unmounted (${describeExit()})`);
-        const r = await runHelper(fusermount, ['-u', '--', root], { acceptExitCodes: 'any' });
-        if (r.code === 0) break;
-        if (Date.now() > deadline) return abandon(`fusermount -u ${root} failed: ${r.stderr.trim()}`);
-        await sleep(100);
-      }
-      const timer = new AbortController();
-      const timedOut = sleep(EXIT_TIMEOUT_MS, 'timeout' as const, { signal: timer.signal }).catch(() => undefined);
-      const first = await Promise.race([daemon.exited, timedOut]);
-      timer.abort();
-      if (first === 'timeout') return abandon(`ntfs-3g did not exit within ${EXIT_TIMEOUT_MS / 1000} s of unmounting ${target.imagePath}; killed`);
-      exit = await daemon.exited;
-      if (exit.code !== 0) return abandon(`ntfs-3g on ${target.imagePath} ended badly (${describeExit()})`);
-      await finish();
+  return superviseFuseDaemon({
+    daemon,
+    tool: 'ntfs-3g',
+    what: "the guest's NTFS volume",
+    imagePath: target.imagePath,
+    folder,
+    root,
+    fusermount,
+    quoteChars: 1000,
+    finish: async () => {
+      await device.release();
+      await removeFolders();
     },
-  };
-}
-
-/** Polls until `root` is a different filesystem than its parent folder (mounted), with a deadline. */
-async function waitUntilMounted(folder: string, root: string, hasExited: () => boolean, describeExit: () => string): Promise<void> {
-  const parentDev = (await stat(folder)).dev;
-  const deadline = Date.now() + MOUNT_TIMEOUT_MS;
-  for (;;) {
-    if (hasExited()) throw new OpenemError('INTERNAL', `ntfs-3g could not mount the guest's NTFS volume (${describeExit()})`);
-    if ((await stat(root)).dev !== parentDev) return;
-    if (Date.now() > deadline) throw new OpenemError('INTERNAL', `ntfs-3g did not mount the guest's NTFS volume within ${MOUNT_TIMEOUT_MS / 1000} s`);
-    await sleep(20);
-  }
+    // ntfs-3g exits 14 (NTFS_VOLUME_HIBERNATED) or 15 (NTFS_VOLUME_UNCLEAN_UNMOUNT) for a volume Windows did not close.
+    mountRefusal: (exit, output, describeExit) =>
+      exit && (exit.code === 14 || exit.code === 15 || /hibernat|unclean|Metadata kept in Windows cache/i.test(output))
+        ? conflict(`the guest's NTFS volume was not shut down cleanly by Windows (hibernated or Fast Startup); shut Windows down fully first (${describeExit()})`)
+        : undefined,
+  });
 }
