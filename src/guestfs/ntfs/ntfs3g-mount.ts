@@ -1,4 +1,4 @@
-import { mkdir, mkdtemp, rmdir } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rmdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { conflict } from '../../errors.js';
 import { findTool, requireTool } from '../../host/find-tool.js';
@@ -49,7 +49,7 @@ export async function mountWithNtfs3g(target: NtfsVolumeTarget): Promise<Ntfs3gM
     throw e;
   }
   const device = loop;
-  return superviseFuseDaemon({
+  const mount = await superviseFuseDaemon({
     daemon,
     tool: 'ntfs-3g',
     what: "the guest's NTFS volume",
@@ -68,4 +68,20 @@ export async function mountWithNtfs3g(target: NtfsVolumeTarget): Promise<Ntfs3gM
         ? conflict(`the guest's NTFS volume was not shut down cleanly by Windows (hibernated or Fast Startup); shut Windows down fully first (${describeExit()})`)
         : undefined,
   });
+  // For a hibernated or unclean volume this ntfs-3g does not exit: it falls back to a read-only mount.
+  if (await mountedReadOnly(root)) {
+    await mount.unmount();
+    throw conflict("the guest's NTFS volume was not shut down cleanly by Windows (hibernated or Fast Startup): ntfs-3g would only mount it read-only; shut Windows down fully first");
+  }
+  return mount;
+}
+
+/** Whether the mount on `root` is read-only (its options in /proc/self/mountinfo). */
+async function mountedReadOnly(root: string): Promise<boolean> {
+  const escaped = root.replace(/[\\ \t\n]/g, (c) => `\\${c.charCodeAt(0).toString(8).padStart(3, '0')}`);
+  for (const line of (await readFile('/proc/self/mountinfo', 'utf8')).split('\n')) {
+    const fields = line.split(' ');
+    if (fields[4] === escaped) return fields[5].split(',').includes('ro');
+  }
+  return false;
 }

@@ -104,3 +104,17 @@ test('a server killed mid-write leaves the original untouched and no loop device
   assert.deepEqual(after, { names: ['report.docx'], size: 5000 });
   assert.ok((await ntfsfixView(v.image)).clean);
 });
+
+test('a volume Windows left hibernated is CONFLICT saying so, before anything is written, and leaves no mount, loop device or folder', async (t) => {
+  const v = await volume(t);
+  // ntfs-3g refuses a volume whose hiberfil.sys begins with the hibernation signature (exit 14).
+  await withNtfs(v.image, { write: true }, (root) => writeFileSync(join(root, 'hiberfil.sys'), Buffer.concat([Buffer.from('HIBR'), Buffer.alloc(4092)])));
+  const before = await ntfsView(v.image, 'Users');
+  await assert.rejects(
+    v.writer.write({ parent: [Buffer.from('Users')], item: file('report.docx', 100), onExisting: 'replace' }),
+    (e: unknown) => code('CONFLICT')(e) && /not shut down cleanly by Windows/.test((e as Error).message),
+  );
+  assert.deepEqual(await ntfsView(v.image, 'Users'), before, 'nothing was written');
+  await waitFor('no loop device left', async () => loopDevicesOf(v.image) === '' || undefined, 20_000, 50);
+  assert.deepEqual(readdirSync(v.workRoot), [], 'no mount folder left');
+});
