@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { open } from 'node:fs/promises';
+import { mkdir, open, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { BLOCK_SIZE } from '../src/disks/block-source.js';
 
 /** Words for compressible blocks. */
@@ -48,4 +49,15 @@ export async function changeOnePercent(path: string, blocks: number): Promise<vo
   } finally {
     await fh.close();
   }
+}
+
+/** The FLR benches' guest tree (ext4 and NTFS alike): 1 GiB of random data in `big.bin` and a folder of 10,000 small files. */
+export async function flrGuestTree(dir: string): Promise<void> {
+  const GiB = 1024 ** 3;
+  const fh = await open(join(dir, 'big.bin'), 'w');
+  const chunk = randomBytes(8 * 1024 ** 2);
+  for (let off = 0; off < GiB; off += chunk.length) await fh.write(chunk, 0, chunk.length, off);
+  await fh.close();
+  await mkdir(join(dir, 'many'));
+  for (let i = 0; i < 10_000; i++) await writeFile(join(dir, 'many', `file-${String(i).padStart(5, '0')}.txt`), `entry ${i}\n`);
 }

@@ -9,8 +9,8 @@
  * Usage: node --import tsx bench/flr-ntfs.ts     (never part of npm test; needs root for the loop device)
  */
 import { spawnSync } from 'node:child_process';
-import { randomBytes, randomUUID } from 'node:crypto';
-import { mkdir, mkdtemp, open, rm, writeFile } from 'node:fs/promises';
+import { randomUUID } from 'node:crypto';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -21,21 +21,13 @@ import { openRestorePointFilesystem } from '../src/services/guest-restore/restor
 import type { AppContext } from '../src/services/app-services.js';
 import { fileSystemEntriesElement, windowsPathForm } from '../src/api/guest-fs-wire.js';
 import { renderXmlChunks } from '../src/api/wire/render-xml.js';
+import { flrGuestTree as guestTree } from './bench-image.js';
 import { reportResult } from './bench-result.js';
 
 const GiB = 1024 ** 3;
 const MiB = 1024 ** 2;
 const DISK = 64 * GiB;
 const sbin = { ...process.env, PATH: `${process.env.PATH}:/usr/sbin:/sbin` };
-
-async function guestTree(dir: string): Promise<void> {
-  const fh = await open(join(dir, 'big.bin'), 'w');
-  const chunk = randomBytes(8 * MiB);
-  for (let off = 0; off < GiB; off += chunk.length) await fh.write(chunk, 0, chunk.length, off);
-  await fh.close();
-  await mkdir(join(dir, 'many'));
-  for (let i = 0; i < 10_000; i++) await writeFile(join(dir, 'many', `file-${String(i).padStart(5, '0')}.txt`), `entry ${i}\n`);
-}
 
 async function main(): Promise<void> {
   const work = await mkdtemp(join(tmpdir(), 'openem-bench-flr-ntfs-'));

@@ -8,8 +8,8 @@
  * Usage: node --import tsx bench/flr.ts     (never part of npm test)
  */
 import { spawnSync } from 'node:child_process';
-import { randomBytes, randomUUID } from 'node:crypto';
-import { mkdir, mkdtemp, open, rm, writeFile } from 'node:fs/promises';
+import { randomUUID } from 'node:crypto';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -23,19 +23,11 @@ import { renderXmlChunks } from '../src/api/wire/render-xml.js';
 import { renderJsonChunks } from '../src/api/wire/render-json.js';
 import { loadavg } from 'node:os';
 import { imageWithOffset } from '../src/guestfs/ext4/e2fsprogs.js';
+import { flrGuestTree as guestTree } from './bench-image.js';
 import { reportResult } from './bench-result.js';
 
 const GiB = 1024 ** 3;
 const MiB = 1024 ** 2;
-
-async function guestTree(dir: string): Promise<void> {
-  const fh = await open(join(dir, 'big.bin'), 'w');
-  const chunk = randomBytes(8 * MiB);
-  for (let off = 0; off < GiB; off += chunk.length) await fh.write(chunk, 0, chunk.length, off);
-  await fh.close();
-  await mkdir(join(dir, 'many'));
-  for (let i = 0; i < 10_000; i++) await writeFile(join(dir, 'many', `file-${String(i).padStart(5, '0')}.txt`), `entry ${i}\n`);
-}
 
 async function main(): Promise<void> {
   const work = await mkdtemp(join(tmpdir(), 'openem-bench-flr-'));
