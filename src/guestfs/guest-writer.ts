@@ -49,6 +49,11 @@ export type GuestItem =
       dataRanges: ByteRange[];
       /** The file's bytes in one data range. */
       read(range: ByteRange): Promise<Readable>;
+      /**
+       * Files of one request with the same key are one file under several names (hard links in the restore point):
+       * a writer that can, writes the first and links the others to it; each still carries the whole file.
+       */
+      hardLink?: string;
     };
 
 export interface GuestWriteRequest {

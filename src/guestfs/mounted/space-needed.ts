@@ -19,7 +19,13 @@ export const SPARE_BLOCKS = 64;
  */
 export function spaceNeeded(item: GuestItem, blockSize: number): SpaceNeeded {
   const need: SpaceNeeded = { blocks: 0, inodes: 0, dataBytes: 0 };
+  const linked = new Set<string>();
   for (const it of itemsOf(item)) {
+    // A further name of a hard-linked file is only a directory entry; its folder's blocks count it.
+    if (it.type === 'file' && it.hardLink !== undefined) {
+      if (linked.has(it.hardLink)) continue;
+      linked.add(it.hardLink);
+    }
     need.inodes += 1;
     // An NTFS item's named streams take data blocks like its main data (and, small ones, room in its record).
     for (const stream of it.attrs.windows?.streams ?? []) {

@@ -4,6 +4,7 @@ import { rename, rmdir, statfs } from 'node:fs/promises';
 import { badRequest, conflict, isOpenemError, OpenemError } from '../../errors.js';
 import { displayGuestPath, type GuestWriteOptions, type GuestWriteRequest, type GuestWriteResult } from '../guest-writer.js';
 import { DirHandle } from './dir-handle.js';
+import { HardLinks } from './hard-links.js';
 import { removeInterruptedWrites, temporaryEntryName } from './interrupted-writes.js';
 import { SPARE_BLOCKS, spaceNeeded } from './space-needed.js';
 import { removeTree, writeItem, type ItemFinisher } from './write-item.js';
@@ -25,7 +26,8 @@ const KEEP_BOTH_PREFIX = Buffer.from('RESTORED_');
  * Writes one restored item into a guest filesystem mounted at `mountPath`, atomically for that item:
  * 1. the parent folders are found (or noted as missing: a symlink or file in their place is a CONFLICT, never
  *    followed), and the free blocks and inodes are checked (statfs) before anything is written (NO_SPACE);
- * 2. missing parents are created, and the item is written completely under a temporary name in its folder;
+ * 2. missing parents are created, and the item is written completely under a temporary name in its folder (the
+ *    further names of a hard-linked file linked to its first: hard-links.ts);
  * 3. a file or symlink is renamed over the existing one (one rename(2): the name shows the old item or the new,
  *    never neither); a folder, or an item of another kind than the existing one, is swapped with two renames
  *    (existing -> a temporary name, new -> the name; if the second fails the first is undone), then the old
@@ -75,7 +77,7 @@ export async function writeIntoMountedFolder(
     }
     const dir = handles[handles.length - 1];
     let done = 0;
-    const progress = { wrote: (n: number) => options.onProgress?.((done += n), need.dataBytes), signal: options.signal, finisher: dialect.finisher };
+    const progress = { wrote: (n: number) => options.onProgress?.((done += n), need.dataBytes), signal: options.signal, finisher: dialect.finisher, hardLinks: new HardLinks(dir) };
     options.onProgress?.(0, need.dataBytes);
 
     const temp = temporaryName('restore');

@@ -3,6 +3,7 @@ import { lchown, lutimes, mkdir, open, rmdir, symlink, unlink, type FileHandle }
 import { OpenemError } from '../../errors.js';
 import type { GuestItem } from '../guest-writer.js';
 import { utimesSeconds, type DirHandle } from './dir-handle.js';
+import type { HardLinks, ItemRoute } from './hard-links.js';
 
 const NEW_FILE = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW;
 
@@ -12,6 +13,8 @@ export interface ItemWriteContext {
   signal?: AbortSignal;
   /** The filesystem's own steps for each new file and folder (NTFS: compression, streams, Windows times). */
   finisher?: ItemFinisher;
+  /** The write's hard links: without it, every name of a hard-linked file is written as a file of its own. */
+  hardLinks?: HardLinks;
 }
 
 /** A new file or folder while it is being written, as a finisher sees it. */
@@ -42,9 +45,11 @@ export function descriptorPath(fd: number): string {
  * Creates `item` as the new entry `name` of `dir` (the name must not exist): a file's data ranges streamed to
  * their offsets, the rest left as holes, then truncated to its size; a symlink with its exact target; a folder
  * with everything below it. Owner, mode and mtime are set last (a folder's after its contents, so filling it
- * does not change them). Returns the number of items created.
+ * does not change them). A further name of a hard-linked file is linked to the first (hard-links.ts). `route` is
+ * where the entry is, from the folder of the write's top item (whose name comes first). Returns the number of
+ * items created.
  */
-export async function writeItem(dir: DirHandle, name: Buffer, item: GuestItem, ctx: ItemWriteContext): Promise<number> {
+export async function writeItem(dir: DirHandle, name: Buffer, item: GuestItem, ctx: ItemWriteContext, route: ItemRoute = [name]): Promise<number> {
   ctx.signal?.throwIfAborted();
   const path = dir.child(name);
   if (item.type === 'symlink') {
@@ -54,20 +59,18 @@ export async function writeItem(dir: DirHandle, name: Buffer, item: GuestItem, c
     return 1;
   }
   if (item.type === 'file') {
-    const fh = await open(path, NEW_FILE, 0o600);
-    try {
-      const entry = { fdPath: descriptorPath(fh.fd), path };
-      await ctx.finisher?.begin?.(entry, item);
-      await writeFileData(fh, item, ctx);
-      // chown before chmod: chown clears set-uid and set-gid bits. A new file is already ours (root's).
-      const { uid, gid, mode } = item.attrs;
-      if (uid !== undefined && gid !== undefined && (uid !== process.getuid?.() || gid !== process.getgid?.())) await fh.chown(uid, gid);
-      if (mode !== undefined) await fh.chmod(mode & 0o7777);
-      await fh.utimes(utimesSeconds(item.attrs.mtime), utimesSeconds(item.attrs.mtime));
-      await ctx.finisher?.end?.(entry, item, ctx);
-    } finally {
-      await fh.close();
+    const claim = item.hardLink === undefined ? undefined : ctx.hardLinks?.claim(item.hardLink, route);
+    if (claim && !claim.first) {
+      await ctx.hardLinks!.link(await claim.route, dir, name);
+      return 1;
     }
+    try {
+      await writeFile(path, item, ctx);
+    } catch (e) {
+      claim?.written(e);
+      throw e;
+    }
+    claim?.written();
     return 1;
   }
   await mkdir(path, 0o700);
@@ -79,7 +82,7 @@ export async function writeItem(dir: DirHandle, name: Buffer, item: GuestItem, c
     // Small files go several at a time: each costs a handful of FUSE round trips, which overlap. Larger files
     // and folders go one at a time, so at most SMALL_FILE_BYTES x SMALL_FILES_IN_FLIGHT is buffered.
     await forEachInFlight(item.children, (child) => (child.type === 'file' && child.size <= SMALL_FILE_BYTES ? SMALL_FILES_IN_FLIGHT : 1), async (child) => {
-      const written = await writeItem(sub, child.name, child, ctx);
+      const written = await writeItem(sub, child.name, child, ctx, [...route, child.name]);
       n += written;
     });
     await sub.setAttributes(item.attrs);
@@ -87,6 +90,24 @@ export async function writeItem(dir: DirHandle, name: Buffer, item: GuestItem, c
     return n;
   } finally {
     await sub.close();
+  }
+}
+
+/** Creates the new file at `path` with its data, owner, mode, mtime and the finisher's steps. */
+async function writeFile(path: Buffer, item: Extract<GuestItem, { type: 'file' }>, ctx: ItemWriteContext): Promise<void> {
+  const fh = await open(path, NEW_FILE, 0o600);
+  try {
+    const entry = { fdPath: descriptorPath(fh.fd), path };
+    await ctx.finisher?.begin?.(entry, item);
+    await writeFileData(fh, item, ctx);
+    // chown before chmod: chown clears set-uid and set-gid bits. A new file is already ours (root's).
+    const { uid, gid, mode } = item.attrs;
+    if (uid !== undefined && gid !== undefined && (uid !== process.getuid?.() || gid !== process.getgid?.())) await fh.chown(uid, gid);
+    if (mode !== undefined) await fh.chmod(mode & 0o7777);
+    await fh.utimes(utimesSeconds(item.attrs.mtime), utimesSeconds(item.attrs.mtime));
+    await ctx.finisher?.end?.(entry, item, ctx);
+  } finally {
+    await fh.close();
   }
 }
 

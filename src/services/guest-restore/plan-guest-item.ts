@@ -23,7 +23,7 @@ export interface PlannedItem {
  */
 export async function planGuestItem(fs: GuestFilesystem, entry: GuestEntry, signal?: AbortSignal, maxItems = MAX_PLANNED_ITEMS): Promise<PlannedItem> {
   if (entry.type === 'other') throw badRequest(`${entry.path} is not a file, folder or symlink; it cannot be restored`);
-  const planned: Planning = { count: 0, dataBytes: 0, maxItems, root: entry.path, ancestors: new Set() };
+  const planned: Planning = { count: 0, dataBytes: 0, maxItems, root: entry.path, ancestors: new Set(), files: new Map() };
   const item = await itemOf(fs, entry, planned, signal);
   return { item, count: planned.count, dataBytes: planned.dataBytes };
 }
@@ -35,6 +35,8 @@ interface Planning {
   root: string;
   /** Ids of the folders from the planned entry down to the one being listed. */
   ancestors: Set<GuestEntryId>;
+  /** The first file planned for each entry id: a file met again under another name is a hard link of it. */
+  files: Map<GuestEntryId, Extract<GuestItem, { type: 'file' }>>;
 }
 
 async function itemOf(fs: GuestFilesystem, e: GuestEntry, planned: Planning, signal?: AbortSignal): Promise<GuestItem> {
@@ -48,16 +50,24 @@ async function itemOf(fs: GuestFilesystem, e: GuestEntry, planned: Planning, sig
     const streams: NamedStreamItem[] = [];
     for (const s of w.streams) {
       const dataRanges = await fs.dataRanges(s.entry);
-      planned.dataBytes += dataRanges.reduce((n, r) => n + r.end - r.start, 0);
       streams.push({ name: s.name, size: s.size, dataRanges, read: (range) => fs.createEntryReadStream(s.entry, range) });
     }
     attrs.windows = { fileAttributes: w.fileAttributes, times: w.times, securityDescriptor: w.securityDescriptor, streams };
   }
   if (e.type === 'symlink') return { type: 'symlink', name, attrs, target: await fs.readlinkBytes(e) };
+  if (e.type === 'dir') planned.dataBytes += streamBytes(attrs);
   if (e.type === 'file') {
     const dataRanges = await fs.dataRanges(e);
-    planned.dataBytes += dataRanges.reduce((n, r) => n + r.end - r.start, 0);
-    return { type: 'file', name, attrs, size: e.size, dataRanges, read: (range) => fs.createEntryReadStream(e, range) };
+    const item: Extract<GuestItem, { type: 'file' }> = { type: 'file', name, attrs, size: e.size, dataRanges, read: (range) => fs.createEntryReadStream(e, range) };
+    const first = planned.files.get(e.id);
+    if (!first) {
+      planned.files.set(e.id, item);
+      planned.dataBytes += dataRanges.reduce((n, r) => n + r.end - r.start, 0) + streamBytes(attrs);
+    } else {
+      // The same entry (inode, MFT record) under a second name in the tree: a hard link, written as one (guest-writer.ts).
+      first.hardLink = item.hardLink = String(e.id);
+    }
+    return item;
   }
   // A damaged or hostile filesystem can hold a folder that contains one of its own ancestors: no end below it.
   if (planned.ancestors.has(e.id)) throw corrupt(`${e.path} (entry ${e.id}) contains itself: the guest filesystem is damaged`);
@@ -68,6 +78,13 @@ async function itemOf(fs: GuestFilesystem, e: GuestEntry, planned: Planning, sig
   }
   planned.ancestors.delete(e.id);
   return { type: 'dir', name, attrs, children };
+}
+
+/** Bytes of data in an NTFS item's named streams. */
+function streamBytes(attrs: GuestAttributes): number {
+  let n = 0;
+  for (const s of attrs.windows?.streams ?? []) for (const r of s.dataRanges) n += r.end - r.start;
+  return n;
 }
 
 /** The name components of the folder holding `path`, as bytes (from the restore point, where the entry was). */

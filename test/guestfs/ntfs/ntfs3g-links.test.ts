@@ -1,0 +1,81 @@
+/**
+ * Links in a restored NTFS tree, as ntfs-3g sees the live volume afterwards (fixtures/ntfs-oracle.ts): names that
+ * share one file record in the restore point share one again (same st_ino, st_nlink counting them), data, streams,
+ * flags and times as at backup, and the volume checks clean. The restore point is a copy of the image read by
+ * openem's reader; the restored folder is deleted from the live volume before it is restored.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { closeSync, copyFileSync, linkSync, lstatSync, mkdirSync, openSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { ImageFileSource } from '../../../src/disks/image-file-source.js';
+import { PartitionSource } from '../../../src/disks/partition-source.js';
+import { NtfsReader } from '../../../src/guestfs/ntfs/ntfs-reader.js';
+import { Ntfs3gWriter } from '../../../src/guestfs/ntfs/ntfs3g-writer.js';
+import { buildNtfsInImage } from '../../../src/platform/local/ntfs-image-builder.js';
+import { planGuestItem } from '../../../src/services/guest-restore/plan-guest-item.js';
+import { cleanupOf, tempDir } from '../../helpers/cleanup.js';
+import { writeMbr } from '../fixtures/mbr.js';
+import { ntfsfixView, ntfsView, withNtfs } from '../fixtures/ntfs-oracle.js';
+
+const MiB = 1024 * 1024;
+const OFFSET = MiB;
+const SIZE = 40 * MiB;
+
+/** A VM disk with one NTFS partition holding `Share/`, changed through ntfs-3g by `arrange`; and a copy of it as the restore point, read by openem. */
+async function volumeAndPoint(t: { after(fn: () => unknown): unknown }, arrange: (root: string) => void) {
+  const cleanup = cleanupOf(t);
+  const dir = tempDir(cleanup, 'openem-ntfs3g-links-');
+  const tree = join(dir, 'tree');
+  mkdirSync(join(tree, 'Share/Sub'), { recursive: true });
+  writeFileSync(join(tree, 'Share/plain.txt'), 'not linked\r\n');
+  const image = join(dir, 'disk.img');
+  closeSync(openSync(image, 'w'));
+  truncateSync(image, OFFSET + SIZE + MiB);
+  await writeMbr(image, [{ start: OFFSET, size: SIZE, type: 0x07 }]);
+  await buildNtfsInImage(image, OFFSET, SIZE, tree, 'test');
+  await withNtfs(image, { write: true, streams: 'windows' }, arrange);
+  const pointImage = join(dir, 'point.img');
+  copyFileSync(image, pointImage);
+  const source = await ImageFileSource.open(pointImage);
+  t.after(() => source.close());
+  const fs = await NtfsReader.open(new PartitionSource(source, OFFSET, SIZE));
+  const writer = new Ntfs3gWriter({ imagePath: image, offset: OFFSET, size: SIZE, workRoot: join(dir, 'flr-work') });
+  return { image, fs, writer };
+}
+
+test('names that share one file record in the restore point are restored as hard links of one file, as ntfs-3g counts them', async (t) => {
+  const v = await volumeAndPoint(t, (root) => {
+    const share = join(root, 'Share');
+    writeFileSync(join(share, 'report.docx'), Buffer.alloc(300_000, 7));
+    writeFileSync(join(share, 'report.docx:Zone.Identifier'), '[ZoneTransfer]\r\nZoneId=3\r\n');
+    linkSync(join(share, 'report.docx'), join(share, 'report (link).docx'));
+    linkSync(join(share, 'report.docx'), join(share, 'Sub/report.docx'));
+    writeFileSync(join(share, 'Sub/small.txt'), 'small\r\n');
+    linkSync(join(share, 'Sub/small.txt'), join(share, 'small again.txt'));
+  });
+  const atBackup = await ntfsView(v.image, 'Share', { security: true });
+  const planned = await planGuestItem(v.fs, (await v.fs.stat('/Share'))!);
+  assert.equal(planned.dataBytes, 300_000 + 26 + 7 + 12, 'each linked file counts once');
+
+  await withNtfs(v.image, { write: true }, (root) => rmSync(join(root, 'Share'), { recursive: true }));
+  await v.writer.write({ parent: [], item: planned.item, onExisting: 'replace' });
+
+  const inodes = await withNtfs(v.image, { write: false }, (root) => {
+    const st = (p: string) => lstatSync(join(root, 'Share', p));
+    return {
+      report: ['report.docx', 'report (link).docx', 'Sub/report.docx'].map((p) => [st(p).ino, st(p).nlink]),
+      small: ['Sub/small.txt', 'small again.txt'].map((p) => [st(p).ino, st(p).nlink]),
+      plain: st('plain.txt').nlink,
+    };
+  });
+  const reportIno = inodes.report[0][0];
+  assert.deepEqual(inodes.report, [[reportIno, 3], [reportIno, 3], [reportIno, 3]], 'the three names of the report are one file');
+  const smallIno = inodes.small[0][0];
+  assert.notEqual(smallIno, reportIno);
+  assert.deepEqual(inodes.small, [[smallIno, 2], [smallIno, 2]]);
+  assert.equal(inodes.plain, 1);
+  assert.deepEqual(await ntfsView(v.image, 'Share', { security: true }), atBackup, 'data, streams, flags, times and descriptors as at backup');
+  const check = await ntfsfixView(v.image);
+  assert.ok(check.clean, check.output);
+});
