@@ -69,6 +69,15 @@ export interface WindowsEntryDetails {
   securityDescriptor?: Buffer;
   /** Named data streams, each with an entry its filesystem's dataRanges and createEntryReadStream take. */
   streams: { name: string; size: number; entry: GuestEntry }[];
+  /** A junction or Windows symlink: its reparse point as the volume keeps it. */
+  reparsePoint?: NtfsReparsePoint;
+}
+
+/** A junction's or Windows symlink's reparse point: the whole $REPARSE_POINT value, and whether its file record is a folder. */
+export interface NtfsReparsePoint {
+  /** Tag (4 bytes), data length (2), reserved (2), then the data: what ntfs-3g's `system.ntfs_reparse_data` holds. */
+  value: Buffer;
+  folder: boolean;
 }
 
 /** A read-only filesystem inside a block source (one volume: a partition or a whole disk). */

@@ -1,5 +1,5 @@
 import type { Readable } from 'node:stream';
-import type { ByteRange, NtfsTimes } from './guest-filesystem.js';
+import type { ByteRange, NtfsReparsePoint, NtfsTimes } from './guest-filesystem.js';
 
 /**
  * Modification time of a restored item and, from a POSIX filesystem, its permission bits (0o7777; ignored for
@@ -31,6 +31,11 @@ export interface WindowsAttributes {
   /** Self-relative security descriptor, as `system.ntfs_acl` holds it; absent when the volume has none for the item. */
   securityDescriptor?: Buffer;
   streams: NamedStreamItem[];
+  /**
+   * A symlink item that was a junction or a Windows symlink: written back as that reparse point (an NTFS writer),
+   * its target never followed nor handed to a program; other writers make the item an ordinary symlink.
+   */
+  reparsePoint?: NtfsReparsePoint;
 }
 
 /**

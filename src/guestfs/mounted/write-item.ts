@@ -34,6 +34,11 @@ export interface ItemFinisher {
   begin?(entry: NewEntry, item: GuestItem): Promise<void>;
   /** The file's data (or the folder's children) and its mode, owner and mtime are written. */
   end?(entry: NewEntry, item: GuestItem, ctx: ItemWriteContext): Promise<void>;
+  /**
+   * Creates symlink `item` as entry `name` of `dir` the filesystem's own way (NTFS: the restore point's junction or
+   * Windows symlink); `false` when it has none for this item, and symlink(2) makes it.
+   */
+  createLink?(dir: DirHandle, name: Buffer, item: Extract<GuestItem, { type: 'symlink' }>): Promise<boolean>;
 }
 
 /** The descriptor path of `fd` that other processes can open too (the helpers run as the same user). */
@@ -53,6 +58,7 @@ export async function writeItem(dir: DirHandle, name: Buffer, item: GuestItem, c
   ctx.signal?.throwIfAborted();
   const path = dir.child(name);
   if (item.type === 'symlink') {
+    if (await ctx.finisher?.createLink?.(dir, name, item)) return 1;
     await symlink(item.target, path);
     if (item.attrs.uid !== undefined && item.attrs.gid !== undefined) await lchown(path, item.attrs.uid, item.attrs.gid);
     await lutimes(path, utimesSeconds(item.attrs.mtime), utimesSeconds(item.attrs.mtime));

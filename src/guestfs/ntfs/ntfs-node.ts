@@ -23,6 +23,8 @@ export interface NtfsNode {
   stream?: NtfsStream;
   link?: NtfsLink;
   reparseTag?: number;
+  /** A junction's or Windows symlink's $REPARSE_POINT value (tag, length, data), as a restore writes it back. */
+  reparseValue?: Buffer;
   fileAttributes: number;
   /** From the file's own $SECURITY_DESCRIPTOR; otherwise `securityId` names one shared in $Secure. */
   owner?: string;
@@ -83,6 +85,7 @@ export async function nodeOf(mft: NtfsMft, file: NtfsFile, streamName = ''): Pro
     if (link) {
       node.link = link;
       node.kind = 'symlink';
+      node.reparseValue = value;
     }
   }
   if (streamName !== '') {

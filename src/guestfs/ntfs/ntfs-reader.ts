@@ -219,6 +219,7 @@ export class NtfsReader implements GuestFilesystem {
       fileAttributes: node.fileAttributes,
       times: ntfsTimesOf(node),
       securityDescriptor,
+      ...(node.reparseValue && !node.streamName ? { reparsePoint: { value: node.reparseValue, folder: node.file.isDirectory } } : {}),
       streams: streams.map((s) => ({ ...s, entry: { ...entry, path: `${entry.path}:${s.name}`, name: `${entry.name}:${s.name}`, type: 'file' as const, size: s.size, id: `${node.file.number}:${s.name}` } })),
     };
   }

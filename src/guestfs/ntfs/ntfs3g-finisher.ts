@@ -1,11 +1,13 @@
 import { constants } from 'node:fs';
-import { open } from 'node:fs/promises';
+import { lstat, mkdir, open } from 'node:fs/promises';
 import { setAttribute as setXattr } from 'fs-xattr';
 import { OpenemError } from '../../errors.js';
 import type { GuestItem, WindowsAttributes } from '../guest-writer.js';
-import { writeFileData, type ItemFinisher, type NewEntry } from '../mounted/write-item.js';
+import type { DirHandle } from '../mounted/dir-handle.js';
+import { descriptorPath, writeFileData, type ItemFinisher, type NewEntry } from '../mounted/write-item.js';
 
 const NEW_STREAM = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW;
+const DIR_FLAGS = constants.O_RDONLY | constants.O_DIRECTORY | constants.O_NOFOLLOW;
 const COLON = Buffer.from(':');
 
 /** FILE_ATTRIBUTE_* bits. */
@@ -25,9 +27,12 @@ const SETTABLE = 0x31a7;
  * Extended attributes are set with setxattr(2) (Node has none: the `fs-xattr` binding, which follows the link) on
  * the entry's descriptor path (`/proc/<pid>/fd/<n>`), so no guest name is ever a path, and values (a guest's
  * security descriptor) go to the kernel as bytes, never through another program's command line.
+ * A junction or Windows symlink is written back as the reparse point it was (createLink below), not as ntfs-3g's
+ * own kind of symlink.
  */
 export function ntfs3gFinisher(withSecurity: boolean): ItemFinisher {
   return {
+    createLink: (dir, name, item) => writeReparsePoint(dir, name, item.attrs.windows, withSecurity),
     async begin(entry, item) {
       const w = item.attrs.windows;
       if (w && w.fileAttributes & COMPRESSED && item.type !== 'symlink') await setAttribute(entry, 'system.ntfs_attrib', u32(COMPRESSED));
@@ -49,6 +54,53 @@ export function ntfs3gFinisher(withSecurity: boolean): ItemFinisher {
       await setAttribute(entry, 'system.ntfs_times', ntfsTimes(w));
     },
   };
+}
+
+/**
+ * Makes entry `name` of `dir` the restore point's junction or Windows symlink: an empty folder (or file) is created,
+ * and through its descriptor given the security descriptor, the flags, the reparse point (`system.ntfs_reparse_data`:
+ * the value's bytes as the volume held them; the target is never parsed, followed or handed to a program) and last
+ * the times. `false` for a link that was no reparse point (an Interix symlink: symlink(2) makes one again).
+ */
+async function writeReparsePoint(dir: DirHandle, name: Buffer, w: WindowsAttributes | undefined, withSecurity: boolean): Promise<boolean> {
+  const reparse = w?.reparsePoint;
+  if (!w || !reparse) return false;
+  const path = dir.child(name);
+  let fh;
+  if (reparse.folder) {
+    await mkdir(path, 0o700);
+    fh = await open(path, DIR_FLAGS);
+  } else {
+    fh = await open(path, NEW_STREAM, 0o600);
+  }
+  try {
+    const entry = { fdPath: descriptorPath(fh.fd), path };
+    if (withSecurity && w.securityDescriptor) await setAttribute(entry, 'system.ntfs_acl', w.securityDescriptor);
+    const flags = w.fileAttributes & SETTABLE;
+    if (flags !== (reparse.folder ? 0 : ARCHIVE)) await setAttribute(entry, 'system.ntfs_attrib', u32(flags));
+    await setAttribute(entry, 'system.ntfs_reparse_data', reparse.value);
+    await setAttribute(entry, 'system.ntfs_times', ntfsTimes(w));
+  } finally {
+    await fh.close();
+  }
+  await settleTypeChange(path);
+  return true;
+}
+
+/**
+ * The entry at `path` was a file or folder to the kernel and is now a link to ntfs-3g: the first look at it finds the
+ * type changed, marks the kernel's inode stale and fails with EIO; the next lookup makes a new one. That first look is
+ * taken here, so that the renames and clean-ups that follow see the link.
+ */
+async function settleTypeChange(path: Buffer): Promise<void> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      await lstat(path);
+      return;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EIO' || attempt >= 2) throw e;
+    }
+  }
 }
 
 /** The flags ntfs-3g gives a new entry: archive for a file, none for a folder; compression as `begin` left it. */

@@ -53,6 +53,7 @@ async function itemOf(fs: GuestFilesystem, e: GuestEntry, planned: Planning, sig
       streams.push({ name: s.name, size: s.size, dataRanges, read: (range) => fs.createEntryReadStream(s.entry, range) });
     }
     attrs.windows = { fileAttributes: w.fileAttributes, times: w.times, securityDescriptor: w.securityDescriptor, streams };
+    if (w.reparsePoint && e.type === 'symlink') attrs.windows.reparsePoint = w.reparsePoint;
   }
   if (e.type === 'symlink') return { type: 'symlink', name, attrs, target: await fs.readlinkBytes(e) };
   if (e.type === 'dir') planned.dataBytes += streamBytes(attrs);

@@ -1,7 +1,8 @@
 /**
  * Links in a restored NTFS tree, as ntfs-3g sees the live volume afterwards (fixtures/ntfs-oracle.ts): names that
- * share one file record in the restore point share one again (same st_ino, st_nlink counting them), data, streams,
- * flags and times as at backup, and the volume checks clean. The restore point is a copy of the image read by
+ * share one file record in the restore point share one again (same st_ino, st_nlink counting them); junctions and
+ * Windows symlinks are the reparse points they were (same tag and data, byte for byte), not ntfs-3g symlinks; data,
+ * streams, flags, times and descriptors as at backup, and the volume checks clean. The restore point is a copy of the image read by
  * openem's reader; the restored folder is deleted from the live volume before it is restored.
  */
 import { test } from 'node:test';
@@ -16,7 +17,9 @@ import { buildNtfsInImage } from '../../../src/platform/local/ntfs-image-builder
 import { planGuestItem } from '../../../src/services/guest-restore/plan-guest-item.js';
 import { cleanupOf, tempDir } from '../../helpers/cleanup.js';
 import { writeMbr } from '../fixtures/mbr.js';
-import { ntfsfixView, ntfsView, withNtfs } from '../fixtures/ntfs-oracle.js';
+import { junctionData, ntfsinfoField, setReparseData, symlinkData } from '../fixtures/ntfs-images.js';
+import { ntfsfixView, ntfsPartitionOf, ntfsView, ntfsXattr, withNtfs } from '../fixtures/ntfs-oracle.js';
+import { ntfsTool } from '../fixtures/ntfs-images.js';
 
 const MiB = 1024 * 1024;
 const OFFSET = MiB;
@@ -76,6 +79,51 @@ test('names that share one file record in the restore point are restored as hard
   assert.deepEqual(inodes.small, [[smallIno, 2], [smallIno, 2]]);
   assert.equal(inodes.plain, 1);
   assert.deepEqual(await ntfsView(v.image, 'Share', { security: true }), atBackup, 'data, streams, flags, times and descriptors as at backup');
+  const check = await ntfsfixView(v.image);
+  assert.ok(check.clean, check.output);
+});
+
+const REPARSE = 'system.ntfs_reparse_data';
+const LINKS = ['Junction', 'winlink.txt', 'abs-winlink', 'dirlink'];
+
+test('junctions and Windows symlinks are restored as the reparse points they were, byte for byte, never followed; a junction replaces one', async (t) => {
+  const v = await volumeAndPoint(t, (root) => {
+    const share = join(root, 'Share');
+    writeFileSync(join(share, 'Sub/small.txt'), 'small\r\n');
+    mkdirSync(join(share, 'Junction'));
+    setReparseData(join(share, 'Junction'), junctionData('C:\\Users'));
+    writeFileSync(join(share, 'winlink.txt'), '');
+    setReparseData(join(share, 'winlink.txt'), symlinkData('Sub\\small.txt', true));
+    // Absolute, to another drive: a target no restore may follow or resolve.
+    writeFileSync(join(share, 'abs-winlink'), '');
+    setReparseData(join(share, 'abs-winlink'), symlinkData('D:\\elsewhere\\secret', false));
+    mkdirSync(join(share, 'dirlink'));
+    setReparseData(join(share, 'dirlink'), symlinkData('..\\Share\\Sub', true));
+  });
+  const reparseOf = () => withNtfs(v.image, { write: false }, (root) => LINKS.map((l) => ntfsXattr(join(root, 'Share', l), REPARSE).toString('hex')));
+  const atBackup = { view: await ntfsView(v.image, 'Share', { security: true }), reparse: await reparseOf() };
+  assert.deepEqual(atBackup.reparse.map((hex) => hex.slice(0, 8)), ['030000a0', '0c0000a0', '0c0000a0', '0c0000a0'], 'mount point and symlink tags');
+  const planned = await planGuestItem(v.fs, (await v.fs.stat('/Share'))!);
+
+  await withNtfs(v.image, { write: true }, (root) => rmSync(join(root, 'Share'), { recursive: true }));
+  await v.writer.write({ parent: [], item: planned.item, onExisting: 'replace' });
+  assert.deepEqual(await reparseOf(), atBackup.reparse, 'the same reparse tags and data');
+  assert.deepEqual(await ntfsView(v.image, 'Share', { security: true }), atBackup.view, 'links, flags, times and descriptors as at backup');
+  const { offset, size } = await ntfsPartitionOf(v.image);
+  const loop = ntfsTool('losetup', ['--find', '--show', '--read-only', '--offset', String(offset), '--sizelimit', String(size), '--', v.image]).toString().trim();
+  try {
+    assert.match(ntfsinfoField(loop, '/Share/Junction', 'Reparse tag') ?? '', /0xa0000003 \(mount point\)/);
+    assert.match(ntfsinfoField(loop, '/Share/dirlink', 'Reparse tag') ?? '', /0xa000000c \(symlink\)/);
+  } finally {
+    ntfsTool('losetup', ['-d', loop]);
+  }
+
+  // The junction alone, over the one now there.
+  const junction = await planGuestItem(v.fs, (await v.fs.stat('/Share/Junction'))!);
+  await v.writer.write({ parent: [Buffer.from('Share')], item: junction.item, onExisting: 'replace' });
+  assert.deepEqual(await reparseOf(), atBackup.reparse);
+  // Share's own times changed with the rename into it; everything in it is as at backup.
+  assert.deepEqual((await ntfsView(v.image, 'Share', { security: true })).slice(1), atBackup.view.slice(1));
   const check = await ntfsfixView(v.image);
   assert.ok(check.clean, check.output);
 });
