@@ -6,6 +6,7 @@ import { guestFolderArchive } from '../services/mounts/guest-folder-archive.js';
 import { sendWire } from './negotiate.js';
 import { isoUtc } from './inventory/em-dates.js';
 import { guestPathToUrl } from './guest-path.js';
+import { guestEntryWriter } from './guest-entry-text.js';
 import { el, generatedList, links, text, type Link, type WireChild, type WireElement, type WireList } from './wire/wire-node.js';
 
 /** Where a tree of guest entries lives in the API: a mount (`.../mounts/1`) or a catalog point (`.../guestfs`). */
@@ -147,11 +148,13 @@ export function fileSystemEntriesElement(h: GuestFsHrefs, dir: GuestEntry, entri
   paging.push({ rel: 'Last', href: pageHref(pages) });
   const shownFiles = shown.filter((e) => e.type !== 'dir');
   const shownDirs = shown.filter((e) => e.type === 'dir');
-  // Each entry's elements are made when the renderer reaches it and dropped once written (the listing streams).
+  // Each entry is rendered when the renderer reaches it and dropped once written (the listing streams); the
+  // streaming renderers write it as text straight away (guestEntryWriter), `item` is what that text must equal.
+  const entryText = { hrefOf, shownPath: (e: GuestEntry) => (h.shownPath ? h.shownPath(e.path) : e.path), download: h.download };
   return el('FileSystemEntries', [['Href', pageHref(q.page)]], [
     links(top),
-    generatedList('Files', 'Files', shownFiles.length, (i) => fileEntryElement(h, shownFiles[i], hrefOf(shownFiles[i]))),
-    generatedList('Directories', 'Directories', shownDirs.length, (i) => directoryEntryElement(h, shownDirs[i], hrefOf(shownDirs[i]))),
+    generatedList('Files', 'Files', shownFiles.length, (i) => fileEntryElement(h, shownFiles[i], hrefOf(shownFiles[i])), guestEntryWriter('FileEntry', shownFiles, entryText)),
+    generatedList('Directories', 'Directories', shownDirs.length, (i) => directoryEntryElement(h, shownDirs[i], hrefOf(shownDirs[i])), guestEntryWriter('DirectoryEntry', shownDirs, entryText)),
     el('PagingInfo', [['PageNum', q.page], ['PageSize', pageSize], ['PagesCount', pages]], [links(paging)]),
   ]);
 }

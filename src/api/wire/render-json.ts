@@ -98,9 +98,10 @@ function* writeInChunks(e: WireElement, sink: Sink): Generator<void> {
     else if (v.child.kind === 'element') yield* writeInChunks(v.child, sink);
     else {
       const g = v.child;
+      const write = g.write;
       sink.s += '[';
       for (let i = 0; i < g.count; i++) {
-        sink.s += (i > 0 ? ',' : '') + JSON.stringify(toJsonObject(g.item(i)));
+        sink.s += (i > 0 ? ',' : '') + (write ? write.json(i) : JSON.stringify(toJsonObject(g.item(i))));
         if (sink.s.length >= JSON_CHUNK_CHARS) yield;
       }
       sink.s += ']';

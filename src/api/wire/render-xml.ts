@@ -6,7 +6,8 @@ export const OPENEM_NAMESPACE = 'urn:openem:api:v1';
 
 const NEEDS_ESCAPE = /[&<>"']/;
 
-function escapeXml(s: string): string {
+/** XML text and attribute escaping, the one every representation uses (WireItemWriters too, so their text matches). */
+export function escapeXml(s: string): string {
   // Most values (ids, names, hrefs without a query) need no escaping; skip the replace for them.
   if (!NEEDS_ESCAPE.test(s)) return s;
   return s.replace(/[&<>"']/g, (c) => (c === '&' ? '&amp;' : c === '<' ? '&lt;' : c === '>' ? '&gt;' : c === '"' ? '&quot;' : '&apos;'));
@@ -45,7 +46,9 @@ function renderItems(items: readonly WireElement[] | WireGeneratedList, sink: Si
   if (Array.isArray(items)) for (let i = 0; i < items.length; i++) renderElement(items[i], sink, depth, '');
   else {
     const g = items as WireGeneratedList;
-    for (let i = 0; i < g.count; i++) renderElement(g.item(i), sink, depth, '');
+    const write = g.write;
+    if (write) for (let i = 0; i < g.count; i++) sink.s += write.xml(i, indentOf(depth));
+    else for (let i = 0; i < g.count; i++) renderElement(g.item(i), sink, depth, '');
   }
 }
 
@@ -110,8 +113,11 @@ function* renderElementInChunks(e: WireElement, sink: Sink, depth: number, ns: s
     else {
       const itemDepth = c.wrapper === null ? depth + 1 : depth + 2;
       if (c.wrapper !== null) sink.s += `${indentOf(depth + 1)}<${c.wrapper}>\n`;
+      const write = c.write;
+      const indent = indentOf(itemDepth);
       for (let i = 0; i < c.count; i++) {
-        renderElement(c.item(i), sink, itemDepth, '');
+        if (write) sink.s += write.xml(i, indent);
+        else renderElement(c.item(i), sink, itemDepth, '');
         if (sink.s.length >= XML_CHUNK_CHARS) yield;
       }
       if (c.wrapper !== null) sink.s += `${indentOf(depth + 1)}</${c.wrapper}>\n`;

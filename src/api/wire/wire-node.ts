@@ -42,6 +42,21 @@ export interface WireGeneratedList {
   jsonName: string;
   count: number;
   item(index: number): WireElement;
+  /** Writes item `i` as text straight away, where building its nodes would cost more than the text (see WireItemWriter). */
+  write?: WireItemWriter;
+}
+
+/**
+ * A generated list's items written as text without building their nodes: a 10,000-entry listing would otherwise make
+ * some 200,000 short-lived objects, and their garbage collection was most of its cost (issue #11 goal 3). Each
+ * method must return exactly what the renderers write for `item(i)`; the streaming renderers use it, `item` stays
+ * the definition (tests render both and compare).
+ */
+export interface WireItemWriter {
+  /** The item's XML lines, each starting with `indent` (the item's depth) plus its own nesting, ending with `\n`. */
+  xml(index: number, indent: string): string;
+  /** The item's JSON object, as JSON.stringify would write it. */
+  json(index: number): string;
 }
 
 export type WireChild = WireElement | WireText | WireList | WireGeneratedList;
@@ -59,8 +74,8 @@ export function list(wrapper: string | null, jsonName: string, items: WireElemen
 }
 
 /** A list whose `count` items `item(i)` makes on demand, while rendering (see WireGeneratedList). */
-export function generatedList(wrapper: string | null, jsonName: string, count: number, item: (index: number) => WireElement): WireGeneratedList {
-  return { kind: 'generated', wrapper, jsonName, count, item };
+export function generatedList(wrapper: string | null, jsonName: string, count: number, item: (index: number) => WireElement, write?: WireItemWriter): WireGeneratedList {
+  return write ? { kind: 'generated', wrapper, jsonName, count, item, write } : { kind: 'generated', wrapper, jsonName, count, item };
 }
 
 /** A `<Link Rel Type Href Name>` (attribute order as Enterprise Manager writes it, em-api.md §3). */
