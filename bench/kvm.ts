@@ -21,7 +21,7 @@ import { openRepository } from '../src/repository/open-repository.js';
 import type { Repository, RestorePointManifest } from '../src/repository/repository.js';
 import { applyDiskPlan } from '../src/services/restore-vm/apply-disk-plan.js';
 import { cbtRollbackPlan, trackedPoints } from '../src/services/restore-vm/cbt-rollback-plan.js';
-import { startPrivateLibvirt } from '../test/platform/kvm/private-libvirt.js';
+import { startPrivateLibvirtd as startPrivateLibvirt } from '../src/platform/kvm/private-libvirtd.js';
 import { generateBenchImage } from './bench-image.js';
 import { reportResult } from './bench-result.js';
 
