@@ -13,6 +13,7 @@ import { NtfsMft } from './ntfs-mft.js';
 import { NtfsSecure } from './ntfs-secure.js';
 import { attributeStream, DATA_ELSEWHERE_TAGS, namedStreams, nodeOf, nodeSize, ntfsTimesOf, ownSecurityDescriptor, type NtfsNode } from './ntfs-node.js';
 import { ATTR } from './ntfs-record.js';
+import { summariseRecord } from './ntfs-record-summary.js';
 import { dataRangesOf, readStream, streamBytes, type NtfsStream } from './ntfs-stream.js';
 import { upcaseKey, type NameKey } from './ntfs-upcase.js';
 
@@ -26,6 +27,8 @@ interface Directory {
   entries: NtfsIndexEntry[];
   exact: Map<string, NtfsIndexEntry>;
   folded: Map<string, NtfsIndexEntry>;
+  /** Its entries as a listing shows them (paths left empty: a folder is reached by more than one spelling), once listed. */
+  listed?: Promise<GuestEntry[]>;
 }
 
 /**
@@ -185,10 +188,41 @@ export class NtfsReader implements GuestFilesystem {
 
   private async entries(dirPath: string, dir: NtfsNode): Promise<GuestEntry[]> {
     if (dir.kind !== 'dir' || dir.streamName) throw badRequest(`guest path ${dirPath} is not a directory`);
-    const { entries } = await this.directory(dir);
+    const d = await this.directory(dir);
+    d.listed ??= this.listed(d.entries);
     const prefix = dirPath === '/' ? '/' : `${dirPath}/`;
-    const nodes = await Promise.all(entries.map((e) => this.node(e.record)));
-    return entries.map((e, i) => this.toEntry(prefix + e.name, nodes[i], e.name));
+    return (await d.listed).map((e) => ({ ...e, path: prefix + e.name }));
+  }
+
+  /**
+   * A folder's entries as a listing shows them. A plain file or folder is shown from its record's attribute headers
+   * (ntfs-record-summary.ts: times, flags and size from $STANDARD_INFORMATION and $DATA; the owner from $Secure by
+   * its security id, as EM's FileEntry shows one), without building a node; anything else (links, attribute lists,
+   * own descriptors) from its node. The records are asked for all at once, so the $MFT's chunks load in parallel.
+   */
+  private async listed(entries: NtfsIndexEntry[]): Promise<GuestEntry[]> {
+    const raws = await Promise.all(entries.map((e) => this.mft.rawRecord(e.record)));
+    const owners = new Map<number, Promise<string | undefined>>();
+    const scratch = Buffer.allocUnsafe(this.boot.mftRecordSize);
+    const out: GuestEntry[] = [];
+    for (let i = 0; i < entries.length; i++) {
+      const e = entries[i];
+      const s = summariseRecord(raws[i], this.mft.volumeBytes, scratch);
+      if (!s) {
+        out.push(this.toEntry(`/${e.name}`, await this.node(e.record), e.name));
+        continue;
+      }
+      const entry: GuestEntry = { path: '', name: e.name, type: s.isDirectory ? 'dir' : 'file', size: s.size, mtime: s.mtime, atime: s.atime, ctime: s.ctime, birthtime: s.birthtime, id: e.record };
+      if (s.owner !== undefined) entry.owner = s.owner;
+      else if (s.securityId !== undefined) {
+        let owner = owners.get(s.securityId);
+        if (!owner) owners.set(s.securityId, (owner = this.secure.ownerOf(s.securityId)));
+        const name = await owner;
+        if (name) entry.owner = name;
+      }
+      out.push(entry);
+    }
+    return out;
   }
 
   async list(path: string): Promise<GuestEntry[]> {

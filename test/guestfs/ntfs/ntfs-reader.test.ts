@@ -46,6 +46,20 @@ async function collect(stream: AsyncIterable<Buffer>): Promise<Buffer> {
   return Buffer.concat(parts);
 }
 
+/**
+ * Every folder below `dir` lists each entry as `stat` shows it: a listing reads plain records from their attribute
+ * headers alone (ntfs-record-summary.ts), stat builds the whole node, and the two must agree on everything.
+ */
+async function assertListingsAsStat(fs: NtfsReader, dir: string): Promise<number> {
+  let n = 0;
+  for (const e of await fs.list(dir)) {
+    assert.deepEqual(e, await fs.stat(e.path), e.path);
+    n++;
+    if (e.type === 'dir') n += await assertListingsAsStat(fs, e.path);
+  }
+  return n;
+}
+
 interface Volume {
   image: string;
   fs: NtfsReader;
@@ -226,6 +240,10 @@ describe('NTFS reader against ntfs-3g, 4 KiB clusters', () => {
     }
   });
 
+  test('a listing shows every entry as stat does: files, folders, links, streams, compressed, sparse and hard-linked', async () => {
+    assert.ok((await assertListingsAsStat(v.fs, '/')) > 10_000);
+  });
+
   test('walk yields every entry once and never follows links', async () => {
     const seen: GuestEntry[] = [];
     for await (const e of v.fs.walk('/Users')) seen.push(e);
@@ -271,6 +289,7 @@ describe('NTFS reader against ntfs-3g, a file in thousands of fragments', () => 
       assert.ok((await v.fs.read('/fragmented.bin', o, 9000)).equals(oracle.subarray(o, o + 9000)), `read at ${o}`);
     }
     assert.deepEqual(await v.fs.dataRanges((await v.fs.stat('/fragmented.bin'))!), [{ start: 0, end: oracle.length }]);
+    assert.deepEqual((await v.fs.list('/')).find((e) => e.name === 'fragmented.bin'), await v.fs.stat('/fragmented.bin'), 'listed as stat shows it');
   });
 });
 
@@ -305,6 +324,8 @@ describe('NTFS reader against ntfs-3g, owners shared in $Secure', () => {
       const names: Record<string, string> = { 'S-1-5-18': 'NT AUTHORITY\\SYSTEM', 'S-1-5-32-544': 'BUILTIN\\Administrators' };
       assert.equal((await v.fs.stat(`/${p}`))?.owner, names[sid] ?? sid, p);
     }
+    assert.equal((await v.fs.list('/Users')).find((e) => e.name === 'perm.txt')?.owner, (await v.fs.stat('/Users/perm.txt'))?.owner, 'a listing shows the same owner');
+    assert.equal(await assertListingsAsStat(v.fs, '/'), 2);
   });
 });
 
