@@ -5,6 +5,9 @@ import { OpenemError } from '../../errors.js';
 /** Expired counters are swept at most this often per process. */
 const SWEEP_INTERVAL_MS = 10_000;
 
+/** The most counters kept; a spray of distinct names or addresses evicts its own kind, not a lock. */
+export const LOGON_FAILURE_ROWS = 10_000;
+
 /**
  * Failed logons counted per client address and per account name (issue #6 §3). Each failure inside the window
  * slows the next answer (100 ms doubling, at most 2 s); at `logonFailureLimit` failures the address or name is
@@ -13,11 +16,18 @@ const SWEEP_INTERVAL_MS = 10_000;
  * logon clears both counters. The counters are rows in the state store (`logon_failures`), bumped by one
  * statement each, so with several nodes on PostgreSQL a guesser spreading attempts over the nodes meets one limit
  * (issue #14). One throttle per application context (`AppContext.logonThrottle`).
+ *
+ * The table holds at most `maxRows` counters: beyond that the ones that protect least go first — unlocked before
+ * locked, fewer failures before more, older before newer — so a spray of distinct names cannot grow the table
+ * until the window sweeps it, nor push out a locked name or one a guesser has nearly locked.
  */
 export class LogonThrottle {
   private lastSweep = 0;
 
-  constructor(private readonly ctx: BaseContext) {}
+  constructor(
+    private readonly ctx: BaseContext,
+    private readonly maxRows = LOGON_FAILURE_ROWS,
+  ) {}
 
   private keys(address: string, user: string): string[] {
     return [`a:${address}`, `u:${user.toLowerCase()}`];
@@ -61,11 +71,27 @@ export class LogonThrottle {
       worst = Math.max(worst, Number(row.failures));
     }
     await this.sweep(now);
+    await this.evictBeyondCap(now);
     return worst <= 1 ? 0 : Math.min(2000, 100 * 2 ** (worst - 2));
   }
 
   async succeeded(address: string, user: string): Promise<void> {
     await this.ctx.store.db.deleteFrom('logon_failures').where('key', 'in', this.keys(address, user)).execute();
+  }
+
+  private async evictBeyondCap(now: number): Promise<void> {
+    const db = this.ctx.store.db;
+    const { rows } = await db.selectFrom('logon_failures').select((eb) => eb.fn.countAll<number | string>().as('rows')).executeTakeFirstOrThrow();
+    const excess = Number(rows) - this.maxRows;
+    if (excess <= 0) return;
+    const victims = db
+      .selectFrom('logon_failures')
+      .select('key')
+      .orderBy(sql`case when locked_until > ${now} then 1 else 0 end`)
+      .orderBy('failures')
+      .orderBy('first_at')
+      .limit(excess);
+    await db.deleteFrom('logon_failures').where('key', 'in', victims).execute();
   }
 
   /** Drops counters that no longer count, so guesses from many addresses do not grow the table for good. */

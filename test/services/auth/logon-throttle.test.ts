@@ -27,9 +27,9 @@ function behaviours(where: () => Promise<{ databaseUrl?: string }>) {
   });
 
   /** A throttle (a node) on the shared store; each test counts under its own addresses and names. */
-  function throttle(limit: number, clock = { at: 1_000_000, now: () => clock.at }) {
+  function throttle(limit: number, clock = { at: 1_000_000, now: () => clock.at }, maxRows?: number) {
     const ctx = { config: { logonFailureLimit: limit, logonLockoutSeconds: 600 }, clock, store } as unknown as BaseContext;
-    return { t: new LogonThrottle(ctx), clock };
+    return { t: new LogonThrottle(ctx, maxRows), clock };
   }
   const names = () => {
     round++;
@@ -99,6 +99,29 @@ function behaviours(where: () => Promise<{ databaseUrl?: string }>) {
     assert.equal(await a.failed(m.ip(99), m.user('root')), 2000, 'the eleventh failure of the name is held back 2 s');
     const row = await store.db.selectFrom('logon_failures').selectAll().where('key', '=', `u:${m.user('root')}`).executeTakeFirstOrThrow();
     assert.equal(Number(row.failures), 11);
+  });
+
+  // Last: a cap this small evicts the counters the tests above left.
+  test('a spray of distinct names keeps the table at its cap, evicting the oldest counters, never a lock', async () => {
+    const clock = { at: 3_000_000, now: () => clock.at };
+    const { t } = throttle(3, clock, 8);
+    const n = names();
+    for (let i = 0; i < 3; i++) await t.failed(n.ip(1), n.user('admin'));
+    clock.at += 1;
+    for (let i = 0; i < 2; i++) await t.failed(n.ip(2), n.user('paul'));
+    for (let i = 0; i < 200; i++) {
+      clock.at += 1;
+      await t.failed(`10.200.${i >> 8}.${i & 255}`, n.user(`spray${i}`));
+    }
+    const rows = await store.db.selectFrom('logon_failures').select(['key', 'failures']).execute();
+    assert.equal(rows.length, 8, 'the table holds its cap of counters');
+    const keys = new Set(rows.map((r) => r.key));
+    assert.ok(keys.has(`u:${n.user('admin')}`) && keys.has(`a:${n.ip(1)}`), 'the locked name and address are kept');
+    assert.ok(keys.has(`u:${n.user('paul')}`), 'a name one failure from its lock is kept');
+    assert.ok(keys.has(`u:${n.user('spray199')}`) && !keys.has(`u:${n.user('spray0')}`), 'among single failures the oldest went first');
+    assert.equal(await lockedFor(t, n.ip(9), n.user('admin')), 600, 'the name is still locked after the spray');
+    await t.failed(n.ip(3), n.user('paul'));
+    assert.equal(await lockedFor(t, n.ip(9), n.user('paul')), 600, "paul's third failure still locks him");
   });
 }
 
