@@ -77,9 +77,7 @@ export function mountsPlugin(ctx: ApiContext) {
     /** A mount belongs to the account that made it, as tasks do: another account's mount is not found (admins see all). */
     async function ownMount(request: FastifyRequest, rp: VmRestorePointRecord, options?: { use: boolean }): Promise<OpenMount> {
       const n = mountNumber((request.params as Params).n);
-      const m = await mounts.get(rp.id, n, options);
-      if (!canSeeOwned(request.principal!, m.info.accountId)) throw notFound(`Mount ${n} of VM restore point ${rp.id} was not found`);
-      return m;
+      return mounts.get(rp.id, n, { ...options, visible: (owner) => canSeeOwned(request.principal!, owner) });
     }
 
     const hrefs = (request: FastifyRequest, rp: VmRestorePointRecord, m: OpenMount, volume: GuestVolume) => mountHrefs(apiBase(request), rp, m, volume);
@@ -97,7 +95,7 @@ export function mountsPlugin(ctx: ApiContext) {
 
     app.get('/api/vmRestorePoints/:id/mounts', { schema: { summary: 'Mounts of a VM restore point' } }, async (request, reply) => {
       const rp = await point(request, false);
-      const items = (await mounts.list(rp.id)).filter((m) => canSeeOwned(request.principal!, m.info.accountId)).map((m) => mountElement(apiBase(request), rp, m));
+      const items = (await mounts.list(rp.id, (owner) => canSeeOwned(request.principal!, owner))).map((m) => mountElement(apiBase(request), rp, m));
       return sendWire(request, reply, 200, el('VmRestorePointMounts', [], [list(null, 'VmRestorePointMounts', items)]));
     });
 

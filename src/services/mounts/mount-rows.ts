@@ -86,9 +86,10 @@ export async function findMountRow(ctx: BaseContext, vmRestorePointId: string, n
   return ctx.store.db.selectFrom('mounts').selectAll().where('vm_restore_point_id', '=', vmRestorePointId).where('number', '=', number).executeTakeFirst();
 }
 
-export async function mountNumbersOf(ctx: BaseContext, vmRestorePointId: string): Promise<number[]> {
-  const rows = await ctx.store.db.selectFrom('mounts').select('number').where('vm_restore_point_id', '=', vmRestorePointId).execute();
-  return rows.map((r) => Number(r.number));
+/** The numbers of the restore point's mounts and the accounts that made them. */
+export async function mountNumbersOf(ctx: BaseContext, vmRestorePointId: string): Promise<{ number: number; accountId: string }[]> {
+  const rows = await ctx.store.db.selectFrom('mounts').select(['number', 'account_id']).where('vm_restore_point_id', '=', vmRestorePointId).execute();
+  return rows.map((r) => ({ number: Number(r.number), accountId: r.account_id }));
 }
 
 /** Last use of each of these mounts as the store has it (any node's reads touch it); a mount without a row is absent. */

@@ -195,20 +195,23 @@ export class MountService implements FlrMounts {
    * One mount of a restore point. NOT_FOUND for another point's number or an ended mount. Reading files counts as
    * use; looking at the mount resource itself (`use: false`) does not, so a client polling it cannot keep it alive.
    */
-  async get(vmRestorePointId: string, number: number, options: { use?: boolean } = {}): Promise<OpenMount> {
+  async get(vmRestorePointId: string, number: number, options: { use?: boolean; visible?: (ownerAccountId: string) => boolean } = {}): Promise<OpenMount> {
     const id = vmRestorePointId.toLowerCase();
+    const absent = () => notFound(`Mount ${number} of VM restore point ${vmRestorePointId} was not found (unmounted, expired, or never created)`);
     let m: LiveMount | undefined = [...this.live.values()].find((x) => x.info.vmRestorePointId === id && x.info.number === number);
     // Unmounted through another node: its row is gone, so this node stops serving it at once.
     if (m && (await findMountRow(this.ctx, id, number))?.id !== m.info.id) {
       await this.close(m, 'unmounted on another node', { sessionEnded: true });
       m = undefined;
     }
+    if (m && options.visible && !options.visible(m.info.accountId)) throw absent();
     if (!m) {
       const row = await findMountRow(this.ctx, id, number);
       for (const r of [...this.replicas.values()]) {
         if (r.info.vmRestorePointId === id && r.info.number === number && r.info.id !== row?.id) await this.closeReplica(r);
       }
-      if (!row) throw notFound(`Mount ${number} of VM restore point ${vmRestorePointId} was not found (unmounted, expired, or never created)`);
+      // Another account's mount is not opened (nor kept in use) for a caller who may not see it.
+      if (!row || (options.visible && !options.visible(row.account_id))) throw absent();
       m = this.replicas.get(row.id) ?? (await this.openReplica(row));
     }
     if (options.use !== false) this.touch(m);
@@ -234,6 +237,7 @@ export class MountService implements FlrMounts {
         };
         const m: LiveMount = { info, volumes: reader.volumes, roots, locate: reader.locate, reader, rowTouchedAt: 0, busy: 0 };
         this.replicas.set(row.id, m);
+        this.ctx.log.info({ vmRestorePointId: info.vmRestorePointId, number: info.number, node: row.node_id }, "serving another node's mount here");
         return m;
       } catch (e) {
         await reader.close();
@@ -262,12 +266,16 @@ export class MountService implements FlrMounts {
     };
   }
 
-  /** Every node's mounts of the restore point (this node opens replicas of the others'). */
-  async list(vmRestorePointId: string): Promise<OpenMount[]> {
+  /**
+   * Every node's mounts of the restore point that `visible` allows (by the account that made each), this node
+   * opening replicas of the others' — only of those: a mount the caller may not see is never opened for it.
+   */
+  async list(vmRestorePointId: string, visible: (ownerAccountId: string) => boolean): Promise<OpenMount[]> {
     const out: OpenMount[] = [];
-    for (const number of await mountNumbersOf(this.ctx, vmRestorePointId.toLowerCase())) {
+    for (const { number, accountId } of await mountNumbersOf(this.ctx, vmRestorePointId.toLowerCase())) {
+      if (!visible(accountId)) continue;
       try {
-        out.push(await this.get(vmRestorePointId, number, { use: false }));
+        out.push(await this.get(vmRestorePointId, number, { use: false, visible }));
       } catch (e) {
         if (!(isOpenemError(e) && e.code === 'NOT_FOUND')) throw e;
       }

@@ -46,10 +46,14 @@ export interface FlrMounts {
   requestMount(rp: VmRestorePointRecord, requested: MountOsKind, accountId: string): Promise<TaskRecord>;
   /** Adds a line to the mount's restore session (downloads, restores started through the mount). */
   recordActivity(mount: OpenMount, text: string): Promise<void>;
-  /** A live mount by restore point and number (NOT_FOUND otherwise); `use: false` does not count as use. */
-  get(vmRestorePointId: string, number: number, options?: { use?: boolean }): Promise<OpenMount>;
+  /**
+   * A live mount by restore point and number (NOT_FOUND otherwise, also when `visible` refuses the account that
+   * made it: such a mount is neither opened here nor counted as used); `use: false` does not count as use.
+   */
+  get(vmRestorePointId: string, number: number, options?: { use?: boolean; visible?: (ownerAccountId: string) => boolean }): Promise<OpenMount>;
   /** Keeps a mount from expiring while it is read from; call the returned function when done. */
   hold(mount: OpenMount): () => void;
-  list(vmRestorePointId: string): Promise<OpenMount[]>;
+  /** The restore point's mounts made by accounts `visible` allows; no other is opened. */
+  list(vmRestorePointId: string, visible: (ownerAccountId: string) => boolean): Promise<OpenMount[]>;
   unmount(vmRestorePointId: string, number: number): Promise<void>;
 }
