@@ -4,6 +4,7 @@ import type { Config } from './config.js';
 import { type BaseContext, type Clock, systemClock } from './context.js';
 import { openStore } from './state/open-store.js';
 import { createAccount } from './services/auth/accounts.js';
+import { SessionCache, type AuthContext } from './services/auth/session-cache.js';
 import { isOpenemError } from './errors.js';
 
 export interface ContextOptions {
@@ -14,10 +15,13 @@ export interface ContextOptions {
   onAdminCreated?: (password: string) => void;
 }
 
-/** Opens the store and makes sure the first administrator exists (issue #2 §6). */
-export async function createBaseContext(config: Config, log: Logger, options: ContextOptions = {}): Promise<BaseContext> {
+/**
+ * Opens the store, with the cache of its logon sessions beside it (they live and go together), and makes sure
+ * the first administrator exists (issue #2 §6).
+ */
+export async function createBaseContext(config: Config, log: Logger, options: ContextOptions = {}): Promise<AuthContext> {
   const store = await openStore({ dataDir: config.dataDir, databaseUrl: config.databaseUrl });
-  const ctx: BaseContext = { config, store, log, clock: options.clock ?? systemClock, nodeId: randomUUID() };
+  const ctx: AuthContext = { config, store, log, clock: options.clock ?? systemClock, nodeId: randomUUID(), sessionCache: new SessionCache() };
   try {
     await ensureAdministrator(ctx, options.announce ?? ((l) => process.stdout.write(l + '\n')), options.onAdminCreated);
   } catch (e) {

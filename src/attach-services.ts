@@ -1,4 +1,3 @@
-import type { BaseContext } from './context.js';
 import { openPlatforms } from './platform/open-platforms.js';
 import { openRepository } from './repository/open-repository.js';
 import { TaskEngine } from './tasks/task-engine.js';
@@ -8,6 +7,7 @@ import { StateRepositoryLeases } from './tasks/repository-leases.js';
 import { StateRepositoryCatalog } from './tasks/repository-catalog.js';
 import { sessionsNamedByRestoreMarks } from './platform/restore-incomplete-mark.js';
 import type { AppContext } from './services/app-services.js';
+import type { AuthContext } from './services/auth/session-cache.js';
 import { RestoreScheduler } from './services/restore-vm/restore-scheduler.js';
 import { recoverLeftBehindSessions } from './services/restore-vm/resume-interrupted-restores.js';
 import { MountService } from './services/mounts/mount-service.js';
@@ -24,7 +24,7 @@ const SESSION_BEAT_MS = 5_000;
  * Builds the application context. `startTasks` (default true) is for the server: it fails work an unclean stop
  * left running and starts the mount service. CLI commands pass false: a server may be running on the same data.
  */
-export async function attachServices(base: BaseContext, options: { demo: boolean; startTasks?: boolean }): Promise<AppContext> {
+export async function attachServices(base: AuthContext, options: { demo: boolean; startTasks?: boolean }): Promise<AppContext> {
   const platforms = await openPlatforms(base.config);
   const repositoryLeases = new StateRepositoryLeases(base);
   const repository = await openRepository(base.config.repositoryUrl, {

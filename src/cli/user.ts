@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { loadConfig } from '../config.js';
 import { createLogger } from '../logger.js';
 import { createBaseContext } from '../app-context.js';
-import type { BaseContext } from '../context.js';
+import type { AuthContext } from '../services/auth/session-cache.js';
 import { createAccount, listAccounts, removeAccount, setPassword, setRoleAndScope } from '../services/auth/accounts.js';
 import { isRole, parseScope, ROLE_DISPLAY, type Role, type RestoreKind, FULL_SCOPE } from '../services/auth/roles.js';
 import { badRequest } from '../errors.js';
@@ -13,7 +13,7 @@ async function readStdin(): Promise<string> {
   return Buffer.concat(chunks).toString('utf8').replace(/\r?\n$/, '');
 }
 
-async function withContext<T>(fn: (ctx: BaseContext) => Promise<T>): Promise<T> {
+async function withContext<T>(fn: (ctx: AuthContext) => Promise<T>): Promise<T> {
   const config = loadConfig();
   const ctx = await createBaseContext(config, createLogger('warn'), { announce: (l) => process.stderr.write(l + '\n') });
   try {

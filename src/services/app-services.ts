@@ -1,4 +1,3 @@
-import type { BaseContext } from '../context.js';
 import type { PlatformRegistry } from '../platform/platform-registry.js';
 import type { Repository } from '../repository/repository.js';
 import type { TaskEngine } from '../tasks/task-engine.js';
@@ -8,13 +7,14 @@ import type { RestoreScheduler } from './restore-vm/restore-scheduler.js';
 import type { FlrMounts } from './mounts/mount-types.js';
 import type { LogonThrottle } from './auth/logon-throttle.js';
 import type { RefusalLimiter } from './audit/refusal-limiter.js';
+import type { AuthContext } from './auth/session-cache.js';
 
 /**
  * The application context the use cases run in: the base parts plus platform, repository, tasks and restore
  * sessions. Only types live here; src/attach-services.ts builds it (the composition root, above api/ and
  * services/), so that no service imports the code that imports every service.
  */
-export interface AppContext extends BaseContext {
+export interface AppContext extends AuthContext {
   /**
    * Every platform of the configuration (`platforms`): the inventory is theirs together, and each VM-addressed
    * call goes to the platform the VM lives on.

@@ -7,7 +7,7 @@ import { loadConfig } from '../../src/config.js';
 import { createLogger } from '../../src/logger.js';
 import { createBaseContext } from '../../src/app-context.js';
 import { openStore } from '../../src/state/open-store.js';
-import type { BaseContext } from '../../src/context.js';
+import type { AuthContext } from '../../src/services/auth/session-cache.js';
 import { createAccount, listAccounts, removeAccount, setPassword, setRoleAndScope } from '../../src/services/auth/accounts.js';
 import { logOn, resolveToken, listSessions, getSession, deleteSession } from '../../src/services/auth/logon-sessions.js';
 import { parseScope } from '../../src/services/auth/roles.js';
@@ -26,7 +26,7 @@ interface Backend {
   fresh(): Promise<{ dataDir: string; databaseUrl?: string }>;
 }
 
-export interface TestContext extends BaseContext {
+export interface TestContext extends AuthContext {
   advance(ms: number): void;
 }
 

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { BaseContext } from '../../context.js';
 import { conflict, notFound, badRequest } from '../../errors.js';
 import { hashPassword } from './password-hash.js';
-import { sessionCacheOf } from './session-cache.js';
+import type { AuthContext } from './session-cache.js';
 import { isUniqueViolation } from '../../state/store-errors.js';
 import type { Account } from './principal.js';
 import { type Role, type RestoreScope, FULL_SCOPE, EMPTY_SCOPE, parseStoredScope, isRole } from './roles.js';
@@ -66,30 +66,30 @@ export async function listAccounts(ctx: BaseContext): Promise<Account[]> {
 }
 
 /** Changing a password ends the account's logon sessions (issue #6: sessions end when the password changes). */
-export async function setPassword(ctx: BaseContext, name: string, password: string): Promise<void> {
+export async function setPassword(ctx: AuthContext, name: string, password: string): Promise<void> {
   if (password.length < 1 || password.length > 1024) throw badRequest('password must be 1-1024 characters');
   const hash = await hashPassword(password);
   const now = ctx.clock.now();
   const r = await ctx.store.db.updateTable('accounts').set({ password_hash: hash, password_changed_at: now }).where('name', '=', name).executeTakeFirst();
   if (Number(r.numUpdatedRows) === 0) throw notFound(`account ${name} does not exist`);
   await ctx.store.db.deleteFrom('logon_sessions').where('user_name', '=', name).execute();
-  sessionCacheOf(ctx.store).dropAccount({ name });
+  ctx.sessionCache.dropAccount({ name });
 }
 
-export async function setRoleAndScope(ctx: BaseContext, name: string, changes: { role?: Role | ''; scope?: RestoreScope }): Promise<void> {
+export async function setRoleAndScope(ctx: AuthContext, name: string, changes: { role?: Role | ''; scope?: RestoreScope }): Promise<void> {
   const set: { role?: string; scope?: string } = {};
   if (changes.role !== undefined) set.role = changes.role;
   if (changes.scope !== undefined) set.scope = JSON.stringify(changes.scope);
   const r = await ctx.store.db.updateTable('accounts').set(set).where('name', '=', name).executeTakeFirst();
   if (Number(r.numUpdatedRows) === 0) throw notFound(`account ${name} does not exist`);
-  sessionCacheOf(ctx.store).dropAccount({ name });
+  ctx.sessionCache.dropAccount({ name });
 }
 
 /** Removing an account ends its sessions at once. */
-export async function removeAccount(ctx: BaseContext, name: string): Promise<void> {
+export async function removeAccount(ctx: AuthContext, name: string): Promise<void> {
   const row = await findAccountByName(ctx, name);
   if (!row) throw notFound(`account ${name} does not exist`);
   await ctx.store.db.deleteFrom('logon_sessions').where('account_id', '=', row.id).execute();
   await ctx.store.db.deleteFrom('accounts').where('id', '=', row.id).execute();
-  sessionCacheOf(ctx.store).dropAccount({ id: row.id });
+  ctx.sessionCache.dropAccount({ id: row.id });
 }

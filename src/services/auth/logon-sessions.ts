@@ -4,7 +4,7 @@ import { OpenemError } from '../../errors.js';
 import { verifyPassword, DUMMY_HASH } from './password-hash.js';
 import { getAccount, findAccountByName, toAccount } from './accounts.js';
 import type { Account, LogonSession, Principal } from './principal.js';
-import { REVALIDATE_MS, sessionCacheOf } from './session-cache.js';
+import { REVALIDATE_MS, type AuthContext } from './session-cache.js';
 
 export type { LogonSession, Principal } from './principal.js';
 
@@ -64,11 +64,11 @@ export async function logOn(ctx: BaseContext, userName: string, password: string
  * The principal behind a token, or undefined when it is unknown, idle past the timeout (then it is removed) or its
  * account may no longer log on. Served from the session cache while fresh (session-cache.ts).
  */
-export async function resolveToken(ctx: BaseContext, token: string): Promise<Principal | undefined> {
+export async function resolveToken(ctx: AuthContext, token: string): Promise<Principal | undefined> {
   const sessionId = sessionIdOfToken(token);
   if (!sessionId) return undefined;
   const hash = secretHash(sessionId);
-  const cache = sessionCacheOf(ctx.store);
+  const cache = ctx.sessionCache;
   const now = ctx.clock.now();
   const idleMs = ctx.config.sessionIdleSeconds * 1000;
   const cached = cache.get(hash);
@@ -121,8 +121,8 @@ export async function getSession(ctx: BaseContext, id: string): Promise<LogonSes
   return toSession(row);
 }
 
-export async function deleteSession(ctx: BaseContext, id: string): Promise<boolean> {
-  sessionCacheOf(ctx.store).dropSession(id);
+export async function deleteSession(ctx: AuthContext, id: string): Promise<boolean> {
+  ctx.sessionCache.dropSession(id);
   const r = await ctx.store.db.deleteFrom('logon_sessions').where('id', '=', id).executeTakeFirst();
   return Number(r.numDeletedRows) > 0;
 }

@@ -1,3 +1,4 @@
+import type { BaseContext } from '../../context.js';
 import type { Principal } from './principal.js';
 
 /**
@@ -5,8 +6,8 @@ import type { Principal } from './principal.js';
  * time. An entry is trusted for `REVALIDATE_MS`, then checked against the store again, so a logoff, password
  * change, role change or account removal made by another process (the CLI, another node on PostgreSQL) takes
  * effect within that time; the same changes made through this process drop the entries at once. One cache per
- * opened store (`sessionCacheOf`), so separate contexts in one process — tests, the benchmark — never see each
- * other's sessions.
+ * opened store, made and held beside it by the context that opens it (`createBaseContext`), so separate contexts
+ * in one process — tests, the benchmark — never see each other's sessions.
  */
 export const REVALIDATE_MS = 1_000;
 const MAX_ENTRIES = 10_000;
@@ -51,11 +52,7 @@ export class SessionCache {
   }
 }
 
-const caches = new WeakMap<object, SessionCache>();
-
-/** The session cache of the store `store` (made on first use; goes with the store). */
-export function sessionCacheOf(store: object): SessionCache {
-  let cache = caches.get(store);
-  if (!cache) caches.set(store, (cache = new SessionCache()));
-  return cache;
+/** A context whose store's logon sessions are cached in this process: what logon and account changes run in. */
+export interface AuthContext extends BaseContext {
+  sessionCache: SessionCache;
 }
