@@ -13,6 +13,17 @@ import { createLogger } from '../../../src/logger.js';
 import { RestoreScheduler } from '../../../src/services/restore-vm/restore-scheduler.js';
 import { NamedLeases, type NamedLeasesOptions } from '../../../src/tasks/named-leases.js';
 import { startTestPostgres, type TestPostgres } from '../../state/postgres-fixture.js';
+import { waitFor } from '../../helpers/em-client.js';
+
+/** Leases that count how often their node has looked for a slot in the store. */
+class CountedLeases extends NamedLeases {
+  looks = 0;
+  override async take(name: string, holder: string) {
+    const r = await super.take(name, holder);
+    this.looks++;
+    return r;
+  }
+}
 
 function behaviours(where: () => Promise<{ databaseUrl?: string }>) {
   let ctx: BaseContext;
@@ -21,9 +32,10 @@ function behaviours(where: () => Promise<{ databaseUrl?: string }>) {
   const started: RestoreScheduler[] = [];
   /** A node with its own id (and, optionally, posing as another host), allowing `max` restores in the cluster. */
   const node = (max: number, options: NamedLeasesOptions = {}) => {
-    const s = new RestoreScheduler(() => max, new NamedLeases({ ...ctx, nodeId: randomUUID() }, options), 10);
+    const leases = new CountedLeases({ ...ctx, nodeId: randomUUID() }, options);
+    const s = new RestoreScheduler(() => max, leases, 10);
     started.push(s);
-    return s;
+    return Object.assign(s, { counted: leases });
   };
   before(async () => {
     dataDir = mkdtempSync(join(tmpdir(), 'openem-slots-'));
@@ -36,7 +48,17 @@ function behaviours(where: () => Promise<{ databaseUrl?: string }>) {
     rmSync(dataDir, { recursive: true, force: true });
   });
 
-  const settledSoon = async (p: Promise<unknown>) => (await Promise.race([p.then(() => true), new Promise((r) => setTimeout(() => r(false), 300))])) as boolean;
+  /**
+   * Whether `p` (a slot asked of `n`) has settled once `n` has looked at every slot in the store `rounds` more
+   * times: the condition the waiter acts on, observed, instead of a fixed wait.
+   */
+  const settledAfterLooks = async (p: Promise<unknown>, n: { counted: CountedLeases }, slots: number, rounds = 3) => {
+    let settled = false;
+    p.then(() => (settled = true), () => (settled = true));
+    const target = n.counted.looks + slots * rounds;
+    await waitFor('the waiting node to look for a slot again', async () => (settled || n.counted.looks >= target ? true : undefined), 60_000, 5);
+    return settled;
+  };
 
   test('with two slots in the cluster, a third restore on another node waits until one is given back, and says so once', async () => {
     const a = node(2);
@@ -45,7 +67,7 @@ function behaviours(where: () => Promise<{ databaseUrl?: string }>) {
     const second = await b.acquireSlot();
     let waits = 0;
     const third = b.acquireSlot(undefined, async () => void waits++);
-    assert.equal(await settledSoon(third), false, 'no slot is free: node B waits though it holds only one');
+    assert.equal(await settledAfterLooks(third, b, 2), false, 'no slot is free: node B waits though it holds only one');
     assert.equal(waits, 1);
     await first(); // given back on node A: B learns it from the store
     const release = await third;
@@ -72,7 +94,7 @@ function behaviours(where: () => Promise<{ databaseUrl?: string }>) {
     dead.stop(); // no more heartbeats
     const here = node(1, { staleMs: 60_000 });
     const waiting = here.acquireSlot();
-    assert.equal(await settledSoon(waiting), false, 'the dead node still holds it within the timeout');
+    assert.equal(await settledAfterLooks(waiting, here, 1), false, 'the dead node still holds it within the timeout');
     offset += 61_000;
     await (await waiting)();
   });
