@@ -13,7 +13,7 @@ import { isoUtc } from './inventory/em-dates.js';
 import { wantsEntity } from './inventory/collections.js';
 import { findVmRestorePoint, listVmRestorePoints, type VmRestorePointRecord } from '../services/inventory/restore-point-records.js';
 import { searchCatalog } from '../services/inventory/catalog-search.js';
-import { guestPathToUrl } from './guest-path.js';
+import { guestPathToUrl } from './guest-path-url.js';
 import { auditedRequest } from './audit-request.js';
 import { taskElement } from './task-wire.js';
 import { openRestorePointFilesystem } from '../services/guest-restore/restore-point-filesystem.js';

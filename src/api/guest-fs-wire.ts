@@ -5,7 +5,7 @@ import { badRequest, notFound } from '../errors.js';
 import { guestFolderArchive } from '../services/mounts/guest-folder-archive.js';
 import { sendWire } from './negotiate.js';
 import { isoUtc } from './inventory/em-dates.js';
-import { guestPathToUrl } from './guest-path.js';
+import { guestPathToUrl } from './guest-path-url.js';
 import { guestEntryWriter } from './guest-entry-text.js';
 import { el, generatedList, links, text, type Link, type WireChild, type WireElement, type WireList } from './wire/wire-node.js';
 

@@ -58,10 +58,3 @@ export function guestPathFromRawUrl(url: string, fixedSegments: number): string 
   if (Buffer.byteLength(path) > MAX_PATH_BYTES) throw badRequest(`The guest path is longer than ${MAX_PATH_BYTES} bytes`);
   return drive + path;
 }
-
-/** The URL form of a guest path, each name percent-encoded (`:` too, but for a drive letter's); the root is `%2F`. */
-export function guestPathToUrl(guestPath: string): string {
-  const { drive, path } = parseGuestPath(guestPath);
-  const encoded = path === '/' ? '%2F' : path.slice(1).split('/').map(encodeURIComponent).join('/');
-  return drive ? `${drive}:/${encoded}` : encoded;
-}

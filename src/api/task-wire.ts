@@ -1,5 +1,5 @@
 import type { TaskProduct, TaskRecord } from '../tasks/task-types.js';
-import { guestPathToUrl } from './guest-path.js';
+import { guestPathToUrl } from './guest-path-url.js';
 import { el, links, text, type Link, type WireElement } from './wire/wire-node.js';
 
 /**

@@ -1,7 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { isOpenemError } from '../../src/errors.js';
-import { guestPathFromRawUrl, guestPathToUrl } from '../../src/api/guest-path.js';
+import { guestPathFromRawUrl } from '../../src/api/guest-path.js';
+import { guestPathToUrl } from '../../src/api/guest-path-url.js';
 
 const GUESTFS = '/api/catalog/vms/exch01/vmRestorePoints/0f1e/guestfs';
 const code = (c: string) => (e: unknown) => isOpenemError(e) && e.code === c;

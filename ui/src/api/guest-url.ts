@@ -1,16 +1,3 @@
-/**
- * A guest path below a mount's href, as the server writes entry hrefs (src/api/guest-path.ts guestPathToUrl):
- * each name percent-encoded, the root as `%2F`, a Windows drive as `C:/` in front.
- */
-export function guestPathToUrl(guestPath: string): string {
-  const m = /^([A-Za-z]):(.*)$/.exec(guestPath);
-  const drive = m ? m[1].toUpperCase() : '';
-  let path = m ? m[2] : guestPath;
-  if (!path.startsWith('/')) path = `/${path}`;
-  const encoded = path === '/' ? '%2F' : path.slice(1).split('/').filter(Boolean).map(encodeURIComponent).join('/');
-  return drive ? `${drive}:/${encoded}` : encoded;
-}
-
 /** The folders from the volume's root down to `guestPath`, for breadcrumbs: `[{name:'/', path:'/'}, {name:'etc', path:'/etc'}]`. */
 export function crumbsOf(guestPath: string): { name: string; path: string }[] {
   const m = /^([A-Za-z]):(.*)$/.exec(guestPath);

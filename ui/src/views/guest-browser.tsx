@@ -1,7 +1,8 @@
 import { useEffect, useState } from 'preact/hooks';
 import type { Account } from '../account.js';
 import { call, get, link, local, message, type Task } from '../api/client.js';
-import { crumbsOf, guestPathToUrl, volumePath } from '../api/guest-url.js';
+import { guestPathToUrl } from '../../../src/api/guest-path-url.js';
+import { crumbsOf, volumePath } from '../api/guest-url.js';
 import { ConfirmDialog } from '../confirm-dialog.js';
 import { bytes, utc } from '../format.js';
 import { go } from '../route.js';
