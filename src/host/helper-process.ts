@@ -67,7 +67,7 @@ let setprivFound: Promise<string> | undefined;
 
 /**
  * util-linux setpriv (2.33 or later has --pdeathsig; Debian's util-linux is essential, so it is always present).
- * Exported for the hole-punching batch, whose fixed sh script starts each fallocate through it.
+ * Exported for the hole-punching batch, whose xargs starts each fallocate through it.
  */
 export function setprivPath(): Promise<string> {
   setprivFound ??= requireTool('setpriv', 'util-linux').catch((e) => {
