@@ -1,8 +1,10 @@
 /**
  * File-level restore: a 64 GiB sparse disk holding 1 GiB of files (one 1 GiB file, a folder of 10,000 small
  * files), backed up once. Figures: mount time (open the point's ext4 straight from the repository), listing the
- * 10,000-entry folder as an EM FileSystemEntries body, and streaming the 1 GiB file out of the restore point,
- * against `debugfs -R 'dump ...'` reading the same file out of the live image in the same run.
+ * 10,000-entry folder as an EM FileSystemEntries body (the server's guestListingBody: on a fresh mount, first in the
+ * process and once the code is compiled; again from the mount's kept listing; again rendered anew from the reader's
+ * warm caches), and streaming the 1 GiB file out of the restore point, against `debugfs -R 'dump ...'` reading the
+ * same file out of the live image in the same run.
  * Goals: mount < 1 s (issue #5), listing < 100 ms on a fresh mount and < 50 ms again, XML or JSON (issue #11 goal 3),
  * download >= 0.5x debugfs (issue #5).
  * Usage: node --import tsx bench/flr.ts     (never part of npm test)
@@ -18,9 +20,8 @@ import { createVmFromDirectory, ROOT_PARTITION_OFFSET } from '../src/platform/lo
 import { openRepository } from '../src/repository/open-repository.js';
 import { openRestorePointFilesystem } from '../src/services/guest-restore/restore-point-filesystem.js';
 import type { AppContext } from '../src/services/app-services.js';
-import { fileSystemEntriesElement } from '../src/api/guest-fs-wire.js';
-import { renderXmlChunks } from '../src/api/wire/render-xml.js';
-import { renderJsonChunks } from '../src/api/wire/render-json.js';
+import { guestListingBody } from '../src/api/guest-fs-wire.js';
+import { RenderedListings } from '../src/services/mounts/rendered-listings.js';
 import { loadavg } from 'node:os';
 import { imageWithOffset } from '../src/guestfs/ext4/e2fsprogs.js';
 import { flrGuestTree as guestTree } from './bench-image.js';
@@ -53,25 +54,39 @@ async function main(): Promise<void> {
     const opened = await openRestorePointFilesystem(ctx, manifest.id);
     const mountMs = performance.now() - t;
 
-    // A listing as the server sends it: stat and list the folder, then render it piece by piece (the response
-    // streams), every piece turned into bytes. First on the fresh mount, then again with the reader's caches warm.
+    // A listing as the server sends it (guestListingBody: stat and list the folder, render it piece by piece as
+    // the response streams, every piece turned into bytes), with the mount's kept listings as the server keeps them.
     const h = { base: 'https://h/api/m', root: 'https://h/api/m/%2F', download: true };
-    const listing = async (fs: typeof opened.primary.fs, format: 'xml' | 'json') => {
+    const listings = new RenderedListings();
+    type Fs = typeof opened.primary.fs;
+    const listing = async (fs: Fs, format: 'xml' | 'json', mountId?: string) => {
+      const kept = mountId ? { listings: listings.forMount(mountId), path: '/many' } : undefined;
       const t0 = performance.now();
       const cpu0 = process.cpuUsage();
-      const dir = (await fs.stat('/many'))!;
-      const tree = fileSystemEntriesElement(h, dir, await fs.list('/many'), { action: 'listAll', page: 1 });
       let bytes = 0;
-      for (const piece of format === 'xml' ? renderXmlChunks(tree) : renderJsonChunks(tree)) bytes += Buffer.from(piece).length;
+      for (const piece of await guestListingBody(fs, h, '/many', { action: 'listAll', page: 1 }, format, kept)) bytes += piece.length;
       const cpu = process.cpuUsage(cpu0);
       return { ms: performance.now() - t0, cpuMs: (cpu.user + cpu.system) / 1000, bytes };
     };
-    const xmlFirst = await listing(opened.primary.fs, 'xml');
-    const xmlAgain = await listing(opened.primary.fs, 'xml');
-    const jsonAgain = await listing(opened.primary.fs, 'json');
-    const second = await openRestorePointFilesystem(ctx, manifest.id);
-    const jsonFirst = await listing(second.primary.fs, 'json');
-    await second.close();
+    // The first listing of the process also compiles the code (a server that has listed before has it compiled).
+    const xmlColdProcess = await listing(opened.primary.fs, 'xml', 'a');
+    const xmlAgain = await listing(opened.primary.fs, 'xml', 'a');
+    const xmlAnew = await listing(opened.primary.fs, 'xml');
+    const jsonAnew = await listing(opened.primary.fs, 'json');
+    await listing(opened.primary.fs, 'json', 'a');
+    const jsonAgain = await listing(opened.primary.fs, 'json', 'a');
+    const fresh = async (format: 'xml' | 'json', mountId: string) => {
+      const other = await openRestorePointFilesystem(ctx, manifest.id);
+      try {
+        return await listing(other.primary.fs, format, mountId);
+      } finally {
+        await other.close();
+        listings.drop(mountId);
+      }
+    };
+    const xmlFirst = await fresh('xml', 'b');
+    const jsonFirst = await fresh('json', 'c');
+    listings.drop('a');
 
     t = performance.now();
     let bytes = 0;
@@ -87,20 +102,25 @@ async function main(): Promise<void> {
 
     const mbps = (n: number, s: number) => (n / MiB / s).toFixed(0);
     console.log(`mount (64 GiB disk, 1 GiB of files):   ${mountMs.toFixed(1)} ms   (goal < 1000 ms)`);
-    const row = (what: string, r: { ms: number; cpuMs: number; bytes: number }, goal: number) =>
+    const listingRows: [string, { ms: number; cpuMs: number; bytes: number }, number][] = [
+      ['XML, fresh mount, first listing of the process', xmlColdProcess, 100],
+      ['XML, fresh mount', xmlFirst, 100],
+      ['JSON, fresh mount', jsonFirst, 100],
+      ['XML, again (kept listing)', xmlAgain, 50],
+      ['JSON, again (kept listing)', jsonAgain, 50],
+      ['XML, again, rendered anew', xmlAnew, 50],
+      ['JSON, again, rendered anew', jsonAnew, 50],
+    ];
+    for (const [what, r, goal] of listingRows) {
       console.log(`list 10,000 entries, ${what} (${(r.bytes / MiB).toFixed(1)} MiB): ${r.ms.toFixed(1)} ms (${r.cpuMs.toFixed(1)} ms CPU)   (goal < ${goal} ms)`);
-    row('XML, fresh mount', xmlFirst, 100);
-    row('XML, again', xmlAgain, 50);
-    row('JSON, fresh mount', jsonFirst, 100);
-    row('JSON, again', jsonAgain, 50);
+    }
     console.log(`download 1 GiB from the restore point: ${mbps(bytes, oursS)} MiB/s`);
     console.log(`debugfs dump from the live image:      ${mbps(GiB, debugfsS)} MiB/s${d.status === 0 ? '' : ` (debugfs exit ${d.status})`}`);
     console.log(`load ${loadavg().map((l) => l.toFixed(1)).join(' ')} at the end`);
     reportResult('mount a 64 GiB disk', mountMs, '<', 1000, { unit: 'ms', baseline: 'absolute' });
-    reportResult('list 10,000 entries, XML, fresh mount', xmlFirst.ms, '<', 100, { unit: 'ms', baseline: `absolute; ${xmlFirst.cpuMs.toFixed(0)} ms CPU` });
-    reportResult('list 10,000 entries, XML, again', xmlAgain.ms, '<', 50, { unit: 'ms', baseline: `absolute; ${xmlAgain.cpuMs.toFixed(0)} ms CPU` });
-    reportResult('list 10,000 entries, JSON, fresh mount', jsonFirst.ms, '<', 100, { unit: 'ms', baseline: `absolute; ${jsonFirst.cpuMs.toFixed(0)} ms CPU` });
-    reportResult('list 10,000 entries, JSON, again', jsonAgain.ms, '<', 50, { unit: 'ms', baseline: `absolute; ${jsonAgain.cpuMs.toFixed(0)} ms CPU` });
+    for (const [what, r, goal] of listingRows) {
+      reportResult(`list 10,000 entries, ${what}`, r.ms, '<', goal, { unit: 'ms', baseline: `absolute; ${r.cpuMs.toFixed(0)} ms CPU` });
+    }
     reportResult('download 1 GiB vs debugfs dump', debugfsS / oursS, '>=', 0.5, { baseline: 'debugfs dump of the live image' });
   } finally {
     await rm(work, { recursive: true, force: true });

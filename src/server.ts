@@ -22,7 +22,7 @@ function urlOf(app: FastifyInstance, scheme: string): string {
 
 /** HTTPS on 9398 and plain HTTP on 9399, both under /api; a port of 0 in the config turns a listener off. */
 export async function startServer(ctx: ApiContext, config: Config, areas: AreaPlugin[], version: string): Promise<RunningServer> {
-  const metrics = createMetrics();
+  const metrics = createMetrics(ctx);
   const apps: FastifyInstance[] = [];
   const urls: RunningServer['urls'] = {};
   try {

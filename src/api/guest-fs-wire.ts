@@ -1,9 +1,13 @@
+import { Readable } from 'node:stream';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { GuestEntry, GuestFilesystem } from '../guestfs/guest-filesystem.js';
 import { guestParentAndName } from '../guestfs/guest-path.js';
 import { badRequest, notFound } from '../errors.js';
 import { guestFolderArchive } from '../services/mounts/guest-folder-archive.js';
-import { sendWire } from './negotiate.js';
+import { contentTypeOf, responseFormat, type WireFormat } from './negotiate.js';
+import type { MountListings } from '../services/mounts/rendered-listings.js';
+import { EM_NAMESPACE, renderXmlChunks } from './wire/render-xml.js';
+import { renderJsonChunks } from './wire/render-json.js';
 import { isoUtc } from './inventory/em-dates.js';
 import { guestPathToUrl } from './guest-path-url.js';
 import { guestEntryWriter } from './guest-entry-text.js';
@@ -159,13 +163,43 @@ export function fileSystemEntriesElement(h: GuestFsHrefs, dir: GuestEntry, entri
   ]);
 }
 
-/** GET on a guest path: a folder's entries, or a file "stat" as a one-entry list. 404 for a missing path. */
-export async function sendGuestListing(request: FastifyRequest, reply: FastifyReply, fs: GuestFilesystem, h: GuestFsHrefs, path: string, q: ListQuery) {
+/** Where a listing may be kept as sent: a mount's listings, and the listed path as the mount names it. */
+export interface KeptListing {
+  listings: MountListings;
+  /** The path as the mount names it (`C:/Users`): with the hrefs, it says which volume. */
+  path: string;
+}
+
+/**
+ * The body of a GET on a guest path, in the pieces sent: a folder's entries, or a file "stat" as a one-entry list;
+ * NOT_FOUND for a missing path. The pieces are made as they are asked for (the listing streams). With `kept`, a
+ * listing sent before is sent again as it was, and a new one is kept once it has all been sent.
+ */
+export async function guestListingBody(fs: GuestFilesystem, h: GuestFsHrefs, path: string, q: ListQuery, format: WireFormat, kept?: KeptListing): Promise<Iterable<Buffer>> {
+  const key = kept && JSON.stringify([kept.path, format, q.action, q.pageSize ?? 0, q.page, h.base, h.root, h.download]);
+  const hit = key === undefined ? undefined : kept!.listings.get(key);
+  if (hit) return hit;
   const entry = await fs.stat(path);
   if (!entry) throw notFound(`${path} does not exist in the restore point`);
   const entries = entry.type === 'dir' ? await fs.list(path) : [entry];
   const dir = entry.type === 'dir' ? entry : ((await fs.stat(guestParentAndName(path).parent)) ?? entry);
-  return sendWire(request, reply, 200, fileSystemEntriesElement(h, dir, entries, q));
+  const tree = fileSystemEntriesElement(h, dir, entries, q);
+  const recorder = key === undefined ? undefined : kept!.listings.record(key);
+  return (function* () {
+    for (const piece of format === 'json' ? renderJsonChunks(tree) : renderXmlChunks(tree, EM_NAMESPACE)) {
+      const bytes = Buffer.from(piece);
+      recorder?.add(bytes);
+      yield bytes;
+    }
+    recorder?.complete();
+  })();
+}
+
+/** GET on a guest path (guestListingBody), streamed: chunked, no Content-Length. */
+export async function sendGuestListing(request: FastifyRequest, reply: FastifyReply, fs: GuestFilesystem, h: GuestFsHrefs, path: string, q: ListQuery, kept?: KeptListing) {
+  const format = responseFormat(request);
+  const body = await guestListingBody(fs, h, path, q, format, kept);
+  return reply.code(200).type(contentTypeOf(format)).send(Readable.from(body, { objectMode: false }));
 }
 
 /** `filename` for plain clients plus RFC 6266 `filename*` so non-ASCII names survive. */

@@ -124,7 +124,7 @@ export function mountsPlugin(ctx: ApiContext) {
       const query = request.query as Record<string, string | undefined>;
       if (query.action === 'download') return download(request, reply, m, path);
       const located = m.locate(path);
-      return sendGuestListing(request, reply, located.volume.fs, hrefs(request, rp, m, located.volume), located.path, parseListQuery(query));
+      return sendGuestListing(request, reply, located.volume.fs, hrefs(request, rp, m, located.volume), located.path, parseListQuery(query), { listings: m.renderedListings, path });
     });
 
     app.post('/api/vmRestorePoints/:id/mounts/:n/*', { schema: { summary: 'Restore a guest file or folder (?action=restore, FileRestoreSpec) or download it (?action=download)' } }, async (request, reply) => {

@@ -14,6 +14,10 @@ export function responseFormat(request: FastifyRequest): WireFormat {
   return accept.indexOf('json') < accept.indexOf('xml') ? 'json' : 'xml';
 }
 
+export function contentTypeOf(format: WireFormat): string {
+  return format === 'json' ? 'application/json; charset=utf-8' : 'application/xml; charset=utf-8';
+}
+
 /** Whether a representation holds a generated list (outside list items): it is then sent as it renders. */
 function hasGeneratedList(e: WireElement): boolean {
   return e.children.some((c) => c.kind === 'generated' || (c.kind === 'element' && hasGeneratedList(c)));
@@ -24,7 +28,7 @@ function hasGeneratedList(e: WireElement): boolean {
  * reads, so its memory is one piece, not the document (issue #11 goals 3 and 5). Others are sent whole.
  */
 function sendRendered(reply: FastifyReply, format: WireFormat, root: WireElement, namespace: string): FastifyReply {
-  const type = format === 'json' ? 'application/json; charset=utf-8' : 'application/xml; charset=utf-8';
+  const type = contentTypeOf(format);
   if (hasGeneratedList(root)) {
     const chunks = format === 'json' ? renderJsonChunks(root) : renderXmlChunks(root, namespace);
     return reply.type(type).send(Readable.from(chunks, { objectMode: false }));

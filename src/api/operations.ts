@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import { Registry, Histogram, Counter, collectDefaultMetrics } from 'prom-client';
+import { Registry, Histogram, Counter, Gauge, collectDefaultMetrics } from 'prom-client';
 import type { ApiContext } from './api-context.js';
 import { checkReadiness } from '../services/monitoring/readiness.js';
 
@@ -9,9 +9,29 @@ export interface Metrics {
   latency: Histogram<'route' | 'method' | 'status'>;
 }
 
-export function createMetrics(): Metrics {
+/** The server's metrics; with `ctx`, also what its services hold (the kept folder listings of its mounts). */
+export function createMetrics(ctx?: ApiContext): Metrics {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
+  if (ctx) {
+    new Gauge({
+      name: 'openem_flr_kept_listing_bytes',
+      help: 'Bytes of folder listings kept as sent for the open mounts, to send them again',
+      registers: [registry],
+      collect() {
+        this.set(ctx.mounts?.listings.bytes ?? 0);
+      },
+    });
+    new Counter({
+      name: 'openem_flr_kept_listings_sent_total',
+      help: 'Folder listings of mounts sent again as kept, without reading or rendering them',
+      registers: [registry],
+      collect() {
+        this.reset();
+        this.inc(ctx.mounts?.listings.hits ?? 0);
+      },
+    });
+  }
   return {
     registry,
     requests: new Counter({ name: 'openem_http_requests_total', help: 'HTTP requests by route and status', labelNames: ['route', 'method', 'status'], registers: [registry] }),

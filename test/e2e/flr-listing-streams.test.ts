@@ -58,3 +58,36 @@ for (const format of ['xml', 'json'] as Format[]) {
     assert.equal(Number(one.headers.get('content-length')), Buffer.byteLength(one.text));
   });
 }
+
+/** A figure of the server's Prometheus metrics. */
+async function metric(name: string): Promise<number> {
+  const text = await (await fetch(`${server.http}/metrics`)).text();
+  const m = new RegExp(`^${name} (\\d+)$`, 'm').exec(text);
+  assert.ok(m, `${name} is in /metrics`);
+  return Number(m[1]);
+}
+
+test('a folder listed again on a mount is sent as it was the first time, from the kept listing, and the mount takes its kept listings with it when it ends', async (t) => {
+  const c = new EmClient(server.http, 'xml');
+  await c.logOn();
+  const href = await mount(cleanupOf(t), c, await pointIdOf(c, 'many01'));
+  const keptBefore = await metric('openem_flr_kept_listing_bytes');
+  const sentBefore = await metric('openem_flr_kept_listings_sent_total');
+  const first = await rawGet(c, `${href}/many?action=listAll`, 'application/xml');
+  const kept = (await metric('openem_flr_kept_listing_bytes')) - keptBefore;
+  assert.equal(kept, Buffer.byteLength(first.text), 'the listing is kept as sent, byte for byte');
+  const again = await rawGet(c, `${href}/many?action=listAll`, 'application/xml');
+  assert.equal(again.status, 200);
+  assert.equal(again.text, first.text);
+  assert.equal(again.headers.get('transfer-encoding'), 'chunked');
+  assert.equal(await metric('openem_flr_kept_listings_sent_total'), sentBefore + 1, 'the second listing was sent from the kept one');
+  // Another format, page or folder is another listing.
+  const json = await rawGet(c, `${href}/many?action=listAll`, 'application/json');
+  assert.equal(JSON.parse(json.text).Files.length, FILES);
+  const paged = await rawGet(c, `${href}/many?action=listAll&pageSize=10&page=2`, 'application/xml');
+  assert.equal(entriesOf(c, (await c.get(`${href}/many?action=listAll&pageSize=10&page=2`)).body).files[0].Name, 'file-00010 & <10>.txt');
+  assert.equal(await metric('openem_flr_kept_listings_sent_total'), sentBefore + 2, 'only the repeated paged listing came from the kept ones');
+  assert.equal(await metric('openem_flr_kept_listing_bytes'), keptBefore + kept + Buffer.byteLength(json.text) + Buffer.byteLength(paged.text));
+  assert.equal((await c.request('DELETE', href)).status, 204);
+  assert.equal(await metric('openem_flr_kept_listing_bytes'), keptBefore, "the mount's kept listings went with it");
+});

@@ -24,6 +24,7 @@ import {
   type MountRow,
 } from './mount-rows.js';
 import type { FlrMounts, MountInfo, MountOsKind, OpenMount } from './mount-types.js';
+import { RenderedListings } from './rendered-listings.js';
 
 /** Touching the row on every FUSE read would write the store per block; once in this long is enough. */
 const ROW_TOUCH_MS = 10_000;
@@ -52,6 +53,8 @@ export class MountService implements FlrMounts {
   /** Mounts accepted (task submitted) but not open yet: they count against the limit. */
   private pending = 0;
   private timer?: NodeJS.Timeout;
+  /** Every open mount's folder listings as sent, bounded together. */
+  readonly listings = new RenderedListings();
 
   private constructor(private readonly ctx: AppContext, private readonly access: FlrAccess) {}
 
@@ -126,7 +129,7 @@ export class MountService implements FlrMounts {
       id, vmRestorePointId: rp.id, number, requestedOsKind: requested, detectedOsKind: reader.primary.osKind,
       vmName: rp.vmName, vmId: rp.vmId, accountId, createdAt: now, lastUsedAt: now,
     };
-    const mount: LiveMount = { info, volumes: reader.volumes, roots, locate: reader.locate, reader, rowTouchedAt: now, busy: 0 };
+    const mount: LiveMount = { info, volumes: reader.volumes, roots, locate: reader.locate, renderedListings: this.listings.forMount(id), reader, rowTouchedAt: now, busy: 0 };
     this.live.set(id, mount);
     if (requested !== info.detectedOsKind) {
       this.ctx.log.info({ vmRestorePointId: rp.id, requested }, `mount requested as ${requested}; the guest is ${info.detectedOsKind} and is mounted as such`);
@@ -235,7 +238,7 @@ export class MountService implements FlrMounts {
           ...(row.folder ? { folder: row.folder } : {}),
           ...(row.restore_session_id ? { restoreSessionId: row.restore_session_id } : {}),
         };
-        const m: LiveMount = { info, volumes: reader.volumes, roots, locate: reader.locate, reader, rowTouchedAt: 0, busy: 0 };
+        const m: LiveMount = { info, volumes: reader.volumes, roots, locate: reader.locate, renderedListings: this.listings.forMount(row.id), reader, rowTouchedAt: 0, busy: 0 };
         this.replicas.set(row.id, m);
         this.ctx.log.info({ vmRestorePointId: info.vmRestorePointId, number: info.number, node: row.node_id }, "serving another node's mount here");
         return m;
@@ -250,6 +253,7 @@ export class MountService implements FlrMounts {
 
   private async closeReplica(m: LiveMount): Promise<void> {
     if (!this.replicas.delete(m.info.id)) return;
+    this.listings.drop(m.info.id);
     await m.reader.close().catch((e) => this.ctx.log.warn({ err: e }, 'mount replica reader close failed'));
   }
 
@@ -296,6 +300,7 @@ export class MountService implements FlrMounts {
 
   private async close(m: LiveMount, why: string, options: { sessionEnded?: boolean } = {}): Promise<void> {
     if (!this.live.delete(m.info.id)) return;
+    this.listings.drop(m.info.id);
     await m.fuse?.close().catch((e) => this.ctx.log.warn({ err: e }, 'FUSE folder close failed'));
     await m.reader.close().catch((e) => this.ctx.log.warn({ err: e }, 'mount reader close failed'));
     await deleteMountRow(this.ctx, m.info.id);

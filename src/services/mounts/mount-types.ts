@@ -2,6 +2,7 @@ import type { GuestEntry } from '../../guestfs/guest-filesystem.js';
 import type { GuestVolume, GuestVolumeSet, LocatedGuestPath } from '../../guestfs/guest-volumes.js';
 import type { TaskRecord } from '../../tasks/task-types.js';
 import type { VmRestorePointRecord } from '../inventory/restore-point-records.js';
+import type { MountListings } from './rendered-listings.js';
 
 /** Seed 002's `OsKind`: what the client says the guest is. */
 export type MountOsKind = 'Linux' | 'Windows';
@@ -38,6 +39,8 @@ export interface OpenMount {
   roots: { volume: GuestVolume; entry: GuestEntry }[];
   /** The volume and in-volume path a guest path (`/etc/hosts`, `C:/Users`) names; NOT_FOUND for a drive the guest lacks. */
   locate(guestPath: string): LocatedGuestPath;
+  /** Its folder listings as sent, for sending them again (RenderedListings); they go when the mount ends. */
+  renderedListings: MountListings;
 }
 
 /** The FLR mounts of a server, as the API uses them (MountService implements it). */
@@ -56,4 +59,6 @@ export interface FlrMounts {
   /** The restore point's mounts made by accounts `visible` allows; no other is opened. */
   list(vmRestorePointId: string, visible: (ownerAccountId: string) => boolean): Promise<OpenMount[]>;
   unmount(vmRestorePointId: string, number: number): Promise<void>;
+  /** The open mounts' folder listings kept as sent (RenderedListings), for monitoring. */
+  readonly listings: { readonly bytes: number; readonly size: number; readonly hits: number };
 }
