@@ -2,7 +2,7 @@
 // Checks, before any test runs, that this machine has every Debian package the tests use, and stops at once with
 // the apt-get line that installs what is missing (issue #9 item 10: a fresh machine lacked libfuse2 and the FUSE
 // tests failed deep inside). The list is the README's and .ci/run's.
-import { accessSync, constants, statSync } from 'node:fs';
+import { accessSync, constants, readdirSync, statSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { delimiter, join } from 'node:path';
 
@@ -35,6 +35,24 @@ function fuseNativeLoads() {
   return r.status === 0;
 }
 
+/** A cloud kernel in /boot whose modules are installed, as src/platform/demo/kvm-guest-image.ts looks for one. */
+function cloudKernelInstalled() {
+  try {
+    return readdirSync('/lib/modules').some((v) => v.endsWith('-cloud-amd64') && readable(`/boot/vmlinuz-${v}`));
+  } catch {
+    return false;
+  }
+}
+
+function readable(path) {
+  try {
+    accessSync(path, constants.R_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /** Each check: what is looked for, the Debian package that brings it, and how to tell it is there. */
 export const CHECKS = [
   { what: 'mke2fs, e2fsck, debugfs, filefrag', pkg: 'e2fsprogs', ok: () => ['mke2fs', 'e2fsck', 'debugfs', 'filefrag'].every(onPath) },
@@ -53,6 +71,9 @@ export const CHECKS = [
   { what: 'qemu-system-x86_64, qemu-storage-daemon', pkg: 'qemu-system-x86', ok: () => ['qemu-system-x86_64', 'qemu-storage-daemon'].every(onPath) },
   { what: 'qemu-img, qemu-nbd', pkg: 'qemu-utils', ok: () => ['qemu-img', 'qemu-nbd'].every(onPath) },
   { what: 'nbdinfo', pkg: 'libnbd-bin', ok: () => onPath('nbdinfo') },
+  { what: "Debian's cloud kernel with its modules (the bootable KVM guests)", pkg: 'linux-image-cloud-amd64', ok: cloudKernelInstalled },
+  { what: '/bin/busybox (static: the userland of the bootable KVM guests)', pkg: 'busybox-static', ok: () => executable('/bin/busybox') },
+  { what: 'cpio (packs the initramfs of the bootable KVM guests)', pkg: 'cpio', ok: () => onPath('cpio') },
   { what: 'haproxy (the three-node test balances over it)', pkg: 'haproxy', ok: () => onPath('haproxy') },
 ];
 

@@ -18,6 +18,10 @@ export interface PlatformSpec {
   pool?: string;
   /** kvm: how long a guest may take to shut down (ACPI) before its domain is destroyed; default 60. */
   shutdownTimeoutSeconds?: number;
+  /** kvm: the folder the serial consoles of the domains openem defines are written to, relative to `datastoresDir`; default none (a pty). */
+  consoleLogDir?: string;
+  /** kvm: `kvm` or `tcg`, how the domains openem defines run; default `kvm` when /dev/kvm opens. */
+  accelerator?: string;
 }
 
 /** Everything the server and CLI can be told. Precedence: defaults < config file < environment < flags. */
@@ -146,15 +150,15 @@ function platformSpecs(value: unknown): PlatformSpec[] {
   const ids = new Set<string>();
   return value.map((v, i) => {
     const spec = v as Partial<PlatformSpec> | null;
-    const optionalStrings = [spec?.dataDir, spec?.uri, spec?.presentAs, spec?.pool];
+    const optionalStrings = [spec?.dataDir, spec?.uri, spec?.presentAs, spec?.pool, spec?.consoleLogDir, spec?.accelerator];
     const timeout = spec?.shutdownTimeoutSeconds;
     const badTimeout = timeout !== undefined && !(typeof timeout === 'number' && Number.isInteger(timeout) && timeout >= 0);
     if (typeof spec?.id !== 'string' || spec.id === '' || typeof spec.kind !== 'string' || optionalStrings.some((o) => o !== undefined && typeof o !== 'string') || badTimeout) {
-      throw new OpenemError('BAD_CONFIG', `configuration platforms[${i}]: expected { "id": string, "kind": string, "dataDir"?, "uri"?, "presentAs"?, "pool"?: string, "shutdownTimeoutSeconds"?: integer }`);
+      throw new OpenemError('BAD_CONFIG', `configuration platforms[${i}]: expected { "id": string, "kind": string, "dataDir"?, "uri"?, "presentAs"?, "pool"?, "consoleLogDir"?, "accelerator"?: string, "shutdownTimeoutSeconds"?: integer }`);
     }
     if (ids.has(spec.id)) throw new OpenemError('BAD_CONFIG', `configuration platforms: the id '${spec.id}' is used twice`);
     ids.add(spec.id);
-    const { id, kind, dataDir, uri, presentAs, pool } = spec;
+    const { id, kind, dataDir, uri, presentAs, pool, consoleLogDir, accelerator } = spec;
     return {
       id,
       kind,
@@ -162,6 +166,8 @@ function platformSpecs(value: unknown): PlatformSpec[] {
       ...(uri !== undefined ? { uri } : {}),
       ...(presentAs !== undefined ? { presentAs } : {}),
       ...(pool !== undefined ? { pool } : {}),
+      ...(consoleLogDir !== undefined ? { consoleLogDir } : {}),
+      ...(accelerator !== undefined ? { accelerator } : {}),
       ...(timeout !== undefined ? { shutdownTimeoutSeconds: timeout } : {}),
     };
   });

@@ -37,6 +37,19 @@ export interface VmConfig {
   createdAt: string;
   /** Set while an in-place restore has begun writing the VM's disks and has not completed (issue #9 §6). */
   restoreIncomplete?: RestoreIncompleteMark;
+  /** Direct kernel boot (kvm): a VM made from a restore point boots as the VM did. Other platforms ignore it. */
+  boot?: KernelBoot;
+}
+
+/**
+ * A VM that boots a kernel file of the host (libvirt's `<os><kernel>`, `<initrd>`, `<cmdline>`) instead of a
+ * boot loader on its disk. The files are the host's, outside the VM's disks and so outside its backups: a VM
+ * restored from a point boots only while they are still there.
+ */
+export interface KernelBoot {
+  kernel: string;
+  initrd?: string;
+  cmdline?: string;
 }
 
 /**

@@ -13,13 +13,16 @@ const OPENERS: { [K in PlatformKind]: (spec: PlatformSpec, datastoresDir: string
   // The first local platform keeps its VMs in the datastores folder (the data directory unless set); another one
   // names a folder of its own, relative to it.
   local: (spec, datastoresDir) => LocalPlatform.open(spec.dataDir ? resolve(datastoresDir, spec.dataDir) : datastoresDir, { id: spec.id }),
-  kvm: (spec, _dataDir, libvirtUri) => {
+  kvm: (spec, datastoresDir, libvirtUri) => {
     const uri = spec.uri ?? libvirtUri;
     if (!uri) throw badConfig(`platform '${spec.id}': a kvm platform needs a libvirt URI ("uri", OPENEM_LIBVIRT_URI or --libvirt-uri)`);
     const presentAs = spec.presentAs ?? 'vsphere';
     if (!isPresentation(presentAs)) throw badConfig(`platform '${spec.id}': presentAs '${presentAs}' is not vsphere, hyperv or vcloud`);
     const shutdown = spec.shutdownTimeoutSeconds !== undefined ? { shutdownTimeoutMs: spec.shutdownTimeoutSeconds * 1000 } : {};
-    return KvmPlatform.open({ id: spec.id, uri, presentAs, ...(spec.pool ? { pool: spec.pool } : {}), ...shutdown });
+    const consoles = spec.consoleLogDir ? { consoleLogDir: resolve(datastoresDir, spec.consoleLogDir) } : {};
+    const accelerator = spec.accelerator;
+    if (accelerator !== undefined && accelerator !== 'kvm' && accelerator !== 'tcg') throw badConfig(`platform '${spec.id}': accelerator '${accelerator}' is not kvm or tcg`);
+    return KvmPlatform.open({ id: spec.id, uri, presentAs, ...(spec.pool ? { pool: spec.pool } : {}), ...shutdown, ...consoles, ...(accelerator ? { accelerator } : {}) });
   },
 };
 

@@ -3,7 +3,7 @@ import type { ExposedDisk } from '../disks/disk-endpoint.js';
 import type { PowerState, PresentedPlatform, RestoreIncompleteMark, VmConfig } from '../vm-config.js';
 
 // The VM description lives below every layer: platforms produce it and restore points record it.
-export type { GuestOsKind, PowerState, PresentedPlatform, RestoreIncompleteMark, VmConfig, VmDiskConfig } from '../vm-config.js';
+export type { GuestOsKind, KernelBoot, PowerState, PresentedPlatform, RestoreIncompleteMark, VmConfig, VmDiskConfig } from '../vm-config.js';
 
 export interface HierarchyRootInfo {
   id: string;

@@ -1,5 +1,6 @@
+import { join } from 'node:path';
 import { XMLBuilder, XMLParser } from 'fast-xml-parser';
-import type { GuestOsKind, PresentedPlatform, RestoreIncompleteMark } from '../platform.js';
+import type { GuestOsKind, KernelBoot, PresentedPlatform, RestoreIncompleteMark } from '../platform.js';
 
 /** The namespace of openem's element in a domain's `<metadata>` (libvirt keeps one element per namespace). */
 export const OPENEM_NS = 'https://openem.dev/xmlns/libvirt-domain/1';
@@ -28,6 +29,8 @@ export interface DomainInfo {
   memoryKiB: number;
   disks: DomainDisk[];
   metadata: OpenemDomainMetadata;
+  /** `<os><kernel>…`: the domain boots a kernel file of the host. */
+  boot?: KernelBoot;
 }
 
 const parser = new XMLParser({
@@ -76,7 +79,16 @@ export function parseDomainXml(xml: string): DomainInfo {
     memoryKiB: Math.round(Number(text(memory)) * (UNIT_KIB[unit] ?? 1)),
     disks,
     metadata: parseMetadata(domain.metadata as Node | undefined),
+    ...kernelBootOf(domain.os as Node | undefined),
   };
+}
+
+function kernelBootOf(os: Node | undefined): { boot?: KernelBoot } {
+  const kernel = text(os?.kernel);
+  if (!kernel) return {};
+  const initrd = text(os?.initrd);
+  const cmdline = text(os?.cmdline);
+  return { boot: { kernel, ...(initrd ? { initrd } : {}), ...(cmdline ? { cmdline } : {}) } };
 }
 
 function parseMetadata(metadata: Node | undefined): OpenemDomainMetadata {
@@ -107,6 +119,9 @@ export interface NewDomain {
   type: 'kvm' | 'qemu';
   disks: { name: string; file: string; target: string }[];
   metadata: OpenemDomainMetadata;
+  boot?: KernelBoot;
+  /** The file the serial console (ttyS0) is written to; a pty when none. */
+  serialLog?: string;
 }
 
 /** The domain XML openem defines for a VM it creates: virtio qcow2 disks named by user aliases, no network. */
@@ -119,7 +134,12 @@ export function newDomainXml(d: NewDomain): string {
       metadata: { 'openem:vm': { '@xmlns:openem': OPENEM_NS, '#text': JSON.stringify(d.metadata) } },
       memory: { '@unit': 'MiB', '#text': String(d.memoryMiB) },
       vcpu: String(d.vcpus),
-      os: { type: { '@arch': 'x86_64', '#text': 'hvm' } },
+      os: {
+        type: { '@arch': 'x86_64', '#text': 'hvm' },
+        ...(d.boot ? { kernel: d.boot.kernel, ...(d.boot.initrd ? { initrd: d.boot.initrd } : {}), ...(d.boot.cmdline ? { cmdline: d.boot.cmdline } : {}) } : {}),
+      },
+      // ACPI, so that a graceful shutdown (virsh shutdown: the power button) reaches the guest.
+      features: { acpi: '' },
       devices: {
         disk: d.disks.map((disk) => ({
           '@type': 'file',
@@ -129,10 +149,15 @@ export function newDomainXml(d: NewDomain): string {
           target: { '@dev': disk.target, '@bus': 'virtio' },
           alias: { '@name': `ua-${disk.name}` },
         })),
-        serial: { '@type': 'pty' },
+        serial: d.serialLog ? { '@type': 'file', source: { '@path': d.serialLog, '@append': 'on' }, target: { '@port': '0' } } : { '@type': 'pty' },
       },
     },
   });
+}
+
+/** The serial console file of domain `uuid` in the platform's console folder. */
+export function serialLogPath(consoleLogDir: string, uuid: string): string {
+  return join(consoleLogDir, `${uuid}.log`);
 }
 
 /** Target devices vda, vdb, … for disk `index`. */

@@ -13,10 +13,11 @@ import type {
   PowerState,
   PresentedPlatform,
   RestoreIncompleteMark,
+  KernelBoot,
   VmConfig,
 } from '../platform.js';
 import { assertPowerOnAllowed } from '../restore-incomplete-mark.js';
-import { OPENEM_NS, metadataXml, newDomainXml, parseDomainXml, parsePoolXml, virtioTarget, type DomainInfo, type OpenemDomainMetadata } from './domain-xml.js';
+import { OPENEM_NS, metadataXml, newDomainXml, parseDomainXml, parsePoolXml, serialLogPath, virtioTarget, type DomainInfo, type OpenemDomainMetadata } from './domain-xml.js';
 import { exposeImageAsRawFile } from './fuse-exposed-disk.js';
 import { KvmImageSource } from './kvm-disk-source.js';
 import { KvmLiveSource } from './kvm-live-source.js';
@@ -38,10 +39,29 @@ export interface KvmPlatformOptions {
   pool?: string;
   /** How long a graceful shutdown may take before the domain is destroyed; default 60 s. */
   shutdownTimeoutMs?: number;
+  /**
+   * The folder the serial consoles of the domains openem defines are written to (`<uuid>.log`, see
+   * `serialLogPath`), readable by libvirt's QEMU; default none: a pty.
+   */
+  consoleLogDir?: string;
+  /**
+   * How the domains openem defines run: `kvm` or `tcg` (QEMU's emulator, libvirt domain type `qemu`); default
+   * `kvm` when /dev/kvm opens. Say `tcg` where /dev/kvm opens but does not run guests (some nested hypervisors).
+   */
+  accelerator?: 'kvm' | 'tcg';
   newId?: () => string;
   now?: () => Date;
 }
 
+
+/** A restore point's kernel may be gone from the host since: refused before any volume is made, naming the file. */
+async function assertBootFilesReadable(boot: KernelBoot): Promise<void> {
+  for (const file of [boot.kernel, boot.initrd]) {
+    if (file && !(await access(file, constants.R_OK).then(() => true, () => false))) {
+      throw conflict(`the VM boots the host's kernel file ${file}, which is not there (any more); put it back to restore this VM as a new one`);
+    }
+  }
+}
 
 const HOST_TYPE: Record<PresentedPlatform, HierarchyRootInfo['hostType']> = { vsphere: 'VC', hyperv: 'HyperV', vcloud: 'VcdSystem' };
 
@@ -74,7 +94,7 @@ export class KvmPlatform implements Platform {
     const caps = await virsh.run(['capabilities']);
     const uuid = /<host>\s*<uuid>([^<]+)<\/uuid>/.exec(caps)?.[1] ?? randomUUID();
     const name = (await virsh.run(['hostname']).catch(() => options.uri)).trim() || options.uri;
-    const kvm = await access('/dev/kvm', constants.R_OK | constants.W_OK).then(() => true, () => false);
+    const kvm = options.accelerator ? options.accelerator === 'kvm' : await access('/dev/kvm', constants.R_OK | constants.W_OK).then(() => true, () => false);
     // What a killed KeepOriginalVM restore left in the pools goes before anything is listed.
     await removeStaleStagedVolumes(virsh);
     return new KvmPlatform(options.id ?? 'kvm', virsh, { uuid, name }, options.presentAs ?? 'vsphere', options, kvm ? 'kvm' : 'qemu');
@@ -124,6 +144,7 @@ export class KvmPlatform implements Platform {
       disks,
       createdAt: m.createdAt ?? '',
       ...(m.restoreIncomplete ? { restoreIncomplete: m.restoreIncomplete } : {}),
+      ...(d.info.boot ? { boot: d.info.boot } : {}),
     };
   }
 
@@ -295,6 +316,7 @@ export class KvmPlatform implements Platform {
     await this.assertNameFree(template.name);
     const pool = await this.poolFor(template.datastoreId);
     const uuid = (this.options.newId ?? randomUUID)();
+    if (template.boot) await assertBootFilesReadable(template.boot);
     const config: VmConfig = {
       ...template,
       disks: template.disks.map(({ name, size }) => ({ name, size })),
@@ -329,6 +351,8 @@ export class KvmPlatform implements Platform {
         type: this.domainType,
         disks: volumes.map((v, i) => ({ name: v.diskName, file: v.file, target: virtioTarget(i) })),
         metadata: { platform: config.platform, guestOs: config.guestOs, createdAt: config.createdAt },
+        ...(config.boot ? { boot: config.boot } : {}),
+        ...(this.options.consoleLogDir ? { serialLog: serialLogPath(this.options.consoleLogDir, uuid) } : {}),
       });
       try {
         await this.virsh.withXmlFile('define', xml);

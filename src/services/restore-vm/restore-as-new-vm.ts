@@ -24,6 +24,8 @@ export async function restoreAsNewVm(run: RestoreRun, target: NewVmTarget): Prom
     datastoreId: target.datastoreId ?? manifest.vm.datastoreId,
     // Disks by name: where the platform keeps them is its own (points made before that was so name a file too).
     disks: manifest.disks.map((d) => ({ name: d.name, size: d.size })),
+    // A VM that booted the host's kernel boots it again (kvm); the other platforms ignore it.
+    ...(manifest.vm.boot ? { boot: manifest.vm.boot } : {}),
   });
   await run.log(`Building VM ${target.name} out of sight`);
   try {
