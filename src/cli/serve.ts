@@ -8,6 +8,7 @@ import { startServer } from '../server.js';
 import { VERSION } from '../version.js';
 import { attachServices } from '../attach-services.js';
 import { resumeInterruptedRestores } from '../services/restore-vm/resume-interrupted-restores.js';
+import { putBackInterruptedPermissionRestores } from '../services/guest-restore/permissions-journal.js';
 import { API_AREAS } from '../api/areas.js';
 import { findTool } from '../platform/local/external-tool.js';
 import { ensurePrivateDir, tightenPrivateTree } from '../host/private-data-dir.js';
@@ -60,6 +61,8 @@ export async function serve(config: Config, options: { demo: boolean; terminal?:
   let generatedAdminPassword: string | undefined;
   const base = await createBaseContext(config, log, { onAdminCreated: (p) => (generatedAdminPassword = p) });
   const ctx = await attachServices(base, { demo: options.demo });
+  // A PermissionsOnly restore killed part-way: the descriptors it had replaced go back before anything else runs.
+  await putBackInterruptedPermissionRestores(ctx);
   await resumeInterruptedRestores(ctx);
   const logons = options.demo ? await demoLogons(ctx, generatedAdminPassword) : undefined;
   const server = await startServer(ctx, config, API_AREAS, VERSION);

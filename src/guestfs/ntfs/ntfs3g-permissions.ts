@@ -32,9 +32,26 @@ export interface PermissionsResult {
   skipped: number;
 }
 
-interface Undo {
+/** A live item's descriptor as it was before a PermissionsOnly restore replaced it, found again by its live name. */
+export interface ReplacedDescriptor {
   path: Buffer[];
   old: Buffer;
+}
+type Undo = ReplacedDescriptor;
+
+/**
+ * Where a PermissionsOnly restore records, durably and before it sets the first one, the descriptors it is about to
+ * replace: a server killed part-way leaves no other trace of them, and the next start puts them back from it
+ * (putBackNtfsDescriptors).
+ */
+export interface DescriptorJournal {
+  record(replaced: ReplacedDescriptor[]): Promise<void>;
+  /** Every descriptor was set, or put back after a failure: the record is not needed any more. */
+  clear(): Promise<void>;
+}
+
+export interface PermissionsOptions extends GuestWriteOptions {
+  journal?: DescriptorJournal;
 }
 
 /**
@@ -44,27 +61,54 @@ interface Undo {
  * mounted with ntfs-3g on a partition view (ntfs3g-mount.ts), names are matched case-insensitively as Windows does
  * (windowsNameKey), each descriptor is set with setxattr(2) as `system.ntfs_acl` on the entry's descriptor path, so
  * no guest name is a path and no descriptor byte is on a command line. A missing target is NOT_FOUND before
- * anything is set; a failure part-way puts back the descriptors already replaced. `ntfsfix --no-action` proves the
- * volume clean afterwards.
+ * anything is set; a failure part-way puts back the descriptors already replaced. Before the first is set, every
+ * descriptor that will be replaced is found (a first pass that sets nothing) and given to `options.journal`, which
+ * keeps it until the run has ended one way or the other, for a server killed part-way. `ntfsfix --no-action`
+ * proves the volume clean afterwards.
  */
-export async function restoreNtfsPermissions(target: NtfsVolumeTarget, request: PermissionsRequest, options: GuestWriteOptions = {}): Promise<PermissionsResult> {
+export async function restoreNtfsPermissions(target: NtfsVolumeTarget, request: PermissionsRequest, options: PermissionsOptions = {}): Promise<PermissionsResult> {
   refuseNamesNtfs3gWouldMisread({ ...request, onExisting: 'replace' });
   const mount = await mountWithNtfs3g(target);
   let result: PermissionsResult | undefined;
   let failure: unknown;
+  let putBack = true;
   try {
-    result = await setPermissionsIn(mount.path, request, options);
+    result = await setPermissionsIn(mount.path, request, options, () => (putBack = false));
   } catch (e) {
     failure = e;
   }
   await afterFailure(failure, () => mount.unmount());
   await afterFailure(failure, () => checkNtfsClean(target));
+  // Kept when a failure could not put everything back: the next start tries again.
+  if (putBack) await afterFailure(failure, async () => options.journal?.clear());
   if (failure !== undefined) throw failure;
   options.log?.('ntfsfix --no-action reports the NTFS volume clean');
   return result!;
 }
 
-async function setPermissionsIn(mountPath: string, request: PermissionsRequest, options: GuestWriteOptions): Promise<PermissionsResult> {
+/**
+ * Puts back descriptors a PermissionsOnly restore killed part-way had recorded (DescriptorJournal): each live item
+ * still there by its recorded name gets its old descriptor again (those the run had not reached yet already have
+ * it). The volume is mounted and checked as for a restore. Returns how many were set.
+ */
+export async function putBackNtfsDescriptors(target: NtfsVolumeTarget, replaced: ReplacedDescriptor[]): Promise<number> {
+  const mount = await mountWithNtfs3g(target);
+  let failure: unknown;
+  let root: DirHandle | undefined;
+  try {
+    root = await DirHandle.open(mount.path);
+    await putBack(undefined, root, replaced);
+  } catch (e) {
+    failure = e;
+  }
+  await afterFailure(failure, async () => root?.close());
+  await afterFailure(failure, () => mount.unmount());
+  await afterFailure(failure, () => checkNtfsClean(target));
+  if (failure !== undefined) throw failure;
+  return replaced.length;
+}
+
+async function setPermissionsIn(mountPath: string, request: PermissionsRequest, options: PermissionsOptions, keepJournal: () => void): Promise<PermissionsResult> {
   const root = await DirHandle.open(mountPath);
   const handles: DirHandle[] = [root];
   const undo: Undo[] = [];
@@ -88,12 +132,22 @@ async function setPermissionsIn(mountPath: string, request: PermissionsRequest, 
     const name = (await namesByKey(dir)).find(request.item.name);
     if (!name) throw missing(wanted, [...live, request.item.name]);
     const total = countItems(request.item);
-    const state = { done: 0, total, changed: 0, unchanged: 0, skipped: 0, undo, options };
+    if (options.journal) {
+      const survey: State = { done: 0, total, changed: 0, unchanged: 0, skipped: 0, undo: [], options: { signal: options.signal }, survey: true };
+      await apply(dir, name, request.item, [...live, name], survey);
+      if (survey.undo.length) await options.journal.record(survey.undo);
+    }
+    const state: State = { done: 0, total, changed: 0, unchanged: 0, skipped: 0, undo, options };
     options.onProgress?.(0, total);
     try {
       await apply(dir, name, request.item, [...live, name], state);
     } catch (e) {
-      await putBack(e, root, undo);
+      try {
+        await putBack(e, root, undo);
+      } catch (putBackFailure) {
+        keepJournal();
+        throw putBackFailure;
+      }
       throw asPermissionsError(e, displayGuestPath(wanted));
     }
     return { target: [...live, name], changed: state.changed, unchanged: state.unchanged, skipped: state.skipped };
@@ -110,6 +164,8 @@ interface State {
   skipped: number;
   undo: Undo[];
   options: GuestWriteOptions;
+  /** Only find what would be replaced (into `undo`), set nothing. */
+  survey?: boolean;
 }
 
 /** Sets the descriptor of live entry `name` in `dir` (the restore point's `item`), then, for two folders, of the children both hold. */
@@ -163,6 +219,7 @@ async function setDescriptor(fdPath: string, descriptor: Buffer | undefined, pat
     return;
   }
   state.undo.push({ path, old });
+  if (state.survey) return;
   try {
     await setAttribute(fdPath, ACL, descriptor);
   } catch (e) {
@@ -172,7 +229,7 @@ async function setDescriptor(fdPath: string, descriptor: Buffer | undefined, pat
 }
 
 /** After a failure, the descriptors already replaced are put back, last first (each entry found again by its live name). */
-async function putBack(failure: unknown, root: DirHandle, undo: Undo[]): Promise<void> {
+async function putBack(failure: unknown | undefined, root: DirHandle, undo: Undo[]): Promise<void> {
   for (const u of [...undo].reverse()) {
     await afterFailure(failure, async () => {
       const handles: DirHandle[] = [];

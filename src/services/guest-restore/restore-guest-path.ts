@@ -5,6 +5,7 @@ import { displayGuestPath, type GuestWriteResult } from '../../guestfs/guest-wri
 import { parentComponentsOf, planGuestItem } from './plan-guest-item.js';
 import { restoreNtfsPermissions } from '../../guestfs/ntfs/ntfs3g-permissions.js';
 import { liveGuestTarget, liveGuestWriter, liveGuestWriterTarget } from './write-to-live-vm.js';
+import { permissionsJournal } from './permissions-journal.js';
 
 /** EM: PermissionsOnly "is supported for Windows machines only"; refused for any other guest before anything is done. */
 export const PERMISSIONS_ONLY_WINDOWS = 'PermissionsOnly restore is supported for Windows guests only';
@@ -19,6 +20,8 @@ export interface GuestRestoreInput {
   overwrite: boolean;
   /** Only the security descriptors of the existing item and what is below it (NTFS only; ntfs3g-permissions.ts). */
   permissionsOnly?: boolean;
+  /** The restore session: a PermissionsOnly restore journals the descriptors it replaces under it (permissions-journal.ts). */
+  sessionId?: string;
   signal?: AbortSignal;
   onProgress(percent: number): void;
   log(text: string): void;
@@ -71,7 +74,12 @@ async function restoreGuestPermissions(ctx: AppContext, input: GuestRestoreInput
     const r = await restoreNtfsPermissions(
       liveGuestWriterTarget(ctx, target),
       { parent: await parentComponentsOf(fs, entry.path), item: planned.item },
-      { onProgress: (done, total) => input.onProgress(total ? (done / total) * 90 : 90), log: input.log, signal: input.signal },
+      {
+        onProgress: (done, total) => input.onProgress(total ? (done / total) * 90 : 90),
+        log: input.log,
+        signal: input.signal,
+        journal: input.sessionId ? permissionsJournal(ctx, { sessionId: input.sessionId, vmId: target.vm.id, vmName: target.vm.name, diskName: input.volume.diskName, partitionIndex: input.volume.partitionIndex }) : undefined,
+      },
     );
     const where = displayGuestPath(r.target);
     const summary = `Restored the permissions of ${where}: ${r.changed} item(s) changed, ${r.unchanged} already as in the restore point` + (r.skipped ? `, ${r.skipped} not in the live VM or without a descriptor (left alone)` : '');

@@ -68,6 +68,7 @@ export async function startFileRestore(ctx: AppContext, req: FileRestoreRequest)
             guestPath: source.path,
             overwrite: req.overwrite,
             permissionsOnly: req.permissionsOnly === true,
+            sessionId: session.id,
             signal,
             onProgress: (p) => {
               const percent = Math.floor(p);
