@@ -27,9 +27,10 @@ export function checkpointsToDrop(names: readonly string[], keep: readonly (stri
  * Deletes openem's libvirt checkpoints of disk `target` of domain `uuid` that `checkpointsToDrop` picks (libvirt
  * merges a deleted checkpoint's bitmap into its parent, so later ones still cover every write). Checkpoints of the
  * domain's other disks are left alone. Best effort: one that cannot go now is picked again at the next backup.
+ * `known`: the domain's checkpoints when the caller has just listed them (then they are not listed again).
  */
-export async function pruneLibvirtCheckpoints(virsh: Virsh, uuid: string, target: string, keep: readonly (string | undefined)[]): Promise<string[]> {
-  const names = await virsh.lines(['checkpoint-list', uuid, '--name']).catch((): string[] => []);
+export async function pruneLibvirtCheckpoints(virsh: Virsh, uuid: string, target: string, keep: readonly (string | undefined)[], known?: readonly string[]): Promise<string[]> {
+  const names = known ?? (await virsh.lines(['checkpoint-list', uuid, '--name']).catch((): string[] => []));
   const dropped: string[] = [];
   for (const name of checkpointsToDrop(names, keep)) {
     const xml = await virsh.run(['checkpoint-dumpxml', uuid, name]).catch(() => '');

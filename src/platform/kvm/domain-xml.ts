@@ -192,3 +192,15 @@ export function guestAgentChannel(xml: string): { state?: string } | undefined {
   const agent = channels.map((c) => c.target as Node | undefined).find((t) => t?.['@name'] === 'org.qemu.guest_agent.0');
   return agent ? { ...(agent['@state'] ? { state: agent['@state'] as string } : {}) } : undefined;
 }
+
+/** Every block device's target (`vda`, `sdb`; CD-ROMs too), in the order of the XML: what `virsh domblklist` lists. */
+export function blockTargets(xml: string): string[] {
+  const domain = (parser.parse(xml) as Node).domain as Node | undefined;
+  return (((domain?.devices ?? {}) as Node).disk as Node[] | undefined ?? []).map((d) => (d.target as Node | undefined)?.['@dev'] as string | undefined).filter((t): t is string => !!t);
+}
+
+/** Whether `virsh dumpxml` (live, not --inactive) describes an active domain: only an active one has an id. */
+export function isActiveDomainXml(xml: string): boolean {
+  const domain = (parser.parse(xml) as Node).domain as Node | undefined;
+  return domain?.['@id'] !== undefined && domain['@id'] !== '-1';
+}

@@ -15,14 +15,15 @@ export interface GuestFreeze {
 /**
  * Freezes the running domain's guest filesystems through its QEMU guest agent (`virsh domfsfreeze`), for the
  * instant a live backup's point-in-time view is taken; a guest without an agent channel, or whose agent is not
- * connected or does not freeze, is read crash-consistent, and the answer says why.
+ * connected or does not freeze, is read crash-consistent, and the answer says why. `domainXml`: the domain's live
+ * XML when the caller has just read it.
  */
-export async function freezeGuest(virsh: Virsh, uuid: string): Promise<GuestFreeze> {
+export async function freezeGuest(virsh: Virsh, uuid: string, domainXml?: string): Promise<GuestFreeze> {
   const unfrozen = (reason: string, freezeFailed = false): GuestFreeze => ({
     consistency: { kind: 'crash-consistent', reason, ...(freezeFailed ? { freezeFailed } : {}) },
     thaw: async () => undefined,
   });
-  const channel = guestAgentChannel(await virsh.run(['dumpxml', uuid]));
+  const channel = guestAgentChannel(domainXml ?? (await virsh.run(['dumpxml', uuid])));
   if (!channel) return unfrozen('the VM has no QEMU guest agent channel');
   if (channel.state !== undefined && channel.state !== 'connected') return unfrozen(`the QEMU guest agent is not connected (channel ${channel.state}): it does not run in the guest`);
   try {

@@ -1,7 +1,15 @@
 import type { BlockSource, ChainBreak, ChangeTracking, Extent } from '../../disks/block-source.js';
 import { NbdClient } from './nbd-client.js';
 import { mapExtents, serveImage, type NbdExport } from './nbd-export.js';
-import { addBitmap, allQcow2Bitmaps, qcow2Bitmaps, removeBitmap } from './qcow2-bitmaps.js';
+import { addBitmap, allQcow2Bitmaps, imageSize, qcow2Bitmaps, removeBitmap } from './qcow2-bitmaps.js';
+
+/** A read-only qemu-nbd export of the image and the one connection to it. */
+interface ServedImage {
+  served: NbdExport;
+  client: NbdClient;
+  /** The persistent bitmap it also exports as `qemu:dirty-bitmap:<name>`, if any. */
+  bitmap?: string;
+}
 
 /**
  * A powered-off KVM VM's disk, read from its image through a read-only qemu-nbd export. A qcow2 image tells what
@@ -10,17 +18,23 @@ import { addBitmap, allQcow2Bitmaps, qcow2Bitmaps, removeBitmap } from './qcow2-
  * a restore, sets its bits, so the next opening can tell what changed since this one. On close, the earlier
  * bitmaps `replaces` picks are removed but the one this opening counted from (the newest point's, should this
  * backup fail): at most two keep costing guest writes (and qcow2 holds a limited number).
+ *
+ * The export starts on first use, and one export and one connection serve the whole opening: asked first for the
+ * changes since a bitmap (a backup's plan, a QuickRollback's, which reads nothing else), qemu-nbd is started
+ * exporting that bitmap too, and its block status and the reads share the connection. The size comes from the
+ * image's header, so opening starts no process.
  */
 export class KvmImageSource implements BlockSource {
   readonly changeTracking?: ChangeTracking;
   private extents: Promise<Extent[]> | undefined;
   /** The earlier bitmap this opening was asked to count from: kept on close, should this backup fail. */
   private countedFrom: string | undefined;
+  private export: Promise<ServedImage> | undefined;
 
   private constructor(
     private readonly image: string,
-    private readonly served: NbdExport,
-    private readonly client: NbdClient,
+    private readonly format: string,
+    readonly size: number,
     checkpoint: string | undefined,
     private readonly replaces: ((name: string) => boolean) | undefined,
     qcow2: boolean,
@@ -31,24 +45,20 @@ export class KvmImageSource implements BlockSource {
   static async open(image: string, format: string, checkpoint: string | undefined, options: { replaces?: (name: string) => boolean } = {}): Promise<KvmImageSource> {
     const qcow2 = format === 'qcow2';
     const tracked = qcow2 && checkpoint !== undefined;
+    const size = await imageSize(image, format);
     if (tracked) await addBitmap(image, checkpoint);
-    const served = await serveImage(image, format, { writable: false });
-    try {
-      const client = await NbdClient.connect(served.socket, served.exportName);
-      return new KvmImageSource(image, served, client, tracked ? checkpoint : undefined, tracked ? options.replaces : undefined, qcow2);
-    } catch (e) {
-      await served.stop();
-      throw e;
-    }
+    return new KvmImageSource(image, format, size, tracked ? checkpoint : undefined, tracked ? options.replaces : undefined, qcow2);
   }
 
-  get size(): number {
-    return this.client.size;
+  /** The export, started on first use (exporting `bitmap` too when that use is asking for its changes). */
+  private served(bitmap?: string): Promise<ServedImage> {
+    this.export ??= serveRead(this.image, this.format, bitmap);
+    return this.export;
   }
 
   async read(offset: number, length: number): Promise<Buffer> {
     const n = Math.max(0, Math.min(length, this.size - offset));
-    return n === 0 ? Buffer.alloc(0) : this.client.read(offset, n);
+    return n === 0 ? Buffer.alloc(0) : (await this.served()).client.read(offset, n);
   }
 
   async readInto(offset: number, target: Uint8Array): Promise<void> {
@@ -59,27 +69,34 @@ export class KvmImageSource implements BlockSource {
 
   /** Where the image holds data: qemu's block status, extents that do not read as zeros. */
   allocatedExtents(): Promise<Extent[]> {
-    this.extents ??= mapExtents(this.served.socket, this.served.exportName, 'base:allocation', (type) => (type & 2) === 0);
+    this.extents ??= this.served().then((s) => mapExtents(s.client, 'base:allocation', (type) => (type & 2) === 0));
     return this.extents;
   }
 
-  /** The bits of bitmap `since`, read through a second read-only export of the image; a chain break if it is gone. */
+  /**
+   * The bits of bitmap `since`; a chain break if it is gone. Read through this opening's export when it exports
+   * that bitmap (it was started for it), else through a second read-only export of the image.
+   */
   private async changedSince(since: string): Promise<Extent[] | ChainBreak> {
     if (!(await qcow2Bitmaps(this.image)).includes(since)) {
       return { broken: `the disk image holds no enabled, cleanly stored dirty bitmap ${since} (removed, disabled, the VM stopped uncleanly, or the disk was replaced)` };
     }
     this.countedFrom = since;
-    const served = await serveImage(this.image, 'qcow2', { writable: false, bitmap: since });
+    const dirty = (type: number) => (type & 1) !== 0;
+    const mine = await this.served(since);
+    if (mine.bitmap === since) return mapExtents(mine.client, dirtyContext(since), dirty);
+    const other = await serveRead(this.image, 'qcow2', since);
     try {
-      return await mapExtents(served.socket, served.exportName, `qemu:dirty-bitmap:${since}`, (type) => (type & 1) !== 0);
+      return await mapExtents(other.client, dirtyContext(since), dirty);
     } finally {
-      await served.stop();
+      await stopServed(other);
     }
   }
 
   async close(): Promise<void> {
-    await this.client.close();
-    await this.served.stop();
+    const served = this.export && (await this.export.catch(() => undefined));
+    this.export = undefined;
+    if (served) await stopServed(served);
     const current = this.changeTracking?.checkpoint;
     if (!current || !this.replaces) return;
     // Best effort: a bitmap left (the image opened elsewhere meanwhile) goes at the next backup's close.
@@ -87,4 +104,25 @@ export class KvmImageSource implements BlockSource {
       if (name !== current && name !== this.countedFrom && this.replaces(name)) await removeBitmap(this.image, name).catch(() => undefined);
     }
   }
+}
+
+function dirtyContext(bitmap: string): string {
+  return `qemu:dirty-bitmap:${bitmap}`;
+}
+
+/** A read-only export of `image` (with `bitmap` as a metadata context, when given) and a connection to it. */
+async function serveRead(image: string, format: string, bitmap?: string): Promise<ServedImage> {
+  const served = await serveImage(image, format, { writable: false, ...(bitmap ? { bitmap } : {}) });
+  try {
+    const client = await NbdClient.connect(served.socket, served.exportName, { metaContexts: ['base:allocation', ...(bitmap ? [dirtyContext(bitmap)] : [])] });
+    return { served, client, ...(bitmap ? { bitmap } : {}) };
+  } catch (e) {
+    await served.stop();
+    throw e;
+  }
+}
+
+async function stopServed(s: ServedImage): Promise<void> {
+  await s.client.close();
+  await s.served.stop();
 }

@@ -7,6 +7,7 @@ import { NbdClient } from './nbd-client.js';
 import { mapExtents } from './nbd-export.js';
 import { pruneLibvirtCheckpoints } from './checkpoint-retention.js';
 import { freezeGuest } from './guest-freeze.js';
+import { blockTargets } from './domain-xml.js';
 import type { Virsh } from './virsh.js';
 
 /** The user and group a domain's QEMU process runs as. */
@@ -65,6 +66,11 @@ export async function assertFreshBackupDir(dir: string): Promise<void> {
   }
 }
 
+/** The metadata context of an incremental pull backup's changes of disk `target`. */
+function dirtyContext(target: string): string {
+  return `qemu:dirty-bitmap:backup-${target}`;
+}
+
 /** The backup job of a running domain, as long as this source reads it. */
 interface PullBackup {
   socket: string;
@@ -92,6 +98,8 @@ export class KvmLiveSource implements BlockSource {
   /** The earlier checkpoint this opening was asked to count from, kept when older ones go. */
   private countedFrom: string | undefined;
   private taken: SnapshotConsistency | undefined;
+  /** The domain's checkpoints as listed when the changes were asked for: what closing prunes from, not listed again. */
+  private checkpointsAtStart: string[] | undefined;
 
   private constructor(
     private readonly virsh: Virsh,
@@ -99,6 +107,7 @@ export class KvmLiveSource implements BlockSource {
     private readonly target: string,
     readonly size: number,
     checkpoint: string | undefined,
+    private readonly domainXml: string | undefined,
   ) {
     this.changeTracking = { ...(checkpoint ? { checkpoint } : {}), changedBlocksSince: (since) => this.changedSince(since) };
   }
@@ -108,8 +117,9 @@ export class KvmLiveSource implements BlockSource {
     return this.taken;
   }
 
-  static async open(virsh: Virsh, domainUuid: string, target: string, size: number, checkpoint: string | undefined): Promise<KvmLiveSource> {
-    return new KvmLiveSource(virsh, domainUuid, target, size, checkpoint);
+  /** `domainXml`: the domain's live XML as just read (its disks and guest agent channel), so neither is asked again. */
+  static async open(virsh: Virsh, domainUuid: string, target: string, size: number, checkpoint: string | undefined, domainXml?: string): Promise<KvmLiveSource> {
+    return new KvmLiveSource(virsh, domainUuid, target, size, checkpoint, domainXml);
   }
 
   private begin(incrementalFrom?: string): Promise<PullBackup> {
@@ -122,7 +132,7 @@ export class KvmLiveSource implements BlockSource {
     if (!qemu) throw new OpenemError('UNAVAILABLE', `no QEMU process of domain ${this.domainUuid} runs on this host: a live backup needs the VM on the host openem runs on`);
     const dir = await makeBackupDir(qemu);
     const socket = join(dir, BACKUP_SOCKET);
-    const disks = (await this.virsh.lines(['domblklist', this.domainUuid])).map((l) => l.split(/\s+/)[0]);
+    const disks = this.domainXml ? blockTargets(this.domainXml) : (await this.virsh.lines(['domblklist', this.domainUuid])).map((l) => l.split(/\s+/)[0]);
     const backupXml =
       `<domainbackup mode='pull'>${incrementalFrom ? `<incremental>${incrementalFrom}</incremental>` : ''}` +
       `<server transport='unix' socket='${socket}'/><disks>` +
@@ -135,7 +145,7 @@ export class KvmLiveSource implements BlockSource {
       disks.map((t) => `<disk name='${t}' checkpoint='${t === this.target ? 'bitmap' : 'no'}'/>`).join('') +
       `</disks></domaincheckpoint>`;
     try {
-      const freeze = await freezeGuest(this.virsh, this.domainUuid);
+      const freeze = await freezeGuest(this.virsh, this.domainUuid, this.domainXml);
       try {
         await this.withTwoFiles(backupXml, checkpointXml);
       } finally {
@@ -150,7 +160,8 @@ export class KvmLiveSource implements BlockSource {
       throw e;
     }
     try {
-      const client = await NbdClient.connect(socket, this.target);
+      const contexts = ['base:allocation', ...(incrementalFrom ? [dirtyContext(this.target)] : [])];
+      const client = await NbdClient.connect(socket, this.target, { metaContexts: contexts });
       // The folder admits only QEMU's user or group: the socket must be QEMU's (or root's), or the export is not the VM's disk.
       const st = await lstat(socket).catch(() => undefined);
       if (!st?.isSocket() || (st.uid !== qemu.uid && st.uid !== 0)) {
@@ -186,7 +197,9 @@ export class KvmLiveSource implements BlockSource {
 
   /** A chain break when libvirt no longer has checkpoint `since` for this domain. */
   private async changedSince(since: string): Promise<Extent[] | ChainBreak> {
-    const known = new Set(await this.virsh.lines(['checkpoint-list', this.domainUuid, '--name']));
+    const listed = await this.virsh.lines(['checkpoint-list', this.domainUuid, '--name']);
+    this.checkpointsAtStart = listed;
+    const known = new Set(listed);
     if (!known.has(since)) {
       await this.begin();
       return { broken: `libvirt has no checkpoint ${since} of the VM any more (deleted, or the VM was redefined)` };
@@ -194,11 +207,11 @@ export class KvmLiveSource implements BlockSource {
     const job = await this.begin(since);
     if (job.incrementalFrom !== since) return { broken: `this reading of the disk began before it was asked for the changes since ${since}` };
     this.countedFrom = since;
-    return mapExtents(job.socket, this.target, `qemu:dirty-bitmap:backup-${this.target}`, (type) => (type & 1) !== 0);
+    return mapExtents(job.client, dirtyContext(this.target), (type) => (type & 1) !== 0);
   }
 
   allocatedExtents(): Promise<Extent[]> {
-    this.extents ??= this.begin().then((job) => mapExtents(job.socket, this.target, 'base:allocation', (type) => (type & 2) === 0));
+    this.extents ??= this.begin().then((job) => mapExtents(job.client, 'base:allocation', (type) => (type & 2) === 0));
     return this.extents;
   }
 
@@ -222,6 +235,6 @@ export class KvmLiveSource implements BlockSource {
     await job.client.close();
     await this.endJob(job.dir);
     const made = this.changeTracking.checkpoint;
-    if (made) await pruneLibvirtCheckpoints(this.virsh, this.domainUuid, this.target, [made, this.countedFrom]);
+    if (made) await pruneLibvirtCheckpoints(this.virsh, this.domainUuid, this.target, [made, this.countedFrom], this.checkpointsAtStart && [...this.checkpointsAtStart, made]);
   }
 }

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { access, constants } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { badRequest, conflict, notFound, OpenemError } from '../../errors.js';
+import { badRequest, conflict, isOpenemError, notFound, OpenemError } from '../../errors.js';
 import type { BlockSource } from '../../disks/block-source.js';
 import type {
   DatastoreInfo,
@@ -17,7 +17,7 @@ import type {
   VmConfig,
 } from '../platform.js';
 import { assertPowerOnAllowed } from '../restore-incomplete-mark.js';
-import { OPENEM_NS, metadataXml, newDomainXml, parseDomainXml, parsePoolXml, serialLogPath, virtioTarget, type DomainInfo, type OpenemDomainMetadata } from './domain-xml.js';
+import { OPENEM_NS, isActiveDomainXml, metadataXml, newDomainXml, parseDomainXml, parsePoolXml, serialLogPath, virtioTarget, type DomainInfo, type OpenemDomainMetadata } from './domain-xml.js';
 import { exposeImageAsRawFile } from './fuse-exposed-disk.js';
 import { KvmImageSource } from './kvm-disk-source.js';
 import { KvmLiveSource } from './kvm-live-source.js';
@@ -26,7 +26,7 @@ import { assertValidDiskName, assertValidDomainName } from './kvm-names.js';
 import { KvmStagedVm } from './kvm-staged-vm.js';
 import { isOpenemCheckpoint, newCheckpointName } from './checkpoint-retention.js';
 import { removeStaleStagedVolumes, stagedVolumeName } from './staged-volumes.js';
-import { imageInfo } from './qcow2-bitmaps.js';
+import { imageInfo, imageSize } from './qcow2-bitmaps.js';
 import { Virsh } from './virsh.js';
 
 export interface KvmPlatformOptions {
@@ -68,7 +68,11 @@ const HOST_TYPE: Record<PresentedPlatform, HierarchyRootInfo['hostType']> = { vs
 interface LocatedDomain {
   info: DomainInfo;
   running: boolean;
+  /** The live `dumpxml` it was read from, when it was (a disk's opening reads only that). */
+  liveXml?: string;
 }
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /**
  * KVM guests managed by libvirt: domains are VMs, storage pools are datastores, the host is the hierarchy root.
@@ -165,6 +169,23 @@ export class KvmPlatform implements Platform {
     return d;
   }
 
+  /**
+   * The domain whose disk is opened: by UUID, one live `dumpxml` tells its disks and whether it runs (only an
+   * active domain's XML has an id), instead of listing every domain twice and reading each; a name is located
+   * through the listing.
+   */
+  private async locateForDisk(vmId: string): Promise<LocatedDomain> {
+    if (!UUID.test(vmId)) return this.locate(vmId);
+    let xml: string;
+    try {
+      xml = await this.virsh.run(['dumpxml', vmId]);
+    } catch (e) {
+      if (isOpenemError(e) && e.code === 'NOT_FOUND') throw notFound(`no VM with id or name '${vmId}'`);
+      throw e;
+    }
+    return { info: parseDomainXml(xml), running: isActiveDomainXml(xml), liveXml: xml };
+  }
+
   async findVm(idOrName: string): Promise<VmConfig | undefined> {
     const [d, pools] = await Promise.all([this.locateOrUndefined(idOrName), this.pools()]);
     return d ? this.configOf(d, pools) : undefined;
@@ -182,12 +203,12 @@ export class KvmPlatform implements Platform {
   }
 
   async openDisk(vmId: string, diskName: string, options: OpenDiskOptions = {}): Promise<BlockSource> {
-    const d = await this.locate(vmId);
+    const d = await this.locateForDisk(vmId);
     const disk = this.diskOf(d, diskName);
     const checkpoint = newCheckpointName(this.now, randomUUID().replace(/-/g, ''));
     if (d.running) {
       const target = d.info.disks.find((x) => x.name === diskName)!.target;
-      return KvmLiveSource.open(this.virsh, d.info.uuid, target, (await imageInfo(disk.file, disk.format)).size, options.changeTracking ? checkpoint : undefined);
+      return KvmLiveSource.open(this.virsh, d.info.uuid, target, await imageSize(disk.file, disk.format), options.changeTracking ? checkpoint : undefined, d.liveXml);
     }
     if (!options.changeTracking) return KvmImageSource.open(disk.file, disk.format, undefined);
     // openem's earlier bitmaps go once this one exists, but not libvirt's checkpoints (a live backup's), which libvirt manages.
@@ -196,17 +217,17 @@ export class KvmPlatform implements Platform {
   }
 
   async openDiskForWrite(vmId: string, diskName: string): Promise<DiskWriter> {
-    const d = await this.locate(vmId);
+    const d = await this.locateForDisk(vmId);
     const disk = this.diskOf(d, diskName);
     this.assertPoweredOff(d, 'writing its disks');
     return KvmImageWriter.open(disk.file, disk.format);
   }
 
   async exposeDisk(vmId: string, diskName: string): Promise<ExposedDisk> {
-    const d = await this.locate(vmId);
+    const d = await this.locateForDisk(vmId);
     const disk = this.diskOf(d, diskName);
     this.assertPoweredOff(d, 'editing its disks');
-    return exposeImageAsRawFile(disk.file, disk.format, (await imageInfo(disk.file, disk.format)).size);
+    return exposeImageAsRawFile(disk.file, disk.format, await imageSize(disk.file, disk.format));
   }
 
   async setPowerState(vmId: string, state: PowerState, options: { force?: boolean } = {}): Promise<void> {

@@ -4,23 +4,47 @@ import { OpenemError } from '../../errors.js';
 /**
  * A minimal NBD client (fixed newstyle handshake, NBD_OPT_GO, simple replies) over a Unix socket: what openem
  * needs to read and write a disk that qemu-nbd, qemu-storage-daemon or a libvirt pull-mode backup exports.
- * Several requests may be in flight; replies are matched by handle. Protocol: NetworkBlockDevice/nbd doc/proto.md.
+ * Several requests may be in flight; replies are matched by handle. Asked for metadata contexts (`base:allocation`,
+ * `qemu:dirty-bitmap:<name>`), it also negotiates structured replies and answers block status on the same
+ * connection, so no nbdinfo is started to learn where data or changes are. Protocol: NetworkBlockDevice/nbd
+ * doc/proto.md.
  */
 const NBDMAGIC = Buffer.from('NBDMAGIC');
 const IHAVEOPT = 0x49484156454f5054n;
 const OPT_REPLY_MAGIC = 0x3e889045565a9n;
 const REQUEST_MAGIC = 0x25609513;
 const SIMPLE_REPLY_MAGIC = 0x67446698;
+const STRUCTURED_REPLY_MAGIC = 0x668e33ef;
 const NBD_OPT_GO = 7;
+const NBD_OPT_STRUCTURED_REPLY = 8;
+const NBD_OPT_SET_META_CONTEXT = 10;
 const NBD_REP_ACK = 1;
 const NBD_REP_INFO = 3;
+const NBD_REP_META_CONTEXT = 4;
 const NBD_INFO_EXPORT = 0;
-const CMD = { read: 0, write: 1, disconnect: 2, flush: 3, writeZeroes: 6 } as const;
+const CMD = { read: 0, write: 1, disconnect: 2, flush: 3, writeZeroes: 6, blockStatus: 7 } as const;
+const REPLY_FLAG_DONE = 1;
+const REPLY = { none: 0, offsetData: 1, offsetHole: 2, blockStatus: 5 } as const;
+/** Block status is asked for at most this much at once (the request length is 32 bits). */
+const MAX_STATUS_REQUEST = 2 ** 31;
+
+/** One extent of a metadata context as the server describes it: its flags (`type`) hold for the whole range. */
+export interface StatusExtent {
+  offset: number;
+  length: number;
+  type: number;
+}
 /** Larger requests are split: servers refuse more than 32 MiB per request. */
 const MAX_REQUEST = 8 * 1024 * 1024;
 
 interface Pending {
   readLength: number;
+  /** Where a structured read's data chunks land, and the request's offset they are placed by. */
+  target?: Buffer;
+  offset: number;
+  /** A block status request's context and its descriptors: [length, flags] pairs as they came. */
+  status?: { id: number; pairs: number[] };
+  error?: Error;
   resolve(data: Buffer): void;
   reject(e: Error): void;
 }
@@ -34,8 +58,15 @@ export class NbdClient {
   private readonly pending = new Map<bigint, Pending>();
   private nextHandle = 1n;
   private transmission = false;
+  private structured = false;
+  /** Metadata contexts the server agreed to, by name: their ids in block status replies. */
+  private readonly contexts = new Map<string, number>();
 
-  private constructor(private readonly socket: Socket, readonly exportName: string) {
+  private constructor(
+    private readonly socket: Socket,
+    readonly exportName: string,
+    private readonly metaContexts: readonly string[] = [],
+  ) {
     socket.on('data', (d: Buffer) => {
       this.chunks.push(d);
       this.bufferedLength += d.length;
@@ -56,13 +87,14 @@ export class NbdClient {
   size = 0;
   readOnly = true;
 
-  static async connect(socketPath: string, exportName: string): Promise<NbdClient> {
+  /** `metaContexts`: the contexts `blockStatus` may be asked for (structured replies are negotiated then). */
+  static async connect(socketPath: string, exportName: string, options: { metaContexts?: readonly string[] } = {}): Promise<NbdClient> {
     const socket = await new Promise<Socket>((resolve, reject) => {
       const s = connect(socketPath);
       s.once('connect', () => resolve(s));
       s.once('error', (e) => reject(new OpenemError('UNAVAILABLE', `cannot reach the NBD export at ${socketPath}: ${e.message}`, { cause: e })));
     });
-    const client = new NbdClient(socket, exportName);
+    const client = new NbdClient(socket, exportName, options.metaContexts);
     try {
       await client.handshake();
     } catch (e) {
@@ -95,6 +127,27 @@ export class NbdClient {
     return n === 0 ? Buffer.alloc(0) : this.consume(n);
   }
 
+  private option(type: number, data: Buffer): Buffer {
+    const head = Buffer.alloc(16);
+    head.writeBigUInt64BE(IHAVEOPT, 0);
+    head.writeUInt32BE(type, 8);
+    head.writeUInt32BE(data.length, 12);
+    return Buffer.concat([head, data]);
+  }
+
+  /** Option replies up to NBD_REP_ACK; `each` sees the others. An error reply throws. */
+  private async optionReplies(what: string, each: (type: number, body: Buffer) => void): Promise<void> {
+    for (;;) {
+      const head = await this.take(20);
+      if (head.readBigUInt64BE(0) !== OPT_REPLY_MAGIC) throw new OpenemError('UNAVAILABLE', 'bad NBD option reply');
+      const type = head.readUInt32BE(12);
+      const body = await this.take(head.readUInt32BE(16));
+      if (type === NBD_REP_ACK) return;
+      if (type & 0x80000000) throw new OpenemError('NOT_FOUND', `the NBD server refused ${what}: ${body.toString('utf8') || `error ${type}`}`);
+      each(type, body);
+    }
+  }
+
   private async handshake(): Promise<void> {
     const greeting = await this.take(18);
     if (!greeting.subarray(0, 8).equals(NBDMAGIC) || greeting.readBigUInt64BE(8) !== IHAVEOPT) {
@@ -104,28 +157,34 @@ export class NbdClient {
     const flags = Buffer.alloc(4);
     flags.writeUInt32BE(1 | (noZeroes ? 2 : 0));
     const name = Buffer.from(this.exportName, 'utf8');
-    const data = Buffer.alloc(4 + name.length + 2);
-    data.writeUInt32BE(name.length, 0);
-    name.copy(data, 4);
-    const option = Buffer.alloc(16);
-    option.writeBigUInt64BE(IHAVEOPT, 0);
-    option.writeUInt32BE(NBD_OPT_GO, 8);
-    option.writeUInt32BE(data.length, 12);
-    this.socket.write(Buffer.concat([flags, option, data]));
-    for (;;) {
-      const head = await this.take(20);
-      if (head.readBigUInt64BE(0) !== OPT_REPLY_MAGIC) throw new OpenemError('UNAVAILABLE', 'bad NBD option reply');
-      const type = head.readUInt32BE(12);
-      const body = await this.take(head.readUInt32BE(16));
-      if (type === NBD_REP_ACK) break;
-      if (type & 0x80000000) {
-        throw new OpenemError('NOT_FOUND', `the NBD server refused export '${this.exportName}': ${body.subarray(0).toString('utf8') || `error ${type}`}`);
-      }
+    const nameField = Buffer.alloc(4 + name.length);
+    nameField.writeUInt32BE(name.length, 0);
+    name.copy(nameField, 4);
+    this.socket.write(flags);
+    if (this.metaContexts.length > 0) {
+      this.socket.write(this.option(NBD_OPT_STRUCTURED_REPLY, Buffer.alloc(0)));
+      await this.optionReplies('structured replies', () => undefined);
+      this.structured = true;
+      const queries = this.metaContexts.map((c) => Buffer.from(c, 'utf8'));
+      const count = Buffer.alloc(4);
+      count.writeUInt32BE(queries.length);
+      const fields = queries.flatMap((q) => {
+        const n = Buffer.alloc(4);
+        n.writeUInt32BE(q.length);
+        return [n, q];
+      });
+      this.socket.write(this.option(NBD_OPT_SET_META_CONTEXT, Buffer.concat([nameField, count, ...fields])));
+      await this.optionReplies(`the metadata contexts of export '${this.exportName}'`, (type, body) => {
+        if (type === NBD_REP_META_CONTEXT) this.contexts.set(body.subarray(4).toString('utf8'), body.readUInt32BE(0));
+      });
+    }
+    this.socket.write(this.option(NBD_OPT_GO, Buffer.concat([nameField, Buffer.alloc(2)])));
+    await this.optionReplies(`export '${this.exportName}'`, (type, body) => {
       if (type === NBD_REP_INFO && body.readUInt16BE(0) === NBD_INFO_EXPORT) {
         this.size = Number(body.readBigUInt64BE(2));
         this.readOnly = (body.readUInt16BE(10) & 2) !== 0;
       }
-    }
+    });
     this.transmission = true;
     this.drainReplies();
   }
@@ -133,11 +192,16 @@ export class NbdClient {
   private drainReplies(): void {
     for (;;) {
       if (this.bufferedLength < 16) return;
-      const header = this.peek(16);
-      if (header.readUInt32BE(0) !== SIMPLE_REPLY_MAGIC) {
-        this.socket.destroy(new OpenemError('UNAVAILABLE', 'bad NBD reply (structured replies are not negotiated)'));
+      const magic = this.peek(4).readUInt32BE(0);
+      if (magic === STRUCTURED_REPLY_MAGIC && this.structured) {
+        if (!this.drainChunk()) return;
+        continue;
+      }
+      if (magic !== SIMPLE_REPLY_MAGIC) {
+        this.socket.destroy(new OpenemError('UNAVAILABLE', `bad NBD reply magic ${magic.toString(16)}`));
         return;
       }
+      const header = this.peek(16);
       const error = header.readUInt32BE(4);
       const handle = header.readBigUInt64BE(8);
       const p = this.pending.get(handle);
@@ -151,7 +215,37 @@ export class NbdClient {
     }
   }
 
-  private request(type: number, offset: number, length: number, payload?: Buffer, readLength = 0): Promise<Buffer> {
+  /** One structured reply chunk, if it is all in: read data, a hole, block status, an error, or the end. */
+  private drainChunk(): boolean {
+    if (this.bufferedLength < 20) return false;
+    const header = this.peek(20);
+    const flags = header.readUInt16BE(4);
+    const type = header.readUInt16BE(6);
+    const handle = header.readBigUInt64BE(8);
+    const length = header.readUInt32BE(16);
+    if (this.bufferedLength < 20 + length) return false;
+    const body = this.consume(20 + length).subarray(20);
+    const p = this.pending.get(handle);
+    if (p) {
+      if (type === REPLY.offsetData && p.target) {
+        body.copy(p.target, Number(body.readBigUInt64BE(0)) - p.offset, 8);
+      } else if (type === REPLY.blockStatus && p.status && body.readUInt32BE(0) === p.status.id) {
+        for (let at = 4; at + 8 <= body.length; at += 8) p.status.pairs.push(body.readUInt32BE(at), body.readUInt32BE(at + 4));
+      } else if (type & 0x8000) {
+        const message = body.length >= 6 ? body.subarray(6, 6 + body.readUInt16BE(4)).toString('utf8') : '';
+        p.error ??= new OpenemError('INTERNAL', `NBD request on '${this.exportName}' failed with error ${body.length >= 4 ? body.readUInt32BE(0) : '?'}${message ? `: ${message}` : ''}`);
+      }
+      // OFFSET_HOLE: the target is zeros already. NONE: nothing but the end.
+      if (flags & REPLY_FLAG_DONE) {
+        this.pending.delete(handle);
+        if (p.error) p.reject(p.error);
+        else p.resolve(p.target ?? Buffer.alloc(0));
+      }
+    }
+    return true;
+  }
+
+  private request(type: number, offset: number, length: number, payload?: Buffer, readLength = 0, status?: { id: number; pairs: number[] }): Promise<Buffer> {
     if (this.failure) return Promise.reject(this.failure);
     const handle = this.nextHandle++;
     const head = Buffer.alloc(28);
@@ -162,7 +256,9 @@ export class NbdClient {
     head.writeBigUInt64BE(BigInt(offset), 16);
     head.writeUInt32BE(length, 24);
     return new Promise<Buffer>((resolve, reject) => {
-      this.pending.set(handle, { readLength, resolve, reject });
+      // With structured replies, a read's data comes in chunks placed by offset (holes stay zero).
+      const target = this.structured && type === CMD.read ? Buffer.alloc(readLength) : undefined;
+      this.pending.set(handle, { readLength, offset, resolve, reject, ...(target ? { target } : {}), ...(status ? { status } : {}) });
       this.socket.write(payload ? Buffer.concat([head, payload]) : head);
     });
   }
@@ -194,6 +290,29 @@ export class NbdClient {
 
   async flush(): Promise<void> {
     await this.request(CMD.flush, 0, 0);
+  }
+
+  /**
+   * The extents of metadata context `context` (one the connection was opened with) over the whole export, in
+   * order: the server may describe less than asked at a time, so it is asked again from where it stopped.
+   */
+  async blockStatus(context: string): Promise<StatusExtent[]> {
+    const id = this.contexts.get(context);
+    if (id === undefined) throw new OpenemError('UNAVAILABLE', `the NBD export '${this.exportName}' offers no metadata context ${context}`);
+    const out: StatusExtent[] = [];
+    for (let at = 0; at < this.size; ) {
+      const status = { id, pairs: [] as number[] };
+      await this.request(CMD.blockStatus, at, Math.min(MAX_STATUS_REQUEST, this.size - at), undefined, 0, status);
+      const from = at;
+      // Every context the connection has is described; only this one's descriptors were kept.
+      for (let i = 0; i < status.pairs.length && at < this.size; i += 2) {
+        const length = Math.min(status.pairs[i], this.size - at);
+        out.push({ offset: at, length, type: status.pairs[i + 1] });
+        at += length;
+      }
+      if (at === from) throw new OpenemError('INTERNAL', `the NBD export '${this.exportName}' described nothing at ${at} for ${context}`);
+    }
+    return out;
   }
 
   /** Sends NBD_CMD_DISC and closes the socket; requests still in flight fail. */

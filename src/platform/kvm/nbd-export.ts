@@ -3,9 +3,10 @@ import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { OpenemError } from '../../errors.js';
-import { runHelper, spawnHelper, type HelperProcess } from '../../host/helper-process.js';
+import { spawnHelper, type HelperProcess } from '../../host/helper-process.js';
 import type { Extent } from '../../disks/block-source.js';
 import { formatArgs } from './qcow2-bitmaps.js';
+import type { NbdClient } from './nbd-client.js';
 
 /** An image served over NBD on a private Unix socket by a qemu-nbd this process started (bound to its life). */
 export interface NbdExport {
@@ -58,20 +59,14 @@ export async function serveImage(image: string, format: string, options: { writa
   return { socket, exportName: EXPORT_NAME, stop };
 }
 
-/** The NBD URI nbdinfo takes for an export on a Unix socket (the export name is percent-encoded). */
-export function nbdUri(socket: string, exportName: string): string {
-  return `nbd+unix:///${encodeURIComponent(exportName)}?socket=${encodeURIComponent(socket)}`;
-}
-
 /**
- * The extents of metadata context `context` (`base:allocation`, `qemu:dirty-bitmap:<name>`) whose type has none
- * of the bits of `excludeMask` (base:allocation 2 = reads as zero; dirty bitmap 1 = dirty, so mask 0 with `want` 1).
+ * The extents of metadata context `context` (`base:allocation`, `qemu:dirty-bitmap:<name>`, one `client` was
+ * opened with) that `select` picks by their flags (base:allocation: 2 = reads as zero; a dirty bitmap: 1 = dirty),
+ * adjacent ones merged. Asked over the client's own connection: no process is started for it.
  */
-export async function mapExtents(socket: string, exportName: string, context: string, select: (type: number) => boolean): Promise<Extent[]> {
-  const r = await runHelper('nbdinfo', ['--json', `--map=${context}`, nbdUri(socket, exportName)], { debianPackage: 'libnbd-bin', timeoutMs: 60_000 });
-  const rows = JSON.parse(r.stdout) as { offset: number; length: number; type: number }[];
+export async function mapExtents(client: NbdClient, context: string, select: (type: number) => boolean): Promise<Extent[]> {
   const out: Extent[] = [];
-  for (const row of rows) {
+  for (const row of await client.blockStatus(context)) {
     if (!select(row.type) || row.length === 0) continue;
     const last = out[out.length - 1];
     if (last && last.offset + last.length === row.offset) last.length += row.length;

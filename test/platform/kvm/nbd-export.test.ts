@@ -1,11 +1,13 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { writeFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { NbdClient } from '../../../src/platform/kvm/nbd-client.js';
-import { serveImage } from '../../../src/platform/kvm/nbd-export.js';
+import { mapExtents, serveImage } from '../../../src/platform/kvm/nbd-export.js';
 
 test('an image qemu-nbd cannot open (another writer holds its lock) is refused with qemu-nbd\'s reason, not a stale socket', async (t) => {
   const dir = await mkdtemp(join(tmpdir(), 'openem-nbd-test-'));
@@ -31,4 +33,40 @@ test('an image qemu-nbd cannot open (another writer holds its lock) is refused w
   const reader = await NbdClient.connect(again.socket, again.exportName);
   assert.equal(reader.size, 16 * 1024 * 1024, 'once the writer is gone the image serves again');
   await reader.close();
+});
+
+test("block status through openem's own connection says what nbdinfo says, and reads on it are the image's bytes", async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'openem-nbd-status-'));
+  t.after(() => rm(dir, { recursive: true, force: true }));
+  const MiB = 1024 * 1024;
+  const raw = join(dir, 'disk.raw');
+  const bytes = Buffer.alloc(64 * MiB);
+  for (const at of [0, 5, 6, 40, 63]) randomBytes(MiB).copy(bytes, at * MiB);
+  writeFileSync(raw, bytes);
+  const image = join(dir, 'disk.qcow2');
+  execFileSync('qemu-img', ['convert', '-q', '-f', 'raw', '-O', 'qcow2', raw, image]);
+  execFileSync('qemu-img', ['bitmap', '--add', '--enable', '-f', 'qcow2', image, 'since-now']);
+  const writer = await serveImage(image, 'qcow2', { writable: true });
+  const w = await NbdClient.connect(writer.socket, writer.exportName);
+  for (const at of [6, 20]) {
+    const block = randomBytes(MiB);
+    block.copy(bytes, at * MiB);
+    await w.write(at * MiB, block);
+  }
+  await w.close();
+  await writer.stop();
+
+  const served = await serveImage(image, 'qcow2', { writable: false, bitmap: 'since-now' });
+  t.after(() => served.stop());
+  const contexts = ['base:allocation', 'qemu:dirty-bitmap:since-now'];
+  const client = await NbdClient.connect(served.socket, served.exportName, { metaContexts: contexts });
+  t.after(() => client.close());
+  for (const context of contexts) {
+    const theirs = JSON.parse(execFileSync('nbdinfo', ['--json', `--map=${context}`, `nbd+unix:///${served.exportName}?socket=${served.socket}`], { encoding: 'utf8' })) as { offset: number; length: number; type: number }[];
+    assert.deepEqual(await client.blockStatus(context), theirs.map(({ offset, length, type }) => ({ offset, length, type })), `${context} as nbdinfo maps it`);
+  }
+  assert.deepEqual(await mapExtents(client, 'qemu:dirty-bitmap:since-now', (type) => (type & 1) !== 0), [{ offset: 6 * MiB, length: MiB }, { offset: 20 * MiB, length: MiB }], 'the blocks written since the bitmap');
+  const [all, holes] = await Promise.all([client.read(0, 64 * MiB), client.read(30 * MiB, 2 * MiB)]);
+  assert.ok(all.equals(bytes), 'reads through the structured-reply connection are the image, data and holes');
+  assert.ok(holes.equals(Buffer.alloc(2 * MiB)));
 });
