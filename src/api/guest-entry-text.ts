@@ -34,6 +34,7 @@ export function guestEntryWriter(kind: 'FileEntry' | 'DirectoryEntry', entries: 
   let parts = xmlParts('  ');
   let lastMs = NaN;
   let lastIso = '';
+  /** Needs no escaping in XML or JSON: digits, `-`, `+`, `:`, `.`, `T`, `Z`; nor does a number (Size). */
   const modified = (e: GuestEntry): string => {
     // Whole seconds, as fileEntryElement shows them.
     const ms = Math.floor(e.mtime.getTime() / 1000) * 1000;
@@ -74,9 +75,9 @@ export function guestEntryWriter(kind: 'FileEntry' | 'DirectoryEntry', entries: 
     const owner = ownerOf(e);
     return (
       `${head}${in1}<Name>${escapeXml(e.name)}</Name>\n` +
-      (e.size === undefined ? '' : `${in1}<Size>${escapeXml(String(e.size))}</Size>\n`) +
+      (e.size === undefined ? '' : `${in1}<Size>${e.size}</Size>\n`) +
       (owner === undefined ? '' : `${in1}<Owner>${escapeXml(owner)}</Owner>\n`) +
-      `${in1}<ModifiedDateUTC>${escapeXml(modified(e))}</ModifiedDateUTC>\n${in1}<Actions>\n${links}${in1}</Actions>\n${indent}</FileEntry>\n`
+      `${in1}<ModifiedDateUTC>${modified(e)}</ModifiedDateUTC>\n${in1}<Actions>\n${links}${in1}</Actions>\n${indent}</FileEntry>\n`
     );
   };
 
@@ -93,7 +94,7 @@ export function guestEntryWriter(kind: 'FileEntry' | 'DirectoryEntry', entries: 
     const owner = ownerOf(e);
     return (
       `{"Path":${path},"Name":${JSON.stringify(e.name)},"Size":${e.size === undefined ? 'null' : JSON.stringify(e.size)},"Owner":${owner === undefined ? 'null' : JSON.stringify(owner)},` +
-      `"ModifiedDateUTC":${JSON.stringify(modified(e))},"Actions":${links},"Links":${links},"Href":${hrefJson},"Type":"FileEntry"}`
+      `"ModifiedDateUTC":"${modified(e)}","Actions":${links},"Links":${links},"Href":${hrefJson},"Type":"FileEntry"}`
     );
   };
 

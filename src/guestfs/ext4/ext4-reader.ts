@@ -174,8 +174,7 @@ export class Ext4Reader implements GuestFilesystem {
         const data = await this.readInodeData(inode, 0, inode.size);
         this.unusableNames += parseDirectoryData(data, this.superblock.blockSize, hasFileType, inode.ino, entries);
       }
-      // Two names that are not UTF-8 may decode alike: `byName` then finds one, `entries` keeps both.
-      return { entries, byName: new Map(entries.map((e) => [e.name, e])) };
+      return { entries };
     };
     const weight = Math.max(1, Math.ceil(inode.size / 32));
     return this.directories.getOrCreate(inode.ino, load, weight);
@@ -186,7 +185,7 @@ export class Ext4Reader implements GuestFilesystem {
     root: () => this.readInode(ROOT_INODE),
     kindOf: (inode) => inodeType(inode.mode),
     child: async (dir, name) => {
-      const entry = (await this.directory(dir)).byName.get(name);
+      const entry = byNameOf(await this.directory(dir)).get(name);
       if (!entry) return undefined;
       return { node: await this.readInode(entry.inode), rawName: entry.rawName };
     },
@@ -334,8 +333,22 @@ function inlineBytes(inode: Ext4Inode): Buffer {
   return Buffer.concat([inode.iBlock, inlineDataXattr(inode)]).subarray(0, inode.size);
 }
 
-/** A folder's entries: all of them in order, and by (decoded) name for path lookups. */
+/** A folder's entries: all of them in order, and by (decoded) name once a path lookup goes through it. */
 interface Directory {
   entries: DirEntry[];
-  byName: Map<string, DirEntry>;
+  byName?: Map<string, DirEntry>;
+}
+
+/**
+ * A folder's entries by name, made on the first lookup through it: a listing alone needs no map (10,000 entries
+ * would cost 10,000 pairs and a map of them). Two names that are not UTF-8 may decode alike: the map then finds
+ * the last, `entries` keeps both.
+ */
+function byNameOf(d: Directory): Map<string, DirEntry> {
+  if (!d.byName) {
+    const map = new Map<string, DirEntry>();
+    for (const e of d.entries) map.set(e.name, e);
+    d.byName = map;
+  }
+  return d.byName;
 }
