@@ -4,6 +4,7 @@ import { conflict, notFound, OpenemError } from '../errors.js';
 import type {
   OpenDiskOptions,
   DatastoreInfo,
+  DiskReplacement,
   DiskWriter,
   HierarchyRootInfo,
   Platform,
@@ -85,6 +86,12 @@ export class PlatformRegistry implements PlatformOperations {
 
   async openDiskForWrite(vmId: string, diskName: string): Promise<DiskWriter> {
     return (await this.platformOf(vmId)).openDiskForWrite(vmId, diskName);
+  }
+
+  /** Undefined where the VM's platform cannot replace disks: the caller writes them in place. */
+  async replaceDisks(vmId: string, disks: { name: string }[], bytes: number): Promise<DiskReplacement[] | { noRoom: string } | undefined> {
+    const platform = await this.platformOf(vmId);
+    return platform.replaceDisks ? platform.replaceDisks(vmId, disks, bytes) : undefined;
   }
 
   async exposeDisk(vmId: string, diskName: string): Promise<ExposedDisk> {

@@ -30,6 +30,18 @@ export interface DiskWriter {
   close(): Promise<void>;
 }
 
+/**
+ * A disk's complete new image, written beside the disk (`writer` starts as one hole: zero blocks stay unwritten)
+ * and put in the disk's place by `commit`, atomically: until then the disk itself is not touched.
+ */
+export interface DiskReplacement {
+  readonly writer: DiskWriter;
+  /** Makes the new image durable and puts it in place of the disk. */
+  commit(): Promise<void>;
+  /** Removes the new image; the disk stays as it was. Safe after a failure, after commit, or twice. */
+  abort(): Promise<void>;
+}
+
 /** A VM being built out of sight (KeepOriginalVM, new name): visible only after `commit`. */
 export interface StagedVm {
   readonly config: VmConfig;
@@ -69,6 +81,13 @@ export interface Platform {
    */
   openDisk(vmId: string, diskName: string, options?: OpenDiskOptions): Promise<BlockSource>;
   openDiskForWrite(vmId: string, diskName: string): Promise<DiskWriter>;
+  /**
+   * New images for the named disks of a VM, written beside them and each renamed over its disk on commit (a full
+   * restore in one pass: every block written once, verified as it is fetched, while the disks stay as they were).
+   * `bytes`: the data all of them will receive; `noRoom` says why there is not room for it beside the disks.
+   * Absent, or undefined, where the platform cannot (kvm: its disks are written in place, `openDiskForWrite`).
+   */
+  replaceDisks?(vmId: string, disks: { name: string }[], bytes: number): Promise<DiskReplacement[] | { noRoom: string } | undefined>;
   /** Replaces the VM's config (not its id, location or restore mark); used when a restore brings the config back. */
   updateVmConfig(vm: VmConfig): Promise<void>;
   /**

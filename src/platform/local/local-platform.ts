@@ -19,9 +19,10 @@ import { syncDirectory } from '../../host/sync-directory.js';
 import { findTool } from './external-tool.js';
 import { PRIVATE_DIR_MODE, PRIVATE_FILE_MODE } from '../../host/private-data-dir.js';
 import { ImageFileWriter } from './image-file-writer.js';
+import { LocalDiskReplacement } from './local-disk-replacement.js';
 import { LocalStagedVm } from './local-staged-vm.js';
 import { datastoreDir, defaultDatastoreFor, loadPlatformFile, type PlatformFile } from './platform-file.js';
-import { removeStaleStagingFolders, stagingFolderName } from './staging-folders.js';
+import { removeStaleStagingFiles, removeStaleStagingFolders, stagingFolderName } from './staging-folders.js';
 import { imageFileFor, scanVms, vmJsonFor, writeVmJson, type LocatedVm } from './vm-folders.js';
 import { assertValidDiskFileName, assertValidDiskName, assertValidVmName } from './vm-name.js';
 
@@ -57,6 +58,7 @@ export class LocalPlatform implements Platform {
     const file = await loadPlatformFile(dataDir, newId);
     for (const ds of file.datastores) await mkdir(datastoreDir(dataDir, ds), { recursive: true, mode: PRIVATE_DIR_MODE });
     await removeStaleStagingFolders(dataDir, file);
+    await removeStaleStagingFiles((await scanVms(dataDir, file)).map((v) => v.dir));
     return new LocalPlatform(options.id ?? 'local', dataDir, newId, options.now ?? (() => new Date()), await findTool('fallocate'));
   }
 
@@ -121,6 +123,13 @@ export class LocalPlatform implements Platform {
 
   async openDiskForWrite(vmId: string, diskName: string): Promise<DiskWriter> {
     return ImageFileWriter.open(this.diskPath(await this.locate(vmId), diskName), this.fallocatePath);
+  }
+
+  /** New images beside the disks' own files (local-disk-replacement.ts), renamed over them on commit. */
+  async replaceDisks(vmId: string, disks: { name: string }[], bytes: number): Promise<LocalDiskReplacement[] | { noRoom: string }> {
+    const vm = await this.locate(vmId);
+    const images = disks.map((d) => ({ path: this.diskPath(vm, d.name), size: vm.config.disks.find((x) => x.name === d.name)!.size }));
+    return LocalDiskReplacement.createAll(images, bytes);
   }
 
   /** Where a VM's disk image is (what `openem vm show` prints; tests and benches read it directly). */

@@ -27,6 +27,22 @@ export function isStaleStagingFolder(name: string): boolean {
   return pid !== process.pid && !isProcessAlive(pid);
 }
 
+/**
+ * Removes the new disk images (`.staging-…img`, local-disk-replacement.ts) that a crashed full restore left in
+ * these VM folders; the disks beside them were never touched. Returns the files removed.
+ */
+export async function removeStaleStagingFiles(vmDirs: string[]): Promise<string[]> {
+  const removed: string[] = [];
+  for (const dir of vmDirs) {
+    for (const name of await readdir(dir)) {
+      if (!isStaleStagingFolder(name)) continue;
+      await rm(join(dir, name), { force: true });
+      removed.push(join(dir, name));
+    }
+  }
+  return removed;
+}
+
 /** Removes what a crashed restore or deletion left behind; returns the folders removed. */
 export async function removeStaleStagingFolders(dataDir: string, file: PlatformFile): Promise<string[]> {
   const removed: string[] = [];

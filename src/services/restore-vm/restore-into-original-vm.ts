@@ -10,6 +10,7 @@ import type { RestoreRun } from './restore-run.js';
 import { verifyDiskPlans } from './verify-disk-plans.js';
 import { DEFAULT_HOLD_BYTES, RollbackPrefetch, type HoldBudget } from './rollback-prefetch.js';
 import { conflict } from '../../errors.js';
+import { abortStagedDisks, stageReplacementDisks, writeReplacementDisks } from './restore-by-replacing-disks.js';
 
 /** Refuses before touching the VM when its disks no longer match the restore point's (sizes cannot change in place). */
 function assertSameDisks(vm: VmConfig, run: RestoreRun): void {
@@ -192,23 +193,36 @@ async function writeDisks(run: RestoreRun, vm: VmConfig, plans: DiskRestorePlan[
  * Restore to the original location (seed 003 "The VM is restored from the backup to its initial location"):
  * plan every disk (with QuickRollback, only the blocks that differ), verify every block to be written, power
  * the VM off, mark it restore incomplete, write the disks back, bring its config back, clear the mark, and
- * power it on if asked. A corrupt repository fails the restore before the first write; stopped midway, the
- * VM stays powered off and marked, and a server stop leaves it to be resumed at the next start.
+ * power it on if asked. A full restore on a platform that can replace disks verifies as it writes new images
+ * beside the disks and puts them in place only once all are written (restore-by-replacing-disks.ts). A corrupt
+ * repository fails the restore before the first write to a disk; stopped midway, the VM stays powered off and
+ * marked, and a server stop leaves it to be resumed at the next start.
  */
 export async function restoreIntoOriginalVm(run: RestoreRun, vm: VmConfig): Promise<string> {
   const { ctx, manifest } = run;
   assertSameDisks(vm, run);
-  const plans = await verifiedPlans(run, vm);
-
-  const mark = await markWriting(run, vm);
+  // A full restore writes new images beside the disks where the platform can: one pass, the disks untouched until done.
+  const staged = run.request.quickRollback ? undefined : await stageReplacementDisks(run, vm);
+  let plans: DiskRestorePlan[] = [];
+  let mark: RestoreIncompleteMark;
+  try {
+    if (staged) await powerOff(run, vm);
+    else plans = await verifiedPlans(run, vm);
+    mark = await markWriting(run, vm);
+  } catch (e) {
+    if (staged) await abortStagedDisks(staged);
+    throw e;
+  }
   let fetched: number;
   try {
-    fetched = await writeDisks(run, vm, plans);
+    fetched = staged ? await writeReplacementDisks(run, staged) : await writeDisks(run, vm, plans);
     // The config comes back from the point; name, id and location stay those of the VM as it is now.
     await ctx.platform.updateVmConfig({ ...manifest.vm, id: vm.id, name: vm.name, disks: vm.disks, powerState: 'PoweredOff', createdAt: vm.createdAt });
     await run.log(`Configuration of VM ${vm.name} restored (${manifest.vm.cpus} CPUs, ${manifest.vm.memoryMiB} MiB)`);
   } catch (e) {
-    await recordWriteFailure(run, vm, mark, e);
+    if (staged && staged.replaced === 0) run.writeStarted = false;
+    if (staged && staged.replaced === 0 && !run.signal.aborted) await undoUnchanged(run, vm);
+    else await recordWriteFailure(run, vm, mark, e);
     throw e;
   }
   await ctx.platform.clearRestoreIncomplete(vm.id, run.sessionId);
@@ -219,4 +233,17 @@ export async function restoreIntoOriginalVm(run: RestoreRun, vm: VmConfig): Prom
   }
   const mode = run.request.quickRollback ? 'Quick rollback' : 'Restore';
   return `${mode} of VM ${vm.name} to ${manifest.createdAt} finished: ${(fetched / 2 ** 20).toFixed(1)} MiB restored`;
+}
+
+/**
+ * A full restore that failed before any new image was in place (a corrupt block, a full datastore): the VM's disks
+ * are as they were, so its mark goes and it is powered on again if it was on.
+ */
+async function undoUnchanged(run: RestoreRun, vm: VmConfig): Promise<void> {
+  await run.ctx.platform.clearRestoreIncomplete(vm.id, run.sessionId);
+  if (vm.powerState === 'PoweredOn') {
+    await run.ctx.platform.setPowerState(vm.id, 'PoweredOn');
+    await run.log(`VM ${vm.name} powered on again: its disks were not changed`);
+  } else await run.log(`VM ${vm.name} is no longer marked restore incomplete: its disks were not changed`);
+  run.originalPoweredOff = undefined;
 }

@@ -4,6 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { AppContext } from '../../../src/services/app-services.js';
+import type { DiskWriter } from '../../../src/platform/platform.js';
 import { isOpenemError } from '../../../src/errors.js';
 import { backupVm } from '../../../src/services/backup/backup-vm.js';
 import { startVmRestore } from '../../../src/services/restore-vm/start-vm-restore.js';
@@ -32,6 +33,26 @@ function interceptDiskWrites(ctx: AppContext, beforeWrite: (n: number) => Promis
       },
       options,
     );
+  };
+}
+
+/** The platform's in-place writers fail the writes `fails` picks (counted over all of them), as a datastore gone would. */
+function failInPlaceWrite(ctx: AppContext, fails: (n: number) => boolean): void {
+  const platform = ctx.platform as { openDiskForWrite: (vmId: string, disk: string) => Promise<DiskWriter> };
+  const openForWrite = platform.openDiskForWrite.bind(ctx.platform);
+  let n = 0;
+  platform.openDiskForWrite = async (vmId, disk) => {
+    const w = await openForWrite(vmId, disk);
+    return {
+      size: w.size,
+      write: async (offset, data) => {
+        if (fails(n++)) throw new Error('the datastore went away (test)');
+        return w.write(offset, data);
+      },
+      zero: (offset, length) => w.zero(offset, length),
+      sync: () => w.sync(),
+      close: () => w.close(),
+    };
   };
 }
 
@@ -92,12 +113,11 @@ test('a write failing after writing began leaves the VM marked failed and power-
   const { ctx } = app;
   await createVm(ctx, 'bad-disk', mixedBlocks(48));
   const { pointId, reference } = await backUpWithReference(ctx, 'bad-disk', refs);
-  await scribble(await diskPath(ctx, 'bad-disk'), [0, 1, 20]);
+  // A QuickRollback writes the disk in place (a full restore writes a new image beside it: restore-replace-disks).
+  await scribble(await diskPath(ctx, 'bad-disk'), [0, 1, 4, 5, 8, 9, 12, 13, 20]);
   let failing = true;
-  interceptDiskWrites(ctx, async (n) => {
-    if (failing && n === 5) throw new Error('the datastore went away (test)');
-  });
-  const sessionId = await start(ctx, 'bad-disk', pointId);
+  failInPlaceWrite(ctx, (n) => failing && n === 5);
+  const sessionId = await start(ctx, 'bad-disk', pointId, { quickRollback: true });
   const s = await waitForStopped(ctx, sessionId);
   assert.equal(s.result, 'Failed');
   assert.match(s.failureMessage ?? '', /the datastore went away \(test\); VM bad-disk is left powered off with its disks partly restored and marked restore incomplete/);
