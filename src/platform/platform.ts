@@ -38,6 +38,8 @@ export interface DiskReplacement {
   readonly writer: DiskWriter;
   /** Makes the new image durable and puts it in place of the disk. */
   commit(): Promise<void>;
+  /** After `commit`: frees what the replaced image held (slow for big disks, so not part of the commit). */
+  oldImageRemoved(): Promise<void>;
   /** Removes the new image; the disk stays as it was. Safe after a failure, after commit, or twice. */
   abort(): Promise<void>;
 }

@@ -36,9 +36,13 @@ before(async () => {
   });
 });
 
-/** The new disk images (local-disk-replacement.ts) in the VM's folder. */
+/** The new disk images (local-disk-replacement.ts) in a VM's folder. */
+async function stagingFilesIn(dir: string): Promise<string[]> {
+  return (await readdir(dir)).filter((n) => n.startsWith('.staging-'));
+}
+
 async function stagingFiles(name: string): Promise<string[]> {
-  return (await readdir(dirname(await diskPathOf(dataDir, name)))).filter((n) => n.startsWith('.staging-'));
+  return stagingFilesIn(dirname(await diskPathOf(dataDir, name)));
 }
 
 async function vmJson(name: string): Promise<any> {
@@ -99,13 +103,15 @@ async function restart(): Promise<EmClient> {
 
 test('SIGKILL mid-write, then restore-abandon: the next start leaves the VM alone, marked and explained; only --force powers it on', async () => {
   const vm = vms['kill-abandon'];
-  const untouched = await sha256File(await diskPathOf(dataDir, vm.name));
+  const path = await diskPathOf(dataDir, vm.name);
+  const untouched = await sha256File(path);
   const session = await killMidWrite(vm);
-  assert.equal((await vmJson(vm.name)).restoreIncomplete?.state, 'writing');
-  const diskBefore = await sha256File(await diskPathOf(dataDir, vm.name));
   // Issue #11: a full restore writes a new image beside the disk and renames it over the disk only when complete.
+  // Looked at before anything opens the platform again: the next opening removes it.
+  assert.equal((await stagingFilesIn(dirname(path))).length, 1, 'the unfinished new image is beside the disk');
+  const diskBefore = await sha256File(path);
   assert.equal(diskBefore, untouched, 'the disk itself is as it was before the restore');
-  assert.equal((await stagingFiles(vm.name)).length, 1, 'the unfinished new image is beside it');
+  assert.equal((await vmJson(vm.name)).restoreIncomplete?.state, 'writing');
 
   const abandoned = await runCli(dataDir, ['vm', 'restore-abandon', vm.name]);
   assert.equal(abandoned.code, 0, abandoned.stderr);
@@ -121,7 +127,7 @@ test('SIGKILL mid-write, then restore-abandon: the next start leaves the VM alon
   assert.match(s.FailureMessage, /Abandoned by operator/);
   // Nothing resumed: the disk is as the kill left it, and the mark stays, explained; the unfinished image is gone.
   assert.equal(await sha256File(await diskPathOf(dataDir, vm.name)), diskBefore);
-  assert.deepEqual(await stagingFiles(vm.name), [], 'the start removed the unfinished new image');
+  assert.deepEqual(await stagingFiles(vm.name), [], 'the unfinished new image was removed');
   const mark = (await vmJson(vm.name)).restoreIncomplete;
   assert.equal(mark?.state, 'abandoned');
   assert.match(mark.reason, /abandoned by operator/);

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { chown, open, rename, rm, stat, statfs } from 'node:fs/promises';
+import { chown, link, open, rename, rm, stat, statfs } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { conflict } from '../../errors.js';
 import type { DiskReplacement } from '../platform.js';
@@ -24,6 +24,7 @@ async function freeBytes(dir: string): Promise<number> {
  */
 export class LocalDiskReplacement implements DiskReplacement {
   private state: 'open' | 'committed' | 'aborted' = 'open';
+  private oldImage: string | undefined;
 
   private constructor(
     readonly writer: DirectImageWriter,
@@ -69,14 +70,29 @@ export class LocalDiskReplacement implements DiskReplacement {
     }
   }
 
-  /** Makes the new image durable and renames it over the original (then the folder is synced, so it stays). */
+  /**
+   * Makes the new image durable and renames it over the original (then the folder is synced, so it stays). The
+   * original is first linked under a staging name, so the rename does not free its blocks: that takes seconds for
+   * gigabytes (3-4.5 s for 3 GiB here, a third of the restore) and is done by `oldImageRemoved`, after the restore.
+   */
   async commit(): Promise<void> {
     if (this.state !== 'open') throw conflict(`the new image of ${this.imagePath} is already ${this.state}`);
     await this.writer.sync();
     await this.writer.close();
+    const dir = dirname(this.imagePath);
+    const old = join(dir, `${stagingFolderName(process.pid, randomUUID())}.img`);
+    await link(this.imagePath, old);
     await rename(this.stagingPath, this.imagePath);
     this.state = 'committed';
-    await syncDirectory(dirname(this.imagePath));
+    await syncDirectory(dir);
+    this.oldImage = old;
+  }
+
+  /** Removes the replaced image (a crash before leaves a staging name, which the next start removes). */
+  async oldImageRemoved(): Promise<void> {
+    const old = this.oldImage;
+    this.oldImage = undefined;
+    if (old) await rm(old, { force: true });
   }
 
   /** Removes the new image; the original stays as it was. Safe after a failure, after commit, or twice. */

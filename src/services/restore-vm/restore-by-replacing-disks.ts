@@ -60,6 +60,14 @@ export async function writeReplacementDisks(run: RestoreRun, staged: StagedDisks
     for (const r of replacements) {
       await r.commit();
       staged.replaced++;
+      // The replaced image's blocks are freed after the restore; a stop of the server waits for it.
+      const removed = r.oldImageRemoved().catch((e) => run.ctx.log.warn({ err: e }, 'a replaced disk image could not be removed; the next start removes it'));
+      const waitRemoved = () => removed;
+      run.ctx.onShutdown.push(waitRemoved);
+      void removed.finally(() => {
+        const at = run.ctx.onShutdown.indexOf(waitRemoved);
+        if (at >= 0) run.ctx.onShutdown.splice(at, 1);
+      });
     }
   } finally {
     await abortStagedDisks(staged);
