@@ -1,6 +1,7 @@
-import { open, stat } from 'node:fs/promises';
+import { stat } from 'node:fs/promises';
 import { OpenemError } from '../../errors.js';
 import { runHelper } from '../../host/helper-process.js';
+import { readQcow2Header } from './qcow2-header.js';
 
 /**
  * `-f <format>` for every qemu tool: the format the domain XML's driver names, never probed from the image, so a
@@ -13,20 +14,14 @@ export function formatArgs(format: string): string[] {
 
 /** The persistent dirty bitmaps a qcow2 image holds (libvirt checkpoints' and openem's own), by name. */
 export async function qcow2Bitmaps(image: string): Promise<string[]> {
-  const info = JSON.parse((await runHelper('qemu-img', ['info', '-U', ...formatArgs('qcow2'), '--output=json', '--', image], { debianPackage: 'qemu-utils' })).stdout) as {
-    'format-specific'?: { data?: { bitmaps?: { name: string; flags: string[] }[] } };
-  };
   // An `in-use` bitmap was not stored by a clean close, and one without `auto` (disabled) stopped recording
   // writes: neither can say what changed, so neither counts (a full read instead).
-  return (info['format-specific']?.data?.bitmaps ?? []).filter((b) => b.flags.includes('auto') && !b.flags.includes('in-use')).map((b) => b.name);
+  return (await readQcow2Header(image)).bitmaps.filter((b) => b.flags.includes('auto') && !b.flags.includes('in-use')).map((b) => b.name);
 }
 
 /** Every persistent bitmap's name, trusted or not. */
 export async function allQcow2Bitmaps(image: string): Promise<string[]> {
-  const info = JSON.parse((await runHelper('qemu-img', ['info', '-U', ...formatArgs('qcow2'), '--output=json', '--', image], { debianPackage: 'qemu-utils' })).stdout) as {
-    'format-specific'?: { data?: { bitmaps?: { name: string }[] } };
-  };
-  return (info['format-specific']?.data?.bitmaps ?? []).map((b) => b.name);
+  return (await readQcow2Header(image)).bitmaps.map((b) => b.name);
 }
 
 /** Removes persistent bitmap `name` from `image` (the image must not be in use). */
@@ -48,23 +43,12 @@ export async function imageInfo(image: string, format: string): Promise<{ size: 
   return { size: info['virtual-size'], format: info.format };
 }
 
-const QCOW2_MAGIC = 0x514649fb;
-
 /**
  * Virtual size of an image file read as `format`, without starting qemu-img where the answer is in the file: a
- * qcow2 image's header holds it (bytes 24-31, the qcow2 spec's `size`), a raw image is as large as its file.
- * Other formats are asked of qemu-img.
+ * qcow2 image's header holds it, a raw image is as large as its file. Other formats are asked of qemu-img.
  */
 export async function imageSize(image: string, format: string): Promise<number> {
   if (format === 'raw') return (await stat(image)).size;
   if (format !== 'qcow2') return (await imageInfo(image, format)).size;
-  const fh = await open(image, 'r');
-  try {
-    const header = Buffer.alloc(32);
-    const { bytesRead } = await fh.read(header, 0, 32, 0);
-    if (bytesRead < 32 || header.readUInt32BE(0) !== QCOW2_MAGIC) throw new OpenemError('UNAVAILABLE', `${image} is not a qcow2 image`);
-    return Number(header.readBigUInt64BE(24));
-  } finally {
-    await fh.close();
-  }
+  return (await readQcow2Header(image)).size;
 }
