@@ -71,16 +71,16 @@ export async function restoreNtfsPermissions(target: NtfsVolumeTarget, request: 
   const mount = await mountWithNtfs3g(target);
   let result: PermissionsResult | undefined;
   let failure: unknown;
-  let putBack = true;
+  let clearJournal = true;
   try {
-    result = await setPermissionsIn(mount.path, request, options, () => (putBack = false));
+    result = await setPermissionsIn(mount.path, request, options, () => (clearJournal = false));
   } catch (e) {
     failure = e;
   }
   await afterFailure(failure, () => mount.unmount());
   await afterFailure(failure, () => checkNtfsClean(target));
   // Kept when a failure could not put everything back: the next start tries again.
-  if (putBack) await afterFailure(failure, async () => options.journal?.clear());
+  if (clearJournal) await afterFailure(failure, async () => options.journal?.clear());
   if (failure !== undefined) throw failure;
   options.log?.('ntfsfix --no-action reports the NTFS volume clean');
   return result!;
