@@ -14,17 +14,21 @@ import { MountService } from './services/mounts/mount-service.js';
 import { backupServerId } from './services/inventory/backup-server.js';
 import { syncRestorePoints } from './services/backup/sync-restore-points.js';
 import { prepareDemo } from './services/demo/prepare-demo.js';
+import { prepareKvmDemo } from './services/demo/prepare-kvm-demo.js';
 import { LogonThrottle } from './services/auth/logon-throttle.js';
 import { RefusalLimiter } from './services/audit/refusal-limiter.js';
 
 /** How often a node refreshes its open restore sessions and looks for those a stopped node left (timeout 30 s). */
 const SESSION_BEAT_MS = 5_000;
 
+/** Which demo `serve --demo` prepares: the local demo VMs (true), or the KVM demo guests instead ('kvm'). */
+export type DemoChoice = boolean | 'kvm';
+
 /**
  * Builds the application context. `startTasks` (default true) is for the server: it fails work an unclean stop
  * left running and starts the mount service. CLI commands pass false: a server may be running on the same data.
  */
-export async function attachServices(base: AuthContext, options: { demo: boolean; startTasks?: boolean }): Promise<AppContext> {
+export async function attachServices(base: AuthContext, options: { demo: DemoChoice; startTasks?: boolean }): Promise<AppContext> {
   const platforms = await openPlatforms(base.config);
   const repositoryLeases = new StateRepositoryLeases(base);
   const repository = await openRepository(base.config.repositoryUrl, {
@@ -72,6 +76,7 @@ export async function attachServices(base: AuthContext, options: { demo: boolean
     ctx.onShutdown.push(async () => clearInterval(sessionRounds));
   }
   await syncRestorePoints(ctx);
-  if (options.demo) await prepareDemo(ctx);
+  if (options.demo === 'kvm') await prepareKvmDemo(ctx);
+  else if (options.demo) await prepareDemo(ctx);
   return ctx;
 }

@@ -3,10 +3,12 @@ import { chmod, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { BaseContext } from '../../context.js';
 import { createAccount, findAccountByName } from '../auth/accounts.js';
-import { parseScope, ROLE_DISPLAY } from '../auth/roles.js';
+import { parseScope, parseStoredScope, ROLE_DISPLAY } from '../auth/roles.js';
 
 /** The demo's Restore Operator: two of the four demo VMs, so the portal shows what a restore scope hides. */
 export const DEMO_OPERATOR = { name: 'operator', scope: 'vm:web01,files01' } as const;
+/** The KVM demo's Restore Operator scope: one of its two guests. */
+export const KVM_DEMO_OPERATOR_SCOPE = 'vm:kvm-web01';
 
 interface Kept {
   admin?: string;
@@ -20,7 +22,7 @@ const keptFile = (ctx: BaseContext) => join(ctx.config.dataDir, 'demo-logons.jso
  * them, kept in the private data directory (0600) so every later demo start on a terminal shows them again. Only
  * passwords openem generated are kept; one set through OPENEM_ADMIN_PASSWORD is the operator's own and never written.
  */
-export async function demoLogons(ctx: BaseContext, generatedAdminPassword?: string): Promise<{ user: string; password?: string; role: string }[]> {
+export async function demoLogons(ctx: BaseContext, generatedAdminPassword?: string, operatorScope: string = DEMO_OPERATOR.scope): Promise<{ user: string; password?: string; role: string }[]> {
   let kept: Kept = {};
   try {
     kept = JSON.parse(await readFile(keptFile(ctx), 'utf8')) as Kept;
@@ -32,9 +34,13 @@ export async function demoLogons(ctx: BaseContext, generatedAdminPassword?: stri
     kept.admin = generatedAdminPassword;
     changed = true;
   }
-  if (!(await findAccountByName(ctx, DEMO_OPERATOR.name))) {
+  const existing = await findAccountByName(ctx, DEMO_OPERATOR.name);
+  let vms = existing ? parseStoredScope(existing.scope).vms : [];
+  if (!existing) {
     const password = randomBytes(12).toString('base64url');
-    await createAccount(ctx, { name: DEMO_OPERATOR.name, password, role: 'restore-operator', scope: parseScope(DEMO_OPERATOR.scope) });
+    const scope = parseScope(operatorScope);
+    await createAccount(ctx, { name: DEMO_OPERATOR.name, password, role: 'restore-operator', scope });
+    vms = scope.vms;
     kept.operator = password;
     changed = true;
   }
@@ -45,6 +51,6 @@ export async function demoLogons(ctx: BaseContext, generatedAdminPassword?: stri
   }
   return [
     { user: 'admin', password: kept.admin ?? (ctx.config.adminPassword !== undefined ? '(OPENEM_ADMIN_PASSWORD)' : undefined), role: ROLE_DISPLAY['portal-admin'] },
-    { user: DEMO_OPERATOR.name, password: kept.operator, role: `${ROLE_DISPLAY['restore-operator']} (${DEMO_OPERATOR.scope.slice(3).split(',').join(', ')})` },
+    { user: DEMO_OPERATOR.name, password: kept.operator, role: `${ROLE_DISPLAY['restore-operator']} (${vms.join(', ')})` },
   ];
 }

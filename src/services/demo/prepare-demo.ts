@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import type { AppContext } from '../app-services.js';
+import type { VmConfig } from '../../platform/platform.js';
 import { createDemoVms } from '../../platform/demo/demo-vms.js';
 import { Fuse2fsWriter } from '../../guestfs/ext4/fuse2fs-writer.js';
 import { ROOT_PARTITION_OFFSET } from '../../platform/local/create-vm-from-directory.js';
@@ -9,25 +10,35 @@ import { defaultJobFor } from '../backup/jobs.js';
 import { runBackupSession } from '../backup-sessions/run-backup-session.js';
 import { liveGuestTarget, liveGuestWriter } from '../guest-restore/write-to-live-vm.js';
 
+/** One line of the demo's progress, on standard output. */
+export const say = (line: string) => process.stdout.write(`openem demo: ${line}\n`);
+
 /**
  * `openem serve --demo` on an empty data directory: demo VMs, a Full backup of each, a change in each guest,
  * then an Increment — so a new user can try every restore kind at once (issue #3 §1).
  */
 export async function prepareDemo(ctx: AppContext): Promise<void> {
   if ((await ctx.platform.listVms()).length > 0) return;
-  const say = (line: string) => process.stdout.write(`openem demo: ${line}\n`);
   say('creating demo VMs (web01, db01, files01, app01, exch01)…');
   const vms = await createDemoVms(firstLocalPlatform(ctx.platform), ctx.config.dataDir, { log: (l: string) => ctx.log.info(l) });
+  await backUpAroundAChange(ctx, vms);
+  say('demo data ready');
+}
+
+/**
+ * Each VM backed up twice, with a change in its guest between (Windows: a note in Administrator's documents;
+ * Linux: /etc/motd in the ext4 at 1 MiB), so the second point is a real increment and rollbacks have something to
+ * undo. The backups are recorded as backup job sessions, like every backup run, so monitoring has history.
+ */
+export async function backUpAroundAChange(ctx: AppContext, vms: readonly VmConfig[]): Promise<void> {
   for (const vm of vms) {
     say(`backing up ${vm.name} (Full)…`);
     const job = await defaultJobFor(ctx, vm.name);
-    // Recorded as backup job sessions, like every backup run, so the monitoring resources have history.
     const backup = async () => {
       const run = await runBackupSession(ctx, job, { owner: `server ${ctx.nodeId}` });
       if (run.failures.length > 0) throw run.failures[0].error;
     };
     await backup();
-    // A change in the guest so the second point is a real increment and rollbacks have something to undo.
     const when = new Date(ctx.clock.now()).toISOString();
     if (vm.guestOs === 'windows') {
       await changeWindowsNotes(ctx, vm.id, Buffer.from(`Changed on ${vm.name} after the first backup at ${when}.\r\n`));
@@ -43,7 +54,6 @@ export async function prepareDemo(ctx: AppContext): Promise<void> {
     say(`backing up ${vm.name} (Increment)…`);
     await backup();
   }
-  say('demo data ready');
 }
 
 /** Replaces /etc/motd in the demo guest's ext4 (at the root partition of the image). */

@@ -2,49 +2,20 @@
 // one, and the next start on the same folder cleans what the killed run left and keeps what libvirt stored.
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { chmod, mkdir, readdir, readFile, rm, stat, symlink, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, readFile, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { startPrivateLibvirtd } from '../../../src/platform/kvm/private-libvirtd.js';
 import { cleanupOf, tempDir } from '../../helpers/cleanup.js';
+import { daemonsOf, guestsOf, until } from './libvirt-processes.js';
 
 const CHILD = join(import.meta.dirname, 'private-libvirtd-child.ts');
 const exists = (p: string) => stat(p).then(() => true, () => false);
-
-/** Pids of the processes whose command line passes `test`. */
-async function processes(test: (argv: string[], pid: string) => Promise<boolean>): Promise<number[]> {
-  const pids: number[] = [];
-  for (const name of await readdir('/proc')) {
-    if (!/^\d+$/.test(name)) continue;
-    const argv = (await readFile(`/proc/${name}/cmdline`, 'utf8').catch(() => '')).split('\0');
-    if (await test(argv, name)) pids.push(Number(name));
-  }
-  return pids;
-}
-
-/** The libvirtd processes whose runtime folder is `runDir`'s. */
-const daemonsOf = (runDir: string) =>
-  processes(async (argv, pid) => {
-    if (!argv[0].endsWith('libvirtd')) return false;
-    const environ = await readFile(`/proc/${pid}/environ`, 'utf8').catch(() => '');
-    return environ.split('\0').includes(`XDG_RUNTIME_DIR=${join(runDir, 'run')}`);
-  });
-
-/** The QEMU processes of guests run from `runDir`. */
-const guestsOf = (runDir: string) => processes(async (argv) => /qemu-system/.test(argv[0]) && argv.some((a) => a.includes(`${runDir}/`)));
 
 function virsh(runDir: string, ...args: string[]): string {
   const r = spawnSync('virsh', ['-q', '-c', `qemu:///session?socket=${runDir}/run/libvirt/libvirt-sock`, ...args], { encoding: 'utf8' });
   if (r.status !== 0) throw new Error(`virsh ${args.join(' ')}: ${r.stderr}`);
   return r.stdout;
-}
-
-async function until(what: string, check: () => Promise<boolean>): Promise<void> {
-  const deadline = Date.now() + 30_000;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
 }
 
 /** A folder for a daemon folder: the daemon runs as nobody, who must pass through it. */
