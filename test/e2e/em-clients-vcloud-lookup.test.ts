@@ -6,7 +6,7 @@ import { randomUUID } from 'node:crypto';
 import { startServerProcess, type ServerProcess } from '../helpers/server-process.js';
 import { EmClient, findLink, linksOf, type Format } from '../helpers/em-client.js';
 import { sha256File } from '../services/restore-vm/restore-fixtures.js';
-import { diskPathOf, findPointEntity, powerStateOf, prepareDataDir, rootOf, waitForSession, waitForTask, type PreparedVm } from './vm-restore-fixtures.js';
+import { diskPathOf, findPointEntity, powerStateOf, prepareDataDir, rootOf, vcloudRestoreBody, waitForSession, waitForTask, type PreparedVm } from './vm-restore-fixtures.js';
 import { fileCleanup } from '../helpers/cleanup.js';
 
 const cleanup = fileCleanup();
@@ -70,33 +70,6 @@ async function lookUp(c: EmClient, format: Format): Promise<{ rootUid: string; d
   return { rootUid: vcd.UID, datastoreRef: datastore.ObjectRef, vmRef: vm.ObjectRef };
 }
 
-function legacyBody(format: Format, a: { rootUid: string; datastoreRef: string; pointId: string; newName: string; powerOn: boolean; vAppRef: string }): string {
-  const pointUid = `urn:veeam:VmRestorePoint:${a.pointId}`;
-  if (format === 'json') {
-    return JSON.stringify({
-      vCloudVmRestoreSpec: {
-        PowerOnAfterRestore: a.powerOn,
-        HierarchyRootUid: a.rootUid,
-        vAppRef: a.vAppRef,
-        VmRestoreParameters: { VmRestorePointUid: pointUid, VmNewName: a.newName, DatastoreRef: a.datastoreRef },
-      },
-    });
-  }
-  return `<?xml version="1.0" encoding="utf-8"?>
-<RestoreSpec xmlns="http://www.veeam.com/ent/v1.0" xmlns:xsd="http://www.w3.org/2001/XMLSchema" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">
-  <vCloudVmRestoreSpec>
-    <PowerOnAfterRestore>${a.powerOn}</PowerOnAfterRestore>
-    <HierarchyRootUid>${a.rootUid}</HierarchyRootUid>
-    <vAppRef>${a.vAppRef}</vAppRef>
-    <VmRestoreParameters>
-      <VmRestorePointUid>${pointUid}</VmRestorePointUid>
-      <VmNewName>${a.newName}</VmNewName>
-      <DatastoreRef>${a.datastoreRef}</DatastoreRef>
-    </VmRestoreParameters>
-  </vCloudVmRestoreSpec>
-</RestoreSpec>`;
-}
-
 for (const format of ['xml', 'json'] as Format[]) {
   test(`a v1_4 client restores a Cloud Director VM with vCloudVmRestoreSpec (${format}), its references taken from /lookupSvc`, async () => {
     const c = new EmClient(server!.http, format);
@@ -104,7 +77,7 @@ for (const format of ['xml', 'json'] as Format[]) {
     const newName = `vcd14-${format}`;
     const vAppRef = `urn:vCloud:Vapp:${rootUid.split(':').pop()}.urn:vcloud:vapp:${randomUUID()}`;
     const point = await findPointEntity(c, 'vcd14');
-    const posted = await c.request('POST', findLink(point, 'Restore')!.Href, { body: legacyBody(format, { rootUid, datastoreRef, pointId: vms.vcd14.pointId, newName, powerOn: format === 'json', vAppRef }) });
+    const posted = await c.request('POST', findLink(point, 'Restore')!.Href, { body: vcloudRestoreBody(format, { rootUid, datastoreRef, pointId: vms.vcd14.pointId, newName, powerOn: format === 'json', vAppRef }) });
     assert.equal(posted.status, 202, posted.text);
     const task = await waitForTask(c, rootOf(posted.body, format, 'Task').Href);
     const session = await waitForSession(c, task);
@@ -121,8 +94,8 @@ test('vCloudVmRestoreSpec is refused for a vSphere VM, out of order, or with a v
   const c = new EmClient(server!.http, 'xml');
   const { rootUid, datastoreRef } = await lookUp(c, 'xml');
   const root = rootUid.split(':').pop()!;
-  const body = (over: Partial<Parameters<typeof legacyBody>[1]> = {}) =>
-    legacyBody('xml', { rootUid, datastoreRef, pointId: vms.vcd14.pointId, newName: 'vcd14-refused', powerOn: false, vAppRef: `urn:vCloud:Vapp:${root}.urn:vcloud:vapp:${randomUUID()}`, ...over });
+  const body = (over: Partial<Parameters<typeof vcloudRestoreBody>[1]> = {}) =>
+    vcloudRestoreBody('xml', { rootUid, datastoreRef, pointId: vms.vcd14.pointId, newName: 'vcd14-refused', powerOn: false, vAppRef: `urn:vCloud:Vapp:${root}.urn:vcloud:vapp:${randomUUID()}`, ...over });
   const post = (pointId: string, text: string) => c.request('POST', `${server!.http}/api/vmRestorePoints/${pointId}?action=restore`, { body: text });
   const vs = await post(vms.vs14.pointId, body({ pointId: vms.vs14.pointId }));
   assert.equal(vs.status, 400);

@@ -97,3 +97,31 @@ export async function findPointEntity(c: EmClient, vmName: string): Promise<any>
   assert.equal(entity.status, 200);
   return rootOf(entity.body, c.format, 'VmRestorePoint');
 }
+
+/** Seed 001's Cloud Director body of a v1_4 client (RestoreSpec/vCloudVmRestoreSpec), in either format. */
+export function vcloudRestoreBody(format: Format, a: { rootUid: string; datastoreRef: string; pointId: string; newName: string; powerOn: boolean; vAppRef: string }): string {
+  const pointUid = `urn:veeam:VmRestorePoint:${a.pointId}`;
+  if (format === 'json') {
+    return JSON.stringify({
+      vCloudVmRestoreSpec: {
+        PowerOnAfterRestore: a.powerOn,
+        HierarchyRootUid: a.rootUid,
+        vAppRef: a.vAppRef,
+        VmRestoreParameters: { VmRestorePointUid: pointUid, VmNewName: a.newName, DatastoreRef: a.datastoreRef },
+      },
+    });
+  }
+  return `<?xml version="1.0" encoding="utf-8"?>
+<RestoreSpec xmlns="http://www.veeam.com/ent/v1.0" xmlns:xsd="http://www.w3.org/2001/XMLSchema" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">
+  <vCloudVmRestoreSpec>
+    <PowerOnAfterRestore>${a.powerOn}</PowerOnAfterRestore>
+    <HierarchyRootUid>${a.rootUid}</HierarchyRootUid>
+    <vAppRef>${a.vAppRef}</vAppRef>
+    <VmRestoreParameters>
+      <VmRestorePointUid>${pointUid}</VmRestorePointUid>
+      <VmNewName>${a.newName}</VmNewName>
+      <DatastoreRef>${a.datastoreRef}</DatastoreRef>
+    </VmRestoreParameters>
+  </vCloudVmRestoreSpec>
+</RestoreSpec>`;
+}
