@@ -105,9 +105,30 @@ function parseMetadata(metadata: Node | undefined): OpenemDomainMetadata {
 
 const builder = new XMLBuilder({ ignoreAttributes: false, attributeNamePrefix: '@', format: false, suppressEmptyNode: true });
 
-/** openem's metadata element, as `virsh metadata --set` takes it. */
-export function metadataXml(metadata: OpenemDomainMetadata): string {
-  return builder.build({ vm: { '#text': JSON.stringify(metadata) } });
+/** openem's element of a domain's `<metadata>`, in openem's namespace. */
+function metadataElement(metadata: OpenemDomainMetadata): string {
+  return builder.build({ 'openem:vm': { '@xmlns:openem': OPENEM_NS, '#text': JSON.stringify(metadata) } });
+}
+
+const escapeRegExp = (s: string) => s.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
+/** openem's element as libvirt writes it back: any prefix bound to openem's namespace; its text holds no `<`. */
+const OPENEM_ELEMENT = new RegExp(`<([A-Za-z_][\\w.-]*):vm xmlns:\\1=(["'])${escapeRegExp(OPENEM_NS)}\\2\\s*(?:/>|>[^<]*</\\1:vm>)`, 'g');
+
+/**
+ * A domain definition (`virsh dumpxml --inactive --security-info`) with openem's metadata element put in place of
+ * the one it had, or added to its `<metadata>` (made when it has none), everything else byte for byte: what
+ * `virsh define` then takes from a file, as `virsh edit` does.
+ */
+export function withOpenemMetadata(domainXml: string, metadata: OpenemDomainMetadata): string {
+  const element = metadataElement(metadata);
+  const without = domainXml.replace(OPENEM_ELEMENT, '');
+  if (/<metadata\s*\/>/.test(without)) return without.replace(/<metadata\s*\/>/, `<metadata>${element}</metadata>`);
+  // The domain's own </metadata> is the last one: another application's element may hold one of its own.
+  const close = without.lastIndexOf('</metadata>');
+  if (close >= 0) return `${without.slice(0, close)}${element}${without.slice(close)}`;
+  const end = without.lastIndexOf('</domain>');
+  if (end < 0) throw new Error('not a domain definition: no </domain>');
+  return `${without.slice(0, end)}<metadata>${element}</metadata>${without.slice(end)}`;
 }
 
 export interface NewDomain {

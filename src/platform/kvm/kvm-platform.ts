@@ -17,7 +17,7 @@ import type {
   VmConfig,
 } from '../platform.js';
 import { assertPowerOnAllowed } from '../restore-incomplete-mark.js';
-import { OPENEM_NS, isActiveDomainXml, metadataXml, newDomainXml, parseDomainXml, parsePoolXml, serialLogPath, virtioTarget, type DomainInfo, type OpenemDomainMetadata } from './domain-xml.js';
+import { isActiveDomainXml, newDomainXml, parseDomainXml, parsePoolXml, serialLogPath, virtioTarget, withOpenemMetadata, type DomainInfo, type OpenemDomainMetadata } from './domain-xml.js';
 import { exposeImageAsRawFile } from './fuse-exposed-disk.js';
 import { KvmImageSource } from './kvm-disk-source.js';
 import { KvmLiveSource } from './kvm-live-source.js';
@@ -273,12 +273,14 @@ export class KvmPlatform implements Platform {
   }
 
   /**
-   * virsh takes metadata on its command line only (no file argument): the element is built with XML escaping and
-   * passed as the value of `--set`, one argv element virsh reads as data.
+   * virsh takes `metadata --set` on its command line only, so the metadata goes in as a file instead: the
+   * persistent definition (with its secrets, --security-info, which a define without them would drop) gets
+   * openem's element in place of its old one and is defined again, as `virsh edit` does. A running domain's live
+   * definition keeps its old element until it stops; openem reads the persistent one (dumpxml --inactive).
    */
   private async writeMetadata(uuid: string, metadata: OpenemDomainMetadata): Promise<void> {
-    const running = new Set(await this.virsh.lines(['list', '--uuid', '--state-running', '--state-paused'])).has(uuid);
-    await this.virsh.run(['metadata', uuid, '--uri', OPENEM_NS, '--key', 'openem', '--set', metadataXml(metadata), '--config', ...(running ? ['--live'] : [])]);
+    const xml = await this.virsh.run(['dumpxml', '--inactive', '--security-info', uuid]);
+    await this.virsh.withXmlFile('define', withOpenemMetadata(xml, metadata));
   }
 
   async markRestoreIncomplete(vmId: string, mark: RestoreIncompleteMark): Promise<void> {

@@ -8,8 +8,9 @@ import { runHelper } from '../../host/helper-process.js';
  * libvirt's own client, run with argv arrays against one URI. Domains and pools are always named by UUID; a name
  * or value openem passes follows `--` or the option it belongs to, so virsh takes it as data, never as an option.
  * virsh parses what follows its own options as a command string (quotes, `;`) when that is one argument: `run`
- * takes a lone argument only when it is a bare command word (`capabilities`, `hostname`). XML documents go in through private files (mode 0600), except the
- * one virsh takes only on its command line, `metadata --set`, whose XML is built with escaping (domain-xml.ts).
+ * takes a lone argument only when it is a bare command word (`capabilities`, `hostname`). XML documents go in
+ * through private files (mode 0600), never on a command line: openem's domain metadata too, by a `define` of the
+ * domain's definition (`metadata --set` would take it only as an argument).
  */
 export class Virsh {
   constructor(readonly uri: string) {}
