@@ -27,10 +27,10 @@ export async function prepareDemo(ctx: AppContext): Promise<void> {
 
 /**
  * Each VM backed up twice, with a change in its guest between (Windows: a note in Administrator's documents;
- * Linux: /etc/motd in the ext4 at 1 MiB), so the second point is a real increment and rollbacks have something to
+ * Linux: /etc/motd in the ext4 at `linuxRootOffset`, 1 MiB unless said), so the second point is a real increment and rollbacks have something to
  * undo. The backups are recorded as backup job sessions, like every backup run, so monitoring has history.
  */
-export async function backUpAroundAChange(ctx: AppContext, vms: readonly VmConfig[]): Promise<void> {
+export async function backUpAroundAChange(ctx: AppContext, vms: readonly VmConfig[], linuxRootOffset = ROOT_PARTITION_OFFSET): Promise<void> {
   for (const vm of vms) {
     say(`backing up ${vm.name} (Full)…`);
     const job = await defaultJobFor(ctx, vm.name);
@@ -46,7 +46,7 @@ export async function backUpAroundAChange(ctx: AppContext, vms: readonly VmConfi
       const motd = Buffer.from(`Welcome to ${vm.name}. Changed after the first backup at ${when}.\n`);
       const disk = await ctx.platform.exposeDisk(vm.id, vm.disks[0].name);
       try {
-        await changeMotd(ctx, disk.endpoint.path, motd);
+        await changeMotd(ctx, disk.endpoint.path, linuxRootOffset, motd);
       } finally {
         await disk.close();
       }
@@ -56,9 +56,9 @@ export async function backUpAroundAChange(ctx: AppContext, vms: readonly VmConfi
   }
 }
 
-/** Replaces /etc/motd in the demo guest's ext4 (at the root partition of the image). */
-async function changeMotd(ctx: AppContext, imagePath: string, motd: Buffer): Promise<void> {
-  const writer = new Fuse2fsWriter({ imagePath, offset: ROOT_PARTITION_OFFSET, workRoot: join(ctx.config.dataDir, 'flr-work') });
+/** Replaces /etc/motd in the demo guest's ext4 (at the root partition of the image, or where `offset` says). */
+async function changeMotd(ctx: AppContext, imagePath: string, offset: number, motd: Buffer): Promise<void> {
+  const writer = new Fuse2fsWriter({ imagePath, offset, workRoot: join(ctx.config.dataDir, 'flr-work') });
   await writer.write({
     parent: [Buffer.from('etc')],
     item: {

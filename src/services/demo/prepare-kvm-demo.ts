@@ -1,7 +1,9 @@
 import { badRequest } from '../../errors.js';
-import { createKvmDemoVms, KVM_DEMO_VM_NAMES } from '../../platform/demo/kvm-demo-vms.js';
+import { join } from 'node:path';
+import { createKvmDemoVms, KVM_DEMO_ROOT_OFFSET, KVM_DEMO_VM_NAMES } from '../../platform/demo/kvm-demo-vms.js';
 import { KvmPlatform } from '../../platform/kvm/kvm-platform.js';
 import type { AppContext } from '../app-services.js';
+import { DEMO_LIBVIRT_FOLDER } from './demo-libvirt.js';
 import { backUpAroundAChange, say } from './prepare-demo.js';
 
 /**
@@ -12,11 +14,11 @@ import { backUpAroundAChange, say } from './prepare-demo.js';
 export async function prepareKvmDemo(ctx: AppContext): Promise<void> {
   const kvm = ctx.platform.platforms.find((p): p is KvmPlatform => p instanceof KvmPlatform);
   if (!kvm) throw badRequest('the KVM demo needs a kvm platform');
-  const vms = await createKvmDemoVms(kvm, ctx.config.dataDir, (line) => {
+  const vms = await createKvmDemoVms(kvm, join(ctx.config.dataDir, DEMO_LIBVIRT_FOLDER, 'boot'), (line) => {
     say(`${line}…`);
     ctx.log.info(line);
   });
   if (vms.length === 0) return;
-  await backUpAroundAChange(ctx, vms);
+  await backUpAroundAChange(ctx, vms, KVM_DEMO_ROOT_OFFSET);
   say(`KVM demo data ready (${KVM_DEMO_VM_NAMES.join(', ')})`);
 }
