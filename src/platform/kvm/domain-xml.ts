@@ -145,7 +145,7 @@ export interface NewDomain {
   serialLog?: string;
 }
 
-/** The domain XML openem defines for a VM it creates: virtio qcow2 disks named by user aliases, no network. */
+/** The domain XML openem defines for a VM it creates: virtio qcow2 disks named by user aliases, a guest agent channel, no network. */
 export function newDomainXml(d: NewDomain): string {
   return builder.build({
     domain: {
@@ -171,6 +171,9 @@ export function newDomainXml(d: NewDomain): string {
           alias: { '@name': `ua-${disk.name}` },
         })),
         serial: d.serialLog ? { '@type': 'file', source: { '@path': d.serialLog, '@append': 'on' }, target: { '@port': '0' } } : { '@type': 'pty' },
+        // The QEMU guest agent's port, so a guest that runs the agent is frozen for live backups (guest-freeze.ts).
+        // libvirt binds its socket under its own folders; the private daemon keeps those short (private-libvirtd.ts).
+        channel: { '@type': 'unix', target: { '@type': 'virtio', '@name': 'org.qemu.guest_agent.0' } },
       },
     },
   });

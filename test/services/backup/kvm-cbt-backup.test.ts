@@ -46,7 +46,7 @@ test('backups of a running KVM VM: full first, then only the blocks the guest wr
   assert.equal(full.manifest.pointType, 'Full');
   assert.equal(full.stats.bytesRead, 16 * BLOCK_SIZE, 'the full backup reads the data and no hole');
   assert.ok(full.manifest.disks[0].checkpoint, 'the point records the checkpoint it was read at');
-  assert.deepEqual(full.notes, [{ text: 'Disk disk0: read live, crash-consistent: the VM has no QEMU guest agent channel' }], 'the backup says how the running VM was read');
+  assert.deepEqual(full.notes, [{ text: 'Disk disk0: read live, crash-consistent: the QEMU guest agent is not connected (channel disconnected): it does not run in the guest' }], 'the backup says how the running VM was read');
 
   // The guest changes ~1% of the disk: 640 KiB in one block.
   lv.virsh('qemu-monitor-command', vm.id, '--hmp', 'qemu-io -d /machine/peripheral/ua-disk0/virtio-backend "write -P 0xee 40M 640k"');
@@ -68,6 +68,6 @@ test('backups of a running KVM VM: full first, then only the blocks the guest wr
   assert.equal(
     task.reason,
     `Disk disk0: changed-block tracking cannot count from the previous restore point (libvirt has no checkpoint ${lost} of the VM any more (deleted, or the VM was redefined)); the disk was read in full; ` +
-      'Disk disk0: read live, crash-consistent: the VM has no QEMU guest agent channel',
+      'Disk disk0: read live, crash-consistent: the QEMU guest agent is not connected (channel disconnected): it does not run in the guest',
   );
 });
