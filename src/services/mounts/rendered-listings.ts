@@ -29,6 +29,8 @@ export const DEFAULT_RENDERED_LISTING_BYTES = 64 * 1024 * 1024;
  */
 export class RenderedListings {
   private readonly kept = new Map<string, Kept>();
+  /** The mounts handed out by forMount and not dropped yet; a listing that completes after its mount's drop is not kept. */
+  private readonly open = new Map<string, { ended: boolean }>();
   private total = 0;
   /** Listings sent again from here so far. */
   hits = 0;
@@ -47,14 +49,20 @@ export class RenderedListings {
 
   /** The listings of one mount (by its row id). */
   forMount(mountId: string): MountListings {
+    let mount = this.open.get(mountId);
+    if (!mount) this.open.set(mountId, (mount = { ended: false }));
+    const handle = mount;
     return {
       get: (key) => this.get(mountId, key),
-      record: (key) => this.record(mountId, key),
+      record: (key) => this.record(mountId, key, handle),
     };
   }
 
-  /** Forgets every listing of a mount: it ended. */
+  /** Forgets every listing of a mount: it ended (a listing of it still being sent is not kept either). */
   drop(mountId: string): void {
+    const mount = this.open.get(mountId);
+    if (mount) mount.ended = true;
+    this.open.delete(mountId);
     for (const [k, v] of this.kept) if (v.mountId === mountId) this.remove(k, v);
   }
 
@@ -68,7 +76,7 @@ export class RenderedListings {
     return hit.pieces;
   }
 
-  private record(mountId: string, key: string): ListingRecorder {
+  private record(mountId: string, key: string, mount: { ended: boolean }): ListingRecorder {
     const limit = this.maxBytes / 4;
     let pieces: Buffer[] | undefined = [];
     let bytes = 0;
@@ -80,7 +88,8 @@ export class RenderedListings {
         else pieces.push(piece);
       },
       complete: () => {
-        if (!pieces) return;
+        // The mount ended while this listing was sent: kept now, nothing would ever drop it.
+        if (!pieces || mount.ended) return;
         const k = `${mountId}\n${key}`;
         const old = this.kept.get(k);
         if (old) this.remove(k, old);

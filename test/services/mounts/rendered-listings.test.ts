@@ -64,3 +64,15 @@ test("a mount's kept listings go when it ends, and only its", () => {
   assert.equal(cache.bytes, 0);
   assert.equal(cache.size, 0);
 });
+
+test('a listing that completes after its mount ended is not kept', () => {
+  const cache = new RenderedListings(10_000);
+  const r = cache.forMount('m1').record('/many xml');
+  r.add(piece(100));
+  cache.drop('m1');
+  r.complete();
+  assert.equal(cache.bytes, 0, 'nothing would ever drop it again');
+  assert.equal(cache.size, 0);
+  send(cache, 'm1', '/many xml', 1, 100);
+  assert.equal(cache.size, 1, 'a mount handed out again keeps its listings');
+});
