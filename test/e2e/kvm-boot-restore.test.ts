@@ -162,7 +162,9 @@ test('a KVM guest boots, is backed up, changes 1%, is backed up by CBT, and afte
   const incr = await backup(dataDir);
   assert.equal(incr.pointType, 'Increment');
   assert.ok(incr.stats.bytesRead >= CHANGE_MIB * MIB, `the increment read what the guest wrote (${incr.stats.bytesRead} bytes)`);
-  assert.ok(incr.stats.bytesRead <= (CHANGE_MIB + 8) * MIB, `and little else: ${incr.stats.bytesRead} bytes of a ${DISK / MIB} MiB disk (the full read ${full.stats.bytesRead})`);
+  // Besides the file: 1 MiB blocks around ext4's scattered metadata (superblock, bitmaps, inode table, folders,
+  // the heartbeat), 6-8 MiB in all in the runs seen here.
+  assert.ok(incr.stats.bytesRead <= (CHANGE_MIB + 12) * MIB && incr.stats.bytesRead * 2 < full.stats.bytesRead, `and little else: ${incr.stats.bytesRead} bytes of a ${DISK / MIB} MiB disk (the full read ${full.stats.bytesRead})`);
   assert.equal(state(), 'running');
   t.diagnostic(`bytes read: full ${full.stats.bytesRead}, increment ${incr.stats.bytesRead}`);
 

@@ -11,6 +11,7 @@ export { GUEST_DOWN_MARKER, GUEST_UP_MARKER } from './kvm-guest-scripts.js';
 const BOOT_DIR = '/boot';
 const MODULES_DIR = '/lib/modules';
 const BUSYBOX = '/bin/busybox';
+const QEMU_GA = '/usr/sbin/qemu-ga';
 
 /** The modules the initramfs loads: the virtio disk and console (the guest agent's port), the ACPI power button. */
 const WANTED_MODULES = ['virtio_pci', 'virtio_blk', 'virtio_console', 'button', 'evdev'];
@@ -28,6 +29,11 @@ export interface BootableGuestOptions {
   changeMiBPerBoot?: number;
   /** When > 0, the running guest rewrites its heartbeat every this many seconds (default 0: once per boot). */
   heartbeatSeconds?: number;
+  /**
+   * Runs the QEMU guest agent (Debian's qemu-ga and the shared libraries it links, copied in) on the virtio port
+   * `org.qemu.guest_agent.0`, so live backups can freeze the guest's filesystems (the domain needs the channel).
+   */
+  guestAgent?: boolean;
 }
 
 /** A guest that boots by direct kernel boot: `<os><kernel>…<initrd>…<cmdline>…` and `disk` as its `vda`. */
@@ -130,7 +136,21 @@ async function writeRootTree(root: string, opts: BootableGuestOptions): Promise<
     await mkdir(dirname(target), { recursive: true });
     await writeFile(target, content);
   }
+  if (opts.guestAgent) await copyWithLibraries(QEMU_GA, root);
   await chmod(join(root, 'tmp'), 0o1777);
+}
+
+/** A dynamically linked program and what `ldd` says it loads (the loader included), at the same paths in `root`. */
+async function copyWithLibraries(program: string, root: string): Promise<void> {
+  if (!(await exists(program))) throw new OpenemError('UNAVAILABLE', `no ${program}; install the Debian package 'qemu-guest-agent'`);
+  const ldd = await runHelper('ldd', [program]);
+  const libraries = ldd.stdout.split('\n').flatMap((l) => /(\/\S+) \(0x[0-9a-f]+\)/.exec(l)?.[1] ?? []);
+  for (const file of [program, ...libraries]) {
+    const target = join(root, file);
+    await mkdir(dirname(target), { recursive: true });
+    await copyFile(file, target);
+    await chmod(target, 0o755);
+  }
 }
 
 /**

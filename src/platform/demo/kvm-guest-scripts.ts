@@ -61,6 +61,14 @@ hostname ${b.name}
 # The power button works from before the marker on. busybox acpid ran the button's action only with -d (in the
 # foreground, its log on the console: "acpid: PWRF/00000080"), not daemonized nor with -f alone.
 acpid -d -f >/dev/ttyS0 2>&1 &
+# The guest agent, when built in, on its virtio port (no udev here to make /dev/virtio-ports/<name>).
+if [ -x /usr/sbin/qemu-ga ]; then
+  for p in /sys/class/virtio-ports/*; do
+    if [ "$(cat "$p/name" 2>/dev/null)" = org.qemu.guest_agent.0 ]; then
+      /usr/sbin/qemu-ga -m virtio-serial -p "/dev/\${p##*/}" -t /run -f /run/qemu-ga.pid >/dev/null 2>&1 &
+    fi
+  done
+fi
 datahash() { find /data -type f | sort | while read -r f; do sha256sum "$f"; done | sha256sum | cut -d' ' -f1; }
 found="$(head -n 1 /var/heartbeat 2>/dev/null)"
 [ -n "$found" ] || found=none
