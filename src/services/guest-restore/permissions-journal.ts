@@ -75,8 +75,16 @@ export async function putBackInterruptedPermissionRestores(ctx: AppContext): Pro
   for (const name of all.filter((n) => UNFINISHED_JOURNAL.test(n))) await unlink(join(dir, name));
   const names = all.filter((n) => JOURNAL_NAME.test(n));
   for (const name of names) {
-    const file = JSON.parse(await readFile(join(dir, name), 'utf8')) as JournalFile;
-    const replaced: ReplacedDescriptor[] = file.replaced.map((r) => ({ path: r.path.map((p) => Buffer.from(p, 'base64')), old: Buffer.from(r.old, 'base64') }));
+    let file: JournalFile;
+    let replaced: ReplacedDescriptor[];
+    try {
+      file = JSON.parse(await readFile(join(dir, name), 'utf8')) as JournalFile;
+      replaced = file.replaced.map((r) => ({ path: r.path.map((p) => Buffer.from(p, 'base64')), old: Buffer.from(r.old, 'base64') }));
+    } catch (e) {
+      // One journal that cannot be read keeps neither the server from starting nor the others from being put back.
+      ctx.log.error({ err: e, journal: join(dir, name) }, 'an interrupted PermissionsOnly restore left a journal that cannot be read; it is kept');
+      continue;
+    }
     const session = await ctx.restoreSessions.get(file.sessionId);
     const say = async (text: string) => {
       if (!session) return;
