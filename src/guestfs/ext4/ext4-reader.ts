@@ -102,7 +102,7 @@ export class Ext4Reader implements GuestFilesystem {
   }
 
   private inodeChunk(chunkStart: number): Promise<Buffer> {
-    return this.inodeChunks.getOrCreate(chunkStart, () => this.source.read(chunkStart, INODE_CHUNK));
+    return this.inodeChunks.getOrCreate(chunkStart, () => this.readOwn(chunkStart, INODE_CHUNK));
   }
 
   /** Byte offset of an inode in the filesystem. */
@@ -143,9 +143,14 @@ export class Ext4Reader implements GuestFilesystem {
     return out;
   }
 
+  /** Bytes of the source for this reader's caches, in a buffer of their own (see ownBytes). */
+  private async readOwn(offset: number, length: number): Promise<Buffer> {
+    return ownBytes(await this.source.read(offset, length));
+  }
+
   private readBlock = (block: number): Promise<Buffer> => {
     const bs = this.superblock.blockSize;
-    return this.metaBlocks.getOrCreate(block, () => this.source.read(block * bs, bs));
+    return this.metaBlocks.getOrCreate(block, () => this.readOwn(block * bs, bs));
   };
 
   private runsOf(inode: Ext4Inode): Promise<BlockRun[]> {
@@ -327,6 +332,15 @@ export class Ext4Reader implements GuestFilesystem {
   async close(): Promise<void> {
     // The source belongs to the caller.
   }
+}
+
+/**
+ * The bytes in a buffer of their own. A source may hand out a view into a larger buffer of its own cache (a
+ * repository disk: 64 KiB of a 1 MiB block); kept in this reader's caches, such views would hold every block they
+ * came from long after the source's cache let it go (64 inode pieces and 256 metadata blocks: up to 320 MiB).
+ */
+function ownBytes(b: Buffer): Buffer {
+  return b.byteLength === b.buffer.byteLength ? b : Buffer.from(b);
 }
 
 function inlineBytes(inode: Ext4Inode): Buffer {

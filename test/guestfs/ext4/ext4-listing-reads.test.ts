@@ -2,6 +2,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import type { BlockSource, Extent } from '../../../src/disks/block-source.js';
 import { ImageFileSource } from '../../../src/disks/image-file-source.js';
 import { Ext4Reader } from '../../../src/guestfs/ext4/ext4-reader.js';
@@ -26,6 +28,17 @@ class CountingSource implements BlockSource {
   }
 }
 
+/** An ext4 image (mke2fs -d) holding /many, a folder of 3,000 small files, opened as a source. */
+async function folderImage(t: { after(fn: () => unknown): void }): Promise<{ dir: string; image: string; file: ImageFileSource }> {
+  const dir = tempDir(t);
+  sh('mkdir -p root/many && cd root/many && for i in $(seq 1 3000); do echo "$i" > "file-$i.txt"; done', dir);
+  const image = join(dir, 'fs.img');
+  makeImage(image, join(dir, 'root'), { size: '64M' });
+  const file = await ImageFileSource.open(image);
+  t.after(() => file.close());
+  return { dir, image, file };
+}
+
 /** Where e2fsprogs says each inode lies: `debugfs imap` for all of them in one run. */
 function inodeOffsets(dir: string, image: string, inodes: number[], blockSize: number): number[] {
   const commands = join(dir, 'imap.cmds');
@@ -37,12 +50,7 @@ function inodeOffsets(dir: string, image: string, inodes: number[], blockSize: n
 }
 
 test('listing a 3,000-entry folder reads each inode-table piece and each directory block once, in pieces far larger than an inode, and listing it again reads nothing', async (t) => {
-  const dir = tempDir(t);
-  sh('mkdir -p root/many && cd root/many && for i in $(seq 1 3000); do echo "$i" > "file-$i.txt"; done', dir);
-  const image = join(dir, 'fs.img');
-  makeImage(image, join(dir, 'root'), { size: '64M' });
-  const file = await ImageFileSource.open(image);
-  t.after(() => file.close());
+  const { dir, image, file } = await folderImage(t);
   const source = new CountingSource(file);
   const fs = await Ext4Reader.open(source);
   source.reads.length = 0;
@@ -69,4 +77,57 @@ test('listing a 3,000-entry folder reads each inode-table piece and each directo
   source.reads.length = 0;
   assert.equal((await fs.list('/many')).length, 3000);
   assert.deepEqual(source.reads, [], 'the second listing is served from the reader’s caches');
+});
+
+const BLOCK = 1024 * 1024;
+
+/**
+ * A source shaped like a repository disk with its cache gone: each read loads the whole 1 MiB block around it and
+ * hands out a view into it, keeping nothing itself. `alive` says how many of the blocks it loaded are still held.
+ */
+class BlockViewSource implements BlockSource {
+  private readonly loaded: WeakRef<ArrayBufferLike>[] = [];
+  constructor(private readonly inner: BlockSource) {}
+  get size(): number {
+    return this.inner.size;
+  }
+  async read(offset: number, length: number): Promise<Buffer> {
+    const start = offset - (offset % BLOCK);
+    if (offset + length > start + BLOCK) return this.inner.read(offset, length);
+    const block = Buffer.allocUnsafeSlow(BLOCK);
+    (await this.inner.read(start, BLOCK)).copy(block);
+    this.loaded.push(new WeakRef(block.buffer));
+    return block.subarray(offset - start, offset - start + length);
+  }
+  alive(): number {
+    return this.loaded.filter((r) => r.deref() !== undefined).length;
+  }
+  get loads(): number {
+    return this.loaded.length;
+  }
+  allocatedExtents(): Promise<Extent[]> {
+    return this.inner.allocatedExtents();
+  }
+  close(): Promise<void> {
+    return this.inner.close();
+  }
+}
+
+test("the reader's caches hold their own bytes, not the source's 1 MiB blocks they were read from", async (t) => {
+  setFlagsFromString('--expose-gc');
+  const gc = runInNewContext('gc') as () => void;
+  const { file } = await folderImage(t);
+  const source = new BlockViewSource(file);
+  const fs = await Ext4Reader.open(source);
+  assert.equal((await fs.list('/many')).length, 3000);
+  const loads = source.loads;
+  assert.ok(loads > 0);
+  for (let i = 0; i < 3; i++) {
+    gc();
+    await new Promise((r) => setImmediate(r));
+  }
+  assert.equal(source.alive(), 0, `${source.alive()} of the ${loads} blocks read are still held`);
+  // The caches are still there: the listing again reads nothing.
+  assert.equal((await fs.list('/many')).length, 3000);
+  assert.equal(source.loads, loads);
 });
