@@ -56,6 +56,8 @@ export interface DecodeJob {
   entries: DecodeEntry[];
   /** Verify only: the decompressed blocks are dropped in the worker and nothing but the verdict comes back. */
   verifyOnly?: boolean;
+  /** Decode entry i into `into` at i * `slot` (page-aligned shared memory the caller writes from); nothing comes back but the verdict. */
+  into?: { buf: SharedArrayBuffer; slot: number };
 }
 
 export type CodecJob = HashJob | HashFileJob | CompressJob | DecodeJob;

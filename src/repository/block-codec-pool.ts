@@ -126,6 +126,16 @@ export class BlockCodecPool {
     if (r.type !== 'verified') throw new OpenemError('INTERNAL', `unexpected codec reply ${r.type}`);
   }
 
+  /**
+   * Like `decode`, but each block is decoded into `into` at entry index x `slot` (shared memory the caller reuses):
+   * nothing is allocated per block and nothing comes back but the verdict. Throws BlockDecodeError.
+   */
+  async decodeInto(buf: ArrayBuffer, entries: DecodeEntry[], into: SharedArrayBuffer, slot: number): Promise<void> {
+    const r = await this.run({ type: 'decode', algorithm: this.algorithm, buf, entries, into: { buf: into, slot } }, [buf]);
+    if (r.type === 'decode-failed') throw new BlockDecodeError(r.entry, r.reason);
+    if (r.type !== 'verified') throw new OpenemError('INTERNAL', `unexpected codec reply ${r.type}`);
+  }
+
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;

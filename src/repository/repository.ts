@@ -103,6 +103,12 @@ export interface FetchOptions {
   /** Reads in flight. */
   concurrency?: number;
   onProgress?: (blocksDone: number, bytesDone: number) => void;
+  /**
+   * fetchBlocks only: hand each block to `write` as a view of page-aligned shared memory (disks/aligned-memory.ts),
+   * which a writer bypassing the page cache writes without a copy. The memory is reused once `write`'s promise
+   * settles: the writer must be done with the bytes by then (keep none).
+   */
+  alignedBlocks?: boolean;
 }
 
 export interface CheckResult {

@@ -2,14 +2,14 @@ import { constants } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
 import { badRequest } from '../../errors.js';
 import type { DiskWriter } from '../platform.js';
+import { alignedSharedMemory, isPageAligned, PAGE_SIZE } from '../../disks/aligned-memory.js';
 
 /** O_DIRECT wants memory, offsets and lengths aligned to the device's logical block; a page covers every device. */
-const ALIGN = 4096;
+const ALIGN = PAGE_SIZE;
 /** One write call: as large as `dd bs=4M`, which writes at the device's rate here. */
 const BATCH_BYTES = 4 * 1024 * 1024;
 /** Batches in memory at once (filling or being written): 32 MiB. */
 const BATCHES = 8;
-const WASM_PAGE = 64 * 1024;
 
 interface Batch {
   /** Where this batch's bytes start in `memory`. */
@@ -23,8 +23,8 @@ interface Batch {
  * Positional writes into a fresh (all-hole) image file that bypass the page cache (O_DIRECT): on this machine
  * buffered writes of a new file reach a third of the device's rate (dd of 3 GiB: 22-28 s buffered, 5-7 s with
  * oflag=direct, same run), because the writeback of gigabytes of dirty pages is throttled behind everyone else's I/O.
- * Blocks are copied into page-aligned batches of 4 MiB — WebAssembly memory, the one page-aligned memory Node hands
- * out (a Buffer's is not, and O_DIRECT refuses it with EINVAL) — and adjacent blocks share one write. A filesystem
+ * Blocks already in page-aligned memory (disks/aligned-memory.ts: what a restore's fetch decodes into) are written
+ * from there; others are copied into page-aligned batches of 4 MiB, adjacent blocks sharing one write. A filesystem
  * without O_DIRECT (tmpfs) gets ordinary positional writes. Zero blocks are left unwritten: they stay holes.
  */
 export class DirectImageWriter implements DiskWriter {
@@ -56,8 +56,7 @@ export class DirectImageWriter implements DiskWriter {
       if ((e as NodeJS.ErrnoException).code !== 'EINVAL') throw e;
       return new DirectImageWriter(await open(path, 'r+'), size, path, false, undefined);
     }
-    const pages = (BATCHES * BATCH_BYTES) / WASM_PAGE;
-    const memory = Buffer.from(new WebAssembly.Memory({ initial: pages, maximum: pages }).buffer);
+    const memory = Buffer.from(alignedSharedMemory(BATCHES * BATCH_BYTES));
     return new DirectImageWriter(fh, size, path, true, memory);
   }
 
@@ -76,6 +75,11 @@ export class DirectImageWriter implements DiskWriter {
     this.checkRange(offset, data.length);
     this.throwFailure();
     if (!this.memory) return writeFully(this.fh, data, offset);
+    if (offset % ALIGN === 0 && data.length % ALIGN === 0 && isPageAligned(data)) {
+      // Already in aligned memory (Repository.fetchBlocks with alignedBlocks): written from there, no copy.
+      if (this.filling.size > 0) await this.drainOverlapping(offset, data.length);
+      return writeFully(this.fh, data, offset);
+    }
     if (offset % ALIGN !== 0 || (data.length % ALIGN !== 0 && offset + data.length !== this.size)) {
       // Not a whole-block write: nothing a restore sends, but the writer stays correct for it.
       await this.drain();
@@ -135,6 +139,18 @@ export class DirectImageWriter implements DiskWriter {
         this.waiting.shift()?.();
       });
     this.inFlight.add(p);
+  }
+
+  /** Writes the filling batches that overlap [offset, offset+length) and waits for every write, so a later write lands last. */
+  private async drainOverlapping(offset: number, length: number): Promise<void> {
+    const overlapping = [...this.filling].filter(([, b]) => b.offset < offset + length && offset < b.offset + b.length);
+    if (overlapping.length === 0) return;
+    for (const [end, batch] of overlapping) {
+      this.filling.delete(end);
+      this.submit(batch);
+    }
+    while (this.inFlight.size > 0) await Promise.all(this.inFlight);
+    this.throwFailure();
   }
 
   /** Writes every filling batch and waits for all writes. */

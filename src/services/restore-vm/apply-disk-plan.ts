@@ -56,7 +56,7 @@ export async function applyDiskPlan(
   repository: Repository,
   writer: DiskWriter,
   plan: DiskRestorePlan,
-  options: { signal?: AbortSignal; onWritten?: (bytes: number) => void } = {},
+  options: { signal?: AbortSignal; onWritten?: (bytes: number) => void; alignedBlocks?: boolean } = {},
 ): Promise<DiskRestoreCounters> {
   const counters: DiskRestoreCounters = {
     blocksFetched: 0,
@@ -91,7 +91,7 @@ export async function applyDiskPlan(
         await writer.write(index * BLOCK_SIZE, data);
         wrote(data);
       },
-      { signal: options.signal },
+      { signal: options.signal, alignedBlocks: options.alignedBlocks },
     ),
   ]);
   for (const r of settled) if (r.status === 'rejected') throw r.reason;

@@ -51,7 +51,8 @@ export async function writeReplacementDisks(run: RestoreRun, staged: StagedDisks
     );
     for (let i = 0; i < plans.length; i++) {
       run.signal.throwIfAborted();
-      const counters = await applyDiskPlan(run.ctx.repository, replacements[i].writer, plans[i], { signal: run.signal, onWritten: (b) => run.progress.add(b) });
+      // The new image's writer bypasses the page cache and writes blocks decoded into aligned memory as they are.
+      const counters = await applyDiskPlan(run.ctx.repository, replacements[i].writer, plans[i], { signal: run.signal, onWritten: (b) => run.progress.add(b), alignedBlocks: true });
       fetched += counters.bytesFetched;
       await run.log(describeCounters(plans[i].diskName, counters));
     }
