@@ -12,7 +12,7 @@ export const DATA_ELSEWHERE_TAGS = new Set([0x80000013, 0x80000017]);
 /** A security descriptor's size is a 16-bit field in Windows' APIs. */
 const MAX_SECURITY_DESCRIPTOR = 65536;
 /** An Interix symlink is a small SYSTEM file; bigger ones are not looked into. */
-const MAX_INTERIX_LINK = 8 + 2 * 4096;
+export const MAX_INTERIX_LINK = 8 + 2 * 4096;
 
 /** A file record as the reader sees it: its kind, times, the stream a path names, and its link if it is one. */
 export interface NtfsNode {

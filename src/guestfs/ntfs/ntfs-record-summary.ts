@@ -1,12 +1,10 @@
 import { applyFixups } from './ntfs-fixups.js';
 import { ATTR, ATTR_FLAG, ntfsTime } from './ntfs-record.js';
 import { ownerOf } from './ntfs-security.js';
+import { FILE_ATTRIBUTE, MAX_INTERIX_LINK } from './ntfs-node.js';
 
 const RECORD_IN_USE = 0x0001;
 const RECORD_IS_DIRECTORY = 0x0002;
-const FILE_ATTRIBUTE_SYSTEM = 0x0004;
-/** An Interix symlink (ntfs-3g's) is a SYSTEM file of at most this many bytes (ntfs-node.ts MAX_INTERIX_LINK). */
-const MAX_INTERIX_LINK = 8 + 2 * 4096;
 
 /** What a folder listing shows of a plain file or folder, read from its file record's attribute headers alone. */
 export interface NtfsRecordSummary {
@@ -98,7 +96,7 @@ export function summariseRecord(raw: Buffer, volumeBytes: number, scratch: Buffe
   if (!si) return undefined;
   const isDirectory = (flags & RECORD_IS_DIRECTORY) !== 0;
   const fileAttributes = b.readUInt32LE(si.at + 0x20);
-  if (!isDirectory && fileAttributes & FILE_ATTRIBUTE_SYSTEM && size >= 8 && size <= MAX_INTERIX_LINK) return undefined;
+  if (!isDirectory && fileAttributes & FILE_ATTRIBUTE.SYSTEM && size >= 8 && size <= MAX_INTERIX_LINK) return undefined;
   const securityId = si.length >= 0x38 ? b.readUInt32LE(si.at + 0x34) : 0;
   return {
     isDirectory,
