@@ -26,8 +26,6 @@ test("another account's mount on another node is neither listed nor opened there
   }
   const a = await startServerProcess({ dataDir, env });
   cleanup.defer(() => a.stop());
-  const b = await startServerProcess({ dataDir, env: { ...env, OPENEM_LOG_LEVEL: 'info' } });
-  cleanup.defer(() => b.stop());
   const client = async (node: { http: string }, name: string) => {
     const c = new EmClient(node.http, 'xml');
     assert.equal((await c.logOn(name, `${name}-Pass-1`)).status, 201);
@@ -37,6 +35,9 @@ test("another account's mount on another node is neither listed nor opened there
   const anaOnA = await client(a, 'ana');
   const point = await pointIdOf(anaOnA, 'ownedvm');
   await mount(cleanup, anaOnA, point);
+  // Node B starts once the mount is made, so node A, alone then, is the one that ran the mount task.
+  const b = await startServerProcess({ dataDir, env: { ...env, OPENEM_LOG_LEVEL: 'info' } });
+  cleanup.defer(() => b.stop());
 
   const benOnB = await client(b, 'ben');
   const listed = await benOnB.get(`${b.http}/api/vmRestorePoints/${point}/mounts`);
@@ -49,5 +50,8 @@ test("another account's mount on another node is neither listed nor opened there
   const own = await anaOnB.get(`${b.http}/api/vmRestorePoints/${point}/mounts`);
   assert.equal(own.status, 200, own.text);
   assert.equal(own.text.match(/<VmRestorePointMount /g)?.length, 1, `ana sees her mount on node B: ${own.text}`);
-  assert.equal(b.output().split(REPLICA_OPENED).length - 1, 1, 'node B opened the mount once, for its owner');
+  // Node B's log reaches this process through a pipe, after (not with) the response: wait for the line.
+  const opened = () => b.output().split(REPLICA_OPENED).length - 1;
+  for (const deadline = Date.now() + 30_000; opened() < 1 && Date.now() < deadline;) await new Promise((r) => setTimeout(r, 50));
+  assert.equal(opened(), 1, 'node B opened the mount once, for its owner');
 });
