@@ -59,6 +59,8 @@ export class LocalDiskReplacement implements DiskReplacement {
     try {
       try {
         await fh.truncate(size);
+        // open's mode passes through the umask; the new image gets the original's exactly.
+        await fh.chmod(original.mode & 0o7777);
         if (original.uid !== process.getuid?.() || original.gid !== process.getgid?.()) await chown(stagingPath, original.uid, original.gid);
       } finally {
         await fh.close();

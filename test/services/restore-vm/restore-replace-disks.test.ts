@@ -6,7 +6,7 @@ import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { readdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { chmod, readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { AppContext } from '../../../src/services/app-services.js';
 import { startVmRestore } from '../../../src/services/restore-vm/start-vm-restore.js';
@@ -58,6 +58,9 @@ test('a full restore fetches and decodes each block once and leaves the disk unt
   await scribble(path, [0, 5, 3, 40]);
   const untouched = await sha256File(path);
   const inode = (await stat(path)).ino;
+  // Group-writable: a umask of 022 would take that bit from a file created with this mode.
+  await chmod(path, 0o664);
+  const previousUmask = process.umask(0o022);
   const midway: { disk?: string; staging?: string[] } = {};
   const counts = countRepositoryPasses(ctx, async (n) => {
     if (n !== 30) return;
@@ -65,8 +68,9 @@ test('a full restore fetches and decodes each block once and leaves the disk unt
     midway.staging = await stagingFiles(ctx, 'once');
   });
 
-  const s = await fullRestore(ctx, pointId);
+  const s = await fullRestore(ctx, pointId).finally(() => process.umask(previousUmask));
   assert.equal(s.result, 'Success', s.failureMessage);
+  assert.equal((await stat(path)).mode & 0o7777, 0o664, "the new image has the disk's mode, whatever the umask");
   assert.equal(counts.verified, 0, 'no separate verification pass');
   assert.equal(counts.fetched, 48, 'each of the 48 data blocks fetched once');
   assert.equal(diskCounters(s.log).fetched, 48);
