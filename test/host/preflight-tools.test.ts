@@ -6,7 +6,7 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 
 /** Always there on Debian (Essential packages: dash, bash, coreutils, findutils, libc-bin) or not a host tool at all. */
-const ESSENTIAL = new Set(['sh', '/bin/sh', 'bash', 'sleep', 'rm', 'xargs', 'getent', 'ldd', 'npx', 'node', 'openem-no-such-tool']);
+const ESSENTIAL = new Set(['sh', '/bin/sh', 'bash', 'sleep', 'rm', 'true', 'xargs', 'getent', 'ldd', 'npx', 'node', 'openem-no-such-tool']);
 
 function sources(dir: string): string[] {
   return readdirSync(dir).flatMap((n) => {
