@@ -1,25 +1,13 @@
 import { applyFixups } from './ntfs-fixups.js';
-import { ATTR, ATTR_FLAG, ntfsTime } from './ntfs-record.js';
+import { ATTR, ATTR_FLAG, RECORD_FLAG, ntfsTime } from './ntfs-record.js';
 import { ownerOf } from './ntfs-security.js';
-import { FILE_ATTRIBUTE, MAX_INTERIX_LINK } from './ntfs-node.js';
-
-const RECORD_IN_USE = 0x0001;
-const RECORD_IS_DIRECTORY = 0x0002;
+import { FILE_ATTRIBUTE, MAX_INTERIX_LINK, type NtfsNode } from './ntfs-node.js';
 
 /** What a folder listing shows of a plain file or folder, read from its file record's attribute headers alone. */
-export interface NtfsRecordSummary {
+export interface NtfsRecordSummary extends Pick<NtfsNode, 'fileAttributes' | 'owner' | 'securityId' | 'birthtime' | 'mtime' | 'ctime' | 'atime'> {
   isDirectory: boolean;
   /** The unnamed $DATA's size (0 for a folder, or a file without one). */
   size: number;
-  fileAttributes: number;
-  /** The owner, from the record's own security descriptor (what ntfs-3g writes); otherwise see `securityId`. */
-  owner?: string;
-  /** The shared descriptor in $Secure that holds the owner, when the record has none of its own. */
-  securityId?: number;
-  birthtime: Date;
-  mtime: Date;
-  ctime: Date;
-  atime: Date;
 }
 
 /**
@@ -41,7 +29,7 @@ export function summariseRecord(raw: Buffer, volumeBytes: number, scratch: Buffe
     return undefined;
   }
   const flags = b.readUInt16LE(0x16);
-  if (!(flags & RECORD_IN_USE) || b.readUInt32LE(0x20) !== 0 || b.readUInt16LE(0x24) !== 0) return undefined;
+  if (!(flags & RECORD_FLAG.IN_USE) || b.readUInt32LE(0x20) !== 0 || b.readUInt16LE(0x24) !== 0) return undefined;
   const bytesUsed = Math.min(b.readUInt32LE(0x18), b.length);
   let at = b.readUInt16LE(0x14);
   if (at < 0x2a || at >= bytesUsed) return undefined;
@@ -94,7 +82,7 @@ export function summariseRecord(raw: Buffer, volumeBytes: number, scratch: Buffe
     at += length;
   }
   if (!si) return undefined;
-  const isDirectory = (flags & RECORD_IS_DIRECTORY) !== 0;
+  const isDirectory = (flags & RECORD_FLAG.IS_DIRECTORY) !== 0;
   const fileAttributes = b.readUInt32LE(si.at + 0x20);
   if (!isDirectory && fileAttributes & FILE_ATTRIBUTE.SYSTEM && size >= 8 && size <= MAX_INTERIX_LINK) return undefined;
   const securityId = si.length >= 0x38 ? b.readUInt32LE(si.at + 0x34) : 0;

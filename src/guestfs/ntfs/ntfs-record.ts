@@ -17,8 +17,8 @@ export const ATTR = {
 
 export const ATTR_FLAG = { COMPRESSED: 0x0001, ENCRYPTED: 0x4000, SPARSE: 0x8000 } as const;
 
-const RECORD_IN_USE = 0x0001;
-const RECORD_IS_DIRECTORY = 0x0002;
+/** A file record header's flags. */
+export const RECORD_FLAG = { IN_USE: 0x0001, IS_DIRECTORY: 0x0002 } as const;
 
 /** One attribute as stored in one file record: its value inline (resident), or its runs (non-resident). */
 export interface NtfsAttribute {
@@ -70,8 +70,8 @@ export function parseFileRecord(raw: Buffer, number: number, totalClusters: numb
     number,
     sequence: b.readUInt16LE(0x10),
     linkCount: b.readUInt16LE(0x12),
-    inUse: (flags & RECORD_IN_USE) !== 0,
-    isDirectory: (flags & RECORD_IS_DIRECTORY) !== 0,
+    inUse: (flags & RECORD_FLAG.IN_USE) !== 0,
+    isDirectory: (flags & RECORD_FLAG.IS_DIRECTORY) !== 0,
     baseRecord: referenceRecord(b, 0x20),
     attributes: [],
   };
