@@ -37,6 +37,8 @@ export interface GptPartitionSpec {
   typeGuid?: string;
   /** A fixed GUID makes images reproducible; random otherwise. */
   partitionGuid?: string;
+  /** The entry's attribute bits (e.g. Windows' "no drive letter", bit 63); none by default. */
+  attributes?: bigint;
 }
 
 /**
@@ -82,6 +84,7 @@ export async function writeGpt(target: string | FileHandle, diskSize: number, pa
     guidBytes(p.partitionGuid ?? randomUUID()).copy(entries, at + 16);
     entries.writeBigUInt64LE(BigInt(partFirst), at + 32);
     entries.writeBigUInt64LE(BigInt(partLast), at + 40);
+    entries.writeBigUInt64LE(p.attributes ?? 0n, at + 48);
     entries.write(p.name, at + 56, 72, 'utf16le');
   });
   const entriesCrc = crc32(entries);

@@ -12,6 +12,8 @@ export interface Partition {
   type: string;
   /** GPT partition name; empty for MBR. */
   name: string;
+  /** GPT: the entry's 64 attribute bits (bit 63: Windows gives the volume no drive letter). Absent for MBR. */
+  attributes?: bigint;
 }
 
 export type PartitionTable =
@@ -146,6 +148,7 @@ async function readGpt(disk: BlockSource, sectorSize: number): Promise<Partition
       size: (last - first + 1) * sectorSize,
       type: formatGuid(e.subarray(0, 16)),
       name: e.toString('utf16le', 56, 128).replace(/\0.*$/s, ''),
+      attributes: e.readBigUInt64LE(48),
     });
   }
   return { scheme: 'gpt', sectorSize, diskGuid: formatGuid(hdr.subarray(56, 72)), partitions };

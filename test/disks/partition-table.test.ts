@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { open, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ImageFileSource } from '../../src/disks/image-file-source.js';
-import { writeGptWithSinglePartition } from '../../src/disks/gpt-writer.js';
+import { writeGpt, writeGptWithSinglePartition } from '../../src/disks/gpt-writer.js';
 import { GPT_TYPE_LINUX_FILESYSTEM, readPartitionTable } from '../../src/disks/partition-table.js';
 import { isOpenemError } from '../../src/errors.js';
 import { run, tempDir } from '../guestfs/fixtures/ext4-images.js';
@@ -31,11 +31,29 @@ test('a GPT written by gpt-writer reads back as one partition, and util-linux ag
   assert.ok(table.scheme === 'gpt');
   assert.equal(table.diskGuid, '11111111-2222-3333-4444-555555555555');
   assert.deepEqual(table.partitions, [
-    { index: 1, start: MiB, size: 62 * MiB, type: GPT_TYPE_LINUX_FILESYSTEM, name: 'rootfs' },
+    { index: 1, start: MiB, size: 62 * MiB, type: GPT_TYPE_LINUX_FILESYSTEM, name: 'rootfs', attributes: 0n },
   ]);
   // partx checks the header and entry CRCs itself; a bad CRC would show no partition.
   const partx = run('partx', ['--show', '--bytes', '--noheadings', '-o', 'NR,START,SECTORS,TYPE,NAME,UUID', disk]);
   assert.match(partx.trim(), /^1\s+2048\s+126976\s+0fc63daf-8483-4772-8e79-3d69d8477de4\s+rootfs\s+66666666-7777-8888-9999-aaaaaaaaaaaa$/);
+});
+
+test("a GPT entry's attribute bits (Windows' no-drive-letter bit 63) read back as written, and sfdisk agrees", async (t) => {
+  const disk = join(tempDir(t), 'disk.img');
+  await writeFile(disk, '');
+  const RECOVERY = 'de94bba4-06d1-4d40-a16a-bfd50179d6ac';
+  await writeGpt(disk, 32 * MiB, [
+    { start: MiB, size: 8 * MiB, name: 'data', typeGuid: 'ebd0a0a2-b9e5-4433-87c0-68b6b72699c7' },
+    { start: 9 * MiB, size: 8 * MiB, name: 'recovery', typeGuid: RECOVERY, attributes: (1n << 63n) | 1n },
+  ]);
+  const table = await tableOf(disk);
+  assert.deepEqual(table.partitions.map((p) => [p.name, p.type, p.attributes]), [
+    ['data', 'ebd0a0a2-b9e5-4433-87c0-68b6b72699c7', 0n],
+    ['recovery', RECOVERY, 0x8000000000000001n],
+  ]);
+  // partx checks the CRCs and shows the attribute bits as FLAGS.
+  const partx = run('partx', ['--show', '--noheadings', '-o', 'NR,FLAGS', disk]);
+  assert.deepEqual(partx.trim().split('\n').map((l) => l.trim().split(/\s+/)), [['1', '0x0'], ['2', '0x8000000000000001']], partx);
 });
 
 test('a GPT whose header CRC is damaged is reported CORRUPT', async (t) => {

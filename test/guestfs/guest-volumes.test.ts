@@ -3,11 +3,12 @@ import assert from 'node:assert/strict';
 import type { GuestFilesystem } from '../../src/guestfs/guest-filesystem.js';
 import { parseGuestPath } from '../../src/guestfs/guest-path.js';
 import { GuestVolumeSet, type VolumeCandidate } from '../../src/guestfs/guest-volumes.js';
+import type { WindowsVolumeRole } from '../../src/guestfs/windows-volume-role.js';
 
 /** A volume as the opener makes it; `lettered` stands for a kind the guest gives drive letters (NTFS). */
-function candidate(id: string, lettered: boolean, osKind: 'Linux' | 'Windows' = lettered ? 'Windows' : 'Linux'): VolumeCandidate {
+function candidate(id: string, lettered: boolean, osKind: 'Linux' | 'Windows' = lettered ? 'Windows' : 'Linux', windowsRole?: WindowsVolumeRole): VolumeCandidate {
   const [diskName, part] = id.split('/');
-  return { id, diskName, ...(part ? { partitionIndex: Number(part) } : {}), offset: 0, kind: 'ext4', osKind, fs: { id } as unknown as GuestFilesystem, lettered };
+  return { id, diskName, ...(part ? { partitionIndex: Number(part) } : {}), offset: 0, kind: 'ext4', osKind, fs: { id } as unknown as GuestFilesystem, lettered, ...(windowsRole ? { windowsRole } : {}) };
 }
 
 test('a guest path keeps its drive letter (upper case) and normalises the rest', () => {
@@ -47,6 +48,24 @@ test('lettered volumes get C:, D:, … in disk order; / names C:; a letter the g
   assert.deepEqual(set.addressable, [system, data]);
   assert.equal(set.guestPathOf(system, '/Users'), 'C:/Users');
   assert.equal(set.guestPathOf(boot, '/'), undefined);
+});
+
+test("Windows' system volume is C: wherever it lies; the other volumes follow in disk order; the hidden ones get no letter", () => {
+  const set = new GuestVolumeSet([
+    candidate('disk0/1', true, 'Windows', 'hidden'), // System Reserved
+    candidate('disk0/2', true, 'Windows', 'data'),
+    candidate('disk0/3', true, 'Windows', 'system'),
+    candidate('disk0/4', true, 'Windows', 'hidden'), // Recovery
+    candidate('disk1/1', true, 'Windows', 'data'),
+  ]);
+  const [reserved, data, system, recovery, second] = set.volumes;
+  assert.deepEqual(set.volumes.map((v) => v.driveLetter), [undefined, 'D', 'C', undefined, 'E']);
+  assert.equal(set.primary, system, 'the system volume is the one / and C: name');
+  assert.deepEqual(set.locate('C:/Windows'), { volume: system, path: '/Windows' });
+  assert.deepEqual(set.locate('D:/Data'), { volume: data, path: '/Data' });
+  assert.deepEqual(set.addressable, [system, data, second], 'in drive-letter order; the hidden volumes have no address');
+  assert.equal(set.guestPathOf(reserved, '/'), undefined);
+  assert.equal(set.guestPathOf(recovery, '/'), undefined);
 });
 
 test('a VM without a filesystem openem reads has no primary volume and locates nothing', () => {

@@ -37,7 +37,7 @@ export async function openManifestVolumes(
         open.pop();
         await disk.close();
       }
-      found.push(...volumesOfDisk(d.name, r.found));
+      found.push(...(await volumesOfDisk(d.name, r.found)));
     }
   } catch (e) {
     await close();
