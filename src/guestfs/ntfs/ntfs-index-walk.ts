@@ -27,7 +27,10 @@ export async function visitIndex(mft: NtfsMft, file: NtfsFile, name: string, wha
   const perRead = Math.max(1, Math.floor(INDEX_READ / bs));
   for (let first = 0; first < blocks; first += perRead) {
     const count = Math.min(perRead, blocks - first);
-    const data = await mft.read(alloc, first * bs, (first + count) * bs);
+    // readStream of a non-resident stream gives a fresh buffer, so the blocks' fixups go in place; a resident
+    // $INDEX_ALLOCATION (never written by Windows) would give a view of the cached record, so it is copied.
+    const read = await mft.read(alloc, first * bs, (first + count) * bs);
+    const data = alloc.resident ? Buffer.from(read) : read;
     for (let i = 0; i < count; i++) {
       const block = first + i;
       if (bitmap && !(bitmap[block >> 3] & (1 << (block & 7)))) continue;

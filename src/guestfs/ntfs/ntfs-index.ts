@@ -44,16 +44,18 @@ export function visitIndexNode(b: Buffer, header: number, what: string, visit: I
 
 /** Parses one $I30 entry (a copy of the named file's $FILE_NAME as its key) into `out`, leaving out DOS aliases. */
 export function parseI30Entry(node: Buffer, at: number, keyLength: number, what: string, out: NtfsIndexEntry[]): void {
-  const key = node.subarray(at + 16, at + 16 + keyLength);
-  if (key.length < 0x42 || key.length < 0x42 + key[0x40] * 2) throw corrupt(`${what} has an index entry with a truncated file name`);
-  const namespace = key[0x41];
+  // The key (a $FILE_NAME) is read where it lies in the node, not sliced out: a folder's entries cost no Buffer each.
+  const key = at + 16;
+  const nameLength = keyLength >= 0x42 ? node[key + 0x40] * 2 : 0;
+  if (keyLength < 0x42 || keyLength < 0x42 + nameLength || key + keyLength > node.length) throw corrupt(`${what} has an index entry with a truncated file name`);
+  const namespace = node[key + 0x41];
   if (namespace === NAMESPACE.DOS) return;
   out.push({
     record: referenceRecord(node, at),
     sequence: node.readUInt16LE(at + 6),
-    name: key.toString('utf16le', 0x42, 0x42 + key[0x40] * 2),
+    name: node.toString('utf16le', key + 0x42, key + 0x42 + nameLength),
     namespace,
-    fileAttributes: key.readUInt32LE(0x38),
+    fileAttributes: node.readUInt32LE(key + 0x38),
   });
 }
 
@@ -63,9 +65,8 @@ export function visitIndexRoot(root: Buffer, what: string, visit: IndexEntryVisi
   visitIndexNode(root, 0x10, `${what} index root`, visit);
 }
 
-/** Visits the entries of one INDX block of $INDEX_ALLOCATION (fixups applied to a copy). */
-export function visitIndexBlock(raw: Buffer, what: string, visit: IndexEntryVisitor): void {
-  const b = Buffer.from(raw);
+/** Visits the entries of one INDX block of $INDEX_ALLOCATION, its fixups applied in place: `b` must be the caller's own. */
+export function visitIndexBlock(b: Buffer, what: string, visit: IndexEntryVisitor): void {
   applyFixups(b, 'INDX', what);
   visitIndexNode(b, 0x18, what, visit);
 }

@@ -1,12 +1,19 @@
 import type { BlockSource } from '../../disks/block-source.js';
 import { corrupt } from '../../errors.js';
 import { LruCache } from '../lru-cache.js';
+import { fixupsFailAt } from './ntfs-fixups.js';
 import type { NtfsBootSector } from './ntfs-boot-sector.js';
 import { ATTR, parseFileRecord, referenceRecord, type NtfsAttribute, type NtfsFileRecord } from './ntfs-record.js';
 import { readStream, streamOf, type NtfsStream } from './ntfs-stream.js';
 
 /** The $MFT is read in chunks of this many bytes, so a folder's records come in a few large reads. */
 const MFT_CHUNK = 64 * 1024;
+/** A listing reads the $MFT in spans of up to this many bytes, each once, ... */
+const SPAN_BYTES = 1024 * 1024;
+/** ... reading through gaps of up to this many bytes between the records it needs rather than starting a new span. */
+const SPAN_GAP = 64 * 1024;
+/** Spans read ahead of the one being visited (each read may decode a repository block on a worker). */
+const SPANS_IN_FLIGHT = 4;
 /** Real attribute lists stay well under this (a few thousand extents); a bigger one is damage or hostility. */
 const MAX_ATTRIBUTE_LIST = 1024 * 1024;
 /** What openem reads of a reparse point's value: Windows caps reparse data at 16 KiB. */
@@ -24,6 +31,8 @@ export interface NtfsFile {
 export class NtfsMft {
   private readonly chunks = new LruCache<number, Promise<Buffer>>(64);
   private readonly files = new LruCache<number, Promise<NtfsFile>>(16384);
+  /** Reads of the $MFT's bytes so far (record chunks and listing spans): a listing's cost is countable without timing it. */
+  mftReads = 0;
 
   private constructor(
     readonly source: BlockSource,
@@ -69,10 +78,63 @@ export class NtfsMft {
     if (!Number.isSafeInteger(n) || n < 0 || n >= this.recordCount) throw corrupt(`NTFS file record ${n} is outside the $MFT`);
     const offset = n * rs;
     const start = offset - (offset % MFT_CHUNK);
-    const chunk = await this.chunks.getOrCreate(start, () => readStream(this.source, this.mft, start, start + MFT_CHUNK));
+    const chunk = await this.chunks.getOrCreate(start, () => {
+      this.mftReads++;
+      return readStream(this.source, this.mft, start, start + MFT_CHUNK);
+    });
     const raw = chunk.subarray(offset - start, offset - start + rs);
     if (raw.length < rs) throw corrupt(`NTFS file record ${n} lies past the end of the $MFT`);
     return raw;
+  }
+
+  /**
+   * Many file records, for a folder listing: `visit(i, b, at)` is called once for each `numbers[i]`, its record at
+   * `b[at, at + record size)` with its fixups applied, or `at` = -1 when they fail (a torn or damaged record, which
+   * the caller reads the full way to say CORRUPT). The records are read in $MFT order, in spans of up to 1 MiB
+   * (through gaps of up to 64 KiB: a folder's files are mostly neighbours in the $MFT), a few spans in flight, each
+   * read once into a buffer of its own (not cached) and fixed up in place; nothing is allocated or copied per record.
+   * `b` is valid only during the call. CORRUPT, as rawRecord, for a number outside the $MFT.
+   */
+  async forEachRecord(numbers: readonly number[], visit: (i: number, b: Buffer, at: number) => void): Promise<void> {
+    const rs = this.boot.mftRecordSize;
+    for (const n of numbers) if (!Number.isSafeInteger(n) || n < 0 || n >= this.recordCount) throw corrupt(`NTFS file record ${n} is outside the $MFT`);
+    const order = Array.from(numbers.keys()).sort((a, b) => numbers[a] - numbers[b]);
+    const spans: { start: number; end: number; first: number }[] = [];
+    for (let j = 0; j < order.length; j++) {
+      const offset = numbers[order[j]] * rs;
+      const last = spans[spans.length - 1];
+      if (last && offset + rs - last.start <= SPAN_BYTES && offset - last.end <= SPAN_GAP) last.end = Math.max(last.end, offset + rs);
+      else spans.push({ start: offset, end: offset + rs, first: j });
+    }
+    const read = (k: number): Promise<Buffer> => {
+      this.mftReads++;
+      const p = readStream(this.source, this.mft, spans[k].start, spans[k].end);
+      // Awaited in order below; a later span failing while an earlier one is awaited must not go unhandled.
+      p.catch(() => undefined);
+      return p;
+    };
+    const reads: (Promise<Buffer> | undefined)[] = [];
+    for (let k = 0; k < Math.min(SPANS_IN_FLIGHT, spans.length); k++) reads[k] = read(k);
+    for (let k = 0; k < spans.length; k++) {
+      const b = await reads[k]!;
+      reads[k] = undefined;
+      if (k + SPANS_IN_FLIGHT < spans.length) reads[k + SPANS_IN_FLIGHT] = read(k + SPANS_IN_FLIGHT);
+      const { start, end } = spans[k];
+      if (b.length < end - start) throw corrupt(`NTFS file record ${Math.floor((start + b.length) / rs)} lies past the end of the $MFT`);
+      const stop = k + 1 < spans.length ? spans[k + 1].first : order.length;
+      let fixed = -1;
+      let at = -1;
+      for (let j = spans[k].first; j < stop; j++) {
+        const n = numbers[order[j]];
+        // One record named twice (hard links in one folder) is next to itself in `order`: fixed up once.
+        if (n !== fixed) {
+          fixed = n;
+          at = n * rs - start;
+          if (fixupsFailAt(b, at, rs, 'FILE') !== undefined) at = -1;
+        }
+        visit(order[j], b, at);
+      }
+    }
   }
 
   /** File `n` with all its attributes; CORRUPT when it is not an in-use base record. */

@@ -14,6 +14,7 @@ import { NtfsSecure } from './ntfs-secure.js';
 import { attributeStream, DATA_ELSEWHERE_TAGS, namedStreams, nodeOf, nodeSize, ntfsTimesOf, ownSecurityDescriptor, type NtfsNode } from './ntfs-node.js';
 import { ATTR } from './ntfs-record.js';
 import { summariseRecord } from './ntfs-record-summary.js';
+import { OwnerNames } from './ntfs-security.js';
 import { dataRangesOf, readStream, streamBytes, type NtfsStream } from './ntfs-stream.js';
 import { upcaseKey, type NameKey } from './ntfs-upcase.js';
 
@@ -22,13 +23,15 @@ const UPCASE_RECORD = 10;
 /** Records below this are the volume's metafiles ($MFT, $Bitmap, $Extend, …): Windows never lists them. */
 const FIRST_USER_RECORD = 16;
 
-/** A folder's names: all of them in index order, by exact name, and by the volume's upper-case key. */
+/** A folder's names: all of them in index order, and (once a name is looked up) by exact name and by the volume's upper-case key. */
 interface Directory {
   entries: NtfsIndexEntry[];
-  exact: Map<string, NtfsIndexEntry>;
-  folded: Map<string, NtfsIndexEntry>;
-  /** Its entries as a listing shows them (paths left empty: a folder is reached by more than one spelling), once listed. */
-  listed?: Promise<GuestEntry[]>;
+  names?: { exact: Map<string, NtfsIndexEntry>; folded: Map<string, NtfsIndexEntry> };
+  /**
+   * Its entries as a listing shows them, once listed, with paths under the spelling of the folder's path they were
+   * first listed by (`prefix`; a folder may be reached by more than one).
+   */
+  listed?: { prefix: string; entries: Promise<GuestEntry[]> };
 }
 
 /**
@@ -105,28 +108,39 @@ export class NtfsReader implements GuestFilesystem {
         this.unusableNames++;
         return false;
       });
-      const exact = new Map<string, NtfsIndexEntry>();
-      const folded = new Map<string, NtfsIndexEntry>();
-      for (const e of visible) {
-        exact.set(e.name, e);
-        const k = this.key(e.name);
-        if (!folded.has(k)) folded.set(k, e);
-      }
-      return { entries: visible, exact, folded };
+      return { entries: visible };
     };
     // Weighted by the index's size (about one entry per 64 bytes), so one huge folder cannot pin unbounded memory.
     const alloc = node.file.attributes.find((a) => a.type === ATTR.INDEX_ALLOCATION && a.lowestVcn === 0);
     return this.directories.getOrCreate(n, load, Math.max(1, Math.ceil((alloc?.allocatedSize ?? 0) / 64)));
   }
 
+  /**
+   * The entry `name` names in folder `d`: the exact name first, else the one with its upper-case key. The maps are
+   * built on the first lookup, not when the folder is read: a listing needs neither (nor 10,000 upper-case keys).
+   */
+  private lookup(d: Directory, name: string): NtfsIndexEntry | undefined {
+    if (!d.names) {
+      const exact = new Map<string, NtfsIndexEntry>();
+      const folded = new Map<string, NtfsIndexEntry>();
+      for (const e of d.entries) {
+        exact.set(e.name, e);
+        const k = this.key(e.name);
+        if (!folded.has(k)) folded.set(k, e);
+      }
+      d.names = { exact, folded };
+    }
+    return d.names.exact.get(name) ?? d.names.folded.get(this.key(name));
+  }
+
   private async childOf(dir: NtfsNode, name: string): Promise<NtfsNode | undefined> {
     const d = await this.directory(dir);
-    const hit = d.exact.get(name) ?? d.folded.get(this.key(name));
+    const hit = this.lookup(d, name);
     if (hit) return this.node(hit.record);
     // `file:stream`: an alternate data stream of `file` (streams names are matched case-insensitively too).
     const colon = name.indexOf(':');
     if (colon <= 0) return undefined;
-    const base = d.exact.get(name.slice(0, colon)) ?? d.folded.get(this.key(name.slice(0, colon)));
+    const base = this.lookup(d, name.slice(0, colon));
     if (!base) return undefined;
     const file = await this.mft.file(base.record);
     const wanted = this.key(name.slice(colon + 1).replace(/:\$DATA$/i, ''));
@@ -189,39 +203,52 @@ export class NtfsReader implements GuestFilesystem {
   private async entries(dirPath: string, dir: NtfsNode): Promise<GuestEntry[]> {
     if (dir.kind !== 'dir' || dir.streamName) throw badRequest(`guest path ${dirPath} is not a directory`);
     const d = await this.directory(dir);
-    d.listed ??= this.listed(d.entries);
     const prefix = dirPath === '/' ? '/' : `${dirPath}/`;
-    return (await d.listed).map((e) => ({ ...e, path: prefix + e.name }));
+    d.listed ??= { prefix, entries: this.listed(d.entries, prefix) };
+    const listed = await d.listed.entries;
+    // The entries are shared by the listings of one spelling (nobody changes a GuestEntry it is given): copying
+    // 10,000 of them cost more than reading them.
+    if (d.listed.prefix === prefix) return listed.slice();
+    return listed.map((e) => ({ ...e, path: prefix + e.name }));
   }
 
   /**
    * A folder's entries as a listing shows them. A plain file or folder is shown from its record's attribute headers
-   * (ntfs-record-summary.ts: times, flags and size from $STANDARD_INFORMATION and $DATA; the owner from $Secure by
-   * its security id, as EM's FileEntry shows one), without building a node; anything else (links, attribute lists,
-   * own descriptors) from its node. The records are asked for all at once, so the $MFT's chunks load in parallel.
+   * (ntfs-record-summary.ts: times, flags and size from $STANDARD_INFORMATION and $DATA; the owner from its own
+   * descriptor, or from $Secure by its security id, as EM's FileEntry shows one), without building a node; anything
+   * else (links, attribute lists, possible Interix symlinks) from its node. The records are read in $MFT order in a
+   * few large spans (NtfsMft.forEachRecord), each security id's owner looked up once.
    */
-  private async listed(entries: NtfsIndexEntry[]): Promise<GuestEntry[]> {
-    const raws = await Promise.all(entries.map((e) => this.mft.rawRecord(e.record)));
-    const owners = new Map<number, Promise<string | undefined>>();
-    const scratch = Buffer.allocUnsafe(this.boot.mftRecordSize);
-    const out: GuestEntry[] = [];
-    for (let i = 0; i < entries.length; i++) {
-      const e = entries[i];
-      const s = summariseRecord(raws[i], this.mft.volumeBytes, scratch);
-      if (!s) {
-        out.push(this.toEntry(`/${e.name}`, await this.node(e.record), e.name));
-        continue;
-      }
-      const entry: GuestEntry = { path: '', name: e.name, type: s.isDirectory ? 'dir' : 'file', size: s.size, mtime: s.mtime, atime: s.atime, ctime: s.ctime, birthtime: s.birthtime, id: e.record };
-      if (s.owner !== undefined) entry.owner = s.owner;
-      else if (s.securityId !== undefined) {
-        let owner = owners.get(s.securityId);
-        if (!owner) owners.set(s.securityId, (owner = this.secure.ownerOf(s.securityId)));
-        const name = await owner;
-        if (name) entry.owner = name;
-      }
-      out.push(entry);
+  private async listed(entries: NtfsIndexEntry[], prefix: string): Promise<GuestEntry[]> {
+    const out: GuestEntry[] = new Array(entries.length);
+    const byNode: number[] = [];
+    const shared = new Map<number, number[]>();
+    const owners = new OwnerNames();
+    const { volumeBytes } = this.mft;
+    const recordSize = this.boot.mftRecordSize;
+    await this.mft.forEachRecord(
+      entries.map((e) => e.record),
+      (i, b, at) => {
+        const s = summariseRecord(b, at, recordSize, volumeBytes, owners);
+        if (!s) {
+          byNode.push(i);
+          return;
+        }
+        const entry: GuestEntry = { path: prefix + entries[i].name, name: entries[i].name, type: s.isDirectory ? 'dir' : 'file', size: s.size, mtime: s.mtime, atime: s.atime, ctime: s.ctime, birthtime: s.birthtime, id: entries[i].record };
+        if (s.owner !== undefined) entry.owner = s.owner;
+        else if (s.securityId !== undefined) {
+          const waiting = shared.get(s.securityId);
+          if (waiting) waiting.push(i);
+          else shared.set(s.securityId, [i]);
+        }
+        out[i] = entry;
+      },
+    );
+    for (const [id, waiting] of shared) {
+      const owner = await this.secure.ownerOf(id);
+      if (owner) for (const i of waiting) out[i].owner = owner;
     }
+    for (const i of byNode) out[i] = this.toEntry(prefix + entries[i].name, await this.node(entries[i].record), entries[i].name);
     return out;
   }
 

@@ -31,3 +31,41 @@ export function ownerOf(sd: Buffer): string | undefined {
   const sid = sidString(sd, ownerOffset);
   return WELL_KNOWN[sid] ?? sid;
 }
+
+/** The longest SID: a revision, a count of up to 255 sub-authorities, a 6-byte authority, then the sub-authorities. */
+const MAX_SID = 8 + 255 * 4;
+
+/**
+ * Owners of descriptors read one after another, for a listing: most files of a folder have one owner, so when a
+ * descriptor's owner SID is byte for byte the one before, its name is not built again. The same answers, and the same
+ * CORRUPT, as ownerOf.
+ */
+export class OwnerNames {
+  private readonly sid = Buffer.alloc(MAX_SID);
+  private sidLength = 0;
+  private name: string | undefined;
+
+  /** Whether the SID at `b[at, at + sidLength)` is the last one (compared here: a SID is a few dozen bytes). */
+  private isLastSid(b: Buffer, at: number): boolean {
+    for (let i = 0; i < this.sidLength; i++) if (b[at + i] !== this.sid[i]) return false;
+    return true;
+  }
+
+  /** ownerOf(b[start, end)) without slicing `b` when the owner SID is the last one's. */
+  ownerAt(b: Buffer, start: number, end: number): string | undefined {
+    if (end - start >= 20) {
+      const ownerOffset = b.readUInt32LE(start + 4);
+      if (ownerOffset === 0) return undefined;
+      const at = start + ownerOffset;
+      if (at + 8 <= end) {
+        const length = 8 + b[at + 1] * 4;
+        if (at + length <= end && length === this.sidLength && this.isLastSid(b, at)) return this.name;
+      }
+    }
+    const name = ownerOf(b.subarray(start, end));
+    const at = start + b.readUInt32LE(start + 4);
+    this.sidLength = b.copy(this.sid, 0, at, at + 8 + b[at + 1] * 4);
+    this.name = name;
+    return name;
+  }
+}

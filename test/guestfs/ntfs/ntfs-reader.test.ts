@@ -9,6 +9,7 @@ import assert from 'node:assert/strict';
 import { closeSync, linkSync, unlinkSync, mkdirSync, mkdtempSync, openSync, readlinkSync, rmSync, symlinkSync, writeFileSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { BlockSource } from '../../../src/disks/block-source.js';
 import { ImageFileSource } from '../../../src/disks/image-file-source.js';
 import { isOpenemError } from '../../../src/errors.js';
 import type { GuestEntry } from '../../../src/guestfs/guest-filesystem.js';
@@ -58,6 +59,23 @@ async function assertListingsAsStat(fs: NtfsReader, dir: string): Promise<number
     if (e.type === 'dir') n += await assertListingsAsStat(fs, e.path);
   }
   return n;
+}
+
+/** A block source that counts the reads and bytes asked of it. */
+function countingSource(source: BlockSource): BlockSource & { reads: number; bytes: number } {
+  const counted = {
+    size: source.size,
+    reads: 0,
+    bytes: 0,
+    read: (offset: number, length: number) => {
+      counted.reads++;
+      counted.bytes += length;
+      return source.read(offset, length);
+    },
+    allocatedExtents: () => source.allocatedExtents(),
+    close: async () => undefined,
+  };
+  return counted;
 }
 
 interface Volume {
@@ -242,6 +260,30 @@ describe('NTFS reader against ntfs-3g, 4 KiB clusters', () => {
 
   test('a listing shows every entry as stat does: files, folders, links, streams, compressed, sparse and hard-linked', async () => {
     assert.ok((await assertListingsAsStat(v.fs, '/')) > 10_000);
+  });
+
+  test('a fresh listing of the 10,000-entry folder reads its records in a few large reads, each record once', async () => {
+    const source = await ImageFileSource.open(v.image);
+    try {
+      const counted = countingSource(source);
+      const fs = await NtfsReader.open(counted);
+      const big = (await fs.stat('/Big'))!;
+      counted.reads = 0;
+      counted.bytes = 0;
+      const listed = await fs.listEntry(big);
+      assert.equal(listed.length, BIG_FOLDER);
+      const recordSize = fs.boot.mftRecordSize;
+      // The folder's $INDEX_ALLOCATION (read 1 MiB at a time) and its $BITMAP, then the records in spans of up to
+      // 1 MiB: 10,000 records of 1 KiB are 10 spans. Read 64 KiB at a time, as before, they were 160 reads.
+      assert.ok(counted.reads <= 20, `${counted.reads} reads of the volume for a 10,000-entry listing`);
+      assert.ok(counted.bytes <= 2 * BIG_FOLDER * recordSize, `${counted.bytes} bytes read for ${BIG_FOLDER} records of ${recordSize}`);
+      // Listed again (a second page): nothing is read.
+      counted.reads = 0;
+      assert.deepEqual(await fs.listEntry(big), listed);
+      assert.equal(counted.reads, 0, 'a folder listed again is not read again');
+    } finally {
+      await source.close();
+    }
   });
 
   test('walk yields every entry once and never follows links', async () => {
