@@ -1,14 +1,13 @@
 import type { BlockSource, ChainBreak, ChangeTracking, Extent } from '../../disks/block-source.js';
 import { NbdClient } from './nbd-client.js';
 import { mapExtents, serveImage, type NbdExport } from './nbd-export.js';
-import { addBitmap, allQcow2Bitmaps, imageSize, qcow2Bitmaps, removeBitmap } from './qcow2-bitmaps.js';
+import { addBitmap, allQcow2Bitmaps, imageSize, removeBitmap } from './qcow2-bitmaps.js';
+import { readDirtyExtents } from './qcow2-dirty-bitmap.js';
 
 /** A read-only qemu-nbd export of the image and the one connection to it. */
 interface ServedImage {
   served: NbdExport;
   client: NbdClient;
-  /** The persistent bitmap it also exports as `qemu:dirty-bitmap:<name>`, if any. */
-  bitmap?: string;
 }
 
 /**
@@ -19,10 +18,9 @@ interface ServedImage {
  * bitmaps `replaces` picks are removed but the one this opening counted from (the newest point's, should this
  * backup fail): at most two keep costing guest writes (and qcow2 holds a limited number).
  *
- * The export starts on first use, and one export and one connection serve the whole opening: asked first for the
- * changes since a bitmap (a backup's plan, a QuickRollback's, which reads nothing else), qemu-nbd is started
- * exporting that bitmap too, and its block status and the reads share the connection. The size comes from the
- * image's header, so opening starts no process.
+ * The export starts on first read, and one export and one connection serve the whole opening. The size and the
+ * changes since a bitmap come from the image's own metadata, so opening and a plan from CBT (a QuickRollback's,
+ * which reads nothing else) start no process.
  */
 export class KvmImageSource implements BlockSource {
   readonly changeTracking?: ChangeTracking;
@@ -50,9 +48,9 @@ export class KvmImageSource implements BlockSource {
     return new KvmImageSource(image, format, size, tracked ? checkpoint : undefined, tracked ? options.replaces : undefined, qcow2);
   }
 
-  /** The export, started on first use (exporting `bitmap` too when that use is asking for its changes). */
-  private served(bitmap?: string): Promise<ServedImage> {
-    this.export ??= serveRead(this.image, this.format, bitmap);
+  /** The export, started on first use. */
+  private served(): Promise<ServedImage> {
+    this.export ??= serveRead(this.image, this.format);
     return this.export;
   }
 
@@ -74,23 +72,14 @@ export class KvmImageSource implements BlockSource {
   }
 
   /**
-   * The bits of bitmap `since`; a chain break if it is gone. Read through this opening's export when it exports
-   * that bitmap (it was started for it), else through a second read-only export of the image.
+   * The bits of bitmap `since`, read from the image's own bitmap table (qcow2-dirty-bitmap.ts): a plan from CBT
+   * (a QuickRollback's, a backup's) starts no process for it. A chain break if the bitmap is gone or not trusted.
    */
   private async changedSince(since: string): Promise<Extent[] | ChainBreak> {
-    if (!(await qcow2Bitmaps(this.image)).includes(since)) {
-      return { broken: `the disk image holds no enabled, cleanly stored dirty bitmap ${since} (removed, disabled, the VM stopped uncleanly, or the disk was replaced)` };
-    }
+    const dirty = await readDirtyExtents(this.image, since);
+    if (!dirty) return { broken: `the disk image holds no enabled, cleanly stored dirty bitmap ${since} (removed, disabled, the VM stopped uncleanly, or the disk was replaced)` };
     this.countedFrom = since;
-    const dirty = (type: number) => (type & 1) !== 0;
-    const mine = await this.served(since);
-    if (mine.bitmap === since) return mapExtents(mine.client, dirtyContext(since), dirty);
-    const other = await serveRead(this.image, 'qcow2', since);
-    try {
-      return await mapExtents(other.client, dirtyContext(since), dirty);
-    } finally {
-      await stopServed(other);
-    }
+    return dirty;
   }
 
   async close(): Promise<void> {
@@ -106,16 +95,12 @@ export class KvmImageSource implements BlockSource {
   }
 }
 
-function dirtyContext(bitmap: string): string {
-  return `qemu:dirty-bitmap:${bitmap}`;
-}
-
-/** A read-only export of `image` (with `bitmap` as a metadata context, when given) and a connection to it. */
-async function serveRead(image: string, format: string, bitmap?: string): Promise<ServedImage> {
-  const served = await serveImage(image, format, { writable: false, ...(bitmap ? { bitmap } : {}) });
+/** A read-only export of `image` and a connection to it. */
+async function serveRead(image: string, format: string): Promise<ServedImage> {
+  const served = await serveImage(image, format, { writable: false });
   try {
-    const client = await NbdClient.connect(served.socket, served.exportName, { metaContexts: ['base:allocation', ...(bitmap ? [dirtyContext(bitmap)] : [])] });
-    return { served, client, ...(bitmap ? { bitmap } : {}) };
+    const client = await NbdClient.connect(served.socket, served.exportName, { metaContexts: ['base:allocation'] });
+    return { served, client };
   } catch (e) {
     await served.stop();
     throw e;

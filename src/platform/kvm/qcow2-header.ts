@@ -21,12 +21,34 @@ export interface Qcow2Header {
   bitmaps: Qcow2Bitmap[];
 }
 
+/** A bitmap directory entry with where its bits are stored (qcow2.txt "Bitmap directory"). */
+export interface Qcow2StoredBitmap extends Qcow2Bitmap {
+  tableOffset: number;
+  /** Entries of its bitmap table, one a cluster of bits. */
+  tableSize: number;
+  /** Each bit covers 2^granularityBits bytes of the disk. */
+  granularityBits: number;
+}
+
+/** The header and the bitmap directory with each bitmap's table, for reading a bitmap's bits. */
+export interface Qcow2Metadata {
+  size: number;
+  clusterBits: number;
+  bitmaps: Qcow2StoredBitmap[];
+}
+
 /**
  * Reads a qcow2 image's header, its header extensions and its bitmap directory (QEMU's docs/interop/qcow2.txt:
  * "Header", "Header extensions", "Bitmaps extension", "Bitmap directory"), the answers `qemu-img info` gives,
  * without starting it. The image's metadata is QEMU's, not the guest's; a guest writes only the clusters.
  */
 export async function readQcow2Header(image: string): Promise<Qcow2Header> {
+  const m = await readQcow2Metadata(image);
+  return { size: m.size, bitmaps: m.bitmaps.map(({ name, flags }) => ({ name, flags })) };
+}
+
+/** readQcow2Header's answers with the cluster size and where each bitmap's table is. */
+export async function readQcow2Metadata(image: string): Promise<Qcow2Metadata> {
   const fh = await open(image, 'r');
   try {
     const head = Buffer.alloc(HEADER_READ);
@@ -34,8 +56,9 @@ export async function readQcow2Header(image: string): Promise<Qcow2Header> {
     const bad = (why: string) => new OpenemError('UNAVAILABLE', `${image} is not a qcow2 image openem reads: ${why}`);
     if (bytesRead < 72 || head.readUInt32BE(0) !== QCOW2_MAGIC) throw bad('no qcow2 magic');
     const version = head.readUInt32BE(4);
+    const clusterBits = head.readUInt32BE(20);
     const size = Number(head.readBigUInt64BE(24));
-    if (version < 3) return { size, bitmaps: [] };
+    if (version < 3) return { size, clusterBits, bitmaps: [] };
     const autoclear = head.readBigUInt64BE(88);
     let at = head.readUInt32BE(100);
     let directory: { offset: number; size: number; count: number } | undefined;
@@ -49,21 +72,27 @@ export async function readQcow2Header(image: string): Promise<Qcow2Header> {
       }
       at += 8 + Math.ceil(length / 8) * 8;
     }
-    if (!directory || (autoclear & AUTOCLEAR_BITMAPS) === 0n || directory.count === 0) return { size, bitmaps: [] };
+    if (!directory || (autoclear & AUTOCLEAR_BITMAPS) === 0n || directory.count === 0) return { size, clusterBits, bitmaps: [] };
     if (directory.size > MAX_DIRECTORY) throw bad('its bitmap directory is larger than 1 MiB');
     const dir = Buffer.alloc(directory.size);
     await fh.read(dir, 0, directory.size, directory.offset);
-    const bitmaps: Qcow2Bitmap[] = [];
+    const bitmaps: Qcow2StoredBitmap[] = [];
     for (let e = 0, i = 0; i < directory.count; i++) {
       if (e + 24 > dir.length) throw bad('its bitmap directory is cut short');
       const flags = dir.readUInt32BE(e + 12);
       const nameSize = dir.readUInt16BE(e + 18);
       const extra = dir.readUInt32BE(e + 20);
       const name = dir.subarray(e + 24 + extra, e + 24 + extra + nameSize).toString('utf8');
-      bitmaps.push({ name, flags: [...(flags & 1 ? (['in-use'] as const) : []), ...(flags & 2 ? (['auto'] as const) : [])] });
+      bitmaps.push({
+        name,
+        flags: [...(flags & 1 ? (['in-use'] as const) : []), ...(flags & 2 ? (['auto'] as const) : [])],
+        tableOffset: Number(dir.readBigUInt64BE(e)),
+        tableSize: dir.readUInt32BE(e + 8),
+        granularityBits: dir.readUInt8(e + 17),
+      });
       e += Math.ceil((24 + extra + nameSize) / 8) * 8;
     }
-    return { size, bitmaps };
+    return { size, clusterBits, bitmaps };
   } finally {
     await fh.close();
   }
