@@ -1,5 +1,5 @@
 import { checkpointTargets } from './domain-xml.js';
-import type { Virsh } from './virsh.js';
+import type { Libvirt } from './libvirt.js';
 
 /** The names of openem's checkpoints and dirty bitmaps: `openem-<ms since epoch>-<8 hex>`. */
 export const CHECKPOINT_PREFIX = 'openem-';
@@ -29,14 +29,14 @@ export function checkpointsToDrop(names: readonly string[], keep: readonly (stri
  * domain's other disks are left alone. Best effort: one that cannot go now is picked again at the next backup.
  * `known`: the domain's checkpoints when the caller has just listed them (then they are not listed again).
  */
-export async function pruneLibvirtCheckpoints(virsh: Virsh, uuid: string, target: string, keep: readonly (string | undefined)[], known?: readonly string[]): Promise<string[]> {
-  const names = known ?? (await virsh.lines(['checkpoint-list', uuid, '--name']).catch((): string[] => []));
+export async function pruneLibvirtCheckpoints(libvirt: Libvirt, uuid: string, target: string, keep: readonly (string | undefined)[], known?: readonly string[]): Promise<string[]> {
+  const names = known ?? (await libvirt.checkpointNames(uuid).catch((): string[] => []));
   const dropped: string[] = [];
   for (const name of checkpointsToDrop(names, keep)) {
-    const xml = await virsh.run(['checkpoint-dumpxml', uuid, name]).catch(() => '');
+    const xml = await libvirt.checkpointXml(uuid, name).catch(() => '');
     const targets = checkpointTargets(xml);
     if (targets.length !== 1 || targets[0] !== target) continue;
-    if (await virsh.run(['checkpoint-delete', uuid, name]).then(() => true, () => false)) dropped.push(name);
+    if (await libvirt.deleteCheckpoint(uuid, name).then(() => true, () => false)) dropped.push(name);
   }
   return dropped;
 }

@@ -1,4 +1,4 @@
-import { chmod, chown, lstat, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { chmod, chown, lstat, mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { conflict, OpenemError } from '../../errors.js';
@@ -8,7 +8,7 @@ import { mapExtents } from './nbd-export.js';
 import { pruneLibvirtCheckpoints } from './checkpoint-retention.js';
 import { freezeGuest } from './guest-freeze.js';
 import { blockTargets } from './domain-xml.js';
-import type { Virsh } from './virsh.js';
+import type { Libvirt } from './libvirt.js';
 
 /** The user and group a domain's QEMU process runs as. */
 export interface QemuIdentity {
@@ -81,7 +81,7 @@ interface PullBackup {
 }
 
 /**
- * A running KVM VM's disk, read live through a libvirt pull-mode backup (`virsh backup-begin`): QEMU exports a
+ * A running KVM VM's disk, read live through a libvirt pull-mode backup (backup-begin): QEMU exports a
  * point-in-time view of the disk over NBD on a private socket. Opened for a backup (with `checkpoint`), a new
  * libvirt checkpoint (a persistent dirty bitmap) starts recording the guest's later writes, and closing drops
  * openem's older checkpoints of the disk but the one this opening counted from (checkpoint-retention.ts); other
@@ -102,7 +102,7 @@ export class KvmLiveSource implements BlockSource {
   private checkpointsAtStart: string[] | undefined;
 
   private constructor(
-    private readonly virsh: Virsh,
+    private readonly libvirt: Libvirt,
     private readonly domainUuid: string,
     private readonly target: string,
     readonly size: number,
@@ -118,8 +118,8 @@ export class KvmLiveSource implements BlockSource {
   }
 
   /** `domainXml`: the domain's live XML as just read (its disks and guest agent channel), so neither is asked again. */
-  static async open(virsh: Virsh, domainUuid: string, target: string, size: number, checkpoint: string | undefined, domainXml?: string): Promise<KvmLiveSource> {
-    return new KvmLiveSource(virsh, domainUuid, target, size, checkpoint, domainXml);
+  static async open(libvirt: Libvirt, domainUuid: string, target: string, size: number, checkpoint: string | undefined, domainXml?: string): Promise<KvmLiveSource> {
+    return new KvmLiveSource(libvirt, domainUuid, target, size, checkpoint, domainXml);
   }
 
   private begin(incrementalFrom?: string): Promise<PullBackup> {
@@ -132,7 +132,7 @@ export class KvmLiveSource implements BlockSource {
     if (!qemu) throw new OpenemError('UNAVAILABLE', `no QEMU process of domain ${this.domainUuid} runs on this host: a live backup needs the VM on the host openem runs on`);
     const dir = await makeBackupDir(qemu);
     const socket = join(dir, BACKUP_SOCKET);
-    const disks = this.domainXml ? blockTargets(this.domainXml) : (await this.virsh.lines(['domblklist', this.domainUuid])).map((l) => l.split(/\s+/)[0]);
+    const disks = blockTargets(this.domainXml ?? (await this.libvirt.domainXml(this.domainUuid)));
     const backupXml =
       `<domainbackup mode='pull'>${incrementalFrom ? `<incremental>${incrementalFrom}</incremental>` : ''}` +
       `<server transport='unix' socket='${socket}'/><disks>` +
@@ -145,9 +145,9 @@ export class KvmLiveSource implements BlockSource {
       disks.map((t) => `<disk name='${t}' checkpoint='${t === this.target ? 'bitmap' : 'no'}'/>`).join('') +
       `</disks></domaincheckpoint>`;
     try {
-      const freeze = await freezeGuest(this.virsh, this.domainUuid, this.domainXml);
+      const freeze = await freezeGuest(this.libvirt, this.domainUuid, this.domainXml);
       try {
-        await this.withTwoFiles(backupXml, checkpointXml);
+        await this.libvirt.backupBegin(this.domainUuid, backupXml, checkpointXml);
       } finally {
         await freeze.thaw();
       }
@@ -175,29 +175,14 @@ export class KvmLiveSource implements BlockSource {
     }
   }
 
-  private async withTwoFiles(backupXml: string, checkpointXml: string | undefined): Promise<void> {
-    const dir = await mkdtemp(join(tmpdir(), 'openem-virsh-'));
-    try {
-      await writeFile(join(dir, 'backup.xml'), backupXml, { mode: 0o600 });
-      if (checkpointXml === undefined) {
-        await this.virsh.run(['backup-begin', this.domainUuid, join(dir, 'backup.xml')]);
-        return;
-      }
-      await writeFile(join(dir, 'checkpoint.xml'), checkpointXml, { mode: 0o600 });
-      await this.virsh.run(['backup-begin', this.domainUuid, join(dir, 'backup.xml'), join(dir, 'checkpoint.xml')]);
-    } finally {
-      await rm(dir, { recursive: true, force: true });
-    }
-  }
-
   private async endJob(dir: string): Promise<void> {
-    await this.virsh.run(['domjobabort', this.domainUuid]).catch(() => undefined);
+    await this.libvirt.abortJob(this.domainUuid).catch(() => undefined);
     await rm(dir, { recursive: true, force: true });
   }
 
   /** A chain break when libvirt no longer has checkpoint `since` for this domain. */
   private async changedSince(since: string): Promise<Extent[] | ChainBreak> {
-    const listed = await this.virsh.lines(['checkpoint-list', this.domainUuid, '--name']);
+    const listed = await this.libvirt.checkpointNames(this.domainUuid);
     this.checkpointsAtStart = listed;
     const known = new Set(listed);
     if (!known.has(since)) {
@@ -235,6 +220,6 @@ export class KvmLiveSource implements BlockSource {
     await job.client.close();
     await this.endJob(job.dir);
     const made = this.changeTracking.checkpoint;
-    if (made) await pruneLibvirtCheckpoints(this.virsh, this.domainUuid, this.target, [made, this.countedFrom], this.checkpointsAtStart && [...this.checkpointsAtStart, made]);
+    if (made) await pruneLibvirtCheckpoints(this.libvirt, this.domainUuid, this.target, [made, this.countedFrom], this.checkpointsAtStart && [...this.checkpointsAtStart, made]);
   }
 }

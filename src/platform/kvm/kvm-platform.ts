@@ -26,8 +26,9 @@ import { assertValidDiskName, assertValidDomainName } from './kvm-names.js';
 import { KvmStagedVm } from './kvm-staged-vm.js';
 import { isOpenemCheckpoint, newCheckpointName } from './checkpoint-retention.js';
 import { removeStaleStagedVolumes, stagedVolumeName } from './staged-volumes.js';
-import { imageInfo, imageSize } from './qcow2-bitmaps.js';
-import { Virsh } from './virsh.js';
+import { imageSize } from './qcow2-bitmaps.js';
+import { Libvirt } from './libvirt.js';
+import type { Virsh } from './virsh.js';
 
 export interface KvmPlatformOptions {
   id?: string;
@@ -76,7 +77,8 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /**
  * KVM guests managed by libvirt: domains are VMs, storage pools are datastores, the host is the hierarchy root.
- * Everything is asked of libvirt on each call (`virsh` with argv arrays, domains and pools named by UUID);
+ * Everything is asked of libvirt on each call (over its RPC socket, libvirt.ts, or `virsh` with argv arrays for
+ * what that does not cover and for remote URIs; domains and pools named by UUID);
  * what libvirt has no field for (presented platform, restore mark) lives in openem's element of the domain's
  * `<metadata>`. Disks of powered-off VMs are read and written through qemu-nbd on their images.
  */
@@ -86,7 +88,7 @@ export class KvmPlatform implements Platform {
 
   private constructor(
     readonly id: string,
-    readonly virsh: Virsh,
+    readonly libvirt: Libvirt,
     private readonly host: { uuid: string; name: string },
     private readonly presentAs: PresentedPlatform,
     private readonly options: KvmPlatformOptions,
@@ -94,14 +96,20 @@ export class KvmPlatform implements Platform {
   ) {}
 
   static async open(options: KvmPlatformOptions): Promise<KvmPlatform> {
-    const virsh = new Virsh(options.uri);
+    const libvirt = await Libvirt.open(options.uri);
+    const virsh = libvirt.virsh;
     const caps = await virsh.run(['capabilities']);
     const uuid = /<host>\s*<uuid>([^<]+)<\/uuid>/.exec(caps)?.[1] ?? randomUUID();
     const name = (await virsh.run(['hostname']).catch(() => options.uri)).trim() || options.uri;
     const kvm = options.accelerator ? options.accelerator === 'kvm' : await access('/dev/kvm', constants.R_OK | constants.W_OK).then(() => true, () => false);
     // What a killed KeepOriginalVM restore left in the pools goes before anything is listed.
     await removeStaleStagedVolumes(virsh);
-    return new KvmPlatform(options.id ?? 'kvm', virsh, { uuid, name }, options.presentAs ?? 'vsphere', options, kvm ? 'kvm' : 'qemu');
+    return new KvmPlatform(options.id ?? 'kvm', libvirt, { uuid, name }, options.presentAs ?? 'vsphere', options, kvm ? 'kvm' : 'qemu');
+  }
+
+  /** virsh against the platform's URI, for the calls libvirt.ts does not make. */
+  get virsh(): Virsh {
+    return this.libvirt.virsh;
   }
 
   private get now(): Date {
@@ -113,8 +121,7 @@ export class KvmPlatform implements Platform {
   }
 
   private async pools(): Promise<{ uuid: string; name: string; path?: string }[]> {
-    const uuids = await this.virsh.lines(['pool-list', '--uuid']);
-    return Promise.all(uuids.map(async (u) => parsePoolXml(await this.virsh.run(['pool-dumpxml', u]))));
+    return (await this.libvirt.activePoolXmls()).map(parsePoolXml);
   }
 
   async datastores(): Promise<DatastoreInfo[]> {
@@ -122,16 +129,12 @@ export class KvmPlatform implements Platform {
   }
 
   private async domains(): Promise<LocatedDomain[]> {
-    const [uuids, runningUuids] = await Promise.all([
-      this.virsh.lines(['list', '--all', '--uuid']),
-      this.virsh.lines(['list', '--uuid', '--state-running', '--state-paused']),
-    ]);
-    const running = new Set(runningUuids);
-    return Promise.all(uuids.map(async (u) => ({ info: parseDomainXml(await this.virsh.run(['dumpxml', '--inactive', u])), running: running.has(u) })));
+    const domains = await this.libvirt.domains();
+    return Promise.all(domains.map(async (d) => ({ info: parseDomainXml(await this.libvirt.domainXml(d.uuid, { inactive: true })), running: d.running })));
   }
 
   private async configOf(d: LocatedDomain, pools: { uuid: string; path?: string }[]): Promise<VmConfig> {
-    const disks = await Promise.all(d.info.disks.map(async (disk) => ({ name: disk.name, size: disk.file ? (await imageInfo(disk.file, disk.format)).size : 0 })));
+    const disks = await Promise.all(d.info.disks.map(async (disk) => ({ name: disk.name, size: disk.file ? await imageSize(disk.file, disk.format) : 0 })));
     const firstFile = d.info.disks.find((x) => x.file)?.file;
     const pool = (firstFile && pools.find((p) => p.path && dirname(firstFile) === p.path)) || pools[0];
     const m = d.info.metadata;
@@ -178,7 +181,7 @@ export class KvmPlatform implements Platform {
     if (!UUID.test(vmId)) return this.locate(vmId);
     let xml: string;
     try {
-      xml = await this.virsh.run(['dumpxml', vmId]);
+      xml = await this.libvirt.domainXml(vmId);
     } catch (e) {
       if (isOpenemError(e) && e.code === 'NOT_FOUND') throw notFound(`no VM with id or name '${vmId}'`);
       throw e;
@@ -208,11 +211,11 @@ export class KvmPlatform implements Platform {
     const checkpoint = newCheckpointName(this.now, randomUUID().replace(/-/g, ''));
     if (d.running) {
       const target = d.info.disks.find((x) => x.name === diskName)!.target;
-      return KvmLiveSource.open(this.virsh, d.info.uuid, target, await imageSize(disk.file, disk.format), options.changeTracking ? checkpoint : undefined, d.liveXml);
+      return KvmLiveSource.open(this.libvirt, d.info.uuid, target, await imageSize(disk.file, disk.format), options.changeTracking ? checkpoint : undefined, d.liveXml);
     }
     if (!options.changeTracking) return KvmImageSource.open(disk.file, disk.format, undefined);
     // openem's earlier bitmaps go once this one exists, but not libvirt's checkpoints (a live backup's), which libvirt manages.
-    const libvirtCheckpoints = await this.virsh.lines(['checkpoint-list', d.info.uuid, '--name']).catch((): string[] => []);
+    const libvirtCheckpoints = await this.libvirt.checkpointNames(d.info.uuid).catch((): string[] => []);
     return KvmImageSource.open(disk.file, disk.format, checkpoint, { replaces: (name) => isOpenemCheckpoint(name) && !libvirtCheckpoints.includes(name) });
   }
 
@@ -235,7 +238,7 @@ export class KvmPlatform implements Platform {
     await this.changeMetadata(vmId, async (d) => {
       if (state === 'PoweredOn') {
         assertPowerOnAllowed(await this.configOf(d, await this.pools()), options.force === true);
-        if (!d.running) await this.virsh.run(['start', d.info.uuid]);
+        if (!d.running) await this.libvirt.start(d.info.uuid);
       } else if (d.running) {
         await this.powerOff(d.info.uuid);
       }
@@ -245,14 +248,14 @@ export class KvmPlatform implements Platform {
 
   /** ACPI shutdown, then destroy when the guest has not stopped within the timeout. */
   private async powerOff(uuid: string): Promise<void> {
-    await this.virsh.run(['shutdown', uuid]).catch(() => undefined);
+    await this.libvirt.shutdown(uuid).catch(() => undefined);
     const deadline = Date.now() + (this.options.shutdownTimeoutMs ?? 60_000);
     while (Date.now() < deadline) {
-      if ((await this.virsh.run(['domstate', uuid])).trim() === 'shut off') return;
+      if (!(await this.libvirt.isActive(uuid))) return;
       await new Promise((r) => setTimeout(r, 100));
     }
-    await this.virsh.run(['destroy', uuid]).catch(async (e) => {
-      if ((await this.virsh.run(['domstate', uuid])).trim() !== 'shut off') throw e;
+    await this.libvirt.destroy(uuid).catch(async (e) => {
+      if (await this.libvirt.isActive(uuid)) throw e;
     });
   }
 
@@ -279,8 +282,8 @@ export class KvmPlatform implements Platform {
    * definition keeps its old element until it stops; openem reads the persistent one (dumpxml --inactive).
    */
   private async writeMetadata(uuid: string, metadata: OpenemDomainMetadata): Promise<void> {
-    const xml = await this.virsh.run(['dumpxml', '--inactive', '--security-info', uuid]);
-    await this.virsh.withXmlFile('define', withOpenemMetadata(xml, metadata));
+    const xml = await this.libvirt.domainXml(uuid, { inactive: true, secure: true });
+    await this.libvirt.define(withOpenemMetadata(xml, metadata));
   }
 
   async markRestoreIncomplete(vmId: string, mark: RestoreIncompleteMark): Promise<void> {
@@ -378,7 +381,7 @@ export class KvmPlatform implements Platform {
         ...(this.options.consoleLogDir ? { serialLog: serialLogPath(this.options.consoleLogDir, uuid) } : {}),
       });
       try {
-        await this.virsh.withXmlFile('define', xml);
+        await this.libvirt.define(xml);
       } catch (e) {
         if (e instanceof Error && /already exists/i.test(e.message)) throw conflict(`a VM named '${config.name}' already exists`);
         throw e;

@@ -32,11 +32,16 @@ export class Virsh {
 
   /** Runs `virsh <command> <file> ...rest` with `xml` in a private temporary file. */
   async withXmlFile(command: string, xml: string, before: readonly string[] = [], after: readonly string[] = []): Promise<string> {
+    return this.withXmlFiles(command, before, [xml], after);
+  }
+
+  /** Runs `virsh <command> ...before <file>... ...after`, each of `xmls` in a private temporary file. */
+  async withXmlFiles(command: string, before: readonly string[], xmls: readonly string[], after: readonly string[] = []): Promise<string> {
     const dir = await mkdtemp(join(tmpdir(), 'openem-virsh-'));
     try {
-      const file = join(dir, 'doc.xml');
-      await writeFile(file, xml, { mode: 0o600 });
-      return await this.run([command, ...before, file, ...after]);
+      const files = xmls.map((_, i) => join(dir, `doc${i}.xml`));
+      for (const [i, xml] of xmls.entries()) await writeFile(files[i], xml, { mode: 0o600 });
+      return await this.run([command, ...before, ...files, ...after]);
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
