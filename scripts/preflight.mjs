@@ -75,6 +75,7 @@ export const CHECKS = [
   { what: '/bin/busybox (static: the userland of the bootable KVM guests)', pkg: 'busybox-static', ok: () => executable('/bin/busybox') },
   { what: 'cpio (packs the initramfs of the bootable KVM guests)', pkg: 'cpio', ok: () => onPath('cpio') },
   { what: 'qemu-ga (the guest agent a test guest runs)', pkg: 'qemu-guest-agent', ok: () => executable('/usr/sbin/qemu-ga') },
+  { what: 'hivexsh (the tests write Windows guests\' registry hives with it)', pkg: 'libhivex-bin', ok: () => onPath('hivexsh') },
   { what: 'haproxy (the three-node test balances over it)', pkg: 'haproxy', ok: () => onPath('haproxy') },
 ];
 

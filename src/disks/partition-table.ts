@@ -14,11 +14,14 @@ export interface Partition {
   name: string;
   /** GPT: the entry's 64 attribute bits (bit 63: Windows gives the volume no drive letter). Absent for MBR. */
   attributes?: bigint;
+  /** GPT: the partition's own GUID, lower case (how Windows' MountedDevices names it). Absent for MBR. */
+  guid?: string;
 }
 
 export type PartitionTable =
   | { scheme: 'gpt'; sectorSize: number; diskGuid: string; partitions: Partition[] }
-  | { scheme: 'mbr'; sectorSize: 512; partitions: Partition[] }
+  /** `diskSignature`: the 32-bit disk signature at byte 440 (how Windows' MountedDevices names the disk). */
+  | { scheme: 'mbr'; sectorSize: 512; diskSignature: number; partitions: Partition[] }
   /** No partition table: the disk may hold a filesystem directly (whole-disk filesystem). */
   | { scheme: 'none'; partitions: []; reason: string };
 
@@ -70,7 +73,7 @@ export async function readPartitionTable(disk: BlockSource): Promise<PartitionTa
     return { scheme: 'none', partitions: [], reason: 'MBR has no partitions' };
   }
   partitions.sort((a, b) => a.index - b.index);
-  return { scheme: 'mbr', sectorSize: 512, partitions };
+  return { scheme: 'mbr', sectorSize: 512, diskSignature: mbr.readUInt32LE(440), partitions };
 }
 
 interface MbrEntry {
@@ -149,6 +152,7 @@ async function readGpt(disk: BlockSource, sectorSize: number): Promise<Partition
       type: formatGuid(e.subarray(0, 16)),
       name: e.toString('utf16le', 56, 128).replace(/\0.*$/s, ''),
       attributes: e.readBigUInt64LE(48),
+      guid: formatGuid(e.subarray(16, 32)),
     });
   }
   return { scheme: 'gpt', sectorSize, diskGuid: formatGuid(hdr.subarray(56, 72)), partitions };

@@ -1,8 +1,9 @@
-import type { Partition } from '../disks/partition-table.js';
+import type { Partition, PartitionTable } from '../disks/partition-table.js';
 import type { GuestFilesystem } from './guest-filesystem.js';
 import type { GuestFilesystemKind, VolumeOsKind } from './guest-filesystem-probe.js';
 import { normaliseGuestPath, parseGuestPath } from './guest-path.js';
 import type { FoundGuestFilesystem } from './open-guest-filesystem.js';
+import { namesVolume, type MountedDevice, type WindowsVolumeAddress } from './windows-mounted-devices.js';
 import { windowsVolumeRole, type WindowsVolumeRole } from './windows-volume-role.js';
 
 /** One filesystem of a VM: where it is (disk, partition), what it is, and how the guest names it. */
@@ -32,15 +33,16 @@ export function volumeId(diskName: string, partition?: Pick<Partition, 'index'>)
 }
 
 /**
- * A volume before the VM's drive letters are handed out: `lettered` if its kind gets one (NTFS), and then what
- * Windows makes of it (absent: `data`).
+ * A volume before the VM's drive letters are handed out: `lettered` if its kind gets one (NTFS), what Windows makes
+ * of it (absent: `data`), and how Windows' MountedDevices would name it.
  */
-export type VolumeCandidate = Omit<GuestVolume, 'driveLetter'> & { lettered: boolean; windowsRole?: WindowsVolumeRole };
+export type VolumeCandidate = Omit<GuestVolume, 'driveLetter'> & { lettered: boolean; windowsRole?: WindowsVolumeRole; windowsAddress?: WindowsVolumeAddress };
 
 /** The filesystems found on one disk, as volumes; a lettered one's Windows role is read from its partition and its root. */
-export async function volumesOfDisk(diskName: string, found: FoundGuestFilesystem[]): Promise<VolumeCandidate[]> {
+export async function volumesOfDisk(diskName: string, found: FoundGuestFilesystem[], table?: PartitionTable): Promise<VolumeCandidate[]> {
   const out: VolumeCandidate[] = [];
   for (const f of found) {
+    const address = windowsAddressOf(f, table);
     out.push({
       id: volumeId(diskName, f.partition),
       diskName,
@@ -51,21 +53,29 @@ export async function volumesOfDisk(diskName: string, found: FoundGuestFilesyste
       fs: f.fs,
       lettered: f.driveLetters,
       ...(f.driveLetters ? { windowsRole: await windowsVolumeRole(f.fs, f.partition) } : {}),
+      ...(f.driveLetters && address ? { windowsAddress: address } : {}),
     });
   }
   return out;
 }
 
-const FIRST_DRIVE_LETTER = 'C';
-const FIRST_DRIVE = FIRST_DRIVE_LETTER.charCodeAt(0);
+function windowsAddressOf(f: FoundGuestFilesystem, table?: PartitionTable): WindowsVolumeAddress | undefined {
+  if (!f.partition || !table) return undefined;
+  if (table.scheme === 'mbr') return { mbrSignature: table.diskSignature, offset: f.partition.start };
+  return f.partition.guid ? { gptPartition: f.partition.guid } : undefined;
+}
+
+const FIRST_DRIVE = 'C'.charCodeAt(0);
 const LAST_DRIVE = 'Z'.charCodeAt(0);
 
 /**
  * A VM's volumes, in disk and partition order, and how guest paths name them:
- * - a volume of a kind the guest letters (NTFS) gets a drive letter as Windows hands them out: its system volume
- *   `C:`, then the other volumes `D:`, `E:`, … in disk and partition order; the volumes Windows hides (recovery, the
- *   boot partition setup makes) get none. `C:/Users` names `/Users` on the `C:` volume;
- * - the primary volume is `C:` (Windows' system volume), else the first volume: `/etc`
+ * - a volume of a kind the guest letters (NTFS) gets the drive letter Windows gave it in its MountedDevices (the
+ *   system volume's SYSTEM hive), when that names it. The others get the letters free there, as Windows would hand
+ *   them out: the system volume first (`C:` on a guest without MountedDevices), then the other volumes in disk and
+ *   partition order; the volumes Windows hides (recovery, the boot partition setup makes) get none. `C:/Users` names
+ *   `/Users` on the `C:` volume;
+ * - the primary volume is the first by drive letter (Windows' `C:`), else the first volume: `/etc`
  *   names `/etc` on it, and so does `C:/etc` when no volume has a letter (a Linux guest has one root, and the seeds
  *   write Windows-style paths);
  * - a volume with neither is not reachable by path (a Linux guest's second filesystem: where it is mounted lives in
@@ -74,17 +84,24 @@ const LAST_DRIVE = 'Z'.charCodeAt(0);
 export class GuestVolumeSet {
   readonly volumes: readonly GuestVolume[];
 
-  constructor(candidates: VolumeCandidate[]) {
+  /** `mountedDevices`: the letters the guest's MountedDevices holds (readMountedDevices); none by default. */
+  constructor(candidates: VolumeCandidate[], mountedDevices: ReadonlyMap<string, MountedDevice> = new Map()) {
     const letters = new Map<VolumeCandidate, string>();
+    const taken = new Set<string>();
+    for (const [letter, device] of [...mountedDevices].sort(([a], [b]) => (a < b ? -1 : 1))) {
+      taken.add(letter);
+      const named = candidates.find((c) => c.lettered && !letters.has(c) && namesVolume(device, c.windowsAddress));
+      if (named) letters.set(named, letter);
+    }
+    const rest = candidates.filter((c) => c.lettered && c.windowsRole !== 'hidden' && !letters.has(c));
     let next = FIRST_DRIVE;
-    const hand = (c: VolumeCandidate) => {
-      if (next <= LAST_DRIVE) letters.set(c, String.fromCharCode(next++));
-    };
-    const lettered = candidates.filter((c) => c.lettered && c.windowsRole !== 'hidden');
-    for (const c of lettered) if (c.windowsRole === 'system') hand(c);
-    for (const c of lettered) if (c.windowsRole !== 'system') hand(c);
+    for (const c of [...rest.filter((r) => r.windowsRole === 'system'), ...rest.filter((r) => r.windowsRole !== 'system')]) {
+      while (next <= LAST_DRIVE && taken.has(String.fromCharCode(next))) next++;
+      if (next > LAST_DRIVE) break;
+      letters.set(c, String.fromCharCode(next++));
+    }
     this.volumes = candidates.map((c) => {
-      const { lettered: _lettered, windowsRole: _role, ...v } = c;
+      const { lettered: _lettered, windowsRole: _role, windowsAddress: _address, ...v } = c;
       const driveLetter = letters.get(c);
       return driveLetter ? { ...v, driveLetter } : v;
     });
@@ -92,7 +109,7 @@ export class GuestVolumeSet {
 
   /** The volume `/` names; `undefined` for a VM without a filesystem openem reads. */
   get primary(): GuestVolume | undefined {
-    return this.volumes.find((v) => v.driveLetter === FIRST_DRIVE_LETTER) ?? this.volumes[0];
+    return this.byLetter()[0] ?? this.volumes[0];
   }
 
   /** What the guest is, from the filesystem found on its primary volume (ext4: Linux; NTFS: Windows). */
@@ -102,9 +119,12 @@ export class GuestVolumeSet {
 
   /** Volumes a guest path can name: the primary one, and every lettered one, in drive-letter order (`C:` first). */
   get addressable(): GuestVolume[] {
-    const primary = this.primary;
-    const lettered = this.volumes.filter((v) => v.driveLetter).sort((a, b) => (a.driveLetter! < b.driveLetter! ? -1 : 1));
-    return lettered.length ? lettered : primary ? [primary] : [];
+    const lettered = this.byLetter();
+    return lettered.length ? lettered : this.volumes.slice(0, 1);
+  }
+
+  private byLetter(): GuestVolume[] {
+    return this.volumes.filter((v) => v.driveLetter).sort((a, b) => (a.driveLetter! < b.driveLetter! ? -1 : 1));
   }
 
   /** The volume and in-volume path a guest path (`/etc/hosts`, `C:/Users`) names; `undefined` for a drive the guest lacks. */

@@ -31,7 +31,7 @@ test('a GPT written by gpt-writer reads back as one partition, and util-linux ag
   assert.ok(table.scheme === 'gpt');
   assert.equal(table.diskGuid, '11111111-2222-3333-4444-555555555555');
   assert.deepEqual(table.partitions, [
-    { index: 1, start: MiB, size: 62 * MiB, type: GPT_TYPE_LINUX_FILESYSTEM, name: 'rootfs', attributes: 0n },
+    { index: 1, start: MiB, size: 62 * MiB, type: GPT_TYPE_LINUX_FILESYSTEM, name: 'rootfs', attributes: 0n, guid: '66666666-7777-8888-9999-aaaaaaaaaaaa' },
   ]);
   // partx checks the header and entry CRCs itself; a bad CRC would show no partition.
   const partx = run('partx', ['--show', '--bytes', '--noheadings', '-o', 'NR,START,SECTORS,TYPE,NAME,UUID', disk]);

@@ -5,6 +5,9 @@
  *   data partition marked "no drive letter": the system volume is C:, the data volume D:, the others have no letter;
  * - MBR (BIOS): the "System Reserved" boot partition (bootmgr and Boot, no Windows folder) before the system volume,
  *   and a hidden recovery partition (type 0x27): the system volume is C: and the only volume.
+ * - GPT with the letters the guest's registry holds (HKLM\SYSTEM\MountedDevices, written by hivexsh): C: for the
+ *   system volume, D: for a CD-ROM, E: for a data volume; a second data volume the registry does not name gets the
+ *   next free letter, F:.
  * Each VM is backed up and mounted over HTTP (no body: EM's default OsKind is Windows); seed 000's `C:/Users` names
  * the system volume in the mount, in the catalog and in the FLR folder.
  */
@@ -20,6 +23,8 @@ import { cleanupOf, fileCleanup, tempDir } from '../helpers/cleanup.js';
 import { EmClient, findLink, openemDetails, type Format } from '../helpers/em-client.js';
 import { startServerProcess, type ServerProcess } from '../helpers/server-process.js';
 import { writeMbr } from '../guestfs/fixtures/mbr.js';
+import { gptDevice, otherDevice, writeHive } from '../guestfs/fixtures/registry-hive.js';
+import { guidBytes } from '../../src/disks/gpt-writer.js';
 import { body, entriesOf, liveImage, mount, pointIdOf } from '../services/mounts/flr-fixture.js';
 
 const MIB = 1024 * 1024;
@@ -81,6 +86,30 @@ before(async () => {
     await buildNtfsInImage(image, 33 * MIB, 96 * MIB, tree(src, 'system', SYSTEM), 'Windows');
     await buildNtfsInImage(image, 129 * MIB, 24 * MIB, tree(src, 'recovery', { 'Recovery/WindowsRE/Winre.wim': 'winre' }), 'Recovery');
   });
+  await windowsVm('win-letters', async (image, src) => {
+    const [system, data, more] = ['5ca1ab1e-0000-4000-8000-00000000000c', '5ca1ab1e-0000-4000-8000-00000000000e', '5ca1ab1e-0000-4000-8000-0000000000ff'];
+    await writeGpt(image, DISK, [
+      { start: 1 * MIB, size: 1 * MIB, name: 'Microsoft reserved partition', typeGuid: MSR },
+      { start: 2 * MIB, size: 32 * MIB, name: 'Basic data partition', typeGuid: BASIC_DATA, partitionGuid: more },
+      { start: 34 * MIB, size: 64 * MIB, name: 'Basic data partition', typeGuid: BASIC_DATA, partitionGuid: system },
+      { start: 98 * MIB, size: 32 * MIB, name: 'Basic data partition', typeGuid: BASIC_DATA, partitionGuid: data },
+    ]);
+    const systemTree = tree(src, 'system', SYSTEM);
+    mkdirSync(join(systemTree, 'Windows/System32/config'), { recursive: true });
+    writeHive(join(systemTree, 'Windows/System32/config/SYSTEM'), [
+      {
+        key: 'MountedDevices',
+        values: [
+          { name: '\\DosDevices\\C:', data: gptDevice(guidBytes(system)) },
+          { name: '\\DosDevices\\D:', data: otherDevice() },
+          { name: '\\DosDevices\\E:', data: gptDevice(guidBytes(data)) },
+        ],
+      },
+    ]);
+    await buildNtfsInImage(image, 2 * MIB, 32 * MIB, tree(src, 'more', { 'More/more.txt': 'not in the registry\r\n' }), 'More');
+    await buildNtfsInImage(image, 34 * MIB, 64 * MIB, systemTree, 'Windows');
+    await buildNtfsInImage(image, 98 * MIB, 32 * MIB, tree(src, 'data', { 'Data/ledger.csv': 'the data volume\r\n' }), 'Data');
+  });
   server = await startServerProcess({ dataDir, env: { OPENEM_FLR_ROOT: join(dataDir, 'flr-folders') } });
   cleanup.defer(() => server.stop());
 });
@@ -91,14 +120,16 @@ async function client(format: Format): Promise<EmClient> {
   return c;
 }
 
+/** `data`: the letter of the volume holding Data/ledger.csv. */
 const cases = [
-  { vm: 'win-uefi', letters: ['C', 'D'] },
-  { vm: 'win-bios', letters: ['C'] },
+  { vm: 'win-uefi', letters: ['C', 'D'], data: 'D' },
+  { vm: 'win-bios', letters: ['C'], data: undefined },
+  { vm: 'win-letters', letters: ['C', 'E', 'F'], data: 'E' },
 ];
 
-for (const { vm, letters } of cases) {
+for (const { vm, letters, data: dataLetter } of cases) {
   for (const format of ['xml', 'json'] as Format[]) {
-    test(`${vm}: the system volume is C:, ${letters.length > 1 ? 'the data volume D:, ' : ''}the volumes Windows hides have no letter (${format})`, async (t) => {
+    test(`${vm}: the system volume is C:, ${dataLetter ? `the data volume ${dataLetter}:, ` : ''}the others as Windows letters them (${format})`, async (t) => {
       const c = await client(format);
       const id = await pointIdOf(c, vm);
       const href = await mount(cleanupOf(t), c, id);
@@ -112,10 +143,14 @@ for (const { vm, letters } of cases) {
       assert.ok(plan, "seed 000's C:/Users is on the system volume");
       const dl = await fetch(findLink(plan, 'Download')!.Href, { headers: { 'X-RestSvcSessionId': c.token! } });
       assert.equal(await dl.text(), 'the system volume\r\n');
-      if (letters.includes('D')) {
-        const data = await c.get(`${href}/D:/Data`);
+      if (dataLetter) {
+        const data = await c.get(`${href}/${dataLetter}:/Data`);
         assert.equal(data.status, 200, data.text);
         assert.deepEqual(entriesOf(c, data.body).files.map((f) => f.Name), ['ledger.csv']);
+      }
+      if (vm === 'win-letters') {
+        const more = await c.get(`${href}/F:/More`);
+        assert.deepEqual(entriesOf(c, more.body).files.map((f) => f.Name), ['more.txt'], 'the volume the registry does not name takes the next free letter');
       }
       for (const absent of ['D', 'E', 'F'].filter((l) => !letters.includes(l))) {
         const r = await c.get(`${href}/${absent}:/`);

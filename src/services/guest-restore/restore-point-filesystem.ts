@@ -2,6 +2,7 @@ import type { AppContext } from '../app-services.js';
 import type { BlockSource } from '../../disks/block-source.js';
 import { GuestVolumeSet, volumesOfDisk, type GuestVolume, type LocatedGuestPath, type VolumeCandidate } from '../../guestfs/guest-volumes.js';
 import { openGuestFilesystems } from '../../guestfs/open-guest-filesystem.js';
+import { readMountedDevices } from '../../guestfs/windows-mounted-devices.js';
 import type { RestorePointManifest } from '../../repository/repository.js';
 import { notFound, OpenemError } from '../../errors.js';
 
@@ -37,13 +38,16 @@ export async function openManifestVolumes(
         open.pop();
         await disk.close();
       }
-      found.push(...(await volumesOfDisk(d.name, r.found)));
+      found.push(...(await volumesOfDisk(d.name, r.found, r.table)));
     }
+    const system = found.find((v) => v.windowsRole === 'system');
+    const devices = system ? await readMountedDevices(system.fs) : undefined;
+    if (devices?.reason) reasons.push(`drive letters handed out in order: ${devices.reason}`);
+    return { volumes: new GuestVolumeSet(found, devices?.letters), reasons, close };
   } catch (e) {
     await close();
     throw e;
   }
-  return { volumes: new GuestVolumeSet(found), reasons, close };
 }
 
 /**
@@ -60,7 +64,7 @@ export async function openRestorePointFilesystem(ctx: AppContext, vmRestorePoint
     await opened.close();
     throw new OpenemError(
       'NOT_IMPLEMENTED',
-      `No guest filesystem openem can read in VM restore point ${vmRestorePointId} (only ext4 guests are supported): ${opened.reasons.join('; ') || 'no disks'}`,
+      `No guest filesystem openem can read in VM restore point ${vmRestorePointId} (openem reads ext4 and NTFS): ${opened.reasons.join('; ') || 'no disks'}`,
     );
   }
   return {
