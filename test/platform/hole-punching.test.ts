@@ -31,3 +31,21 @@ test('one batch punches every range, hundreds of them: each reads as zeros and f
   // (ext4 may keep a few blocks more for the extent tree the holes split.)
   assert.ok(before - statSync(file).blocks >= (0.9 * 300 * (KIB64 / 4)) / 512, 'the ranges no longer hold blocks');
 });
+
+test('a batch stops at the first range fallocate refuses: the ranges after it are not punched, and the error says how far it got', async () => {
+  const file = join(await tempDir(), 'disk.img');
+  const KIB64 = 64 * 1024;
+  const original = randomBytes(8 * KIB64);
+  writeFileSync(file, original);
+  // Past the largest file the filesystem allows: fallocate(2) fails with EFBIG before touching anything.
+  const refused = { offset: 2 ** 62, length: KIB64 };
+  const ranges = [{ offset: 0, length: KIB64 }, refused, { offset: 4 * KIB64, length: KIB64 }];
+  await assert.rejects(punchHoles(await requireTool('fallocate', 'util-linux'), file, ranges), {
+    code: 'INTERNAL',
+    message: /failed after 1 of 3 ranges: .*File too large/s,
+  });
+  const after = readFileSync(file);
+  assert.ok(after.subarray(0, KIB64).equals(Buffer.alloc(KIB64)), 'the range before the refused one was punched');
+  assert.ok(after.subarray(4 * KIB64, 5 * KIB64).equals(original.subarray(4 * KIB64, 5 * KIB64)), 'the range after it was not');
+  assert.ok(after.subarray(KIB64).subarray(0, 3 * KIB64).equals(original.subarray(KIB64, 4 * KIB64)));
+});
