@@ -23,3 +23,20 @@ function readOr(read: () => string): string {
 export function thisHostTag(): string {
   return createHash('sha256').update(thisHostIdentity()).digest('hex').slice(0, 12);
 }
+
+/**
+ * What names this machine and pid namespace across reboots (hostname, machine id, pid namespace; not the boot):
+ * 12 hex digits. With `thisBootTag` beside it, a name can say "made on this machine, in an earlier boot", which
+ * no process can still own, whatever pid it names. The initial pid namespace keeps its number across boots; a
+ * container's gets a new one when it starts again, so its names from before count as another machine's.
+ */
+export function thisMachineTag(): string {
+  const machineId = readOr(() => readFileSync('/etc/machine-id', 'utf8').trim());
+  const identity = [hostname(), machineId, readOr(() => readlinkSync('/proc/self/ns/pid'))].join('#');
+  return createHash('sha256').update(identity).digest('hex').slice(0, 12);
+}
+
+/** This boot of the kernel (`/proc/sys/kernel/random/boot_id`): 12 hex digits of its SHA-256. */
+export function thisBootTag(): string {
+  return createHash('sha256').update(readOr(() => readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim())).digest('hex').slice(0, 12);
+}

@@ -1,8 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdir, readdir, stat, writeFile } from 'node:fs/promises';
-import { basename, join } from 'node:path';
-import { thisHostTag } from '../../src/host/host-identity.js';
+import { basename, dirname, join } from 'node:path';
+import { thisBootTag, thisHostTag, thisMachineTag } from '../../src/host/host-identity.js';
 import { LocalPlatform } from '../../src/platform/local/local-platform.js';
 import { openFreshPlatform, templateVm } from './local-fixtures.js';
 
@@ -62,6 +62,30 @@ test('opening the platform removes staging folders left by a crashed process, no
   const left = await readdir(store);
   assert.equal(left.length, 2, `only the live staging folder and the other host's remain: ${left}`);
   assert.ok(left.includes(basename(otherHost)), 'another host\'s staging folder is left to that host');
-  assert.ok(left.some((n) => n.startsWith(`.staging-h${thisHostTag()}-${process.pid}-`)), 'the live one stays');
+  assert.ok(left.some((n) => n.startsWith(`.staging-m${thisMachineTag()}-b${thisBootTag()}-${process.pid}-`)), 'the live one stays');
   assert.equal((await live.commit()).name, 'live01');
+});
+
+test('after a reboot, staging folders and new images this machine made in the earlier boot are removed though a live process has their pid; this boot\'s live ones and another machine\'s stay', async () => {
+  const { dataDir, platform } = await openFreshPlatform();
+  const store = join(dataDir, 'datastores/vcd-store');
+  const otherTag = (tag: string) => (tag === '0'.repeat(12) ? '1'.repeat(12) : '0'.repeat(12));
+  // pid 1 is alive in every boot: only the boot tells this folder's owner is gone.
+  const earlierBoot = join(store, `.staging-m${thisMachineTag()}-b${otherTag(thisBootTag())}-1-3f5a7c9e-0b2d-4f6a-8c0e-2a4c6e8a0c2e`);
+  const thisBootLive = join(store, `.staging-m${thisMachineTag()}-b${thisBootTag()}-1-4a6c8e0a-1c3e-4a7c-9e1a-3c5e7a9c1e3a`);
+  const thisBootGone = join(store, `.staging-m${thisMachineTag()}-b${thisBootTag()}-${2 ** 22 + 1}-5b7d9f1b-2d4f-4b8d-a02b-4d6f8b0d2f4b`);
+  const otherMachine = join(store, `.staging-m${otherTag(thisMachineTag())}-b${otherTag(thisBootTag())}-${2 ** 22 + 1}-6c8e0a2c-3e5a-4c9e-b13c-5e7a9c1e3a5c`);
+  for (const dir of [earlierBoot, thisBootLive, thisBootGone, otherMachine]) {
+    await mkdir(dir);
+    await writeFile(join(dir, 'disk0.img'), 'partial');
+  }
+  // A full restore's new image beside a VM's disk, left in the earlier boot.
+  const vm = await (await platform.stageNewVm(templateVm('rebooted01'))).commit();
+  const disk = await platform.diskImagePath(vm.id, vm.disks[0].name);
+  const image = join(dirname(disk), `${basename(earlierBoot)}.img`);
+  await writeFile(image, 'half a disk');
+
+  await LocalPlatform.open(dataDir);
+  assert.deepEqual((await readdir(store)).sort(), [basename(otherMachine), basename(thisBootLive)].sort());
+  assert.ok(!(await readdir(dirname(disk))).includes(basename(image)), 'the earlier boot\'s new image is gone');
 });

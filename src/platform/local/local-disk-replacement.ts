@@ -17,7 +17,7 @@ async function freeBytes(dir: string): Promise<number> {
 }
 
 /**
- * A disk's new image, written beside the image it replaces (`.staging-h<host>-<pid>-<uuid>.img` in the VM's
+ * A disk's new image, written beside the image it replaces (`.staging-m<machine>-b<boot>-<pid>-<uuid>.img` in the VM's
  * folder, sparse, with the original's mode and owner) and renamed over it by `commit`: until then the original
  * is not touched, and after it the VM has the new image whole. A crash leaves only the staging file, which the
  * next open of the platform removes (staging-folders.ts).

@@ -15,7 +15,7 @@ export interface StagedVmHooks {
 }
 
 /**
- * A VM folder built under `.staging-h<host>-<pid>-<uuid>` next to where it will live. `commit` claims the final
+ * A VM folder built under `.staging-m<machine>-b<boot>-<pid>-<uuid>` next to where it will live. `commit` claims the final
  * name with mkdir (which fails if it exists) and then renames the staging folder over that empty
  * placeholder, so the VM appears complete or not at all, and two commits of one name cannot both win.
  */
