@@ -28,7 +28,10 @@ before(async () => {
   ({ dataDir, vms } = await prepareDataDir(cleanup, [
     { name: 'kill-resume', blocks: BLOCKS },
     { name: 'kill-abandon', blocks: BLOCKS },
+    { name: 'stop-unchanged', blocks: BLOCKS },
   ]));
+  const on = await runCli(dataDir, ['vm', 'power-on', 'stop-unchanged']);
+  assert.equal(on.code, 0, on.stderr);
   for (const vm of Object.values(vms)) await scribble(await diskPathOf(dataDir, vm.name), SCRIBBLED);
   server = await startServerProcess({ dataDir });
   cleanup.defer(async () => {
@@ -178,4 +181,37 @@ test('SIGKILL mid-write: the VM is marked and cannot be powered on; the next sta
   assert.equal(await powerStateOf(dataDir, vm.name), 'PoweredOff');
   const on = await runCli(dataDir, ['vm', 'power-on', vm.name]);
   assert.equal(on.code, 0, on.stderr);
+});
+
+test('a graceful stop of the server before the new image is in place leaves the VM as it was: unmarked, powered on again, its disk unchanged; nothing resumes at the next start', async () => {
+  const vm = vms['stop-unchanged'];
+  if (!server) server = await startServerProcess({ dataDir });
+  const path = await diskPathOf(dataDir, vm.name);
+  const untouched = await sha256File(path);
+  assert.equal(await powerStateOf(dataDir, vm.name), 'PoweredOn');
+  const c = new EmClient(server.http, 'json');
+  await c.logOn();
+  const sessionPath = await startRestore(c, vm);
+  await waitWriting(c, sessionPath);
+  assert.equal((await vmJson(vm.name)).restoreIncomplete?.state, 'writing', 'the stop comes while the new image is written, the VM marked');
+  await server.stop();
+  server = undefined;
+
+  assert.equal(await sha256File(path), untouched, 'the disk is as it was');
+  assert.equal((await vmJson(vm.name)).restoreIncomplete, undefined, 'no mark is left for a restore that changed nothing');
+  assert.equal(await powerStateOf(dataDir, vm.name), 'PoweredOn', 'powered on again, as it was before the restore');
+  assert.deepEqual(await stagingFiles(vm.name), [], 'the unfinished new image was removed');
+
+  const again = await restart();
+  const s = (await again.get(`${server!.http}${sessionPath}`)).body;
+  assert.equal(s.State, 'Stopped');
+  assert.equal(s.Result, 'Failed');
+  assert.match(s.FailureMessage, /Interrupted: .*; VM stop-unchanged is as it was: its disks were not changed/);
+  const log = await logLines(again, s);
+  assert.ok(log.some((l) => /VM stop-unchanged powered on again: its disks were not changed/.test(l)), log.join('\n'));
+  assert.ok(!log.some((l) => /Resuming/.test(l)), 'nothing was resumed');
+  assert.equal(await sha256File(path), untouched);
+  assert.equal(await powerStateOf(dataDir, vm.name), 'PoweredOn');
+  await server!.stop();
+  server = undefined;
 });

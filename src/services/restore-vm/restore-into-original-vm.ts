@@ -221,7 +221,7 @@ export async function restoreIntoOriginalVm(run: RestoreRun, vm: VmConfig): Prom
     await run.log(`Configuration of VM ${vm.name} restored (${manifest.vm.cpus} CPUs, ${manifest.vm.memoryMiB} MiB)`);
   } catch (e) {
     if (staged && staged.replaced === 0) run.writeStarted = false;
-    if (staged && staged.replaced === 0 && !run.signal.aborted) await undoUnchanged(run, vm);
+    if (staged && staged.replaced === 0 && (!run.signal.aborted || run.signal.reason instanceof ServerStopping)) await undoUnchanged(run, vm);
     else await recordWriteFailure(run, vm, mark, e);
     throw e;
   }
@@ -236,8 +236,11 @@ export async function restoreIntoOriginalVm(run: RestoreRun, vm: VmConfig): Prom
 }
 
 /**
- * A full restore that failed before any new image was in place (a corrupt block, a full datastore): the VM's disks
- * are as they were, so its mark goes and it is powered on again if it was on.
+ * A full restore that failed before any new image was in place (a corrupt block, a full datastore, a stop of the
+ * server): the VM's disks are as they were, so its mark goes and it is powered on again if it was on. A stop does
+ * not leave it marked for the next start to resume: nothing of the restore is on its disks, and a resume would
+ * keep it off and unusable until then for a restore its client saw fail. Not after a lost VM claim: the node that
+ * took the VM over may be resuming this very session under the same mark.
  */
 async function undoUnchanged(run: RestoreRun, vm: VmConfig): Promise<void> {
   await run.ctx.platform.clearRestoreIncomplete(vm.id, run.sessionId);
@@ -246,4 +249,5 @@ async function undoUnchanged(run: RestoreRun, vm: VmConfig): Promise<void> {
     await run.log(`VM ${vm.name} powered on again: its disks were not changed`);
   } else await run.log(`VM ${vm.name} is no longer marked restore incomplete: its disks were not changed`);
   run.originalPoweredOff = undefined;
+  run.leftUnchanged = { vmName: vm.name };
 }

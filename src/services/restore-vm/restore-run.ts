@@ -19,6 +19,8 @@ export interface RestoreRun {
   writeStarted?: boolean;
   /** The mark of the interrupted restore this run resumes (issue #9 §6); it keeps that restore's request and start. */
   resumedFrom?: RestoreIncompleteMark;
+  /** Set when a failure (or a stop) came before any disk changed, and the VM was put back as it was: mark gone, power as before. */
+  leftUnchanged?: { vmName: string };
   /** Set when the server stopped it after writing began: the session stays open and the next start resumes it. */
   resumesAtStart?: boolean;
 }

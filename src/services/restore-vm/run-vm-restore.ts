@@ -91,7 +91,9 @@ export function vmRestoreWork(ctx: AppContext, job: VmRestoreJob): TaskWork {
           ? run.writeStarted
             ? `; VM ${run.originalPoweredOff.vmName} is left powered off with its disks partly restored and marked restore incomplete — restore it again`
             : `; VM ${run.originalPoweredOff.vmName} is left powered off; its disks were not changed`
-          : job.request.target.kind === 'new-vm'
+          : run.leftUnchanged
+            ? `; VM ${run.leftUnchanged.vmName} is as it was: its disks were not changed`
+            : job.request.target.kind === 'new-vm'
             ? `; no VM named ${job.request.target.name} was created`
             : '';
         ctx.log.warn({ err: e, session: session.id }, 'VM restore failed');

@@ -15,29 +15,8 @@ import { cleanupOf, fileCleanup, tempDir } from '../../helpers/cleanup.js';
 
 const refs = tempDir(fileCleanup(), 'openem-refs-');
 
-/** A seam for "midway": every block written is first handed to `beforeWrite` (a wait, or a failure). */
-function interceptDiskWrites(ctx: AppContext, beforeWrite: (n: number) => Promise<void>): void {
-  const fetch = ctx.repository.fetchBlocks.bind(ctx.repository);
-  let n = 0;
-  ctx.repository.fetchBlocks = (blocks, write, options) => {
-    let disk: Promise<unknown> = Promise.resolve();
-    return fetch(
-      blocks,
-      (i, d) => {
-        const written = disk.then(async () => {
-          await beforeWrite(n++);
-          await write(i, d);
-        });
-        disk = written.catch(() => undefined);
-        return written;
-      },
-      options,
-    );
-  };
-}
-
-/** The platform's in-place writers fail the writes `fails` picks (counted over all of them), as a datastore gone would. */
-function failInPlaceWrite(ctx: AppContext, fails: (n: number) => boolean): void {
+/** Each write of the platform's in-place writers (counted over all of them) first waits for `beforeWrite`, which may throw, as a datastore gone would. */
+function interceptInPlaceWrites(ctx: AppContext, beforeWrite: (n: number) => Promise<void>): void {
   const platform = ctx.platform as { openDiskForWrite: (vmId: string, disk: string) => Promise<DiskWriter> };
   const openForWrite = platform.openDiskForWrite.bind(ctx.platform);
   let n = 0;
@@ -46,7 +25,7 @@ function failInPlaceWrite(ctx: AppContext, fails: (n: number) => boolean): void 
     return {
       size: w.size,
       write: async (offset, data) => {
-        if (fails(n++)) throw new Error('the datastore went away (test)');
+        await beforeWrite(n++);
         return w.write(offset, data);
       },
       zero: (offset, length) => w.zero(offset, length),
@@ -86,12 +65,14 @@ async function powerOnRefusal(ctx: AppContext, vmId: string): Promise<string> {
 }
 
 test('a graceful stop mid-write keeps the session Working and the VM marked; the next start resumes it to a byte-identical disk', async (t) => {
+  // A QuickRollback writes the disk in place; a full restore stopped before its new image is in place leaves the VM
+  // as it was instead (restore-replace-disks, vm-restore-interrupt).
   const first = await openTestApp(cleanupOf(t));
   await createVm(first.ctx, 'stop-resume', mixedBlocks(64));
   const { pointId, reference } = await backUpWithReference(first.ctx, 'stop-resume', refs);
   await scribble(await diskPath(first.ctx, 'stop-resume'), [0, 1, 4, 5, 8, 9, 12, 13, 40, 41]);
-  interceptDiskWrites(first.ctx, (n) => new Promise((r) => setTimeout(r, n >= 3 ? 40 : 0)));
-  const sessionId = await start(first.ctx, 'stop-resume', pointId, { powerOnAfterRestore: true });
+  interceptInPlaceWrites(first.ctx, (n) => new Promise((r) => setTimeout(r, n >= 3 ? 40 : 0)));
+  const sessionId = await start(first.ctx, 'stop-resume', pointId, { quickRollback: true, powerOnAfterRestore: true });
   const vm = await waitMarked(first.ctx, 'stop-resume', sessionId);
   assert.match(await powerOnRefusal(first.ctx, vm.id), new RegExp(`restore session ${sessionId} .*has not completed`));
   await first.close();
@@ -116,7 +97,9 @@ test('a write failing after writing began leaves the VM marked failed and power-
   // A QuickRollback writes the disk in place (a full restore writes a new image beside it: restore-replace-disks).
   await scribble(await diskPath(ctx, 'bad-disk'), [0, 1, 4, 5, 8, 9, 12, 13, 20]);
   let failing = true;
-  failInPlaceWrite(ctx, (n) => failing && n === 5);
+  interceptInPlaceWrites(ctx, async (n) => {
+    if (failing && n === 5) throw new Error('the datastore went away (test)');
+  });
   const sessionId = await start(ctx, 'bad-disk', pointId, { quickRollback: true });
   const s = await waitForStopped(ctx, sessionId);
   assert.equal(s.result, 'Failed');
