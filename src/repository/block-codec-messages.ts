@@ -56,6 +56,8 @@ export interface DecodeJob {
   entries: DecodeEntry[];
   /** Verify only: the decompressed blocks are dropped in the worker and nothing but the verdict comes back. */
   verifyOnly?: boolean;
+  /** Every block comes back in an ArrayBuffer of its own: a raw block kept in a cache must not hold its whole range alive. */
+  ownBlocks?: boolean;
   /** Decode entry i into `into` at i * `slot` (page-aligned shared memory the caller writes from); nothing comes back but the verdict. */
   into?: { buf: SharedArrayBuffer; slot: number };
 }

@@ -107,10 +107,10 @@ export class BlockCodecPool {
 
   /**
    * Decompresses and verifies the blobs in `buf` (which is transferred: the caller must not use it afterwards).
-   * Throws BlockDecodeError naming the first bad entry.
+   * Throws BlockDecodeError naming the first bad entry. With `ownBlocks`, no two blocks share an ArrayBuffer (see DecodeJob).
    */
-  async decode(buf: ArrayBuffer, entries: DecodeEntry[]): Promise<Buffer[]> {
-    const r = await this.run({ type: 'decode', algorithm: this.algorithm, buf, entries }, [buf]);
+  async decode(buf: ArrayBuffer, entries: DecodeEntry[], ownBlocks = false): Promise<Buffer[]> {
+    const r = await this.run({ type: 'decode', algorithm: this.algorithm, buf, entries, ownBlocks }, [buf]);
     if (r.type === 'decode-failed') throw new BlockDecodeError(r.entry, r.reason);
     if (r.type !== 'decode') throw new OpenemError('INTERNAL', `unexpected codec reply ${r.type}`);
     return r.blocks.map((b) => Buffer.from(b.buffer, b.byteOffset, b.byteLength));

@@ -171,8 +171,9 @@ function decodeJob(job: DecodeJob): CodecReply {
     const actual = hashBlock(job.algorithm, raw);
     if (actual !== e.hash) return { id: job.id, type: 'decode-failed', entry: i, reason: `hash mismatch (content hashes to ${actual})` };
     if (job.verifyOnly) continue;
-    const own = raw.buffer === job.buf || (raw.byteOffset === 0 && raw.buffer.byteLength === raw.length);
-    blocks.push(own ? raw : ownCopy(raw));
+    const ownsMemory = raw.byteOffset === 0 && raw.buffer.byteLength === raw.length;
+    const mayShareRange = raw.buffer === job.buf && !(job.ownBlocks && job.entries.length > 1);
+    blocks.push(ownsMemory || mayShareRange ? raw : ownCopy(raw));
   }
   return job.verifyOnly ? { id: job.id, type: 'verified', blocks: job.entries.length } : { id: job.id, type: 'decode', blocks };
 }

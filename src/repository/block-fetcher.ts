@@ -74,10 +74,13 @@ async function decodeNamingPack<T>(read: PackRead, decode: () => Promise<T>): Pr
   }
 }
 
-/** Reads one planned range and returns its blocks decompressed and verified (on a worker). */
-export async function readPackRange(store: BlobStore, pool: BlockCodecPool, read: PackRead): Promise<Buffer[]> {
+/**
+ * Reads one planned range and returns its blocks decompressed and verified (on a worker); with `ownBlocks`, each in
+ * memory of its own (blocks that are kept), else raw blocks may be views into the range.
+ */
+export async function readPackRange(store: BlobStore, pool: BlockCodecPool, read: PackRead, ownBlocks = false): Promise<Buffer[]> {
   const data = await readRange(store, read);
-  return decodeNamingPack(read, () => pool.decode(data, decodeEntries(read)));
+  return decodeNamingPack(read, () => pool.decode(data, decodeEntries(read), ownBlocks));
 }
 
 /** Reads one planned range and proves on a worker that each of its blocks decompresses to its hash; keeps nothing. */
