@@ -46,6 +46,11 @@ export interface DecodeEntry {
   rawLength: number;
   compression: number;
   hash: string;
+  /**
+   * Only these [offset, length] pieces of the decoded block come back, one after another in a buffer of their own:
+   * the block is decoded into the worker's own reused memory and verified there (a listing needs 4 KiB of a block).
+   */
+  slices?: Range[];
 }
 
 export interface DecodeJob {
@@ -73,7 +78,7 @@ export interface EncodedBlock {
 export type CodecReply =
   | { id: number; type: 'hash'; hashes: (string | null)[] }
   | { id: number; type: 'compress'; blocks: EncodedBlock[] }
-  /** Raw blocks are views into the job's buffer (transferred back once); decompressed ones have their own. */
+  /** Raw blocks are views into the job's buffer (transferred back once); decompressed ones have their own; an entry with `slices` gets its pieces. */
   | { id: number; type: 'decode'; blocks: Uint8Array[] }
   | { id: number; type: 'verified'; blocks: number }
   | { id: number; type: 'decode-failed'; entry: number; reason: string }

@@ -2,7 +2,7 @@ import { closeSync, openSync, readSync } from 'node:fs';
 import { parentPort } from 'node:worker_threads';
 import { createRequire } from 'node:module';
 import { Decompressor } from 'zstd-napi';
-import type { CodecJob, CodecReply, CompressJob, DecodeJob, EncodedBlock, HashFileJob, HashJob } from './block-codec-messages.js';
+import type { CodecJob, CodecReply, CompressJob, DecodeEntry, DecodeJob, EncodedBlock, HashFileJob, HashJob } from './block-codec-messages.js';
 import { createBlockHasher, hashBlock, type BlockHasher } from './block-hash.js';
 
 /**
@@ -153,6 +153,28 @@ function decodeIntoJob(job: DecodeJob, into: { buf: SharedArrayBuffer; slot: num
   return { id: job.id, type: 'verified', blocks: job.entries.length };
 }
 
+/** Where entries with `slices` are decompressed: reused, so a listing's scattered blocks cost no fresh memory. */
+let scratch: Buffer | undefined;
+
+/** A compressed block decoded into `scratch` (a raw one stays where it is), for an entry with `slices`. */
+function decodeToScratch(stored: Uint8Array, e: DecodeEntry): Uint8Array {
+  if (e.compression !== 1) return stored;
+  if (!scratch || scratch.length < e.rawLength) scratch = Buffer.allocUnsafeSlow(Math.max(e.rawLength, 1024 * 1024));
+  const n = dctx.decompress(scratch, stored);
+  return scratch.subarray(0, n);
+}
+
+/** The entry's slices of its decoded block, one after another in a buffer of their own. */
+function slicesOf(raw: Uint8Array, slices: [number, number][]): Uint8Array {
+  const out = new Uint8Array(new ArrayBuffer(slices.reduce((n, [, len]) => n + len, 0)));
+  let at = 0;
+  for (const [off, len] of slices) {
+    out.set(raw.subarray(off, off + len), at);
+    at += len;
+  }
+  return out;
+}
+
 function decodeJob(job: DecodeJob): CodecReply {
   if (job.into) return decodeIntoJob(job, job.into);
   const blocks: Uint8Array[] = [];
@@ -163,7 +185,7 @@ function decodeJob(job: DecodeJob): CodecReply {
     let raw: Uint8Array;
     try {
       // A raw block stays where it is: a view into the pack range, which goes back to the caller whole.
-      raw = e.compression === 1 ? decompressor.decompress(stored as Buffer) : stored;
+      raw = e.slices ? decodeToScratch(stored, e) : e.compression === 1 ? decompressor.decompress(stored as Buffer) : stored;
     } catch (err) {
       return { id: job.id, type: 'decode-failed', entry: i, reason: `cannot decompress (${(err as Error).message})` };
     }
@@ -171,6 +193,10 @@ function decodeJob(job: DecodeJob): CodecReply {
     const actual = hashBlock(job.algorithm, raw);
     if (actual !== e.hash) return { id: job.id, type: 'decode-failed', entry: i, reason: `hash mismatch (content hashes to ${actual})` };
     if (job.verifyOnly) continue;
+    if (e.slices) {
+      blocks.push(slicesOf(raw, e.slices));
+      continue;
+    }
     const ownsMemory = raw.byteOffset === 0 && raw.buffer.byteLength === raw.length;
     const mayShareRange = raw.buffer === job.buf && !(job.ownBlocks && job.entries.length > 1);
     blocks.push(ownsMemory || mayShareRange ? raw : ownCopy(raw));

@@ -2,7 +2,7 @@ import { corrupt, isOpenemError, OpenemError } from '../errors.js';
 import { alignedSharedMemory } from '../disks/aligned-memory.js';
 import { BLOCK_SIZE } from '../disks/block-source.js';
 import type { BlobStore } from './blob-store.js';
-import type { DecodeEntry } from './block-codec-messages.js';
+import type { DecodeEntry, Range } from './block-codec-messages.js';
 import { BlockDecodeError, transferableCopy, type BlockCodecPool } from './block-codec-pool.js';
 import type { IndexedBlock, PackIndex } from './pack-index.js';
 import { packKey } from './pack-format.js';
@@ -57,8 +57,13 @@ async function readRange(store: BlobStore, read: PackRead): Promise<ArrayBuffer>
   }
 }
 
-function decodeEntries(read: PackRead): DecodeEntry[] {
-  return read.blocks.map((b) => ({ offset: b.offset - read.offset, length: b.length, rawLength: b.rawLength, compression: b.compression, hash: b.hash }));
+function decodeEntries(read: PackRead, slicesOf?: (b: IndexedBlock) => Range[] | undefined): DecodeEntry[] {
+  return read.blocks.map((b) => {
+    const entry: DecodeEntry = { offset: b.offset - read.offset, length: b.length, rawLength: b.rawLength, compression: b.compression, hash: b.hash };
+    const slices = slicesOf?.(b);
+    if (slices) entry.slices = slices;
+    return entry;
+  });
 }
 
 /** Runs a codec call on a range's blobs, turning a bad blob into a CORRUPT error that names its pack. */
@@ -74,13 +79,17 @@ async function decodeNamingPack<T>(read: PackRead, decode: () => Promise<T>): Pr
   }
 }
 
-/**
- * Reads one planned range and returns its blocks decompressed and verified (on a worker); with `ownBlocks`, each in
- * memory of its own (blocks that are kept), else raw blocks may be views into the range.
- */
-export async function readPackRange(store: BlobStore, pool: BlockCodecPool, read: PackRead, ownBlocks = false): Promise<Buffer[]> {
+export interface PackRangeOptions {
+  /** Each block in memory of its own (blocks that are kept); else raw blocks may be views into the range. */
+  ownBlocks?: boolean;
+  /** Pieces ([offset, length]) of a block to return instead of all of it: its entry is the pieces one after another. */
+  slicesOf?: (block: IndexedBlock) => Range[] | undefined;
+}
+
+/** Reads one planned range and returns its blocks decompressed and verified (on a worker). */
+export async function readPackRange(store: BlobStore, pool: BlockCodecPool, read: PackRead, options: PackRangeOptions = {}): Promise<Buffer[]> {
   const data = await readRange(store, read);
-  return decodeNamingPack(read, () => pool.decode(data, decodeEntries(read), ownBlocks));
+  return decodeNamingPack(read, () => pool.decode(data, decodeEntries(read, options.slicesOf), options.ownBlocks));
 }
 
 /** Reads one planned range and proves on a worker that each of its blocks decompresses to its hash; keeps nothing. */

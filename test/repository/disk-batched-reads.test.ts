@@ -33,7 +33,7 @@ function smallReadInEachBlock(disk: RepositoryDiskSource, blocks: number): Promi
   return Array.from({ length: blocks }, (_, i) => disk.read(i * BLOCK_SIZE + BLOCK_SIZE / 2, 4096));
 }
 
-test('blocks asked for together are read from their pack in a few ranged reads, each decoded once', async (t) => {
+test('blocks asked for together are read from their pack in a few ranged reads, each decoded once, only their pieces kept', async (t) => {
   const dir = await tempDir();
   t.after(dir.cleanup);
   const { store, packGets } = countingStore(join(dir.path, 'repo'));
@@ -44,22 +44,34 @@ test('blocks asked for together are read from their pack in a few ranged reads, 
   await writeImage(image, kinds);
   const { manifest } = await backUpImage(repo, 'vm-batch', image);
   const bytes = await readFile(image);
+  const expect = (got: Buffer[]) =>
+    got.forEach((b, i) => assert.ok(b.equals(bytes.subarray(i * BLOCK_SIZE + BLOCK_SIZE / 2, i * BLOCK_SIZE + BLOCK_SIZE / 2 + 4096)), `block ${i}`));
 
   const disk = (await repo.openDisk(manifest, 'disk0')) as RepositoryDiskSource;
   t.after(() => disk.close());
   const before = packGets();
-  const got = await Promise.all(smallReadInEachBlock(disk, kinds.length));
-  got.forEach((b, i) => assert.ok(b.equals(bytes.subarray(i * BLOCK_SIZE + BLOCK_SIZE / 2, i * BLOCK_SIZE + BLOCK_SIZE / 2 + 4096)), `block ${i}`));
+  const pieces = await Promise.all(smallReadInEachBlock(disk, kinds.length));
+  expect(pieces);
   assert.equal(disk.blocksLoaded, kinds.length, 'each block decoded once');
-  // A block kept in the cache holds its own memory, not the whole range it was read with (raw blocks are views).
-  got.forEach((b, i) => assert.equal(b.buffer.byteLength, BLOCK_SIZE, `block ${i} (${kinds[i]}) holds ${b.buffer.byteLength} bytes`));
   // One pack holds them all, in disk order: 8 neighbours a read (one read a block before).
   assert.equal(packGets() - before, kinds.length / 8, `${packGets() - before} pack reads for ${kinds.length} blocks`);
   assert.equal(disk.packReads, kinds.length / 8);
-  // Asked for again, they are all in the cache.
-  await Promise.all(smallReadInEachBlock(disk, kinds.length));
-  assert.equal(disk.blocksLoaded, kinds.length);
-  assert.equal(packGets() - before, kinds.length / 8);
+  // Read for the first time, each block was decoded and verified in a worker and only the 4 KiB piece came back.
+  assert.equal(disk.blocksSliced, kinds.length);
+  assert.equal(disk.cachedBlocks, 0);
+  pieces.forEach((b, i) => assert.equal(b.buffer.byteLength, 4096, `block ${i}'s piece holds ${b.buffer.byteLength} bytes`));
+
+  // Read a second time, each block is loaded whole (still 8 a read) and kept, so the third time reads nothing.
+  const again = await Promise.all(smallReadInEachBlock(disk, kinds.length));
+  expect(again);
+  assert.equal(disk.blocksLoaded, 2 * kinds.length);
+  assert.equal(disk.cachedBlocks, kinds.length);
+  assert.equal(packGets() - before, (2 * kinds.length) / 8);
+  // A block kept in the cache holds its own memory, not the whole range it was read with (raw blocks are views).
+  again.forEach((b, i) => assert.equal(b.buffer.byteLength, BLOCK_SIZE, `block ${i} (${kinds[i]}) holds ${b.buffer.byteLength} bytes`));
+  expect(await Promise.all(smallReadInEachBlock(disk, kinds.length)));
+  assert.equal(disk.blocksLoaded, 2 * kinds.length);
+  assert.equal(packGets() - before, (2 * kinds.length) / 8);
 });
 
 test('a corrupt block read in a batch fails only the reads of that block', async (t) => {
@@ -93,4 +105,9 @@ test('a corrupt block read in a batch fails only the reads of that block', async
     const at = i * BLOCK_SIZE + BLOCK_SIZE / 2;
     assert.ok((results[i] as PromiseFulfilledResult<Buffer>).value.equals(bytes.subarray(at, at + 4096)), `block ${i}`);
   }
+  // Read again, the corrupt block is loaded whole this time: it fails the same way, the others still read.
+  const again = await Promise.allSettled(smallReadInEachBlock(disk, kinds.length));
+  assert.equal(again[0].status, 'rejected');
+  assert.equal((again[0] as PromiseRejectedResult).reason.code, 'CORRUPT');
+  assert.deepEqual(again.slice(1).map((r) => r.status), kinds.slice(1).map(() => 'fulfilled'));
 });
