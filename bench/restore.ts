@@ -11,8 +11,9 @@
  * Usage: node --import tsx bench/restore.ts [sizeGiB]     (never part of npm test; restic: apt-get install restic)
  */
 import { execFileSync, spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { loadavg, tmpdir } from 'node:os';
+import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig } from '../src/config.js';
 import { createLogger } from '../src/logger.js';
@@ -41,6 +42,16 @@ const seconds = (fn: () => void) => {
 };
 /** Runs a tool with an argv array (no shell); stdout goes to /dev/null. */
 const tool = (file: string, ...args: string[]) => execFileSync(file, args, { stdio: ['ignore', 'ignore', 'inherit'] });
+/** CPU seconds of this process's waited-for children so far (/proc/self/stat cutime + cstime, in 1/100 s ticks). */
+const childrenCpuS = () => {
+  const fields = readFileSync('/proc/self/stat', 'utf8').replace(/^.*\) /, '').split(' ');
+  return (Number(fields[13]) + Number(fields[14])) / 100;
+};
+/** CPU seconds of this process so far, every thread (the codec workers too). */
+const ownCpuS = () => {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1e6;
+};
 const rate = (s: number) => `${((blocks * BLOCK_SIZE) / GiB / s).toFixed(2)} GiB/s`;
 
 async function restoreTimed(ctx: AppContext, principal: Principal, pointId: string, quickRollback: boolean): Promise<{ s: number; log: string[]; verifyS: number }> {
@@ -120,13 +131,23 @@ try {
 
   await changeOnePercent(image, blocks);
   tool('cat', image);
+  const catCpu0 = childrenCpuS();
   const catTime = seconds(() => tool('cat', image));
-  console.log(`baseline cat image > /dev/null: ${catTime.toFixed(2)} s (${rate(catTime)}, page cache warm)`);
+  const catCpu = childrenCpuS() - catCpu0;
+  console.log(`baseline cat image > /dev/null: ${catTime.toFixed(2)} s (${rate(catTime)}, page cache warm), ${catCpu.toFixed(2)} s of CPU`);
+  const quickCpu0 = ownCpuS();
   const quick = await restoreTimed(ctx, principal, point.manifest.id, true);
+  const quickCpu = ownCpuS() - quickCpu0;
   const line = quick.log.find((l) => l.startsWith('Disk disk0:')) ?? '';
   const fetched = Number(/fetched (\d+) blocks/.exec(line)?.[1]);
   const written = Number(/wrote (\d+) blocks/.exec(line)?.[1]);
-  console.log(`openem QuickRollback: ${quick.s.toFixed(2)} s (${quick.verifyS.toFixed(2)} s comparing and verifying) — ${line}`);
+  const compared = Number(/compared ([\d.]+) MiB/.exec(line)?.[1]) / 1024;
+  console.log(`openem QuickRollback: ${quick.s.toFixed(2)} s (${quick.verifyS.toFixed(2)} s comparing and verifying, ${(compared / quick.verifyS).toFixed(2)} GiB/s) — ${line}`);
+  // The work itself, whatever the load: on an idle machine the two codec workers share it, so its time is about half.
+  console.log(
+    `  CPU: QuickRollback ${quickCpu.toFixed(2)} s over every thread (${(compared / quickCpu).toFixed(2)} GiB per CPU-second read and hashed), cat ${catCpu.toFixed(2)} s: ` +
+      `${(quickCpu / catCpu).toFixed(2)}x cat's CPU on ${availableParallelism()} cores`,
+  );
   tool('cmp', image, copy);
   console.log('  rolled-back image is identical to the original (cmp)');
 
