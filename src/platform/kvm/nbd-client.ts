@@ -1,5 +1,6 @@
 import { connect, type Socket } from 'node:net';
 import { OpenemError } from '../../errors.js';
+import { negotiate } from './nbd-handshake.js';
 
 /**
  * A minimal NBD client (fixed newstyle handshake, NBD_OPT_GO, simple replies) over a Unix socket: what openem
@@ -9,19 +10,9 @@ import { OpenemError } from '../../errors.js';
  * connection, so no nbdinfo is started to learn where data or changes are. Protocol: NetworkBlockDevice/nbd
  * doc/proto.md.
  */
-const NBDMAGIC = Buffer.from('NBDMAGIC');
-const IHAVEOPT = 0x49484156454f5054n;
-const OPT_REPLY_MAGIC = 0x3e889045565a9n;
 const REQUEST_MAGIC = 0x25609513;
 const SIMPLE_REPLY_MAGIC = 0x67446698;
 const STRUCTURED_REPLY_MAGIC = 0x668e33ef;
-const NBD_OPT_GO = 7;
-const NBD_OPT_STRUCTURED_REPLY = 8;
-const NBD_OPT_SET_META_CONTEXT = 10;
-const NBD_REP_ACK = 1;
-const NBD_REP_INFO = 3;
-const NBD_REP_META_CONTEXT = 4;
-const NBD_INFO_EXPORT = 0;
 const CMD = { read: 0, write: 1, disconnect: 2, flush: 3, writeZeroes: 6, blockStatus: 7 } as const;
 const REPLY_FLAG_DONE = 1;
 const REPLY = { none: 0, offsetData: 1, offsetHole: 2, blockStatus: 5 } as const;
@@ -65,7 +56,6 @@ export class NbdClient {
   private constructor(
     private readonly socket: Socket,
     readonly exportName: string,
-    private readonly metaContexts: readonly string[] = [],
   ) {
     socket.on('data', (d: Buffer) => {
       this.chunks.push(d);
@@ -94,9 +84,15 @@ export class NbdClient {
       s.once('connect', () => resolve(s));
       s.once('error', (e) => reject(new OpenemError('UNAVAILABLE', `cannot reach the NBD export at ${socketPath}: ${e.message}`, { cause: e })));
     });
-    const client = new NbdClient(socket, exportName, options.metaContexts);
+    const client = new NbdClient(socket, exportName);
     try {
-      await client.handshake();
+      const info = await negotiate({ take: (n) => client.take(n), write: (d) => socket.write(d) }, exportName, options.metaContexts ?? []);
+      client.size = info.size;
+      client.readOnly = info.readOnly;
+      client.structured = info.structured;
+      for (const [name, id] of info.contexts) client.contexts.set(name, id);
+      client.transmission = true;
+      client.drainReplies();
     } catch (e) {
       socket.destroy();
       throw e;
@@ -125,68 +121,6 @@ export class NbdClient {
       this.waiter = undefined;
     }
     return n === 0 ? Buffer.alloc(0) : this.consume(n);
-  }
-
-  private option(type: number, data: Buffer): Buffer {
-    const head = Buffer.alloc(16);
-    head.writeBigUInt64BE(IHAVEOPT, 0);
-    head.writeUInt32BE(type, 8);
-    head.writeUInt32BE(data.length, 12);
-    return Buffer.concat([head, data]);
-  }
-
-  /** Option replies up to NBD_REP_ACK; `each` sees the others. An error reply throws. */
-  private async optionReplies(what: string, each: (type: number, body: Buffer) => void): Promise<void> {
-    for (;;) {
-      const head = await this.take(20);
-      if (head.readBigUInt64BE(0) !== OPT_REPLY_MAGIC) throw new OpenemError('UNAVAILABLE', 'bad NBD option reply');
-      const type = head.readUInt32BE(12);
-      const body = await this.take(head.readUInt32BE(16));
-      if (type === NBD_REP_ACK) return;
-      if (type & 0x80000000) throw new OpenemError('NOT_FOUND', `the NBD server refused ${what}: ${body.toString('utf8') || `error ${type}`}`);
-      each(type, body);
-    }
-  }
-
-  private async handshake(): Promise<void> {
-    const greeting = await this.take(18);
-    if (!greeting.subarray(0, 8).equals(NBDMAGIC) || greeting.readBigUInt64BE(8) !== IHAVEOPT) {
-      throw new OpenemError('UNAVAILABLE', 'the NBD server does not speak the newstyle protocol');
-    }
-    const noZeroes = (greeting.readUInt16BE(16) & 2) !== 0;
-    const flags = Buffer.alloc(4);
-    flags.writeUInt32BE(1 | (noZeroes ? 2 : 0));
-    const name = Buffer.from(this.exportName, 'utf8');
-    const nameField = Buffer.alloc(4 + name.length);
-    nameField.writeUInt32BE(name.length, 0);
-    name.copy(nameField, 4);
-    this.socket.write(flags);
-    if (this.metaContexts.length > 0) {
-      this.socket.write(this.option(NBD_OPT_STRUCTURED_REPLY, Buffer.alloc(0)));
-      await this.optionReplies('structured replies', () => undefined);
-      this.structured = true;
-      const queries = this.metaContexts.map((c) => Buffer.from(c, 'utf8'));
-      const count = Buffer.alloc(4);
-      count.writeUInt32BE(queries.length);
-      const fields = queries.flatMap((q) => {
-        const n = Buffer.alloc(4);
-        n.writeUInt32BE(q.length);
-        return [n, q];
-      });
-      this.socket.write(this.option(NBD_OPT_SET_META_CONTEXT, Buffer.concat([nameField, count, ...fields])));
-      await this.optionReplies(`the metadata contexts of export '${this.exportName}'`, (type, body) => {
-        if (type === NBD_REP_META_CONTEXT) this.contexts.set(body.subarray(4).toString('utf8'), body.readUInt32BE(0));
-      });
-    }
-    this.socket.write(this.option(NBD_OPT_GO, Buffer.concat([nameField, Buffer.alloc(2)])));
-    await this.optionReplies(`export '${this.exportName}'`, (type, body) => {
-      if (type === NBD_REP_INFO && body.readUInt16BE(0) === NBD_INFO_EXPORT) {
-        this.size = Number(body.readBigUInt64BE(2));
-        this.readOnly = (body.readUInt16BE(10) & 2) !== 0;
-      }
-    });
-    this.transmission = true;
-    this.drainReplies();
   }
 
   private drainReplies(): void {
