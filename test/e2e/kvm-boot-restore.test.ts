@@ -4,19 +4,20 @@
 // blocks without reading the disk for a comparison, and the VM boots again and finds its files as at the point.
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { chown, mkdir, readFile, writeFile } from 'node:fs/promises';
+import { chown, mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { kvmRunsLinux } from '../../src/platform/demo/kvm-accelerator-probe.js';
-import { buildBootableGuest, GUEST_DOWN_MARKER, GUEST_UP_MARKER } from '../../src/platform/demo/kvm-guest-image.js';
+import { buildBootableGuest, GUEST_DOWN_MARKER } from '../../src/platform/demo/kvm-guest-image.js';
 import { createBootableVm } from '../../src/platform/demo/kvm-guest-vm.js';
 import { serialLogPath } from '../../src/platform/kvm/domain-xml.js';
 import { KvmPlatform } from '../../src/platform/kvm/kvm-platform.js';
 import { cliOk } from '../helpers/cli.js';
 import { cleanupOf, tempDir } from '../helpers/cleanup.js';
-import { EmClient, findLink, waitFor, type Format } from '../helpers/em-client.js';
+import { EmClient, findLink, type Format } from '../helpers/em-client.js';
 import { startServerProcess } from '../helpers/server-process.js';
 import { removeEverything, useSharedLibvirt } from '../platform/kvm/private-libvirt.js';
+import { consoleEvents, nthBoot } from './kvm-guest-console.js';
 import { logLines, rootOf, waitForSession, waitForTask } from './vm-restore-fixtures.js';
 
 const libvirt = useSharedLibvirt();
@@ -26,30 +27,6 @@ const DISK = 256 * MIB;
 const CHANGE_MIB = 2;
 const SEED_MIB = 24;
 const NOBODY = 65534;
-
-interface GuestUp {
-  boot: number;
-  found: string;
-  before: string;
-  after: string;
-}
-
-/** The console's marker lines, in order: each boot's UP line and each shutdown's DOWN line. */
-async function consoleEvents(file: string): Promise<string[]> {
-  const text = await readFile(file, 'latin1').catch(() => '');
-  return text.split(/\r?\n/).filter((l) => l.startsWith(GUEST_UP_MARKER) || l.startsWith(GUEST_DOWN_MARKER));
-}
-
-function parseUp(line: string): GuestUp {
-  const field = (k: string) => new RegExp(`\\b${k}=(\\S+)`).exec(line)?.[1] ?? '';
-  return { boot: Number(field('boot')), found: field('found'), before: field('before'), after: field('after') };
-}
-
-/** Waits until the console shows its `n`-th UP line (the guest booted, wrote its heartbeat and synced). */
-async function nthBoot(file: string, n: number): Promise<GuestUp> {
-  const line = await waitFor(`boot ${n} of the guest on its console`, async () => (await consoleEvents(file)).filter((l) => l.startsWith(GUEST_UP_MARKER))[n - 1], 240_000, 200);
-  return parseUp(line);
-}
 
 interface BackupOut {
   id: string;
