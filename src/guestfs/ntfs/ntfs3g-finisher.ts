@@ -32,7 +32,7 @@ const SETTABLE = 0x31a7;
  */
 export function ntfs3gFinisher(withSecurity: boolean): ItemFinisher {
   return {
-    createLink: (dir, name, item) => writeReparsePoint(dir, name, item.attrs.windows, withSecurity),
+    createLink: async (dir, name, item) => (await writeReparsePoint(dir, name, item.attrs.windows, withSecurity)) || writeInterixSymlink(dir, name, item.target, item.attrs.windows, withSecurity),
     async begin(entry, item) {
       const w = item.attrs.windows;
       if (w && w.fileAttributes & COMPRESSED && item.type !== 'symlink') await setAttribute(entry, 'system.ntfs_attrib', u32(COMPRESSED));
@@ -80,6 +80,36 @@ async function writeReparsePoint(dir: DirHandle, name: Buffer, w: WindowsAttribu
     if (flags !== (reparse.folder ? 0 : ARCHIVE)) await setAttribute(entry, 'system.ntfs_attrib', u32(flags));
     await setAttribute(entry, 'system.ntfs_reparse_data', reparse.value);
     await setAttribute(entry, 'system.ntfs_times', ntfsTimes(w));
+  } finally {
+    await fh.close();
+  }
+  await settleTypeChange(path);
+  return true;
+}
+
+/** An Interix symlink's data: this magic, then the target in UTF-16LE (what ntfs-3g's symlink(2) writes, and reads as a link). */
+const INTERIX_MAGIC = Buffer.from('IntxLNK\x01', 'latin1');
+const SYSTEM = 0x0004;
+
+/**
+ * Makes entry `name` of `dir` the restore point's Interix symlink (ntfs-3g's kind: a SYSTEM file holding the magic
+ * and the target) with its times, creation time included: a new regular file gets the data written with write(2)
+ * (the target is file data, never a path or an argument), the security descriptor and the times through its
+ * descriptor, and last the SYSTEM flag, which makes it a link to ntfs-3g. Made with symlink(2) instead, the link
+ * could not be given its creation time: Node opens no link itself (no O_PATH) and fs-xattr has no lsetxattr.
+ * `false` without the restore point's Windows attributes (nothing to keep): symlink(2) makes it.
+ */
+async function writeInterixSymlink(dir: DirHandle, name: Buffer, target: Buffer, w: WindowsAttributes | undefined, withSecurity: boolean): Promise<boolean> {
+  if (!w) return false;
+  const path = dir.child(name);
+  const fh = await open(path, NEW_STREAM, 0o600);
+  try {
+    const data = Buffer.concat([INTERIX_MAGIC, Buffer.from(target.toString('utf8'), 'utf16le')]);
+    for (let at = 0; at < data.length; ) at += (await fh.write(data, at, data.length - at, at)).bytesWritten;
+    const entry = { fdPath: descriptorPath(fh.fd), path };
+    if (withSecurity && w.securityDescriptor) await setAttribute(entry, 'system.ntfs_acl', w.securityDescriptor);
+    await setAttribute(entry, 'system.ntfs_times', ntfsTimes(w));
+    await setAttribute(entry, 'system.ntfs_attrib', u32((w.fileAttributes & SETTABLE) | SYSTEM));
   } finally {
     await fh.close();
   }

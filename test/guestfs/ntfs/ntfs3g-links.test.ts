@@ -7,7 +7,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { closeSync, copyFileSync, linkSync, lstatSync, mkdirSync, openSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
+import { closeSync, copyFileSync, linkSync, lstatSync, mkdirSync, openSync, rmSync, symlinkSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ImageFileSource } from '../../../src/disks/image-file-source.js';
 import { PartitionSource } from '../../../src/disks/partition-source.js';
@@ -124,6 +124,34 @@ test('junctions and Windows symlinks are restored as the reparse points they wer
   assert.deepEqual(await reparseOf(), atBackup.reparse);
   // Share's own times changed with the rename into it; everything in it is as at backup.
   assert.deepEqual((await ntfsView(v.image, 'Share', { security: true })).slice(1), atBackup.view.slice(1));
+  const check = await ntfsfixView(v.image);
+  assert.ok(check.clean, check.output);
+});
+
+test('Interix symlinks (ntfs-3g\'s own) are restored as Interix symlinks with the creation, write and access times they had', async (t) => {
+  const v = await volumeAndPoint(t, (root) => {
+    const share = join(root, 'Share');
+    writeFileSync(join(share, 'Sub/small.txt'), 'small\r\n');
+    symlinkSync('Sub/small.txt', join(share, 'ilink'));
+    symlinkSync('/elsewhere/é 日本', join(share, 'abs-ilink'));
+  });
+  const atBackup = await ntfsView(v.image, 'Share', { security: true });
+  assert.ok(atBackup.some((l) => l.startsWith('/ilink link -> Sub/small.txt ')), atBackup.join('\n'));
+  const planned = await planGuestItem(v.fs, (await v.fs.stat('/Share'))!);
+
+  await withNtfs(v.image, { write: true }, (root) => rmSync(join(root, 'Share'), { recursive: true }));
+  await v.writer.write({ parent: [], item: planned.item, onExisting: 'replace' });
+  assert.deepEqual(await ntfsView(v.image, 'Share', { security: true }), atBackup, 'the links, their targets, flags, times (creation too) and descriptors as at backup');
+  // openem's reader sees them as the Interix symlinks they were: no reparse point, the same targets.
+  const source = await ImageFileSource.open(v.image);
+  try {
+    const live = await NtfsReader.open(new PartitionSource(source, OFFSET, SIZE));
+    assert.equal(await live.readlink('/Share/ilink'), 'Sub/small.txt');
+    assert.equal(await live.readlink('/Share/abs-ilink'), '/elsewhere/é 日本');
+    assert.equal((await live.windowsDetails((await live.stat('/Share/ilink'))!)).reparsePoint, undefined, 'not a reparse point');
+  } finally {
+    await source.close();
+  }
   const check = await ntfsfixView(v.image);
   assert.ok(check.clean, check.output);
 });
