@@ -108,11 +108,12 @@ async function startApplication(config: Config, demo: DemoChoice, log: Logger) {
   let generatedAdminPassword: string | undefined;
   const base = await createBaseContext(config, log, { onAdminCreated: (p) => (generatedAdminPassword = p) });
   const ctx = await attachServices(base, { demo });
-  // A PermissionsOnly restore killed part-way: the descriptors it had replaced go back before anything else runs.
-  await putBackInterruptedPermissionRestores(ctx);
   await resumeInterruptedRestores(ctx);
   const logons = demo ? await demoLogons(ctx, generatedAdminPassword, demo === 'kvm' ? KVM_DEMO_OPERATOR_SCOPE : undefined) : undefined;
   const server = await startServer(ctx, config, API_AREAS, VERSION);
+  // A PermissionsOnly restore killed part-way: the descriptors it had replaced go back in the background, under the
+  // VM's claim (taken here where it is free, so no request reaches that VM first); a busy VM is not waited for here.
+  await putBackInterruptedPermissionRestores(ctx);
   return { base, ctx, server, logons };
 }
 

@@ -315,9 +315,34 @@ export function migrationProvider(dialect: Dialect): MigrationProvider {
       await db.schema.alterTable('mounts').addColumn('restore_session_id', 'text').execute();
     },
   };
+  // Issue 12: a PermissionsOnly restore's journal of the descriptors it replaces lives in the store, so whichever
+  // node takes over a dead node's restore session (or starts next) finds it and puts them back.
+  const m011: Migration = {
+    async up(db: Kysely<any>) {
+      await db.schema
+        .createTable('permission_journals')
+        .addColumn('session_id', 'text', (c) => c.primaryKey())
+        .addColumn('vm_id', 'text', (c) => c.notNull())
+        .addColumn('vm_name', 'text', (c) => c.notNull())
+        .addColumn('disk_name', 'text', (c) => c.notNull())
+        .addColumn('partition_index', 'integer')
+        .addColumn('complete', 'integer', (c) => c.notNull())
+        .addColumn('entries', 'integer', (c) => c.notNull())
+        .addColumn('created_at', bigint, (c) => c.notNull())
+        .execute();
+      await db.schema
+        .createTable('permission_journal_entries')
+        .addColumn('session_id', 'text', (c) => c.notNull())
+        .addColumn('seq', 'integer', (c) => c.notNull())
+        .addColumn('path', 'text', (c) => c.notNull())
+        .addColumn('old', 'text', (c) => c.notNull())
+        .addPrimaryKeyConstraint('permission_journal_entries_pk', ['session_id', 'seq'])
+        .execute();
+    },
+  };
   return {
     async getMigrations() {
-      return { '001_initial': m001, '002_vm_work': m002, '004_backup_sessions': m004, '005_catalog_volumes': m005, '006_task_leases': m006, '007_drop_cancel_requested': m007, '008_repository_catalog': m008, '009_logon_failures': m009, '010_mount_sessions': m010 };
+      return { '001_initial': m001, '002_vm_work': m002, '004_backup_sessions': m004, '005_catalog_volumes': m005, '006_task_leases': m006, '007_drop_cancel_requested': m007, '008_repository_catalog': m008, '009_logon_failures': m009, '010_mount_sessions': m010, '011_permission_journals': m011 };
     },
   };
 }

@@ -273,6 +273,29 @@ export interface LogonFailuresTable {
   locked_until: number;
 }
 
+/**
+ * A PermissionsOnly restore's journal (permissions-journal.ts), one per restore session: which live volume, and
+ * `complete` = 1 once every descriptor it will replace is recorded (before the first is set; 0: nothing was set).
+ */
+export interface PermissionJournalsTable {
+  session_id: string;
+  vm_id: string;
+  vm_name: string;
+  disk_name: string;
+  partition_index: number | null;
+  complete: number;
+  entries: number;
+  created_at: number;
+}
+
+/** One descriptor a PermissionsOnly restore replaces: the live item's name components (JSON of base64) and its old descriptor (base64). */
+export interface PermissionJournalEntriesTable {
+  session_id: string;
+  seq: number;
+  path: string;
+  old: string;
+}
+
 export interface MetaTable {
   key: string;
   value: string;
@@ -299,5 +322,7 @@ export interface Database {
   repository_manifests: RepositoryManifestsTable;
   repository_packs: RepositoryPacksTable;
   repository_pack_refs: RepositoryPackRefsTable;
+  permission_journals: PermissionJournalsTable;
+  permission_journal_entries: PermissionJournalEntriesTable;
   meta: MetaTable;
 }

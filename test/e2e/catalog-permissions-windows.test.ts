@@ -2,14 +2,15 @@
  * EM's PermissionsOnly restore through the catalog route on a Windows VM (issue #12), over HTTP against a real
  * server: `POST /api/catalog/vms/{vm}/vmRestorePoints/{ID}/guestfs/C:/…?action=restore` with the PermissionsOnly body
  * puts the restore point's security descriptors back on the live items and changes nothing else. A server SIGKILLed
- * in the middle of one leaves its journal (`<data>/permissions-journal/`, written before the first descriptor is
- * set); the next start puts back every descriptor that restore was replacing, says so in its session, and removes
- * the journal. The live volume is read with ntfs-3g (an ntfs-3g mount and getxattr, ntfsfix), never openem's reader.
+ * in the middle of one leaves its journal (in the state store, complete before the first descriptor is set); the
+ * next start puts back every descriptor that restore was replacing, once it listens, says so in its session, and
+ * removes the journal. The live volume is read with ntfs-3g (an ntfs-3g mount and getxattr, ntfsfix), never openem's reader.
  */
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import { getAttributeSync } from 'fs-xattr';
 import pino from 'pino';
 import { removePreviousRunLeftovers } from '../../src/host/previous-run-leftovers.js';
@@ -29,7 +30,18 @@ const ACL = 'system.ntfs_acl';
 const FILES = 1500;
 const names = Array.from({ length: FILES }, (_, i) => `Share/doc-${String(i).padStart(4, '0')}.txt`);
 let atBackup: Map<string, string>;
-const JOURNAL = /^[0-9a-f-]{36}\.json$/;
+
+/** The journals in the server's state store (SQLite in the data directory): complete or not, and how many descriptors each holds. */
+function journals(): { complete: number; entries: number; rows: number }[] {
+  const db = new Database(join(dataDir, 'state.db'), { readonly: true, fileMustExist: true });
+  try {
+    return db
+      .prepare('SELECT complete, entries, (SELECT count(*) FROM permission_journal_entries e WHERE e.session_id = j.session_id) AS rows FROM permission_journals j')
+      .all() as { complete: number; entries: number; rows: number }[];
+  } finally {
+    db.close();
+  }
+}
 
 before(async () => {
   dataDir = tempDir(cleanup, 'openem-cat-perm-');
@@ -98,12 +110,11 @@ test('PermissionsOnly through the catalog route puts back the descriptor of one 
   assert.equal(now.get('Share/doc-0007.txt'), atBackup.get('Share/doc-0007.txt'), 'the file has the restore point\'s descriptor');
   for (const p of ['Share', ...names].filter((p) => p !== 'Share/doc-0007.txt')) assert.equal(now.get(p), changed.get(p), `${p} is left alone`);
   assert.equal(await withNtfs(image, { write: false }, (root) => readFileSync(join(root, 'Share/doc-0007.txt'), 'utf8')), 'Share/doc-0007.txt\r\n');
-  assert.equal(existsSync(join(dataDir, 'permissions-journal')) ? readdirSync(join(dataDir, 'permissions-journal')).length : 0, 0, 'no journal is left');
+  assert.deepEqual(journals(), [], 'no journal is left');
 });
 
 test('a server SIGKILLed in the middle of a PermissionsOnly folder restore leaves a journal; the next start puts every descriptor back and the session says so', async (t) => {
   const changed = await changeOwners();
-  const journals = join(dataDir, 'permissions-journal');
   let server = await startServerProcess({ dataDir });
   let sessionHref: string;
   try {
@@ -113,9 +124,9 @@ test('a server SIGKILLed in the middle of a PermissionsOnly folder restore leave
     assert.equal(r.status, 202, r.text);
     const task = await finishedTask(c, r.body.Task.Href);
     sessionHref = findLink(task, 'Related', 'RestoreSession')!.Href;
-    // The journal is written (and fsynced, then renamed into place) just before the first descriptor is set; the
-    // server is killed once the session shows descriptors being set.
-    await waitFor('the journal of the running restore', async () => (existsSync(journals) && readdirSync(journals).some((n) => JOURNAL.test(n))) || undefined, 300_000, 5);
+    // The journal is complete just before the first descriptor is set; the server is killed once the session
+    // shows descriptors being set.
+    await waitFor('the journal of the running restore', async () => journals().some((j) => j.complete === 1) || undefined, 300_000, 5);
     const session = await waitFor('descriptors being set', async () => {
       const s = body(c, (await c.get(sessionHref)).body, 'RestoreSession');
       return s.State === 'Stopped' || Number(s.Progress) >= 2 ? s : undefined;
@@ -124,10 +135,9 @@ test('a server SIGKILLed in the middle of a PermissionsOnly folder restore leave
   } finally {
     await server.kill();
   }
-  const left = readdirSync(journals).filter((n) => JOURNAL.test(n));
+  const left = journals();
   assert.equal(left.length, 1, 'the killed restore left its journal');
-  const journal = JSON.parse(readFileSync(join(journals, left[0]), 'utf8'));
-  assert.equal(journal.replaced.length, FILES + 1, 'every descriptor the restore was to replace is recorded');
+  assert.deepEqual(left[0], { complete: 1, entries: FILES + 1, rows: FILES + 1 }, 'every descriptor the restore was to replace is recorded');
   // The dead ntfs-3g's writes reach the image once its loop device is let go, as at the next start.
   assert.equal((await detachDeadMounts()).detachedMounts.length, 1);
   await waitFor('the dead mount\'s loop device to go', async () => loopDevicesOf(image) === '' || undefined, 30_000, 50);
@@ -143,12 +153,16 @@ test('a server SIGKILLed in the middle of a PermissionsOnly folder restore leave
     const href = new URL(sessionHref!);
     const session = await stoppedSession(c, `${c.base}${href.pathname}${href.search}`);
     assert.equal(session.Result, 'Failed', JSON.stringify(session));
-    const log = await logLines(c, session);
-    assert.ok(log.some((l) => /security descriptors of the 1501 item\(s\) it was replacing were put back as they were before it/.test(l)), log.join('\n'));
+    // Put back in the background once the server listens: the session says so when it is done.
+    const log = await waitFor('the put-back to be logged', async () => {
+      const lines = await logLines(c, session);
+      return lines.some((l) => /put back|putting back/.test(l)) ? lines : undefined;
+    }, 300_000, 50);
+    assert.ok(log.some((l) => /security descriptors of the 1501 item\(s\) this PermissionsOnly restore was replacing were put back as they were before it/.test(l)), log.join('\n'));
   } finally {
     await server.stop();
   }
-  assert.deepEqual(readdirSync(journals), [], 'the journal is removed once its descriptors are back');
+  assert.deepEqual(journals(), [], 'the journal is removed once its descriptors are back');
   const now = await descriptors();
   for (const p of ['Share', ...names]) assert.equal(now.get(p), changed.get(p), `${p} has the descriptor it had before the interrupted restore`);
   const check = await ntfsfixView(image);

@@ -41,14 +41,24 @@ type Undo = ReplacedDescriptor;
 
 /**
  * Where a PermissionsOnly restore records, durably and before it sets the first one, the descriptors it is about to
- * replace: a server killed part-way leaves no other trace of them, and the next start puts them back from it
- * (putBackNtfsDescriptors).
+ * replace: a server killed part-way leaves no other trace of them, and whichever node takes its work over puts them
+ * back from it (putBackNtfsDescriptors). Written and read in batches, so neither side holds them all.
  */
 export interface DescriptorJournal {
-  record(replaced: ReplacedDescriptor[]): Promise<void>;
+  /** A new record, empty and not complete: a server killed now had set nothing. */
+  begin(): Promise<void>;
+  /** More of the descriptors the restore will replace. */
+  add(replaced: ReplacedDescriptor[]): Promise<void>;
+  /** Every descriptor the restore will replace is recorded, durably; only then is the first set. */
+  complete(): Promise<void>;
+  /** The recorded descriptors, a batch at a time. */
+  batches(): AsyncIterable<ReplacedDescriptor[]>;
   /** Every descriptor was set, or put back after a failure: the record is not needed any more. */
   clear(): Promise<void>;
 }
+
+/** Descriptors found by the survey pass go to the journal this many at a time. */
+const JOURNAL_BATCH = 512;
 
 export interface PermissionsOptions extends GuestWriteOptions {
   journal?: DescriptorJournal;
@@ -91,13 +101,17 @@ export async function restoreNtfsPermissions(target: NtfsVolumeTarget, request: 
  * still there by its recorded name gets its old descriptor again (those the run had not reached yet already have
  * it). The volume is mounted and checked as for a restore. Returns how many were set.
  */
-export async function putBackNtfsDescriptors(target: NtfsVolumeTarget, replaced: ReplacedDescriptor[]): Promise<number> {
+export async function putBackNtfsDescriptors(target: NtfsVolumeTarget, replaced: AsyncIterable<ReplacedDescriptor[]>): Promise<number> {
   const mount = await mountWithNtfs3g(target);
   let failure: unknown;
   let root: DirHandle | undefined;
+  let count = 0;
   try {
     root = await DirHandle.open(mount.path);
-    await putBack(undefined, root, replaced);
+    for await (const batch of replaced) {
+      await putBack(undefined, root, batch);
+      count += batch.length;
+    }
   } catch (e) {
     failure = e;
   }
@@ -105,7 +119,7 @@ export async function putBackNtfsDescriptors(target: NtfsVolumeTarget, replaced:
   await afterFailure(failure, () => mount.unmount());
   await afterFailure(failure, () => checkNtfsClean(target));
   if (failure !== undefined) throw failure;
-  return replaced.length;
+  return count;
 }
 
 async function setPermissionsIn(mountPath: string, request: PermissionsRequest, options: PermissionsOptions, keepJournal: () => void): Promise<PermissionsResult> {
@@ -132,18 +146,23 @@ async function setPermissionsIn(mountPath: string, request: PermissionsRequest, 
     const name = (await namesByKey(dir)).find(request.item.name);
     if (!name) throw missing(wanted, [...live, request.item.name]);
     const total = countItems(request.item);
-    if (options.journal) {
-      const survey: State = { done: 0, total, changed: 0, unchanged: 0, skipped: 0, undo: [], options: { signal: options.signal }, survey: true };
+    const journal = options.journal;
+    if (journal) {
+      await journal.begin();
+      const survey: State = { done: 0, total, changed: 0, unchanged: 0, skipped: 0, undo: [], options: { signal: options.signal }, survey: journal };
       await apply(dir, name, request.item, [...live, name], survey);
-      if (survey.undo.length) await options.journal.record(survey.undo);
+      if (survey.undo.length) await journal.add(survey.undo.splice(0));
+      await journal.complete();
     }
-    const state: State = { done: 0, total, changed: 0, unchanged: 0, skipped: 0, undo, options };
+    // With a journal, the descriptors to put back after a failure are read back from it: no second list in memory.
+    const state: State = { done: 0, total, changed: 0, unchanged: 0, skipped: 0, undo, options, journaled: journal !== undefined };
     options.onProgress?.(0, total);
     try {
       await apply(dir, name, request.item, [...live, name], state);
     } catch (e) {
       try {
-        await putBack(e, root, undo);
+        if (journal) for await (const batch of journal.batches()) await putBack(e, root, batch);
+        else await putBack(e, root, undo);
       } catch (putBackFailure) {
         keepJournal();
         throw putBackFailure;
@@ -162,10 +181,13 @@ interface State {
   changed: number;
   unchanged: number;
   skipped: number;
+  /** What was replaced so far (without a journal), or (surveying) found but not yet given to the journal. */
   undo: Undo[];
   options: GuestWriteOptions;
-  /** Only find what would be replaced (into `undo`), set nothing. */
-  survey?: boolean;
+  /** Only find what would be replaced, set nothing, and give it to this journal in batches. */
+  survey?: DescriptorJournal;
+  /** The replaced descriptors are in the journal: `undo` stays empty. */
+  journaled?: boolean;
 }
 
 /** Sets the descriptor of live entry `name` in `dir` (the restore point's `item`), then, for two folders, of the children both hold. */
@@ -218,8 +240,12 @@ async function setDescriptor(fdPath: string, descriptor: Buffer | undefined, pat
     state.unchanged += 1;
     return;
   }
-  state.undo.push({ path, old });
-  if (state.survey) return;
+  if (state.survey) {
+    state.undo.push({ path, old });
+    if (state.undo.length >= JOURNAL_BATCH) await state.survey.add(state.undo.splice(0));
+    return;
+  }
+  if (!state.journaled) state.undo.push({ path, old });
   try {
     await setAttribute(fdPath, ACL, descriptor);
   } catch (e) {

@@ -1,19 +1,14 @@
-import { readdir, readFile, unlink } from 'node:fs/promises';
-import { join } from 'node:path';
 import type { AppContext } from '../app-services.js';
-import { ensurePrivateDir } from '../../host/private-data-dir.js';
-import { syncDirectory } from '../../host/sync-directory.js';
 import { putBackNtfsDescriptors, type DescriptorJournal, type ReplacedDescriptor } from '../../guestfs/ntfs/ntfs3g-permissions.js';
-import { writeFileAtomic } from '../../platform/local/atomic-file.js';
+import type { VmClaim } from '../../tasks/vm-claims.js';
 import { liveGuestTarget, liveGuestWriterTarget } from './write-to-live-vm.js';
 
-/** Where the journals live: in the data directory, never on the guest volume they describe. */
-const JOURNAL_DIR = 'permissions-journal';
-const JOURNAL_NAME = /^[0-9a-f-]{36}\.json$/;
-/** A journal's temporary file (atomic-file.ts), left by a server killed while writing it: nothing was set yet. */
-const UNFINISHED_JOURNAL = /^\.[0-9a-f-]{36}\.json\.tmp-/;
-/** How long a start waits for other work on the VM (a CLI backup) before leaving the put-back to the next start. */
+/** How long a put-back waits for other work on the VM (a CLI backup) before leaving it to the next start. */
 const CLAIM_WAIT_MS = 60_000;
+/** Journal entries are written in transactions of up to this many rows, and read back this many at a time. */
+const ROWS_PER_BATCH = 512;
+/** Rows in one INSERT statement (four values each: well under SQLite's bound on parameters). */
+const ROWS_PER_INSERT = 128;
 
 /** Which live volume a journal's descriptors belong to, and the session that changed them. */
 export interface JournalScope {
@@ -24,93 +19,158 @@ export interface JournalScope {
   partitionIndex?: number;
 }
 
-interface JournalFile extends JournalScope {
-  replaced: { path: string[]; old: string }[];
-}
-
-function journalPath(ctx: AppContext, sessionId: string): string {
-  return join(ctx.config.dataDir, JOURNAL_DIR, `${sessionId}.json`);
-}
-
 /**
- * A PermissionsOnly restore's journal (ntfs3g-permissions.ts DescriptorJournal) as one file per restore session in
- * `<data>/permissions-journal/`: written and fsynced (temp file, rename, folder fsync) before the first descriptor is
- * set, removed once the run has ended with every descriptor set or put back. Names and descriptors are base64.
+ * A PermissionsOnly restore's journal (ntfs3g-permissions.ts DescriptorJournal) in the state store, one per restore
+ * session: a row naming the live volume, then the descriptors in rows added in transactions of 512 (names and
+ * descriptors base64), then the row marked complete — all before the first descriptor is set — and removed once
+ * the run has ended with every descriptor set or put back. In the store, not in a node's data directory, so the node
+ * that takes over a dead node's session (or the next to start) finds it (putBackPermissionJournal).
  */
 export function permissionsJournal(ctx: AppContext, scope: JournalScope): DescriptorJournal {
-  const path = journalPath(ctx, scope.sessionId);
+  const db = ctx.store.db;
+  let seq = 0;
   return {
-    async record(replaced) {
-      await ensurePrivateDir(join(ctx.config.dataDir, JOURNAL_DIR));
-      const file: JournalFile = { ...scope, replaced: replaced.map((r) => ({ path: r.path.map((p) => p.toString('base64')), old: r.old.toString('base64') })) };
-      await writeFileAtomic(path, JSON.stringify(file));
+    async begin() {
+      await db.transaction().execute(async (tx) => {
+        await tx.deleteFrom('permission_journal_entries').where('session_id', '=', scope.sessionId).execute();
+        await tx.deleteFrom('permission_journals').where('session_id', '=', scope.sessionId).execute();
+        await tx
+          .insertInto('permission_journals')
+          .values({ session_id: scope.sessionId, vm_id: scope.vmId, vm_name: scope.vmName, disk_name: scope.diskName, partition_index: scope.partitionIndex ?? null, complete: 0, entries: 0, created_at: ctx.clock.now() })
+          .execute();
+      });
+      seq = 0;
     },
-    async clear() {
-      try {
-        await unlink(path);
-      } catch (e) {
-        if ((e as NodeJS.ErrnoException).code === 'ENOENT') return;
-        throw e;
-      }
-      await syncDirectory(join(ctx.config.dataDir, JOURNAL_DIR));
+    async add(replaced) {
+      const rows = replaced.map((r) => ({ session_id: scope.sessionId, seq: seq++, path: JSON.stringify(r.path.map((p) => p.toString('base64'))), old: r.old.toString('base64') }));
+      await db.transaction().execute(async (tx) => {
+        for (let i = 0; i < rows.length; i += ROWS_PER_INSERT) await tx.insertInto('permission_journal_entries').values(rows.slice(i, i + ROWS_PER_INSERT)).execute();
+      });
     },
+    async complete() {
+      await db.updateTable('permission_journals').set({ complete: 1, entries: seq }).where('session_id', '=', scope.sessionId).execute();
+    },
+    batches: () => journalBatches(ctx, scope.sessionId),
+    clear: () => removeJournal(ctx, scope.sessionId),
   };
 }
 
+async function removeJournal(ctx: AppContext, sessionId: string): Promise<void> {
+  await ctx.store.db.transaction().execute(async (tx) => {
+    await tx.deleteFrom('permission_journal_entries').where('session_id', '=', sessionId).execute();
+    await tx.deleteFrom('permission_journals').where('session_id', '=', sessionId).execute();
+  });
+}
+
+/** A journal's descriptors in the order they were recorded, 512 at a time (by `seq`, so memory stays at one batch). */
+async function* journalBatches(ctx: AppContext, sessionId: string): AsyncIterable<ReplacedDescriptor[]> {
+  let after = -1;
+  for (;;) {
+    const rows = await ctx.store.db
+      .selectFrom('permission_journal_entries')
+      .select(['seq', 'path', 'old'])
+      .where('session_id', '=', sessionId)
+      .where('seq', '>', after)
+      .orderBy('seq')
+      .limit(ROWS_PER_BATCH)
+      .execute();
+    if (rows.length === 0) return;
+    after = Number(rows[rows.length - 1].seq);
+    yield rows.map((r) => {
+      const path = JSON.parse(r.path) as unknown;
+      if (!Array.isArray(path) || path.length === 0 || !path.every((p) => typeof p === 'string')) throw new Error(`journal entry ${r.seq} of session ${sessionId} names no path`);
+      return { path: path.map((p: string) => Buffer.from(p, 'base64')), old: Buffer.from(r.old, 'base64') };
+    });
+  }
+}
+
+type JournalRow = Awaited<ReturnType<typeof journalRows>>[number];
+
+function journalRows(ctx: AppContext, sessionId?: string) {
+  let q = ctx.store.db.selectFrom('permission_journals').selectAll();
+  if (sessionId !== undefined) q = q.where('session_id', '=', sessionId);
+  return q.execute();
+}
+
 /**
- * At server start: every journal left behind is a PermissionsOnly restore the previous server was killed in the
- * middle of (its session was failed as interrupted). Its recorded descriptors are put back on the live volume, so
- * the VM is as it was before that restore, and the session says so; the journal is then removed. One that cannot be
- * put back now (VM busy, disk gone, ntfs-3g refusing) is kept for the next start, and the session says that.
+ * Puts back the descriptors of the journal of restore session `sessionId`, if it has one, and removes it; says in
+ * the session (stopped by now) what happened. For a session whose node is gone: a server that was killed (at its
+ * next start, putBackInterruptedPermissionRestores) or a node that stopped beating (taken over by a running node).
+ * The VM's claim is held throughout, so a second node finding the same journal puts nothing back twice: it finds
+ * the journal gone once it has the claim. A journal that was not complete had set nothing and just goes. One that
+ * cannot be put back now (VM busy past 60 s, disk gone, ntfs-3g refusing) or read is kept for the next start, and
+ * the session says so. `claim`: the VM's claim, when the caller already took it.
+ */
+export async function putBackPermissionJournal(ctx: AppContext, sessionId: string, when: string, claim?: VmClaim): Promise<void> {
+  const [row] = await journalRows(ctx, sessionId);
+  if (!row) {
+    await claim?.release();
+    return;
+  }
+  const say = async (text: string) => {
+    const session = await ctx.restoreSessions.get(row.session_id);
+    if (!session) return;
+    if (session.state === 'Stopped') await ctx.restoreSessions.log(session.id, text);
+    else await ctx.restoreSessions.finish(session.id, 'Failed', text, text);
+  };
+  let count: number;
+  try {
+    claim ??= await ctx.vmClaims.claim({ id: row.vm_id, name: row.vm_name }, 'guest-file-restore', `putting back the permissions of interrupted restore session ${row.session_id}`, { waitMs: CLAIM_WAIT_MS });
+    try {
+      // Another node may have put it back while this one waited for the claim.
+      const [still] = await journalRows(ctx, sessionId);
+      if (!still) return;
+      count = still.complete ? await putBack(ctx, still) : 0;
+      await removeJournal(ctx, sessionId);
+    } finally {
+      await claim.release();
+    }
+  } catch (e) {
+    const reason = e instanceof Error ? e.message : String(e);
+    ctx.log.warn({ err: e, session: row.session_id }, 'could not put back the descriptors of an interrupted PermissionsOnly restore');
+    await say(`${when}; putting back the ${row.entries} security descriptor(s) this PermissionsOnly restore was replacing failed (${reason}); it is tried again at the next start`);
+    return;
+  }
+  if (!row.complete) {
+    ctx.log.warn({ session: row.session_id, vm: row.vm_name }, 'an interrupted PermissionsOnly restore had set no descriptor yet');
+    await say(`${when}; this PermissionsOnly restore had not set any security descriptor yet`);
+    return;
+  }
+  ctx.log.warn({ session: row.session_id, vm: row.vm_name, descriptors: count }, 'put back the descriptors of an interrupted PermissionsOnly restore');
+  await say(`${when}; the security descriptors of the ${row.entries} item(s) this PermissionsOnly restore was replacing were put back as they were before it (nothing else had been changed)`);
+}
+
+async function putBack(ctx: AppContext, row: JournalRow): Promise<number> {
+  const target = await liveGuestTarget(ctx, row.vm_id, { diskName: row.disk_name, partitionIndex: row.partition_index ?? undefined, kind: 'ntfs' });
+  try {
+    return await putBackNtfsDescriptors(liveGuestWriterTarget(ctx, target), journalBatches(ctx, row.session_id));
+  } finally {
+    await target.disk.close();
+  }
+}
+
+/** What a start says of a journal its predecessor (or a node that died) left. */
+const AT_START = 'The openem server stopped during this PermissionsOnly restore; at the next server start';
+
+/**
+ * At server start, once it listens: every journal whose restore session is no longer running (a killed server's,
+ * failed as interrupted by this start, or one an earlier put-back could not finish) is put back, in the background
+ * (ctx.onShutdown waits for it). Where the VM's claim is free it is taken before this returns, so no request the
+ * server answers can start other work on that VM first; a VM busy with other work (a CLI backup) is waited for in
+ * the background, up to 60 s. Journals of sessions still open belong to a running node (or to the heartbeat
+ * takeover, should it have died).
  */
 export async function putBackInterruptedPermissionRestores(ctx: AppContext): Promise<void> {
-  const dir = join(ctx.config.dataDir, JOURNAL_DIR);
-  let all: string[];
-  try {
-    all = await readdir(dir);
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return;
-    throw e;
-  }
-  for (const name of all.filter((n) => UNFINISHED_JOURNAL.test(n))) await unlink(join(dir, name));
-  const names = all.filter((n) => JOURNAL_NAME.test(n));
-  for (const name of names) {
-    let file: JournalFile;
-    let replaced: ReplacedDescriptor[];
+  for (const row of await journalRows(ctx)) {
+    const session = await ctx.restoreSessions.get(row.session_id);
+    if (session && session.state !== 'Stopped') continue;
+    let claim: VmClaim | undefined;
     try {
-      file = JSON.parse(await readFile(join(dir, name), 'utf8')) as JournalFile;
-      replaced = file.replaced.map((r) => ({ path: r.path.map((p) => Buffer.from(p, 'base64')), old: Buffer.from(r.old, 'base64') }));
-    } catch (e) {
-      // One journal that cannot be read keeps neither the server from starting nor the others from being put back.
-      ctx.log.error({ err: e, journal: join(dir, name) }, 'an interrupted PermissionsOnly restore left a journal that cannot be read; it is kept');
-      continue;
+      claim = await ctx.vmClaims.claim({ id: row.vm_id, name: row.vm_name }, 'guest-file-restore', `putting back the permissions of interrupted restore session ${row.session_id}`);
+    } catch {
+      // Busy: the background put-back waits for it.
     }
-    const session = await ctx.restoreSessions.get(file.sessionId);
-    const say = async (text: string) => {
-      if (!session) return;
-      if (session.state === 'Stopped') await ctx.restoreSessions.log(session.id, text);
-      else await ctx.restoreSessions.finish(session.id, 'Failed', text, text);
-    };
-    try {
-      const claim = await ctx.vmClaims.claim({ id: file.vmId, name: file.vmName }, 'guest-file-restore', `putting back the permissions of interrupted restore session ${file.sessionId}`, { waitMs: CLAIM_WAIT_MS });
-      try {
-        const target = await liveGuestTarget(ctx, file.vmId, { diskName: file.diskName, partitionIndex: file.partitionIndex, kind: 'ntfs' });
-        try {
-          await putBackNtfsDescriptors(liveGuestWriterTarget(ctx, target), replaced);
-        } finally {
-          await target.disk.close();
-        }
-      } finally {
-        await claim.release();
-      }
-    } catch (e) {
-      const reason = e instanceof Error ? e.message : String(e);
-      ctx.log.warn({ err: e, session: file.sessionId }, 'could not put back the descriptors of an interrupted PermissionsOnly restore');
-      await say(`The openem server stopped during this PermissionsOnly restore; putting back the ${replaced.length} security descriptor(s) it was replacing failed at server start (${reason}); it is tried again at the next start`);
-      continue;
-    }
-    await permissionsJournal(ctx, file).clear();
-    ctx.log.warn({ session: file.sessionId, vm: file.vmName, descriptors: replaced.length }, 'put back the descriptors of an interrupted PermissionsOnly restore');
-    await say(`The openem server stopped during this PermissionsOnly restore; at server start the security descriptors of the ${replaced.length} item(s) it was replacing were put back as they were before it (nothing else had been changed)`);
+    const done = putBackPermissionJournal(ctx, row.session_id, AT_START, claim).catch((e) => ctx.log.error({ err: e, session: row.session_id }, 'putting back an interrupted PermissionsOnly restore failed'));
+    ctx.onShutdown.push(() => done);
   }
 }

@@ -6,6 +6,7 @@ import { restoreIntoOriginalVm } from './restore-into-original-vm.js';
 import type { RestoreRun } from './restore-run.js';
 import type { VmClaim } from '../../tasks/vm-claims.js';
 import { notFound } from '../../errors.js';
+import { putBackPermissionJournal } from '../guest-restore/permissions-journal.js';
 
 /** How long a resumed restore waits for other work on its VM (a CLI backup started before the server) to end. */
 const RESUME_CLAIM_WAIT_MS = 10 * 60_000;
@@ -160,6 +161,10 @@ export async function recoverLeftBehindSessions(ctx: AppContext): Promise<void> 
     } else {
       ctx.log.warn({ session: id, node: nodeId }, 'failing a restore session whose node stopped');
       await ctx.restoreSessions.finish(id, 'Failed', NODE_LOST, NODE_LOST);
+      // A PermissionsOnly restore's journal: the descriptors it had replaced go back, in the background (the VM's
+      // claim may take a while to be free), as a start would put them back.
+      const putBack = putBackPermissionJournal(ctx, id, `${NODE_LOST}; this node took its work over`).catch((e) => ctx.log.error({ err: e, session: id }, 'putting back an interrupted PermissionsOnly restore failed'));
+      ctx.onShutdown.push(() => putBack);
     }
   }
 }

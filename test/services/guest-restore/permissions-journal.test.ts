@@ -1,16 +1,41 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
-import { putBackInterruptedPermissionRestores } from '../../../src/services/guest-restore/permissions-journal.js';
+import { permissionsJournal, putBackInterruptedPermissionRestores } from '../../../src/services/guest-restore/permissions-journal.js';
+import type { ReplacedDescriptor } from '../../../src/guestfs/ntfs/ntfs3g-permissions.js';
 import { cleanupOf } from '../../helpers/cleanup.js';
 import { openTestApp } from '../restore-vm/restore-fixtures.js';
 
-test('a journal that cannot be read keeps the start from failing and stays where it is', async (t) => {
-  const { ctx, dataDir } = await openTestApp(cleanupOf(t));
-  const journal = join(dataDir, 'permissions-journal', '00000000-0000-4000-8000-000000000000.json');
-  await mkdir(join(dataDir, 'permissions-journal'), { recursive: true });
-  await writeFile(journal, '{"sessionId": "00000000-0000-4000-8000-0000');
+const SESSION_A = '00000000-0000-4000-8000-00000000000a';
+const SESSION_B = '00000000-0000-4000-8000-00000000000b';
+
+test('a journal is written and read back in batches; at start one that cannot be put back is kept, one never completed goes, neither stops the start', async (t) => {
+  const { ctx } = await openTestApp(cleanupOf(t));
+  // A journal of 1,300 descriptors (three batches) for a VM that is not there: its put-back cannot open the disk.
+  const kept = permissionsJournal(ctx, { sessionId: SESSION_A, vmId: 'vm-gone', vmName: 'gone01', diskName: 'disk0' });
+  await kept.begin();
+  const replaced: ReplacedDescriptor[] = Array.from({ length: 1300 }, (_, i) => ({ path: [Buffer.from('Share'), Buffer.from(`doc-${i}.txt`)], old: Buffer.from([1, 0, 4, 0x80, i & 0xff]) }));
+  for (let i = 0; i < replaced.length; i += 500) await kept.add(replaced.slice(i, i + 500));
+  await kept.complete();
+  const batches: number[] = [];
+  const readBack: typeof replaced = [];
+  for await (const b of kept.batches()) {
+    batches.push(b.length);
+    readBack.push(...b);
+  }
+  assert.deepEqual(batches, [512, 512, 276], 'read back 512 at a time');
+  assert.deepEqual(readBack, replaced, 'every descriptor, in order, byte for byte');
+  // A journal whose restore was killed before it was complete: nothing had been set.
+  const unfinished = permissionsJournal(ctx, { sessionId: SESSION_B, vmId: 'vm-gone-too', vmName: 'gone02', diskName: 'disk0' });
+  await unfinished.begin();
+  await unfinished.add(replaced.slice(0, 10));
+
+  const hooks = ctx.onShutdown.length;
   await putBackInterruptedPermissionRestores(ctx);
-  assert.equal(await readFile(journal, 'utf8'), '{"sessionId": "00000000-0000-4000-8000-0000', 'kept for a look, untouched');
+  // The put-backs run in the background; shutdown waits for them, and so does this test.
+  for (const hook of ctx.onShutdown.slice(hooks)) await hook();
+
+  const rows = await ctx.store.db.selectFrom('permission_journals').select(['session_id', 'complete', 'entries']).execute();
+  assert.deepEqual(rows, [{ session_id: SESSION_A, complete: 1, entries: 1300 }], 'the one that could not be put back is kept, the unfinished one is gone');
+  const entries = await ctx.store.db.selectFrom('permission_journal_entries').select(({ fn }) => fn.countAll().as('n')).where('session_id', '=', SESSION_B).executeTakeFirstOrThrow();
+  assert.equal(Number(entries.n), 0, 'with its entries');
 });
