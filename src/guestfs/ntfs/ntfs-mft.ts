@@ -98,7 +98,11 @@ export class NtfsMft {
   async forEachRecord(numbers: readonly number[], visit: (i: number, b: Buffer, at: number) => void): Promise<void> {
     const rs = this.boot.mftRecordSize;
     for (const n of numbers) if (!Number.isSafeInteger(n) || n < 0 || n >= this.recordCount) throw corrupt(`NTFS file record ${n} is outside the $MFT`);
-    const order = Array.from(numbers.keys()).sort((a, b) => numbers[a] - numbers[b]);
+    const order = Array.from(numbers.keys());
+    // A folder's names are often in the order its files were made, so their records already ascend: no sort then.
+    let ascending = true;
+    for (let i = 1; i < numbers.length && ascending; i++) ascending = numbers[i - 1] <= numbers[i];
+    if (!ascending) order.sort((a, b) => numbers[a] - numbers[b]);
     const spans: { start: number; end: number; first: number }[] = [];
     for (let j = 0; j < order.length; j++) {
       const offset = numbers[order[j]] * rs;
