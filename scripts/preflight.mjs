@@ -69,7 +69,7 @@ export const CHECKS = [
   { what: "libvirt's QEMU driver", pkg: 'libvirt-daemon-driver-qemu', ok: () => !!statSync('/usr/lib/x86_64-linux-gnu/libvirt/connection-driver/libvirt_driver_qemu.so', { throwIfNoEntry: false }) || onPath('virtqemud') },
   { what: 'virsh', pkg: 'libvirt-clients', ok: () => onPath('virsh') },
   { what: 'qemu-system-x86_64, qemu-storage-daemon', pkg: 'qemu-system-x86', ok: () => ['qemu-system-x86_64', 'qemu-storage-daemon'].every(onPath) },
-  { what: 'qemu-img, qemu-nbd', pkg: 'qemu-utils', ok: () => ['qemu-img', 'qemu-nbd'].every(onPath) },
+  { what: 'qemu-img, qemu-nbd, qemu-io', pkg: 'qemu-utils', ok: () => ['qemu-img', 'qemu-nbd', 'qemu-io'].every(onPath) },
   { what: 'nbdinfo', pkg: 'libnbd-bin', ok: () => onPath('nbdinfo') },
   { what: "Debian's cloud kernel with its modules (the bootable KVM guests)", pkg: 'linux-image-cloud-amd64', ok: cloudKernelInstalled },
   { what: '/bin/busybox (static: the userland of the bootable KVM guests)', pkg: 'busybox-static', ok: () => executable('/bin/busybox') },
