@@ -24,6 +24,12 @@ const NO_CELL = 0xffffffff;
 /** Bounds that keep a hostile hive from making the reader allocate or loop without end. */
 const MAX_CELL = 1024 * 1024;
 const MAX_LIST = 65536;
+/**
+ * Cell bytes one open hive reads in all: the lists' bounds alone allow 65,536 entries that all name one 1 MiB cell
+ * (64 GiB read, or kept as value data). What openem asks of a real SYSTEM hive (the root's few subkeys, then
+ * MountedDevices' values) is well under 1 MiB.
+ */
+const MAX_READ = 32 * 1024 * 1024;
 /** Data over this size is stored as big data ("db" cells) in hives of version 1.4 and later. */
 const BIG_DATA_THRESHOLD = 16344;
 /** Where a key ("nk") or value ("vk") record keeps its name, and the flag saying it is in 8-bit characters. */
@@ -47,10 +53,14 @@ function recordName(c: Buffer, layout: RecordLayout, offset: number): string {
 /**
  * A read-only view of a Windows registry hive file ("regf": a base block, then bins of cells; keys are "nk" cells,
  * values "vk" cells, subkey lists "lf"/"lh"/"li" and "ri" of those). It reads only the cells asked for, each checked
- * against the hive's bounds: a corrupt or hostile hive is an error, never an endless walk or a large allocation.
+ * against the hive's bounds, and no more than MAX_READ bytes of cells in all: a corrupt or hostile hive is an error,
+ * never an endless walk or a large allocation.
  * Changes still in the hive's log files (a hive Windows did not write back before the backup) are not seen.
  */
 export class RegistryHive {
+  /** Cell bytes this hive may still read (MAX_READ). */
+  private budget = MAX_READ;
+
   private constructor(
     private readonly read: HiveRead,
     private readonly binsSize: number,
@@ -154,6 +164,8 @@ export class RegistryHive {
     const size = -head.readInt32LE(0);
     if (size < 8) throw corrupt(`registry cell ${offset} is free or too small`);
     if (size > MAX_CELL || offset + size > this.binsSize) throw corrupt(`registry cell ${offset} of ${size} bytes is too large`);
+    this.budget -= size;
+    if (this.budget < 0) throw corrupt(`registry hive: more than ${MAX_READ / 1024 / 1024} MiB of cells read (lists that name cells again and again)`);
     const body = await this.read(BASE_BLOCK + offset + 4, size - 4);
     if (body.length < size - 4) throw corrupt(`registry cell ${offset} is past the end of the hive file`);
     return body;
