@@ -19,6 +19,9 @@ import { createVmFromDirectory, ROOT_PARTITION_OFFSET } from '../src/platform/lo
 import { openRepository } from '../src/repository/open-repository.js';
 import { openRestorePointFilesystem } from '../src/services/guest-restore/restore-point-filesystem.js';
 import type { AppContext } from '../src/services/app-services.js';
+import type { NtfsReader } from '../src/guestfs/ntfs/ntfs-reader.js';
+import type { RepositoryDiskSource } from '../src/repository/repository-disk-source.js';
+import type { RestorePointManifest } from '../src/repository/repository.js';
 import { fileSystemEntriesElement, windowsPathForm } from '../src/api/guest-fs-wire.js';
 import { renderXmlChunks } from '../src/api/wire/render-xml.js';
 import { flrGuestTree as guestTree } from './bench-image.js';
@@ -48,7 +51,18 @@ async function main(): Promise<void> {
       id: randomUUID(), restorePointId: randomUUID(), jobId: randomUUID(), vmId: vm.id, vmName: vm.name,
       createdAt: new Date().toISOString(), pointType: 'Full', vm,
     });
-    const ctx = { repository } as unknown as AppContext;
+    // The mount path only needs the repository from the context; the disk it opens is kept to count its work.
+    const disks: RepositoryDiskSource[] = [];
+    const ctx = {
+      repository: {
+        readManifest: (id: string) => repository.readManifest(id),
+        openDisk: async (m: RestorePointManifest, name: string) => {
+          const d = (await repository.openDisk(m, name)) as RepositoryDiskSource;
+          disks.push(d);
+          return d;
+        },
+      },
+    } as unknown as AppContext;
 
     t = performance.now();
     const opened = await openRestorePointFilesystem(ctx, manifest.id);
@@ -56,16 +70,20 @@ async function main(): Promise<void> {
     if (opened.primary.kind !== 'ntfs') throw new Error(`the bench disk opened as ${opened.primary.kind}, not NTFS`);
 
     // A listing as the server sends it from a mount: stat and list the folder, render it piece by piece to bytes.
+    const pointDisk = disks[disks.length - 1];
+    const [loaded, reads] = [pointDisk.blocksLoaded, pointDisk.packReads];
     const h = { base: 'https://h/api/m/C:', root: 'https://h/api/m/C:/%2F', download: true, shownPath: windowsPathForm('C', '\\') };
     t = performance.now();
     const cpu0 = process.cpuUsage();
-    const fs = opened.primary.fs;
+    const fs = opened.primary.fs as NtfsReader;
+    const mft0 = fs.mftReads;
     const dir = (await fs.stat('/many'))!;
     const tree = fileSystemEntriesElement(h, dir, await fs.list('/many'), { action: 'listAll', page: 1 });
     let listBytes = 0;
     for (const piece of renderXmlChunks(tree)) listBytes += Buffer.from(piece).length;
     const listMs = performance.now() - t;
     const cpu = process.cpuUsage(cpu0);
+    const listWork = `${fs.mftReads - mft0} $MFT reads, ${pointDisk.blocksLoaded - loaded} repository blocks decoded, ${pointDisk.packReads - reads} pack reads`;
 
     t = performance.now();
     let bytes = 0;
@@ -91,7 +109,7 @@ async function main(): Promise<void> {
     const mbps = (n: number, s: number) => (n / MiB / s).toFixed(0);
     console.log(`build the Windows VM (mkntfs + ntfs-3g, 1 GiB + 10,000 files): ${buildS.toFixed(1)} s`);
     console.log(`mount (64 GiB NTFS disk, 1 GiB of files): ${mountMs.toFixed(1)} ms   (goal < 1000 ms)`);
-    console.log(`list 10,000 entries, XML, fresh mount (${(listBytes / MiB).toFixed(1)} MiB): ${listMs.toFixed(1)} ms (${((cpu.user + cpu.system) / 1000).toFixed(1)} ms CPU)   (goal < 200 ms)`);
+    console.log(`list 10,000 entries, XML, fresh mount (${(listBytes / MiB).toFixed(1)} MiB): ${listMs.toFixed(1)} ms (${((cpu.user + cpu.system) / 1000).toFixed(1)} ms CPU; ${listWork})   (goal < 200 ms)`);
     console.log(`download 1 GiB from the restore point: ${mbps(bytes, oursS)} MiB/s`);
     console.log(`ntfscat from the live image:           ${mbps(GiB, ntfscatS)} MiB/s${status === 0 ? '' : ` (ntfscat exit ${status})`}`);
     console.log(`load ${loadavg().map((l) => l.toFixed(1)).join(' ')} at the end`);
