@@ -55,6 +55,11 @@ function readable(path) {
 
 /** Each check: what is looked for, the Debian package that brings it, and how to tell it is there. */
 export const CHECKS = [
+  // npm ci needed these already (node-gyp compiles fs-xattr, and zstd-napi or better-sqlite3 without a prebuilt
+  // binary); checked so that this list stays the README's and .ci/run's.
+  { what: 'python3 (node-gyp)', pkg: 'python3', ok: () => onPath('python3') },
+  { what: 'make (node-gyp)', pkg: 'make', ok: () => onPath('make') },
+  { what: 'g++ (node-gyp)', pkg: 'g++', ok: () => onPath('g++') },
   { what: 'mke2fs, e2fsck, debugfs, filefrag', pkg: 'e2fsprogs', ok: () => ['mke2fs', 'e2fsck', 'debugfs', 'filefrag'].every(onPath) },
   { what: 'fuse2fs', pkg: 'fuse2fs', ok: () => onPath('fuse2fs') },
   { what: 'libfuse.so.2 (loaded by fuse-native)', pkg: 'libfuse2', ok: fuseNativeLoads },

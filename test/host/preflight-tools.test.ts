@@ -27,3 +27,13 @@ test('each tool run by name in src/ and test/ is checked by scripts/preflight.mj
   const unchecked = [...used].filter(([tool]) => !checked.has(tool)).map(([tool, file]) => `${tool} (${file})`);
   assert.deepEqual(unchecked, [], 'tools the preflight does not look for');
 });
+
+test("the Debian packages README's apt line installs are .ci/run's and the ones scripts/preflight.mjs checks", () => {
+  const words = (s: string | undefined) => new Set((s ?? '').trim().split(/\s+/).filter(Boolean));
+  const readme = words(/^apt-get install -y (.+)$/m.exec(readFileSync('README.md', 'utf8'))?.[1]);
+  const ci = words(/^packages=\(([^)]*)\)/m.exec(readFileSync('.ci/run', 'utf8'))?.[1]);
+  const preflight = new Set([...readFileSync('scripts/preflight.mjs', 'utf8').matchAll(/pkg: '([^']+)'/g)].map((m) => m[1]));
+  assert.ok(readme.has('e2fsprogs') && ci.has('e2fsprogs'), 'the lists are found');
+  assert.deepEqual([...ci].sort(), [...readme].sort(), '.ci/run and README');
+  assert.deepEqual([...preflight].sort(), [...readme].sort(), 'scripts/preflight.mjs and README');
+});
