@@ -1,4 +1,4 @@
-import { Kysely, Migrator } from 'kysely';
+import { Kysely, Migrator, sql } from 'kysely';
 import { join } from 'node:path';
 import { chmodSync, closeSync, existsSync, openSync } from 'node:fs';
 import { ensurePrivateDirSync, PRIVATE_FILE_MODE } from '../host/private-data-dir.js';
@@ -11,6 +11,13 @@ import { OpenemError } from '../errors.js';
 export interface Store {
   db: Kysely<Database>;
   dialect: Dialect;
+  /**
+   * Runs `fn` on the store and returns once what it committed, and everything committed before it, would survive a
+   * power loss: SQLite commits with `synchronous = NORMAL` (they survive a crash of openem, not of the machine), so
+   * this one write is made with `FULL`, which syncs the write-ahead log; PostgreSQL commits are durable anyway.
+   * For a write something irreversible follows (a journal before the changes it can undo).
+   */
+  durably<T>(fn: (db: Kysely<Database>) => Promise<T>): Promise<T>;
   close(): Promise<void>;
 }
 
@@ -44,7 +51,19 @@ export async function openStore(options: { dataDir: string; databaseUrl?: string
     await db.destroy();
     throw new OpenemError('INTERNAL', `state store migration failed: ${(error as Error).message ?? String(error)}`, { cause: error });
   }
-  return { db, dialect, close: () => db.destroy() };
+  const durably = <T>(fn: (db: Kysely<Database>) => Promise<T>): Promise<T> => {
+    if (dialect === 'postgres') return fn(db);
+    // One connection (the SQLite dialect has only one): no other write slips in while FULL is on.
+    return db.connection().execute(async (c) => {
+      await sql`PRAGMA synchronous = FULL`.execute(c);
+      try {
+        return await fn(c);
+      } finally {
+        await sql`PRAGMA synchronous = NORMAL`.execute(c);
+      }
+    });
+  };
+  return { db, dialect, durably, close: () => db.destroy() };
 }
 
 /**

@@ -48,7 +48,8 @@ export function permissionsJournal(ctx: AppContext, scope: JournalScope): Descri
       });
     },
     async complete() {
-      await db.updateTable('permission_journals').set({ complete: 1, entries: seq }).where('session_id', '=', scope.sessionId).execute();
+      // Durable before the first descriptor is set: on SQLite this syncs the log, and with it every entry row before.
+      await ctx.store.durably((d) => d.updateTable('permission_journals').set({ complete: 1, entries: seq }).where('session_id', '=', scope.sessionId).execute());
     },
     batches: () => journalBatches(ctx, scope.sessionId),
     clear: () => removeJournal(ctx, scope.sessionId),
