@@ -22,6 +22,8 @@ const PROC_CONNECT_OPEN = 1;
 const PROC_CONNECT_CLOSE = 2;
 /** virterror.h VIR_ERR_NO_DOMAIN. */
 const ERR_NO_DOMAIN = 42;
+/** How long a call waits for its answer unless it asks otherwise: what `virsh` was given (virsh.ts). */
+export const DEFAULT_CALL_TIMEOUT_MS = 60_000;
 
 interface Pending {
   proc: number;
@@ -36,7 +38,10 @@ interface Pending {
  * what virsh's remote driver does for the calls openem makes, without starting a process per call: opened with
  * `connect.open` of the driver's URI, answered keepalive pings, closed with `connect.close`. Errors are libvirt's
  * own (`remote_error`): no such domain is NOT_FOUND; a connection that ends fails every call still waiting with
- * UNAVAILABLE. The socket does not keep the process alive while no call waits.
+ * UNAVAILABLE. A call not answered within its timeout (60 s unless it asks for another) fails with UNAVAILABLE
+ * naming its procedure and ends the connection, which failed every other call still waiting: a daemon that does not
+ * answer is taken for wedged, and a later connection is a new one. The socket does not keep the process alive
+ * while no call waits.
  */
 export class LibvirtRpc {
   private serial = 1;
@@ -51,19 +56,31 @@ export class LibvirtRpc {
     socket.unref();
   }
 
-  /** Connects to `socketPath` and opens driver URI `name` (e.g. `qemu:///session`) on it. */
-  static async open(socketPath: string, name: string, where = socketPath): Promise<LibvirtRpc> {
+  /**
+   * Connects to `socketPath` and opens driver URI `name` (e.g. `qemu:///session`) on it; `timeoutMs` bounds the
+   * connect and the `connect.open` call each.
+   */
+  static async open(socketPath: string, name: string, where = socketPath, options: { timeoutMs?: number } = {}): Promise<LibvirtRpc> {
+    const timeoutMs = options.timeoutMs ?? DEFAULT_CALL_TIMEOUT_MS;
     const socket = await new Promise<Socket>((resolve, reject) => {
       const s = connect(socketPath);
+      const timer = setTimeout(() => {
+        s.destroy();
+        reject(new OpenemError('UNAVAILABLE', `libvirt at ${where} is unreachable: its socket did not take the connection within ${timeoutMs} ms`));
+      }, timeoutMs);
       s.once('connect', () => {
+        clearTimeout(timer);
         s.removeListener('error', reject);
         resolve(s);
       });
-      s.once('error', (e) => reject(new OpenemError('UNAVAILABLE', `libvirt at ${where} is unreachable: ${e.message}`, { cause: e })));
+      s.once('error', (e) => {
+        clearTimeout(timer);
+        reject(new OpenemError('UNAVAILABLE', `libvirt at ${where} is unreachable: ${e.message}`, { cause: e }));
+      });
     });
     const rpc = new LibvirtRpc(socket, where);
     try {
-      await rpc.call(PROC_CONNECT_OPEN, new XdrWriter().optionalString(name).u32(0).bytes());
+      await rpc.call(PROC_CONNECT_OPEN, new XdrWriter().optionalString(name).u32(0).bytes(), { timeoutMs });
     } catch (e) {
       socket.destroy();
       throw e;
@@ -75,15 +92,22 @@ export class LibvirtRpc {
     return this.ended === undefined;
   }
 
-  /** Calls procedure `proc` of the remote program with XDR-encoded `args`; the reply's XDR body. */
+  /**
+   * Calls procedure `proc` of the remote program with XDR-encoded `args`; the reply's XDR body. Not answered within
+   * `timeoutMs` (DEFAULT_CALL_TIMEOUT_MS), it fails with UNAVAILABLE and the connection ends.
+   */
   call(proc: number, args: Buffer, options: { timeoutMs?: number } = {}): Promise<Buffer> {
     if (this.ended) return Promise.reject(this.unreachable(this.ended));
     const serial = this.serial++;
+    const timeoutMs = options.timeoutMs ?? DEFAULT_CALL_TIMEOUT_MS;
     return new Promise<Buffer>((resolve, reject) => {
       const p: Pending = { proc, resolve, reject };
-      if (options.timeoutMs) {
-        p.timer = setTimeout(() => this.settle(serial, new OpenemError('UNAVAILABLE', `libvirt at ${this.where} did not answer procedure ${proc} within ${options.timeoutMs} ms`)), options.timeoutMs);
-      }
+      p.timer = setTimeout(() => {
+        const late = new OpenemError('UNAVAILABLE', `libvirt at ${this.where} did not answer procedure ${proc} within ${timeoutMs} ms`);
+        this.settle(serial, late);
+        this.socket.destroy();
+        this.end(new Error(`the connection was reset: procedure ${proc} was not answered within ${timeoutMs} ms`));
+      }, timeoutMs);
       this.pending.set(serial, p);
       this.socket.ref();
       this.socket.write(message(REMOTE_PROGRAM, proc, CALL, serial, args));

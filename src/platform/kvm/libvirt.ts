@@ -1,5 +1,5 @@
 import { access, constants } from 'node:fs/promises';
-import { LibvirtRpc } from './libvirt-rpc.js';
+import { DEFAULT_CALL_TIMEOUT_MS, LibvirtRpc } from './libvirt-rpc.js';
 import { Virsh } from './virsh.js';
 import { XdrReader, XdrWriter } from './xdr.js';
 
@@ -82,16 +82,25 @@ export async function localSocketOf(uri: string): Promise<{ socket: string; name
 export class Libvirt {
   private connection: Promise<LibvirtRpc> | undefined;
 
-  private constructor(readonly virsh: Virsh, private readonly local: { socket: string; name: string } | undefined) {}
+  private constructor(
+    readonly virsh: Virsh,
+    private readonly local: { socket: string; name: string } | undefined,
+    private readonly timeoutMs: number,
+  ) {}
 
-  /** Connects once to a local URI's socket; virsh it is when that does not work. */
-  static async open(uri: string): Promise<Libvirt> {
+  /**
+   * Connects once to a local URI's socket; virsh it is when that does not work. `timeoutMs`: how long a call
+   * (and the connection's opening) waits for libvirt's answer unless the call says otherwise; a call not answered
+   * in time is UNAVAILABLE and the next one opens a new connection.
+   */
+  static async open(uri: string, options: { timeoutMs?: number } = {}): Promise<Libvirt> {
+    const timeoutMs = options.timeoutMs ?? DEFAULT_CALL_TIMEOUT_MS;
     const virsh = new Virsh(uri);
     const local = await localSocketOf(uri);
-    if (!local) return new Libvirt(virsh, undefined);
-    const rpc = LibvirtRpc.open(local.socket, local.name, uri);
-    if (!(await rpc.then(() => true, () => false))) return new Libvirt(virsh, undefined);
-    const libvirt = new Libvirt(virsh, local);
+    if (!local) return new Libvirt(virsh, undefined, timeoutMs);
+    const rpc = LibvirtRpc.open(local.socket, local.name, uri, { timeoutMs });
+    if (!(await rpc.then(() => true, () => false))) return new Libvirt(virsh, undefined, timeoutMs);
+    const libvirt = new Libvirt(virsh, local, timeoutMs);
     libvirt.connection = rpc;
     return libvirt;
   }
@@ -113,15 +122,18 @@ export class Libvirt {
   }
 
   private async rpc(): Promise<LibvirtRpc> {
-    const current = this.connection && (await this.connection.catch(() => undefined));
+    const asked = this.connection;
+    const current = asked && (await asked.catch(() => undefined));
     if (current?.isOpen) return current;
-    const next = LibvirtRpc.open(this.local!.socket, this.local!.name, this.uri);
+    // Another call opened a new connection meanwhile: that one, not a second.
+    if (this.connection !== asked) return this.rpc();
+    const next = LibvirtRpc.open(this.local!.socket, this.local!.name, this.uri, { timeoutMs: this.timeoutMs });
     this.connection = next;
     return next;
   }
 
   private async call(proc: number, args: XdrWriter, options: { timeoutMs?: number } = {}): Promise<XdrReader> {
-    return new XdrReader(await (await this.rpc()).call(proc, args.bytes(), options));
+    return new XdrReader(await (await this.rpc()).call(proc, args.bytes(), { timeoutMs: options.timeoutMs ?? this.timeoutMs }));
   }
 
   private async domain(uuid: string): Promise<DomainRef> {
