@@ -1,5 +1,6 @@
 import { connect, type Socket } from 'node:net';
 import { notFound, OpenemError } from '../../errors.js';
+import { MessageChunks } from './message-chunks.js';
 import { XdrReader, XdrWriter } from './xdr.js';
 
 /** libvirt's remote program (src/remote/remote_protocol.x) and the keepalive program (virkeepaliveprotocol.x). */
@@ -46,7 +47,7 @@ interface Pending {
 export class LibvirtRpc {
   private serial = 1;
   private readonly pending = new Map<number, Pending>();
-  private received: Buffer = Buffer.alloc(0);
+  private readonly received = new MessageChunks();
   private ended: Error | undefined;
 
   private constructor(private readonly socket: Socket, private readonly where: string) {
@@ -123,17 +124,15 @@ export class LibvirtRpc {
   }
 
   private onData(d: Buffer): void {
-    this.received = this.received.length ? Buffer.concat([this.received, d]) : d;
-    while (this.received.length >= 4) {
-      const length = this.received.readUInt32BE(0);
+    this.received.push(d);
+    for (let length = this.received.nextLength(); length !== undefined; length = this.received.nextLength()) {
       if (length < HEADER || length > MESSAGE_MAX) {
         this.socket.destroy();
         this.end(new Error(`a message of ${length} bytes is not libvirt's`));
         return;
       }
-      if (this.received.length < length) return;
-      const m = this.received.subarray(0, length);
-      this.received = this.received.subarray(length);
+      const m = this.received.take(length);
+      if (!m) return;
       this.onMessage(m);
     }
   }
