@@ -75,7 +75,10 @@ export async function readQcow2Metadata(image: string): Promise<Qcow2Metadata> {
     if (!directory || (autoclear & AUTOCLEAR_BITMAPS) === 0n || directory.count === 0) return { size, clusterBits, bitmaps: [] };
     if (directory.size > MAX_DIRECTORY) throw bad('its bitmap directory is larger than 1 MiB');
     const dir = Buffer.alloc(directory.size);
-    await fh.read(dir, 0, directory.size, directory.offset);
+    // A file that ends inside the directory would read as zeros past its end: nameless, disabled bitmaps.
+    if ((await fh.read(dir, 0, directory.size, directory.offset)).bytesRead !== directory.size) {
+      throw bad(`its bitmap directory (${directory.size} bytes at ${directory.offset}) runs past the end of the file`);
+    }
     const bitmaps: Qcow2StoredBitmap[] = [];
     for (let e = 0, i = 0; i < directory.count; i++) {
       if (e + 24 > dir.length) throw bad('its bitmap directory is cut short');
