@@ -63,6 +63,8 @@ export class OwnerNames {
       }
     }
     const name = ownerOf(b.subarray(start, end));
+    // The key is the owner SID ownerOf read, never the header: a descriptor without an owner leaves the cache alone.
+    if (name === undefined) return undefined;
     const at = start + b.readUInt32LE(start + 4);
     this.sidLength = b.copy(this.sid, 0, at, at + 8 + b[at + 1] * 4);
     this.name = name;
