@@ -1,6 +1,7 @@
 import type { AppContext } from '../app-services.js';
 import { putBackNtfsDescriptors, type DescriptorJournal, type ReplacedDescriptor } from '../../guestfs/ntfs/ntfs3g-permissions.js';
 import type { VmClaim } from '../../tasks/vm-claims.js';
+import { importJournalFiles } from './permissions-journal-files.js';
 import { liveGuestTarget, liveGuestWriterTarget } from './write-to-live-vm.js';
 
 /** How long a put-back waits for other work on the VM (a CLI backup) before leaving it to the next start. */
@@ -54,6 +55,18 @@ export function permissionsJournal(ctx: AppContext, scope: JournalScope): Descri
     batches: () => journalBatches(ctx, scope.sessionId),
     clear: () => removeJournal(ctx, scope.sessionId),
   };
+}
+
+/**
+ * A complete journal of `replaced`, written as a restore writes its own (complete, durably, last): a journal the
+ * previous version left in a file (permissions-journal-files.ts), whose descriptors may have been set in part. A
+ * start killed while writing it leaves it incomplete, and the file, which the next start takes in again.
+ */
+async function storeCompleteJournal(ctx: AppContext, scope: JournalScope, replaced: ReplacedDescriptor[]): Promise<void> {
+  const journal = permissionsJournal(ctx, scope);
+  await journal.begin();
+  for (let i = 0; i < replaced.length; i += ROWS_PER_BATCH) await journal.add(replaced.slice(i, i + ROWS_PER_BATCH));
+  await journal.complete();
 }
 
 async function removeJournal(ctx: AppContext, sessionId: string): Promise<void> {
@@ -159,9 +172,10 @@ const AT_START = 'The openem server stopped during this PermissionsOnly restore;
  * (ctx.onShutdown waits for it). Where the VM's claim is free it is taken before this returns, so no request the
  * server answers can start other work on that VM first; a VM busy with other work (a CLI backup) is waited for in
  * the background, up to 60 s. Journals of sessions still open belong to a running node (or to the heartbeat
- * takeover, should it have died).
+ * takeover, should it have died). The previous version's journal files are taken into the store first.
  */
 export async function putBackInterruptedPermissionRestores(ctx: AppContext): Promise<void> {
+  await importJournalFiles(ctx, (f) => storeCompleteJournal(ctx, f, f.replaced));
   for (const row of await journalRows(ctx)) {
     const session = await ctx.restoreSessions.get(row.session_id);
     if (session && session.state !== 'Stopped') continue;
