@@ -13,7 +13,9 @@ export interface GuestUp {
 /** The console's marker lines, in order: each boot's UP line and each shutdown's DOWN line. */
 export async function consoleEvents(file: string): Promise<string[]> {
   const text = await readFile(file, 'latin1').catch(() => '');
-  return text.split(/\r?\n/).filter((l) => l.startsWith(GUEST_UP_MARKER) || l.startsWith(GUEST_DOWN_MARKER));
+  // Only whole lines: the guest may be half-way through printing the last one (an UP line without its after= yet).
+  const lines = text.split(/\r?\n/).slice(0, -1);
+  return lines.filter((l) => l.startsWith(GUEST_UP_MARKER) || l.startsWith(GUEST_DOWN_MARKER));
 }
 
 function parseUp(line: string): GuestUp {
