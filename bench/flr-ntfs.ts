@@ -17,11 +17,9 @@ import { performance } from 'node:perf_hooks';
 import { LocalPlatform } from '../src/platform/local/local-platform.js';
 import { createVmFromDirectory, ROOT_PARTITION_OFFSET } from '../src/platform/local/create-vm-from-directory.js';
 import { openRepository } from '../src/repository/open-repository.js';
+import { countingMountContext } from './counting-mount-context.js';
 import { openRestorePointFilesystem } from '../src/services/guest-restore/restore-point-filesystem.js';
-import type { AppContext } from '../src/services/app-services.js';
 import type { NtfsReader } from '../src/guestfs/ntfs/ntfs-reader.js';
-import type { RepositoryDiskSource } from '../src/repository/repository-disk-source.js';
-import type { RestorePointManifest } from '../src/repository/repository.js';
 import { fileSystemEntriesElement, windowsPathForm } from '../src/api/guest-fs-wire.js';
 import { renderXmlChunks } from '../src/api/wire/render-xml.js';
 import { flrGuestTree as guestTree } from './bench-image.js';
@@ -51,18 +49,8 @@ async function main(): Promise<void> {
       id: randomUUID(), restorePointId: randomUUID(), jobId: randomUUID(), vmId: vm.id, vmName: vm.name,
       createdAt: new Date().toISOString(), pointType: 'Full', vm,
     });
-    // The mount path only needs the repository from the context; the disk it opens is kept to count its work.
-    const disks: RepositoryDiskSource[] = [];
-    const ctx = {
-      repository: {
-        readManifest: (id: string) => repository.readManifest(id),
-        openDisk: async (m: RestorePointManifest, name: string) => {
-          const d = (await repository.openDisk(m, name)) as RepositoryDiskSource;
-          disks.push(d);
-          return d;
-        },
-      },
-    } as unknown as AppContext;
+    // The mount path only needs the repository from the context; the disks it opens are kept to count their work.
+    const { ctx, disks } = countingMountContext(repository);
 
     t = performance.now();
     const opened = await openRestorePointFilesystem(ctx, manifest.id);
