@@ -3,7 +3,8 @@ import { notFound } from '../errors.js';
 import { leftBehindBefore } from '../state/leftover-rows.js';
 import { claimQueuedTask, type TaskRow } from '../state/task-claims.js';
 import { recoverExpiredTasks } from './expired-task-leases.js';
-import type { TaskHandler, TaskProduct, TaskRecord, TaskRunContext, TaskSubmission, TaskWork } from './task-types.js';
+import { parseTaskId, taskRecordOf } from './task-records.js';
+import type { TaskHandler, TaskRecord, TaskRunContext, TaskSubmission, TaskWork } from './task-types.js';
 import { WorkLifetimes } from './work-lifetimes.js';
 
 /** How often a node renews the leases of the tasks it runs, and looks for tasks whose node died. */
@@ -12,35 +13,6 @@ const HEARTBEAT_MS = 5_000;
 const LEASE_MS = 30_000;
 /** How often a node with handlers looks for queued tasks it can run (besides right after an enqueue here). */
 const POLL_MS = 1_000;
-
-/** The stored product: JSON, or (rows written before) the link's type, path and name. */
-function relatedOf(row: TaskRow): TaskProduct | undefined {
-  if (!row.related_type || !row.related_path) return undefined;
-  if (row.related_path.startsWith('{')) return JSON.parse(row.related_path) as TaskProduct;
-  return { kind: 'link', type: row.related_type, path: row.related_path, name: row.related_name ?? undefined };
-}
-
-function toRecord(row: TaskRow): TaskRecord {
-  return {
-    taskId: `task-${row.seq}`,
-    seq: Number(row.seq),
-    operation: row.operation,
-    // A queued task is Running to clients: Enterprise Manager's tasks are Running until they finish.
-    state: row.state === 'Finished' ? 'Finished' : 'Running',
-    success: row.success === null ? undefined : row.success === 1,
-    message: row.message ?? undefined,
-    related: relatedOf(row),
-    accountId: row.account_id,
-    kind: row.kind,
-    createdAt: Number(row.created_at),
-    updatedAt: Number(row.updated_at),
-  };
-}
-
-export function parseTaskId(taskId: string): number | undefined {
-  const m = /^task-(\d{1,15})$/.exec(taskId);
-  return m ? Number(m[1]) : undefined;
-}
 
 /** Why a task's own work stops when its task is removed (DELETE /tasks/{ID}). */
 export const TASK_REMOVED = 'the task was removed';
@@ -180,21 +152,21 @@ export class TaskEngine {
       if (!row) return;
       const handler = this.handlers.get(row.kind)!;
       const payload = JSON.parse(row.payload) as unknown;
-      this.launch(toRecord(row), (run) => handler.run(run, payload), handler);
+      this.launch(taskRecordOf(row), (run) => handler.run(run, payload), handler);
     }
   }
 
   /** Records a Running task under this node's lease and starts its work in the background; answers at once (202 + Task). */
   async submit(sub: TaskSubmission, work: TaskWork): Promise<TaskRecord> {
     const row = await this.insert(sub, 'Running');
-    const record = toRecord(row);
+    const record = taskRecordOf(row);
     this.launch(record, work);
     return record;
   }
 
   /** Records a queued task of a kind some node has a handler for; the first node to claim it runs it. */
   async enqueue(sub: TaskSubmission): Promise<TaskRecord> {
-    const record = toRecord(await this.insert(sub, 'Queued'));
+    const record = taskRecordOf(await this.insert(sub, 'Queued'));
     this.poke();
     return record;
   }
@@ -287,14 +259,14 @@ export class TaskEngine {
     const seq = parseTaskId(taskId);
     if (seq === undefined) return undefined;
     const row = await this.ctx.store.db.selectFrom('tasks').selectAll().where('seq', '=', seq).executeTakeFirst();
-    return row ? toRecord(row) : undefined;
+    return row ? taskRecordOf(row) : undefined;
   }
 
   async list(accountId?: string, limit = 1000): Promise<TaskRecord[]> {
     let q = this.ctx.store.db.selectFrom('tasks').selectAll();
     if (accountId) q = q.where('account_id', '=', accountId);
     const rows = await q.orderBy('seq', 'desc').limit(limit).execute();
-    return rows.map(toRecord);
+    return rows.map(taskRecordOf);
   }
 
   /**
