@@ -154,7 +154,7 @@ export function fileSystemEntriesElement(h: GuestFsHrefs, dir: GuestEntry, entri
   const shownDirs = shown.filter((e) => e.type === 'dir');
   // Each entry is rendered when the renderer reaches it and dropped once written (the listing streams); the
   // streaming renderers write it as text straight away (guestEntryWriter), `item` is what that text must equal.
-  const entryText = { hrefOf, shownPath: (e: GuestEntry) => (h.shownPath ? h.shownPath(e.path) : e.path), download: h.download };
+  const entryText = { dirPath: dir.path, dirHref, childHrefPrefix: childPrefix, shownPath: h.shownPath, download: h.download };
   return el('FileSystemEntries', [['Href', pageHref(q.page)]], [
     links(top),
     generatedList('Files', 'Files', shownFiles.length, (i) => fileEntryElement(h, shownFiles[i], hrefOf(shownFiles[i])), guestEntryWriter('FileEntry', shownFiles, entryText)),
