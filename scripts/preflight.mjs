@@ -65,6 +65,7 @@ export const CHECKS = [
   { what: 'libfuse.so.2 (loaded by fuse-native)', pkg: 'libfuse2', ok: fuseNativeLoads },
   { what: 'fusermount or fusermount3', pkg: 'fuse3', ok: () => onPath('fusermount') || onPath('fusermount3') },
   { what: 'setpriv, fallocate, partx, blkid', pkg: 'util-linux', ok: () => ['setpriv', 'fallocate', 'partx', 'blkid'].every(onPath) },
+  { what: "fincore (bench/kvm shows an image is out of the page cache)", pkg: 'util-linux-extra', ok: () => onPath('fincore') },
   { what: '/usr/bin/chromium', pkg: 'chromium', ok: () => executable('/usr/bin/chromium') },
   { what: 'xmllint (the EM schema test)', pkg: 'libxml2-utils', ok: () => onPath('xmllint') },
   { what: 'mkntfs, ntfs-3g, ntfsls, ntfscat, ntfsinfo, ntfsfix', pkg: 'ntfs-3g', ok: () => ['mkntfs', 'ntfs-3g', 'ntfsls', 'ntfscat', 'ntfsinfo', 'ntfsfix'].every(onPath) },

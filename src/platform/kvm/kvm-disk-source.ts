@@ -59,10 +59,12 @@ export class KvmImageSource implements BlockSource {
     return n === 0 ? Buffer.alloc(0) : (await this.served()).client.read(offset, n);
   }
 
+  /** Straight into `target` over NBD; past the end of the disk, zeros. */
   async readInto(offset: number, target: Uint8Array): Promise<void> {
-    const data = await this.read(offset, target.length);
-    target.set(data);
-    target.fill(0, data.length);
+    const n = Math.max(0, Math.min(target.length, this.size - offset));
+    const into = Buffer.from(target.buffer, target.byteOffset, target.length);
+    if (n > 0) await (await this.served()).client.readInto(offset, into.subarray(0, n));
+    into.fill(0, n);
   }
 
   /** Where the image holds data: qemu's block status, extents that do not read as zeros. */

@@ -206,10 +206,12 @@ export class KvmLiveSource implements BlockSource {
     return (await this.begin()).client.read(offset, n);
   }
 
+  /** Straight into `target` over NBD; past the end of the disk, zeros. */
   async readInto(offset: number, target: Uint8Array): Promise<void> {
-    const data = await this.read(offset, target.length);
-    target.set(data);
-    target.fill(0, data.length);
+    const n = Math.max(0, Math.min(target.length, this.size - offset));
+    const into = Buffer.from(target.buffer, target.byteOffset, target.length);
+    if (n > 0) await (await this.begin()).client.readInto(offset, into.subarray(0, n));
+    into.fill(0, n);
   }
 
   async close(): Promise<void> {

@@ -32,6 +32,8 @@ interface Pending {
   readLength: number;
   /** Where a structured read's data chunks land, and the request's offset they are placed by. */
   target?: Buffer;
+  /** The caller's buffer a simple reply's data is copied into. */
+  into?: Buffer;
   offset: number;
   /** A block status request's context and its descriptors: [length, flags] pairs as they came. */
   status?: { id: number; pairs: number[] };
@@ -145,7 +147,10 @@ export class NbdClient {
       this.pending.delete(handle);
       if (!p) continue;
       if (error) p.reject(new OpenemError('INTERNAL', `NBD request on '${this.exportName}' failed with error ${error}`));
-      else p.resolve(data);
+      else if (p.into) {
+        data.copy(p.into);
+        p.resolve(p.into);
+      } else p.resolve(data);
     }
   }
 
@@ -163,6 +168,10 @@ export class NbdClient {
     if (p) {
       if (type === REPLY.offsetData && p.target) {
         body.copy(p.target, Number(body.readBigUInt64BE(0)) - p.offset, 8);
+      } else if (type === REPLY.offsetHole && p.target && body.length >= 12) {
+        // The target may be a caller's reused buffer: a hole is written as zeros.
+        const at = Number(body.readBigUInt64BE(0)) - p.offset;
+        p.target.fill(0, at, at + body.readUInt32BE(8));
       } else if (type === REPLY.blockStatus && p.status && body.readUInt32BE(0) === p.status.id) {
         for (let at = 4; at + 8 <= body.length; at += 8) p.status.pairs.push(body.readUInt32BE(at), body.readUInt32BE(at + 4));
       } else if (type & 0x8000) {
@@ -179,7 +188,15 @@ export class NbdClient {
     return true;
   }
 
-  private request(type: number, offset: number, length: number, payload?: Buffer, readLength = 0, status?: { id: number; pairs: number[] }): Promise<Buffer> {
+  private request(
+    type: number,
+    offset: number,
+    length: number,
+    payload?: Buffer,
+    readLength = 0,
+    status?: { id: number; pairs: number[] },
+    into?: Buffer,
+  ): Promise<Buffer> {
     if (this.failure) return Promise.reject(this.failure);
     const handle = this.nextHandle++;
     const head = Buffer.alloc(28);
@@ -191,8 +208,9 @@ export class NbdClient {
     head.writeUInt32BE(length, 24);
     return new Promise<Buffer>((resolve, reject) => {
       // With structured replies, a read's data comes in chunks placed by offset (holes stay zero).
-      const target = this.structured && type === CMD.read ? Buffer.alloc(readLength) : undefined;
-      this.pending.set(handle, { readLength, offset, resolve, reject, ...(target ? { target } : {}), ...(status ? { status } : {}) });
+      const target = this.structured && type === CMD.read ? (into ?? Buffer.alloc(readLength)) : undefined;
+      const simpleInto = !this.structured && into ? { into } : {};
+      this.pending.set(handle, { readLength, offset, resolve, reject, ...(target ? { target } : {}), ...simpleInto, ...(status ? { status } : {}) });
       this.socket.write(payload ? Buffer.concat([head, payload]) : head);
     });
   }
@@ -205,6 +223,16 @@ export class NbdClient {
       parts.push(this.request(CMD.read, offset + at, n, undefined, n));
     }
     return parts.length === 1 ? parts[0] : Buffer.concat(await Promise.all(parts));
+  }
+
+  /** Reads [offset, offset+target.length) straight into `target` (no buffer of its own for structured replies). */
+  async readInto(offset: number, target: Buffer): Promise<void> {
+    const parts: Promise<Buffer>[] = [];
+    for (let at = 0; at < target.length; at += MAX_REQUEST) {
+      const n = Math.min(MAX_REQUEST, target.length - at);
+      parts.push(this.request(CMD.read, offset + at, n, undefined, n, undefined, target.subarray(at, at + n)));
+    }
+    await Promise.all(parts);
   }
 
   async write(offset: number, data: Buffer): Promise<void> {

@@ -70,3 +70,28 @@ test("block status through openem's own connection says what nbdinfo says, and r
   assert.ok(all.equals(bytes), 'reads through the structured-reply connection are the image, data and holes');
   assert.ok(holes.equals(Buffer.alloc(2 * MiB)));
 });
+
+test('readInto fills a used buffer with the image bytes, holes as zeros, with structured and with simple replies', async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'openem-nbd-into-'));
+  t.after(() => rm(dir, { recursive: true, force: true }));
+  const MiB = 1024 * 1024;
+  const raw = join(dir, 'disk.raw');
+  const bytes = Buffer.alloc(16 * MiB);
+  for (const at of [0, 2, 9]) randomBytes(MiB).copy(bytes, at * MiB);
+  writeFileSync(raw, bytes);
+  const image = join(dir, 'disk.qcow2');
+  execFileSync('qemu-img', ['convert', '-q', '-f', 'raw', '-O', 'qcow2', raw, image]);
+  const served = await serveImage(image, 'qcow2', { writable: false });
+  t.after(() => served.stop());
+  for (const metaContexts of [['base:allocation'], []]) {
+    const client = await NbdClient.connect(served.socket, served.exportName, { metaContexts });
+    try {
+      // 12 MiB at 1 MiB: data, holes and data again, over two requests (8 MiB each at most).
+      const target = Buffer.alloc(12 * MiB, 0xee);
+      await client.readInto(MiB, target);
+      assert.ok(target.equals(bytes.subarray(MiB, 13 * MiB)), `the bytes read into the buffer are the image's (${metaContexts.length ? 'structured' : 'simple'} replies)`);
+    } finally {
+      await client.close();
+    }
+  }
+});
