@@ -25,11 +25,21 @@ export async function visitIndex(mft: NtfsMft, file: NtfsFile, name: string, wha
   const blocks = Math.floor(alloc.size / bs);
   const bitmap = bitmapStream ? await mft.read(bitmapStream, 0, Math.min(bitmapStream.size, Math.ceil(blocks / 8))) : undefined;
   const perRead = Math.max(1, Math.floor(INDEX_READ / bs));
+  // The next read is in flight while one is visited (each may decode a repository block on a worker).
+  const readFrom = (first: number): Promise<Buffer> | undefined => {
+    if (first >= blocks) return undefined;
+    const p = mft.read(alloc, first * bs, Math.min(blocks, first + perRead) * bs);
+    // Awaited in order below; a read failing while an earlier block is visited must not go unhandled.
+    p.catch(() => undefined);
+    return p;
+  };
+  let next = readFrom(0);
   for (let first = 0; first < blocks; first += perRead) {
     const count = Math.min(perRead, blocks - first);
     // readStream of a non-resident stream gives a fresh buffer, so the blocks' fixups go in place; a resident
     // $INDEX_ALLOCATION (never written by Windows) would give a view of the cached record, so it is copied.
-    const read = await mft.read(alloc, first * bs, (first + count) * bs);
+    const read = await next!;
+    next = readFrom(first + perRead);
     const data = alloc.resident ? Buffer.from(read) : read;
     for (let i = 0; i < count; i++) {
       const block = first + i;

@@ -13,7 +13,7 @@ import { NtfsMft } from './ntfs-mft.js';
 import { NtfsSecure } from './ntfs-secure.js';
 import { attributeStream, DATA_ELSEWHERE_TAGS, namedStreams, nodeOf, nodeSize, ntfsTimesOf, ownSecurityDescriptor, type NtfsNode } from './ntfs-node.js';
 import { ATTR } from './ntfs-record.js';
-import { summariseRecord } from './ntfs-record-summary.js';
+import { newRecordSummary, summariseRecord } from './ntfs-record-summary.js';
 import { OwnerNames } from './ntfs-security.js';
 import { dataRangesOf, readStream, streamBytes, type NtfsStream } from './ntfs-stream.js';
 import { upcaseKey, type NameKey } from './ntfs-upcase.js';
@@ -231,17 +231,28 @@ export class NtfsReader implements GuestFilesystem {
     const owners = new OwnerNames();
     const { volumeBytes } = this.mft;
     const recordSize = this.boot.mftRecordSize;
+    const s = newRecordSummary();
     await this.mft.forEachRecord(
       entries.map((e) => e.record),
       (i, b, at) => {
-        const s = summariseRecord(b, at, recordSize, volumeBytes, owners);
-        if (!s) {
+        if (!summariseRecord(b, at, recordSize, volumeBytes, owners, s)) {
           byNode.push(i);
           return;
         }
-        const entry: GuestEntry = { path: prefix + entries[i].name, name: entries[i].name, type: s.isDirectory ? 'dir' : 'file', size: s.size, mtime: s.mtime, atime: s.atime, ctime: s.ctime, birthtime: s.birthtime, id: entries[i].record };
+        const { name, record } = entries[i];
+        const entry: GuestEntry = {
+          path: prefix + name,
+          name,
+          type: s.isDirectory ? 'dir' : 'file',
+          size: s.size,
+          mtime: new Date(s.mtimeMs),
+          atime: new Date(s.atimeMs),
+          ctime: new Date(s.ctimeMs),
+          birthtime: new Date(s.birthtimeMs),
+          id: record,
+        };
         if (s.owner !== undefined) entry.owner = s.owner;
-        else if (s.securityId !== undefined) {
+        else if (s.securityId !== 0) {
           const waiting = shared.get(s.securityId);
           if (waiting) waiting.push(i);
           else shared.set(s.securityId, [i]);

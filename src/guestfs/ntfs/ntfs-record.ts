@@ -129,8 +129,15 @@ function parseAttribute(a: Buffer, record: number, totalClusters: number): NtfsA
   return { type, name, flags, record, lowestVcn, highestVcn, runs, allocatedSize, dataSize, initializedSize, compressionUnit: a[0x22] };
 }
 
+/**
+ * The NTFS time (100 ns since 1601) at `at` as milliseconds since 1970, a Date's value: its two 32-bit halves read as
+ * one double (no BigInt), the value every Date of an NTFS time is made from.
+ */
+export function ntfsTimeMs(b: Buffer, at: number): number {
+  return (b.readUInt32LE(at + 4) * 2 ** 32 + b.readUInt32LE(at)) / 10_000 - 11_644_473_600_000;
+}
+
 /** The NTFS time (100 ns since 1601) at `at`, as a Date. */
 export function ntfsTime(b: Buffer, at: number): Date {
-  const ticks = b.readUInt32LE(at + 4) * 2 ** 32 + b.readUInt32LE(at);
-  return new Date(ticks / 10_000 - 11_644_473_600_000);
+  return new Date(ntfsTimeMs(b, at));
 }
