@@ -1,15 +1,20 @@
-import type { BlockSource } from '../../disks/block-source.js';
+import { BLOCK_SIZE, type BlockSource } from '../../disks/block-source.js';
 import { corrupt } from '../../errors.js';
 import { LruCache } from '../lru-cache.js';
 import { fixupsFailAt } from './ntfs-fixups.js';
 import type { NtfsBootSector } from './ntfs-boot-sector.js';
 import { ATTR, parseFileRecord, referenceRecord, type NtfsAttribute, type NtfsFileRecord } from './ntfs-record.js';
-import { readStream, streamOf, type NtfsStream } from './ntfs-stream.js';
+import { readStream, streamOf, volumeOffsetOf, type NtfsStream } from './ntfs-stream.js';
 
 /** The $MFT is read in chunks of this many bytes, so a folder's records come in a few large reads. */
 const MFT_CHUNK = 64 * 1024;
-/** A listing reads the $MFT in spans of up to this many bytes, each once, ... */
-const SPAN_BYTES = 1024 * 1024;
+/**
+ * A listing reads the $MFT in spans of up to this many bytes, each once and each inside one window of the volume this
+ * size and aligned to it: on a partition that starts on a 1 MiB boundary (where every partitioning tool since Windows
+ * Vista puts them) a span is then inside one repository block, which a restore point's disk hands out without
+ * copying it into a buffer of its own (the span is copied once, to apply its fixups), ...
+ */
+const SPAN_BYTES = BLOCK_SIZE;
 /** ... reading through gaps of up to this many bytes between the records it needs rather than starting a new span. */
 const SPAN_GAP = 64 * 1024;
 /** Spans read ahead of the one being visited (each read may decode a repository block on a worker). */
@@ -90,9 +95,10 @@ export class NtfsMft {
   /**
    * Many file records, for a folder listing: `visit(i, b, at)` is called once for each `numbers[i]`, its record at
    * `b[at, at + record size)` with its fixups applied, or `at` = -1 when they fail (a torn or damaged record, which
-   * the caller reads the full way to say CORRUPT). The records are read in $MFT order, in spans of up to 1 MiB
-   * (through gaps of up to 64 KiB: a folder's files are mostly neighbours in the $MFT), a few spans in flight, each
-   * read once into a buffer of its own (not cached) and fixed up in place; nothing is allocated or copied per record.
+   * the caller reads the full way to say CORRUPT). The records are read in $MFT order, in spans of up to 1 MiB, each
+   * inside one 1 MiB window of the volume (through gaps of up to 64 KiB: a folder's files are mostly neighbours in the
+   * $MFT), a few spans in flight, each read once into a buffer of its own (not cached) and fixed up in place; nothing
+   * is allocated or copied per record.
    * `b` is valid only during the call. CORRUPT, as rawRecord, for a number outside the $MFT.
    */
   async forEachRecord(numbers: readonly number[], visit: (i: number, b: Buffer, at: number) => void): Promise<void> {
@@ -103,12 +109,15 @@ export class NtfsMft {
     let ascending = true;
     for (let i = 1; i < numbers.length && ascending; i++) ascending = numbers[i - 1] <= numbers[i];
     if (!ascending) order.sort((a, b) => numbers[a] - numbers[b]);
-    const spans: { start: number; end: number; first: number }[] = [];
+    /** `window`: which SPAN_BYTES window of the volume the span's first record lies in (-1: not known). */
+    const spans: { start: number; end: number; first: number; window: number }[] = [];
     for (let j = 0; j < order.length; j++) {
       const offset = numbers[order[j]] * rs;
       const last = spans[spans.length - 1];
-      if (last && offset + rs - last.start <= SPAN_BYTES && offset - last.end <= SPAN_GAP) last.end = Math.max(last.end, offset + rs);
-      else spans.push({ start: offset, end: offset + rs, first: j });
+      const at = volumeOffsetOf(this.mft, offset);
+      const window = at === undefined ? -1 : Math.floor(at / SPAN_BYTES);
+      if (last && window === last.window && offset + rs - last.start <= SPAN_BYTES && offset - last.end <= SPAN_GAP) last.end = Math.max(last.end, offset + rs);
+      else spans.push({ start: offset, end: offset + rs, first: j, window });
     }
     const read = (k: number): Promise<Buffer> => {
       this.mftReads++;

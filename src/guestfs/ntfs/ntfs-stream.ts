@@ -65,6 +65,18 @@ function firstRunAfter(runs: NtfsRun[], vcn: number): number {
   return lo;
 }
 
+/**
+ * Where byte `offset` of a plain stream (neither resident nor compressed) lies on the volume; `undefined` inside a
+ * hole, past the runs, or for a stream that is not plain.
+ */
+export function volumeOffsetOf(s: NtfsStream, offset: number): number | undefined {
+  if (s.resident || s.unitBytes !== 0) return undefined;
+  const cs = s.clusterSize;
+  const run = s.runs[firstRunAfter(s.runs, Math.floor(offset / cs))];
+  if (!run || run.lcn === undefined || run.vcn * cs > offset) return undefined;
+  return run.lcn * cs + (offset - run.vcn * cs);
+}
+
 /** Bytes [start, end) of the clusters the runs map (no decompression); holes and unmapped clusters read as zeros. */
 async function readMapped(source: BlockSource, s: NtfsStream, start: number, end: number): Promise<Buffer> {
   const out = Buffer.alloc(end - start);
