@@ -49,8 +49,6 @@ export class DirectImageWriter implements DiskWriter {
   /** The aligned run still taking neighbours (written at the next microtask), if any. */
   private run: DirectRun | undefined;
   private readonly runsInFlight = new Set<Promise<void>>();
-  /** Write calls made, whatever their size (the tests count them). */
-  writeCalls = 0;
 
   private constructor(
     private readonly fh: FileHandle,
@@ -90,7 +88,7 @@ export class DirectImageWriter implements DiskWriter {
   async write(offset: number, data: Buffer): Promise<void> {
     this.checkRange(offset, data.length);
     this.throwFailure();
-    if (!this.memory) return (this.writeCalls++, writeFully(this.fh, data, offset));
+    if (!this.memory) return writeFully(this.fh, data, offset);
     if (offset % ALIGN === 0 && data.length % ALIGN === 0 && isPageAligned(data)) {
       // Already in aligned memory (Repository.fetchBlocks with alignedBlocks): written from there, no copy.
       if (this.filling.size > 0) await this.drainOverlapping(offset, data.length);
@@ -139,7 +137,6 @@ export class DirectImageWriter implements DiskWriter {
     const next: DirectRun = { buffer: data.buffer, byteOffset: data.byteOffset, offset, length: data.length, done: new Promise<void>((r) => (start = r)) };
     next.done = next.done.then(() => {
       if (this.run === next) this.run = undefined;
-      this.writeCalls++;
       return writeFully(this.fh, Buffer.from(next.buffer, next.byteOffset, next.length), next.offset);
     });
     const tracked = next.done.catch(() => undefined).finally(() => this.runsInFlight.delete(tracked));
@@ -176,7 +173,6 @@ export class DirectImageWriter implements DiskWriter {
       this.memory!.fill(0, batch.base + batch.length, batch.base + length);
       this.padded = true;
     }
-    this.writeCalls++;
     const p = writeFully(this.fh, this.memory!.subarray(batch.base, batch.base + length), batch.offset)
       .catch((e) => {
         this.failure ??= e;
