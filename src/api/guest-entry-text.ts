@@ -109,8 +109,9 @@ export function guestEntryWriter(kind: 'FileEntry' | 'DirectoryEntry', entries: 
   const ownerOf = (e: GuestEntry) => e.owner ?? (e.uid === undefined ? undefined : String(e.uid));
   const isOwn = (e: GuestEntry) => e.path.length === o.dirPath.length && e.path === o.dirPath;
   const childPathPrefix = o.dirPath === '/' ? '/' : `${o.dirPath}/`;
-  /** A child whose path is the folder's path plus its name (the lengths say so; the paths are not compared). */
-  const isNamedChild = (e: GuestEntry) => e.path.length === childPathPrefix.length + e.name.length;
+  /** A child whose path is the folder's `/`-ended path plus its name (as every GuestFilesystem names them). */
+  const isNamedChild = (e: GuestEntry) =>
+    e.path.length === childPathPrefix.length + e.name.length && e.path.endsWith(e.name) && e.path.startsWith(childPathPrefix);
   const dirHrefXml = escapeXml(o.dirHref);
   const childHrefXml = escapeXml(o.childHrefPrefix);
   const childPathXml = escapeXml(childPathPrefix);

@@ -74,3 +74,19 @@ test('a listing whose entry has a time JavaScript cannot format fails the same w
   assert.throws(() => [...renderXmlChunks(tree)], RangeError);
   assert.throws(() => [...renderJsonChunks(tree)], RangeError);
 });
+
+test('an entry whose path is not its folder\'s path plus its name is written with its own path, as its nodes show it', () => {
+  // Same lengths as `/many & <more>/` plus the name, so only comparing the paths tells them apart.
+  const dir: GuestEntry = { path: '/many & <more>', name: 'many & <more>', type: 'dir', size: 4096, mtime: new Date(0), id: 2 };
+  const odd: GuestEntry[] = [
+    { path: '/mány & <more>/a&b.txt', name: 'a&b.txt', type: 'file', size: 1, mtime: new Date(0), id: 3 },
+    { path: '/many & <more>/a&b.tx"', name: 'a&b.txt', type: 'dir', size: 1, mtime: new Date(0), id: 4 },
+  ];
+  for (const h of [mountHrefs, catalogHrefs]) {
+    const tree = fileSystemEntriesElement(h, dir, odd, { action: 'listAll', page: 1 });
+    const xml = [...renderXmlChunks(tree)].join('');
+    assert.equal(xml, [...renderXmlChunks(withoutWriters(tree))].join(''));
+    assert.equal([...renderJsonChunks(tree)].join(''), [...renderJsonChunks(withoutWriters(tree))].join(''));
+    if (!h.shownPath) assert.ok(xml.includes('<Path>/mány &amp; &lt;more&gt;/a&amp;b.txt</Path>') && xml.includes('<Path>/many &amp; &lt;more&gt;/a&amp;b.tx&quot;</Path>'), xml);
+  }
+});
