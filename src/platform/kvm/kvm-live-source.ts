@@ -22,12 +22,18 @@ export interface QemuIdentity {
  */
 export async function qemuIdentityOf(uuid: string): Promise<QemuIdentity | undefined> {
   const want = uuid.toLowerCase();
-  for (const pid of await readdir('/proc')) {
-    if (!/^\d+$/.test(pid)) continue;
-    const argv = (await readFile(`/proc/${pid}/cmdline`).catch(() => Buffer.alloc(0))).toString('utf8').split('\0');
-    const i = argv.indexOf('-uuid');
-    if (i < 0 || argv[i + 1]?.toLowerCase() !== want || !/qemu/.test(argv[0] ?? '')) continue;
-    const st = await stat(`/proc/${pid}`).catch(() => undefined);
+  const pids = (await readdir('/proc')).filter((pid) => /^\d+$/.test(pid));
+  // All command lines asked for at once: one after another, ~100 processes took 0.03-0.9 s on a busy host.
+  const matches = await Promise.all(
+    pids.map(async (pid) => {
+      const argv = (await readFile(`/proc/${pid}/cmdline`).catch(() => Buffer.alloc(0))).toString('utf8').split('\0');
+      const i = argv.indexOf('-uuid');
+      return i >= 0 && argv[i + 1]?.toLowerCase() === want && /qemu/.test(argv[0] ?? '');
+    }),
+  );
+  for (let k = 0; k < pids.length; k++) {
+    if (!matches[k]) continue;
+    const st = await stat(`/proc/${pids[k]}`).catch(() => undefined);
     if (st) return { uid: st.uid, gid: st.gid };
   }
   return undefined;
@@ -94,6 +100,8 @@ interface PullBackup {
 export class KvmLiveSource implements BlockSource {
   readonly changeTracking: ChangeTracking;
   private job: Promise<PullBackup> | undefined;
+  /** QEMU's identity and the fresh backup folder, made while libvirt lists the checkpoints. */
+  private prepared: Promise<{ qemu: QemuIdentity; dir: string }> | undefined;
   private extents: Promise<Extent[]> | undefined;
   /** The earlier checkpoint this opening was asked to count from, kept when older ones go. */
   private countedFrom: string | undefined;
@@ -127,10 +135,17 @@ export class KvmLiveSource implements BlockSource {
     return this.job;
   }
 
+  private prepare(): Promise<{ qemu: QemuIdentity; dir: string }> {
+    this.prepared ??= (async () => {
+      const qemu = await qemuIdentityOf(this.domainUuid);
+      if (!qemu) throw new OpenemError('UNAVAILABLE', `no QEMU process of domain ${this.domainUuid} runs on this host: a live backup needs the VM on the host openem runs on`);
+      return { qemu, dir: await makeBackupDir(qemu) };
+    })();
+    return this.prepared;
+  }
+
   private async startJob(incrementalFrom: string | undefined): Promise<PullBackup> {
-    const qemu = await qemuIdentityOf(this.domainUuid);
-    if (!qemu) throw new OpenemError('UNAVAILABLE', `no QEMU process of domain ${this.domainUuid} runs on this host: a live backup needs the VM on the host openem runs on`);
-    const dir = await makeBackupDir(qemu);
+    const { qemu, dir } = await this.prepare();
     const socket = join(dir, BACKUP_SOCKET);
     const disks = blockTargets(this.domainXml ?? (await this.libvirt.domainXml(this.domainUuid)));
     const backupXml =
@@ -182,6 +197,8 @@ export class KvmLiveSource implements BlockSource {
 
   /** A chain break when libvirt no longer has checkpoint `since` for this domain. */
   private async changedSince(since: string): Promise<Extent[] | ChainBreak> {
+    // Started beside the listing; its failure is the job's, thrown when the job begins.
+    this.prepare().catch(() => undefined);
     const listed = await this.libvirt.checkpointNames(this.domainUuid);
     this.checkpointsAtStart = listed;
     const known = new Set(listed);
@@ -215,7 +232,13 @@ export class KvmLiveSource implements BlockSource {
   }
 
   async close(): Promise<void> {
-    if (!this.job) return;
+    if (!this.job) {
+      // Prepared but never begun (the listing failed): the folder goes.
+      const prepared = this.prepared && (await this.prepared.catch(() => undefined));
+      this.prepared = undefined;
+      if (prepared) await rm(prepared.dir, { recursive: true, force: true });
+      return;
+    }
     const job = await this.job.catch(() => undefined);
     this.job = undefined;
     if (!job) return;
