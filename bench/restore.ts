@@ -131,12 +131,18 @@ try {
   } else console.log('restic is not on PATH: no restic comparison (apt-get install restic)');
 
   console.log('  (cp reads the image after a cat; restic and openem read repositories their own backups just wrote: page cache warm for all three; each ends with a sync)');
+  const fullCpu0 = ownCpuS();
   const full = await restoreTimed(ctx, principal, point.manifest.id, false);
+  const fullCpu = ownCpuS() - fullCpu0;
   const onePass = full.log.some((l) => l.startsWith('Writing ') && l.includes('new images beside'));
   console.log(
     `openem full restore: ${full.s.toFixed(2)} s (${rate(full.s)}), ` +
       (onePass ? 'one pass: new images beside the disks, each block verified as it is fetched' : `of which ${full.verifyS.toFixed(2)} s verifying every block before the first write`),
   );
+  // Where a full restore's time goes when the cores are the limit: every thread's CPU (the codec workers' reading,
+  // decompressing and hashing, the main thread's writes), per GiB of data written.
+  const dataGiB = (blocks - Math.floor(blocks / 4)) * BLOCK_SIZE / GiB;
+  console.log(`  CPU: full restore ${fullCpu.toFixed(2)} s over every thread (${(dataGiB / fullCpu).toFixed(2)} GiB of data per CPU-second fetched, verified and written)`);
   tool('cmp', image, copy);
   console.log('  restored image is identical to the original (cmp)');
 
