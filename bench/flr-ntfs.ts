@@ -13,7 +13,6 @@
  */
 import { spawnSync } from 'node:child_process';
 import { Session } from 'node:inspector/promises';
-import { randomUUID } from 'node:crypto';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -22,6 +21,7 @@ import { LocalPlatform } from '../src/platform/local/local-platform.js';
 import { createVmFromDirectory, ROOT_PARTITION_OFFSET } from '../src/platform/local/create-vm-from-directory.js';
 import { openRepository } from '../src/repository/open-repository.js';
 import { countingMountContext } from './counting-mount-context.js';
+import { fullBackupPoint } from './full-backup-point.js';
 import { openRestorePointFilesystem } from '../src/services/guest-restore/restore-point-filesystem.js';
 import type { NtfsReader } from '../src/guestfs/ntfs/ntfs-reader.js';
 import { fileSystemEntriesElement, windowsPathForm } from '../src/api/guest-fs-wire.js';
@@ -55,14 +55,7 @@ async function main(): Promise<void> {
     const vm = await createVmFromDirectory(platform, { name: 'exch01', fromDir: src, size: DISK, os: 'windows', platform: 'hyperv' });
     const buildS = (performance.now() - t) / 1000;
     const repository = await openRepository(join(work, 'data', 'repository'), { create: true });
-    const writer = await repository.beginBackup(vm.id);
-    const disk = await platform.openDisk(vm.id, 'disk0');
-    await writer.addDisk('disk0', disk);
-    await disk.close();
-    const { manifest } = await writer.commit({
-      id: randomUUID(), restorePointId: randomUUID(), jobId: randomUUID(), vmId: vm.id, vmName: vm.name,
-      createdAt: new Date().toISOString(), pointType: 'Full', vm,
-    });
+    const manifest = await fullBackupPoint(repository, platform, vm);
     // The mount path only needs the repository from the context; the disks it opens are kept to count their work.
     const { ctx, disks } = countingMountContext(repository);
 

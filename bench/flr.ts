@@ -10,7 +10,6 @@
  * Usage: node --import tsx bench/flr.ts     (never part of npm test)
  */
 import { spawnSync } from 'node:child_process';
-import { randomUUID } from 'node:crypto';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -19,6 +18,7 @@ import { LocalPlatform } from '../src/platform/local/local-platform.js';
 import { createVmFromDirectory, ROOT_PARTITION_OFFSET } from '../src/platform/local/create-vm-from-directory.js';
 import { openRepository } from '../src/repository/open-repository.js';
 import { countingMountContext } from './counting-mount-context.js';
+import { fullBackupPoint } from './full-backup-point.js';
 import { openRestorePointFilesystem } from '../src/services/guest-restore/restore-point-filesystem.js';
 import { guestListingBody } from '../src/api/guest-fs-wire.js';
 import { RenderedListings } from '../src/services/mounts/rendered-listings.js';
@@ -39,14 +39,7 @@ async function main(): Promise<void> {
     const platform = await LocalPlatform.open(join(work, 'data'));
     const vm = await createVmFromDirectory(platform, { name: 'bench01', fromDir: src, size: 64 * GiB });
     const repository = await openRepository(join(work, 'data', 'repository'), { create: true });
-    const writer = await repository.beginBackup(vm.id);
-    const disk = await platform.openDisk(vm.id, 'disk0');
-    await writer.addDisk('disk0', disk);
-    await disk.close();
-    const { manifest } = await writer.commit({
-      id: randomUUID(), restorePointId: randomUUID(), jobId: randomUUID(), vmId: vm.id, vmName: vm.name,
-      createdAt: new Date().toISOString(), pointType: 'Full', vm,
-    });
+    const manifest = await fullBackupPoint(repository, platform, vm);
     // The mount path only needs the repository from the context; the disks it opens are kept to count their work.
     const { ctx, disks } = countingMountContext(repository);
 

@@ -1,0 +1,24 @@
+import { randomUUID } from 'node:crypto';
+import type { LocalPlatform } from '../src/platform/local/local-platform.js';
+import type { Repository, RestorePointManifest } from '../src/repository/repository.js';
+import type { VmConfig } from '../src/vm-config.js';
+
+/**
+ * A Full restore point of `vm`'s one disk `disk0`, as a backup job makes it. Nothing of the backup stays reachable
+ * afterwards (its writer, pack buffers and read ring), as in a server after a backup: a bench that kept the writer in
+ * its own scope measured its listing in a process holding 80 MiB more, with V8 collecting far more often.
+ */
+export async function fullBackupPoint(repository: Repository, platform: LocalPlatform, vm: VmConfig): Promise<RestorePointManifest> {
+  const writer = await repository.beginBackup(vm.id);
+  const disk = await platform.openDisk(vm.id, 'disk0');
+  try {
+    await writer.addDisk('disk0', disk);
+  } finally {
+    await disk.close();
+  }
+  const { manifest } = await writer.commit({
+    id: randomUUID(), restorePointId: randomUUID(), jobId: randomUUID(), vmId: vm.id, vmName: vm.name,
+    createdAt: new Date().toISOString(), pointType: 'Full', vm,
+  });
+  return manifest;
+}
