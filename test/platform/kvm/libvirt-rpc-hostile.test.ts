@@ -4,20 +4,11 @@
 // still matched to its call, a remote_error names NOT_FOUND for no such domain and keeps libvirt's message, a
 // garbled error body is still an error, and a body shorter than its fields is UNAVAILABLE when read.
 import assert from 'node:assert/strict';
-import { createServer, type Server, type Socket } from 'node:net';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import type { Socket } from 'node:net';
 import { test } from 'node:test';
 import { LibvirtRpc } from '../../../src/platform/kvm/libvirt-rpc.js';
 import { XdrReader, XdrWriter } from '../../../src/platform/kvm/xdr.js';
-
-const REMOTE_PROGRAM = 0x20008086;
-
-/** A reply message: length word, program, version, procedure, type REPLY, serial, status, body. */
-function reply(proc: number, serial: number, status: number, body: Buffer): Buffer {
-  return Buffer.concat([new XdrWriter().u32(28 + body.length).u32(REMOTE_PROGRAM).u32(1).i32(proc).i32(1).u32(serial).i32(status).bytes(), body]);
-}
+import { fakeLibvirtSocket, REMOTE_PROGRAM, replyMessage as reply } from './fake-libvirt-socket.js';
 
 /** Calls as the client sends them: procedure and serial of each complete message. */
 function callsIn(received: Buffer): { proc: number; serial: number }[] {
@@ -33,11 +24,7 @@ function callsIn(received: Buffer): { proc: number; serial: number }[] {
 
 /** A fake daemon: connect.open is answered OK, every later call by `answer` (which writes what it likes). */
 async function fakeDaemon(t: { after(fn: () => unknown): void }, answer: (s: Socket, call: { proc: number; serial: number }) => void): Promise<string> {
-  const dir = await mkdtemp(join(tmpdir(), 'openem-rpc-hostile-'));
-  const path = join(dir, 'sock');
-  const sockets = new Set<Socket>();
-  const server: Server = createServer((s) => {
-    sockets.add(s);
+  const daemon = await fakeLibvirtSocket(t, 'rpc-hostile', (s) => {
     let received = Buffer.alloc(0);
     let handled = 0;
     s.on('data', (d) => {
@@ -49,15 +36,8 @@ async function fakeDaemon(t: { after(fn: () => unknown): void }, answer: (s: Soc
         else answer(s, c);
       }
     });
-    s.on('error', () => undefined);
   });
-  await new Promise<void>((resolve) => server.listen(path, resolve));
-  t.after(async () => {
-    for (const s of sockets) s.destroy();
-    await new Promise((resolve) => server.close(resolve));
-    await rm(dir, { recursive: true, force: true });
-  });
-  return path;
+  return daemon.path;
 }
 
 const code = (c: string) => (e: unknown) => (e as { code?: string }).code === c;

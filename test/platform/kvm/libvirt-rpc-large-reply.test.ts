@@ -3,21 +3,12 @@
 // receives it stay under twice the reply's size. Joining the whole received buffer on every chunk, as the client
 // once did, copied some 8 GiB for it. No time is measured.
 import assert from 'node:assert/strict';
-import { createServer, type Server, type Socket } from 'node:net';
-import { mkdtemp, rm } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { test } from 'node:test';
 import { LibvirtRpc } from '../../../src/platform/kvm/libvirt-rpc.js';
-import { XdrWriter } from '../../../src/platform/kvm/xdr.js';
+import { fakeLibvirtSocket, replyHead } from './fake-libvirt-socket.js';
 
-const REMOTE_PROGRAM = 0x20008086;
 const MESSAGE_MAX = 32 * 1024 * 1024;
-
-function replyHead(proc: number, serial: number, bodyLength: number): Buffer {
-  return new XdrWriter().u32(28 + bodyLength).u32(REMOTE_PROGRAM).u32(1).i32(proc).i32(1).u32(serial).i32(0).bytes();
-}
 
 /** Counts the bytes Buffer.concat returns and Buffer#copy copies in this process until `stop()`. */
 function countCopies(): { bytes: () => number; stop: () => void } {
@@ -44,15 +35,10 @@ function countCopies(): { bytes: () => number; stop: () => void } {
 }
 
 test('a 32 MiB reply in 64 KiB writes is read whole and copied about once', { timeout: 300_000 }, async (t) => {
-  const dir = await mkdtemp(join(tmpdir(), 'openem-rpc-large-'));
-  const path = join(dir, 'sock');
   const body = randomBytes(MESSAGE_MAX - 28);
   // Joined before the count starts: the fake daemon runs in this process.
   const whole = Buffer.concat([replyHead(14, 0, body.length), body]);
-  const sockets = new Set<Socket>();
-  const server: Server = createServer((s) => {
-    sockets.add(s);
-    s.on('error', () => undefined);
+  const { path } = await fakeLibvirtSocket(t, 'rpc-large', (s) => {
     s.on('data', (d) => {
       // One call a data event here: connect.open (1) is answered empty, the next with the large body.
       const proc = d.readInt32BE(12);
@@ -61,12 +47,6 @@ test('a 32 MiB reply in 64 KiB writes is read whole and copied about once', { ti
       whole.writeUInt32BE(serial, 20);
       for (let at = 0; at < whole.length; at += 64 * 1024) s.write(whole.subarray(at, at + 64 * 1024));
     });
-  });
-  await new Promise<void>((resolve) => server.listen(path, resolve));
-  t.after(async () => {
-    for (const s of sockets) s.destroy();
-    await new Promise((resolve) => server.close(resolve));
-    await rm(dir, { recursive: true, force: true });
   });
   const rpc = await LibvirtRpc.open(path, 'qemu:///system');
   t.after(() => rpc.close());

@@ -4,34 +4,20 @@
 // timeout of its own so that, should a call wait forever, the test fails instead of hanging; nothing asserts how
 // long a call took.
 import assert from 'node:assert/strict';
-import { createServer, type Server, type Socket } from 'node:net';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { test } from 'node:test';
 import { Libvirt } from '../../../src/platform/kvm/libvirt.js';
 import { LibvirtRpc } from '../../../src/platform/kvm/libvirt-rpc.js';
 import { XdrWriter } from '../../../src/platform/kvm/xdr.js';
+import { fakeLibvirtSocket, replyMessage } from './fake-libvirt-socket.js';
 
-const REMOTE_PROGRAM = 0x20008086;
 const GUARD = { timeout: 30_000 };
-
-function reply(proc: number, serial: number, body: Buffer): Buffer {
-  return Buffer.concat([new XdrWriter().u32(28 + body.length).u32(REMOTE_PROGRAM).u32(1).i32(proc).i32(1).u32(serial).i32(0).bytes(), body]);
-}
 
 /**
  * A fake daemon: `answers(connection, proc)` says whether the connection's call of `proc` is answered (with an
  * empty list body), connections counted from 0. Calls not answered are read and left waiting.
  */
 async function fakeDaemon(t: { after(fn: () => unknown): void }, answers: (connection: number, proc: number) => boolean): Promise<{ path: string; connections: () => number }> {
-  const dir = await mkdtemp(join(tmpdir(), 'openem-rpc-timeout-'));
-  const path = join(dir, 'sock');
-  const sockets = new Set<Socket>();
-  let connections = 0;
-  const server: Server = createServer((s) => {
-    const connection = connections++;
-    sockets.add(s);
+  return fakeLibvirtSocket(t, 'rpc-timeout', (s, connection) => {
     let received = Buffer.alloc(0);
     s.on('data', (d) => {
       received = Buffer.concat([received, d]);
@@ -40,18 +26,10 @@ async function fakeDaemon(t: { after(fn: () => unknown): void }, answers: (conne
         const proc = received.readInt32BE(12);
         const serial = received.readUInt32BE(20);
         received = received.subarray(length);
-        if (answers(connection, proc)) s.write(reply(proc, serial, new XdrWriter().u32(0).u32(0).bytes()));
+        if (answers(connection, proc)) s.write(replyMessage(proc, serial, 0, new XdrWriter().u32(0).u32(0).bytes()));
       }
     });
-    s.on('error', () => undefined);
   });
-  await new Promise<void>((resolve) => server.listen(path, resolve));
-  t.after(async () => {
-    for (const s of sockets) s.destroy();
-    await new Promise((resolve) => server.close(resolve));
-    await rm(dir, { recursive: true, force: true });
-  });
-  return { path, connections: () => connections };
 }
 
 const unavailable = (pattern: RegExp) => (e: unknown) => (e as { code?: string }).code === 'UNAVAILABLE' && pattern.test((e as Error).message);
