@@ -24,6 +24,17 @@ export interface BlobStore {
   put(key: string, data: Buffer | readonly Buffer[]): Promise<void>;
   /** The whole object or a byte range of it; NOT_FOUND when missing. */
   get(key: string, range?: ByteRange): Promise<Buffer>;
+  /**
+   * Optional: a byte range read into the caller's memory (at least `range.length` bytes, reused from read to read,
+   * so a restore allocates nothing per range); the number of bytes read, fewer only at the object's end. NOT_FOUND
+   * when missing. A store without it is read with `get`.
+   */
+  readInto?(key: string, range: ByteRange, into: Uint8Array): Promise<number>;
+  /**
+   * Optional: the local file that holds `key` (whether or not it exists), for a reader that reads it on a worker thread
+   * itself (a full restore's packs). A store whose objects are not local files has none.
+   */
+  localFile?(key: string): string;
   stat(key: string): Promise<BlobStat | undefined>;
   exists(key: string): Promise<boolean>;
   /** Keys starting with `prefix` (a folder-like prefix ending in `/`), recursively, unordered. Half-written objects are never listed. */

@@ -57,7 +57,10 @@ export interface DecodeJob {
   type: 'decode';
   id: number;
   algorithm: BlockHashAlgorithm;
-  buf: ArrayBuffer;
+  /** The stored bytes: transferred, or (with `into`) a fetch lane's shared memory it reuses for every range. */
+  buf: ArrayBuffer | SharedArrayBuffer;
+  /** How many bytes of `buf` the range filled (reused memory is longer than most ranges); all of it when absent. */
+  length?: number;
   entries: DecodeEntry[];
   /** Verify only: the decompressed blocks are dropped in the worker and nothing but the verdict comes back. */
   verifyOnly?: boolean;
@@ -67,7 +70,24 @@ export interface DecodeJob {
   into?: { buf: SharedArrayBuffer; slot: number };
 }
 
-export type CodecJob = HashJob | HashFileJob | CompressJob | DecodeJob;
+/**
+ * Like a DecodeJob with `into`, but the stored range is read here, from the pack file at `path` (a local store's,
+ * `BlobStore.localFile`) starting at `offset`: a raw block is read straight into its slot and hashed piece by piece
+ * while it is in this core's cache, a compressed one is read into this worker's reused memory and decompressed into
+ * its slot. Nothing crosses threads but the names, and the main thread's I/O threads are left to the writes.
+ */
+export interface DecodeFileJob {
+  type: 'decode-file';
+  id: number;
+  algorithm: BlockHashAlgorithm;
+  path: string;
+  /** File offset that the entries' offsets count from. */
+  offset: number;
+  entries: DecodeEntry[];
+  into: { buf: SharedArrayBuffer; slot: number };
+}
+
+export type CodecJob = HashJob | HashFileJob | CompressJob | DecodeJob | DecodeFileJob;
 
 /** A compressed block's bytes are the first `length` bytes of its range in the job's buffer; a raw one is its range. */
 export interface EncodedBlock {
@@ -82,4 +102,6 @@ export type CodecReply =
   | { id: number; type: 'decode'; blocks: Uint8Array[] }
   | { id: number; type: 'verified'; blocks: number }
   | { id: number; type: 'decode-failed'; entry: number; reason: string }
+  /** A decode-file job's pack file does not exist. */
+  | { id: number; type: 'missing'; message: string }
   | { id: number; type: 'error'; message: string };

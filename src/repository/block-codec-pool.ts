@@ -1,6 +1,6 @@
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
-import { OpenemError } from '../errors.js';
+import { notFound, OpenemError } from '../errors.js';
 import type { CodecJob, CodecReply, DecodeEntry, EncodedBlock, Range } from './block-codec-messages.js';
 import type { BlockHashAlgorithm } from './block-hash.js';
 
@@ -137,11 +137,25 @@ export class BlockCodecPool {
 
   /**
    * Like `decode`, but each block is decoded into `into` at entry index x `slot` (shared memory the caller reuses):
-   * nothing is allocated per block and nothing comes back but the verdict. Throws BlockDecodeError.
+   * nothing is allocated per block and nothing comes back but the verdict. The stored bytes are the first `length`
+   * of `buf`: shared memory the caller reuses too (read in place, not copied), or an ArrayBuffer (transferred).
+   * Throws BlockDecodeError.
    */
-  async decodeInto(buf: ArrayBuffer, entries: DecodeEntry[], into: SharedArrayBuffer, slot: number): Promise<void> {
-    const r = await this.run({ type: 'decode', algorithm: this.algorithm, buf, entries, into: { buf: into, slot } }, [buf]);
+  async decodeInto(buf: ArrayBuffer | SharedArrayBuffer, length: number, entries: DecodeEntry[], into: SharedArrayBuffer, slot: number): Promise<void> {
+    const transfer = buf instanceof ArrayBuffer ? [buf] : [];
+    const r = await this.run({ type: 'decode', algorithm: this.algorithm, buf, length, entries, into: { buf: into, slot } }, transfer);
     if (r.type === 'decode-failed') throw new BlockDecodeError(r.entry, r.reason);
+    if (r.type !== 'verified') throw new OpenemError('INTERNAL', `unexpected codec reply ${r.type}`);
+  }
+
+  /**
+   * Like `decodeInto`, but the worker reads the stored range itself from the local pack file `path`, from `offset`
+   * (the entries' offsets count from there). Throws BlockDecodeError, or NOT_FOUND when the file does not exist.
+   */
+  async decodeFileInto(path: string, offset: number, entries: DecodeEntry[], into: SharedArrayBuffer, slot: number): Promise<void> {
+    const r = await this.run({ type: 'decode-file', algorithm: this.algorithm, path, offset, entries, into: { buf: into, slot } });
+    if (r.type === 'decode-failed') throw new BlockDecodeError(r.entry, r.reason);
+    if (r.type === 'missing') throw notFound(r.message);
     if (r.type !== 'verified') throw new OpenemError('INTERNAL', `unexpected codec reply ${r.type}`);
   }
 

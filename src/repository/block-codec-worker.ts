@@ -3,6 +3,7 @@ import { parentPort } from 'node:worker_threads';
 import { createRequire } from 'node:module';
 import { Decompressor } from 'zstd-napi';
 import type { CodecJob, CodecReply, CompressJob, DecodeEntry, DecodeJob, EncodedBlock, HashFileJob, HashJob } from './block-codec-messages.js';
+import { decodeFileJob } from './pack-file-decode.js';
 import { createBlockHasher, hashBlock, type BlockHasher } from './block-hash.js';
 
 /**
@@ -129,9 +130,10 @@ function compressJob(job: CompressJob): EncodedBlock[] {
  * per block (no page faults on fresh memory, no garbage) and the caller writes the slots without a copy.
  */
 function decodeIntoJob(job: DecodeJob, into: { buf: SharedArrayBuffer; slot: number }): CodecReply {
+  const storedLength = Math.min(job.length ?? job.buf.byteLength, job.buf.byteLength);
   for (let i = 0; i < job.entries.length; i++) {
     const e = job.entries[i];
-    if (e.offset + e.length > job.buf.byteLength) return { id: job.id, type: 'decode-failed', entry: i, reason: 'pack is shorter than its index says' };
+    if (e.offset + e.length > storedLength) return { id: job.id, type: 'decode-failed', entry: i, reason: 'pack is shorter than its index says' };
     if (e.rawLength > into.slot) return { id: job.id, type: 'decode-failed', entry: i, reason: `raw length ${e.rawLength} is larger than a block` };
     const stored = new Uint8Array(job.buf, e.offset, e.length);
     const raw = new Uint8Array(into.buf, i * into.slot, e.rawLength);
@@ -217,6 +219,7 @@ parentPort!.on('message', (job: CodecJob) => {
     if (job.type === 'hash') reply = { id: job.id, type: 'hash', hashes: hashJob(job) };
     else if (job.type === 'hash-file') reply = { id: job.id, type: 'hash', hashes: hashFileJob(job) };
     else if (job.type === 'compress') reply = { id: job.id, type: 'compress', blocks: compressJob(job) };
+    else if (job.type === 'decode-file') reply = decodeFileJob(job, dctx);
     else reply = decodeJob(job);
   } catch (err) {
     reply = { id: job.id, type: 'error', message: (err as Error).message };

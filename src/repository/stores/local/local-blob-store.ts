@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdir, open, readdir, rename, rm, stat, unlink } from 'node:fs/promises';
+import { mkdir, open, readdir, rename, rm, stat, unlink, type FileHandle } from 'node:fs/promises';
 import { dirname, join, resolve, sep } from 'node:path';
 import { badRequest, notFound } from '../../../errors.js';
 import type { BlobStat, BlobStore, ByteRange } from '../../blob-store.js';
@@ -63,30 +63,41 @@ export class LocalBlobStore implements BlobStore {
     await fh.close();
   }
 
-  async get(key: string, range?: ByteRange): Promise<Buffer> {
-    const path = this.pathOf(key);
-    let fh;
+  private async openForReading(key: string): Promise<FileHandle> {
     try {
-      fh = await open(path, 'r');
+      return await open(this.pathOf(key), 'r');
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code === 'ENOENT') throw notFound(`blob ${key} not found in ${this.location}`);
       throw e;
     }
+  }
+
+  async get(key: string, range?: ByteRange): Promise<Buffer> {
+    const fh = await this.openForReading(key);
     try {
       const offset = range?.offset ?? 0;
       const length = range?.length ?? (await fh.stat()).size - offset;
       // A fresh ArrayBuffer per read, so callers may transfer it to a worker without copying.
       const buf = Buffer.from(new ArrayBuffer(Math.max(0, length)));
-      let done = 0;
-      while (done < length) {
-        const { bytesRead } = await fh.read(buf, done, length - done, offset + done);
-        if (bytesRead === 0) break;
-        done += bytesRead;
-      }
+      const done = await readFully(fh, buf, length, offset);
       return done === length ? buf : buf.subarray(0, done);
     } finally {
       await fh.close();
     }
+  }
+
+  async readInto(key: string, range: ByteRange, into: Uint8Array): Promise<number> {
+    if (into.length < range.length) throw badRequest(`${range.length} bytes of blob ${key} do not fit in ${into.length}`);
+    const fh = await this.openForReading(key);
+    try {
+      return await readFully(fh, into, range.length, range.offset);
+    } finally {
+      await fh.close();
+    }
+  }
+
+  localFile(key: string): string {
+    return this.pathOf(key);
   }
 
   async stat(key: string): Promise<BlobStat | undefined> {
@@ -128,7 +139,18 @@ export class LocalBlobStore implements BlobStore {
   }
 }
 
-async function writeAll(fh: import('node:fs/promises').FileHandle, parts: readonly Buffer[]): Promise<void> {
+/** Reads `length` bytes at `offset` into `buf`, fewer only at the end of the file; returns how many. */
+async function readFully(fh: FileHandle, buf: Uint8Array, length: number, offset: number): Promise<number> {
+  let done = 0;
+  while (done < length) {
+    const { bytesRead } = await fh.read(buf, done, length - done, offset + done);
+    if (bytesRead === 0) break;
+    done += bytesRead;
+  }
+  return done;
+}
+
+async function writeAll(fh: FileHandle, parts: readonly Buffer[]): Promise<void> {
   // writev in batches; it may write partially, so continue from where it stopped.
   let pending = parts.filter((p) => p.length > 0);
   while (pending.length > 0) {
