@@ -21,3 +21,11 @@ test('a pool closed before any job never starts a worker and refuses jobs', asyn
   assert.equal(pool.started, 0);
   await assert.rejects(pool.hash(new ArrayBuffer(8), [[0, 8]], false), { code: 'UNAVAILABLE' });
 });
+
+test('jobs sent one after another alternate between equally idle workers', async (t) => {
+  const pool = new BlockCodecPool('blake3', 2);
+  t.after(() => pool.close());
+  const buf = new ArrayBuffer(4096);
+  for (let i = 0; i < 6; i++) await pool.hash(buf, [[0, 4096]], false);
+  assert.deepEqual(pool.jobsSent, [3, 3], 'a tie between idle workers must not always go to the first');
+});
