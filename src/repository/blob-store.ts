@@ -20,7 +20,10 @@ export interface BlobStat {
 export interface BlobStore {
   /** Human-readable location, used in error messages. */
   readonly location: string;
-  /** Writes `data` under `key` atomically: readers see the old object or the whole new one, never a part. Durable when it resolves. */
+  /**
+   * Writes `data` under `key` atomically: readers see the old object or the whole new one, never a part. Durable when
+   * it resolves. A first part in page-aligned memory (`disks/aligned-memory.ts`) may be written past the page cache.
+   */
   put(key: string, data: Buffer | readonly Buffer[]): Promise<void>;
   /** The whole object or a byte range of it; NOT_FOUND when missing. */
   get(key: string, range?: ByteRange): Promise<Buffer>;

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { BlobStore } from './blob-store.js';
+import { alignedSharedMemory } from '../disks/aligned-memory.js';
 import type { PackIndex } from './pack-index.js';
 import type { RepositoryCatalog } from './repository-catalog.js';
 import {
@@ -24,7 +25,8 @@ const LARGEST_BLOB = 1024 * 1024;
  * then its index object, and only then are its blocks entered into the shared index; packs are written one
  * at a time while the next one fills. Blocks are only visible through a manifest, which the backup writes
  * after `flush`. Blocks are copied into a pack buffer (the caller may reuse its bytes once `add` returns),
- * and the buffers are reused from pack to pack: a backup holds two pack buffers whatever its size.
+ * and the buffers are reused from pack to pack: a backup holds two pack buffers whatever its size. They are page-aligned
+ * memory, which the local store writes past the page cache.
  */
 export class PackWriter {
   private buffer: Buffer | undefined;
@@ -89,7 +91,7 @@ export class PackWriter {
   private takeBuffer(bytes: number): Buffer {
     const size = Math.max(this.targetSize + LARGEST_BLOB, bytes);
     let buffer = this.spare.pop();
-    if (!buffer || buffer.length < size) buffer = Buffer.allocUnsafeSlow(size);
+    if (!buffer || buffer.length < size) buffer = Buffer.from(alignedSharedMemory(size));
     PACK_MAGIC.copy(buffer, 0);
     this.used = PACK_MAGIC.length;
     return buffer;
