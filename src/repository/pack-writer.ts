@@ -36,9 +36,12 @@ export class PackWriter {
   private readonly spare: Buffer[] = [];
   /** Hashes added in this session and not yet durable, so a block repeated within a backup is stored once. */
   private readonly pendingHashes = new Set<string>();
-  /** Sealed packs not yet written, in order; each settles once its pack is durable (or failed). */
+  /** Sealed packs whose data is not written yet; each settles once its buffer is free (data durable, or failed). */
   private readonly sealing = new Set<Promise<void>>();
-  private lastWrite: Promise<void> = Promise.resolve();
+  /** Written packs whose index object and catalog entry are not yet done. */
+  private readonly indexing = new Set<Promise<void>>();
+  /** The last sealed pack's data write: the next one starts after it. */
+  private lastData: Promise<void> = Promise.resolve();
   private failure: unknown;
   private storedBytes = 0;
 
@@ -104,7 +107,11 @@ export class PackWriter {
     this.used = PACK_MAGIC.length;
   }
 
-  /** Hands the filling pack to the writer: it is written once the packs sealed before it are. */
+  /**
+   * Hands the filling pack to the writer: its data is written once the packs sealed before it have theirs (one pack
+   * write at a time), and its buffer is free for a later pack as soon as the store has its bytes; its index object and
+   * catalog entry follow while the next pack's data is written.
+   */
   private seal(): void {
     if (this.entries.length === 0 || !this.buffer) return;
     const entries = this.entries;
@@ -113,9 +120,18 @@ export class PackWriter {
     this.entries = [];
     this.buffer = undefined;
     this.used = PACK_MAGIC.length;
+    const packId = randomBytes(16).toString('hex');
     const parts = [buffer.subarray(0, PACK_MAGIC.length + dataBytes), encodePackTrailer(entries)];
-    const p = this.lastWrite
-      .then(() => this.writePack(randomBytes(16).toString('hex'), parts, entries, packSizeOf(entries.length, dataBytes)))
+    const written = this.lastData.then(async () => {
+      if (this.failure) return false;
+      await this.store.put(packKey(packId), parts);
+      return true;
+    });
+    this.lastData = written.then(
+      () => undefined,
+      () => undefined,
+    );
+    const freed: Promise<void> = written
       .then(
         () => undefined,
         (e) => {
@@ -123,17 +139,22 @@ export class PackWriter {
         },
       )
       .finally(() => {
-        this.sealing.delete(p);
+        this.sealing.delete(freed);
         // The store is done with the pack's bytes (written or failed): its buffer holds a later pack.
         this.spare.push(buffer);
       });
-    this.lastWrite = p;
-    this.sealing.add(p);
+    this.sealing.add(freed);
+    const indexed: Promise<void> = written
+      .then((ok) => (ok ? this.indexPack(packId, packSizeOf(entries.length, dataBytes), entries) : undefined))
+      .catch((e) => {
+        this.failure ??= e;
+      })
+      .finally(() => this.indexing.delete(indexed));
+    this.indexing.add(indexed);
   }
 
-  private async writePack(packId: string, parts: Buffer[], entries: PackEntry[], size: number): Promise<void> {
-    if (this.failure) return;
-    await this.store.put(packKey(packId), parts);
+  /** After the pack's data is durable: its index object, then the catalog and the shared index. */
+  private async indexPack(packId: string, size: number, entries: PackEntry[]): Promise<void> {
     // Index after data: an index object never points at a pack that may be missing.
     await this.store.put(indexKey(packId), encodePackIndex(size, entries));
     // Recorded once both objects are durable: every process's index and gc now know it (a listing may not yet).
@@ -147,6 +168,7 @@ export class PackWriter {
     this.throwIfFailed();
     this.seal();
     await Promise.all(this.sealing);
+    await Promise.all(this.indexing);
     this.throwIfFailed();
   }
 
@@ -156,6 +178,7 @@ export class PackWriter {
     this.buffer = undefined;
     this.used = PACK_MAGIC.length;
     await Promise.all(this.sealing);
+    await Promise.all(this.indexing);
     this.spare.length = 0;
   }
 
