@@ -1,5 +1,6 @@
 import { corrupt } from '../../errors.js';
 import { isUsableGuestName } from '../guest-path.js';
+import { u16le, u32le } from '../little-endian.js';
 
 /** One directory entry as stored (ext4 "Linear (Classic) Directories"). */
 export interface DirEntry {
@@ -19,9 +20,9 @@ export interface DirEntry {
  */
 export function parseDirectoryData(data: Buffer, blockSize: number, hasFileType: boolean, ino: number, out: DirEntry[]): number {
   let unusable = 0;
+  // Each block parsed in place (no view of it): offsets in messages stay relative to the block.
   for (let blockStart = 0; blockStart < data.length; blockStart += blockSize) {
-    const block = data.subarray(blockStart, Math.min(data.length, blockStart + blockSize));
-    unusable += parseDirents(block, 0, hasFileType, ino, out);
+    unusable += parseDirentsIn(data, blockStart, Math.min(data.length, blockStart + blockSize), blockStart, hasFileType, ino, out);
   }
   return unusable;
 }
@@ -32,16 +33,25 @@ export function parseDirectoryData(data: Buffer, blockSize: number, hasFileType:
  * so only damage or a hostile guest writes them, and listing them would alias other entries.
  */
 export function parseDirents(buf: Buffer, start: number, hasFileType: boolean, ino: number, out: DirEntry[]): number {
+  return parseDirentsIn(buf, start, buf.length, 0, hasFileType, ino, out);
+}
+
+/**
+ * parseDirents over [start, end) of `buf`, offsets in messages counted from `origin`. The little-endian fields are
+ * read byte by byte (little-endian.ts): in a profile of a 10,000-entry folder's first listing, Buffer's read methods
+ * were about a fifth of its parse.
+ */
+function parseDirentsIn(buf: Buffer, start: number, end: number, origin: number, hasFileType: boolean, ino: number, out: DirEntry[]): number {
   let unusable = 0;
   let p = start;
-  while (p + 8 <= buf.length) {
-    const inode = buf.readUInt32LE(p);
-    const recLen = buf.readUInt16LE(p + 4);
-    const nameLen = hasFileType ? buf[p + 6] : buf.readUInt16LE(p + 6);
-    if (recLen < 8 || p + recLen > buf.length || 8 + nameLen > recLen) {
+  while (p + 8 <= end) {
+    const inode = u32le(buf, p);
+    const recLen = u16le(buf, p + 4);
+    const nameLen = hasFileType ? buf[p + 6] : u16le(buf, p + 6);
+    if (recLen < 8 || p + recLen > end || 8 + nameLen > recLen) {
       // An all-zero tail (unused inline space) ends the list; anything else is damage.
       if (recLen === 0 && inode === 0) return unusable;
-      throw corrupt(`directory inode ${ino}: bad entry at offset ${p} (rec_len ${recLen}, name_len ${nameLen})`);
+      throw corrupt(`directory inode ${ino}: bad entry at offset ${p - origin} (rec_len ${recLen}, name_len ${nameLen})`);
     }
     if (inode !== 0 && nameLen > 0) {
       // Names are bytes on disk; non-UTF-8 bytes decode to U+FFFD (lossy, see ext4-reader docs).

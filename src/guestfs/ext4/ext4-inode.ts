@@ -1,4 +1,6 @@
 /** Inode layout (ext4 on-disk format, "Index Nodes"). Parsing only; locating is in ext4-reader. */
+import type { GuestEntry } from '../guest-filesystem.js';
+import { u16le as u16, u32le as u32 } from '../little-endian.js';
 
 export const S_IFMT = 0o170000;
 export const S_IFDIR = 0o040000;
@@ -57,28 +59,31 @@ export function parseInode(ino: number, raw: Buffer, blockSize: number): Ext4Ino
   };
 }
 
-/** What a listing shows of an inode. */
-export interface Ext4InodeAttributes {
-  mode: number;
-  uid: number;
-  gid: number;
-  size: number;
-  mtimeMs: number;
-}
-
 /**
- * The listing fields of the inode at `at` in `buf` (an inode-table chunk), decoded in place: no copy, no
- * subarray, so a folder of 10,000 entries decodes without 20,000 short-lived views. Same fields as parseInode.
+ * A listing's entry for the inode at `at` in `buf` (an inode-table chunk), decoded in place: no copy, no view, no
+ * object between the bytes and the entry, the fields read byte by byte (little-endian.ts). Same fields as parseInode.
  */
-export function inodeAttributes(buf: Buffer, at: number, inodeSize: number): Ext4InodeAttributes {
+export function listedInodeEntry(buf: Buffer, at: number, inodeSize: number, path: string, name: string, ino: number): GuestEntry {
   const length = Math.min(inodeSize, buf.length - at);
-  const extraIsize = length > 128 ? buf.readUInt16LE(at + 0x80) : 0;
+  const mode = u16(buf, at);
+  let seconds = u32(buf, at + 0x10) | 0; // signed 32-bit
+  let nanos = 0;
+  // i_mtime_extra sits at 0x88; it exists only when the extra area reaches past it.
+  if (length >= 0x8c && 128 + u16(buf, at + 0x80) >= 0x8c) {
+    const extra = u32(buf, at + 0x88);
+    seconds += (extra & 3) * 2 ** 32; // epoch bits extend the signed 32-bit seconds past 2038
+    nanos = extra >>> 2;
+  }
   return {
-    mode: buf.readUInt16LE(at),
-    uid: buf.readUInt16LE(at + 0x2) | (buf.readUInt16LE(at + 0x78) << 16),
-    gid: buf.readUInt16LE(at + 0x18) | (buf.readUInt16LE(at + 0x7a) << 16),
-    size: buf.readUInt32LE(at + 0x4) + buf.readUInt32LE(at + 0x6c) * 2 ** 32,
-    mtimeMs: mtimeMsAt(buf, at, length, extraIsize),
+    path,
+    name,
+    type: inodeType(mode),
+    size: u32(buf, at + 0x4) + u32(buf, at + 0x6c) * 2 ** 32,
+    mtime: new Date(seconds * 1000 + Math.floor(nanos / 1e6)),
+    mode,
+    uid: u16(buf, at + 0x2) | (u16(buf, at + 0x78) << 16),
+    gid: u16(buf, at + 0x18) | (u16(buf, at + 0x7a) << 16),
+    id: ino,
   };
 }
 

@@ -4,7 +4,7 @@ import { badRequest, corrupt, notFound, OpenemError } from '../../errors.js';
 import { parseDirectoryData, parseDirents, type DirEntry } from './ext4-directory.js';
 import { readBlockRuns, type BlockRun } from './ext4-extents.js';
 import { planFileReads, readPlanned, STREAM_READ_CHUNK, streamPlanned } from './ext4-file-reads.js';
-import { inlineDataXattr, inodeAttributes, inodeType, INODE_FLAGS, parseInode, ROOT_INODE, type Ext4Inode } from './ext4-inode.js';
+import { inlineDataXattr, inodeType, listedInodeEntry, INODE_FLAGS, parseInode, ROOT_INODE, type Ext4Inode } from './ext4-inode.js';
 import { descriptorBlockNumber, INCOMPAT, readSuperblock, type Ext4Superblock } from './ext4-superblock.js';
 import type { ByteRange, GuestEntry, GuestFilesystem } from '../guest-filesystem.js';
 import { guestPathComponents, normaliseGuestPath } from '../guest-path.js';
@@ -136,8 +136,7 @@ export class Ext4Reader implements GuestFilesystem {
       const at = offsets[i] - start;
       const chunk = chunks.get(start)!;
       if (at + 128 > chunk.length) throw corrupt(`inode ${ino} lies past the end of the disk`);
-      const a = inodeAttributes(chunk, at, this.superblock.inodeSize);
-      out[i] = { path: prefix + name, name, type: inodeType(a.mode), size: a.size, mtime: new Date(a.mtimeMs), mode: a.mode, uid: a.uid, gid: a.gid, id: ino };
+      out[i] = listedInodeEntry(chunk, at, this.superblock.inodeSize, prefix + name, name, ino);
       if (dirents[i].rawName) out[i].rawName = dirents[i].rawName;
     }
     return out;

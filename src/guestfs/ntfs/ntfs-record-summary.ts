@@ -1,6 +1,7 @@
-import { ATTR, ATTR_FLAG, RECORD_FLAG, ntfsTimeMs } from './ntfs-record.js';
+import { ATTR, ATTR_FLAG, RECORD_FLAG } from './ntfs-record.js';
 import type { OwnerNames } from './ntfs-security.js';
 import { FILE_ATTRIBUTE, MAX_INTERIX_LINK } from './ntfs-node.js';
+import { u16le, u32le } from '../little-endian.js';
 
 /**
  * What a folder listing shows of a plain file or folder, read from its file record's attribute headers alone. One
@@ -43,13 +44,14 @@ export function summariseRecord(b: Buffer, at: number, recordSize: number, volum
 
 /**
  * summariseRecord of the record at `b[base, base + recordSize)`. Offsets below are the record's own (as NTFS writes
- * them), checked against the record's used size, and read at `base` + offset.
+ * them), checked against the record's used size, and read at `base` + offset (byte by byte, little-endian.ts: every
+ * read is in bounds once its offset is checked).
  */
 function summariseAt(b: Buffer, base: number, recordSize: number, volumeBytes: number, owners: OwnerNames, into: NtfsRecordSummary): boolean {
-  const flags = b.readUInt16LE(base + 0x16);
-  if (!(flags & RECORD_FLAG.IN_USE) || b.readUInt32LE(base + 0x20) !== 0 || b.readUInt16LE(base + 0x24) !== 0) return false;
-  const bytesUsed = Math.min(b.readUInt32LE(base + 0x18), recordSize);
-  let at = b.readUInt16LE(base + 0x14);
+  const flags = u16le(b, base + 0x16);
+  if (!(flags & RECORD_FLAG.IN_USE) || u32le(b, base + 0x20) !== 0 || u16le(b, base + 0x24) !== 0) return false;
+  const bytesUsed = Math.min(u32le(b, base + 0x18), recordSize);
+  let at = u16le(b, base + 0x14);
   if (at < 0x2a || at >= bytesUsed) return false;
   /** Where $STANDARD_INFORMATION's value is (-1: not met yet) and its length. */
   let siAt = -1;
@@ -59,17 +61,17 @@ function summariseAt(b: Buffer, base: number, recordSize: number, volumeBytes: n
   let owner: string | undefined;
   let ownDescriptor = false;
   while (at + 4 <= bytesUsed) {
-    const type = b.readUInt32LE(base + at);
+    const type = u32le(b, base + at);
     if (type === ATTR.END) break;
     if (at + 16 > bytesUsed) return false;
-    const length = b.readUInt32LE(base + at + 4);
+    const length = u32le(b, base + at + 4);
     if (length < 16 || at + length > bytesUsed || length % 8 !== 0) return false;
     if (type === ATTR.ATTRIBUTE_LIST || type === ATTR.REPARSE_POINT) return false;
     const resident = b[base + at + 8] === 0;
     if (type === ATTR.SECURITY_DESCRIPTOR) {
       if (!resident || length < 0x18 || ownDescriptor) return false;
-      const valueLength = b.readUInt32LE(base + at + 0x10);
-      const valueOffset = b.readUInt16LE(base + at + 0x14);
+      const valueLength = u32le(b, base + at + 0x10);
+      const valueOffset = u16le(b, base + at + 0x14);
       if (valueOffset + valueLength > length) return false;
       ownDescriptor = true;
       try {
@@ -80,8 +82,8 @@ function summariseAt(b: Buffer, base: number, recordSize: number, volumeBytes: n
     }
     if (type === ATTR.STANDARD_INFORMATION) {
       if (!resident || length < 0x18 || siAt >= 0) return false;
-      const valueLength = b.readUInt32LE(base + at + 0x10);
-      const valueOffset = b.readUInt16LE(base + at + 0x14);
+      const valueLength = u32le(b, base + at + 0x10);
+      const valueOffset = u16le(b, base + at + 0x14);
       if (valueOffset + valueLength > length || valueLength < 0x24) return false;
       siAt = at + valueOffset;
       siLength = valueLength;
@@ -89,14 +91,14 @@ function summariseAt(b: Buffer, base: number, recordSize: number, volumeBytes: n
       if (sawData) return false;
       sawData = true;
       if (resident) {
-        if (length < 0x18 || b.readUInt16LE(base + at + 0x14) + b.readUInt32LE(base + at + 0x10) > length) return false;
-        size = b.readUInt32LE(base + at + 0x10);
+        if (length < 0x18 || u16le(b, base + at + 0x14) + u32le(b, base + at + 0x10) > length) return false;
+        size = u32le(b, base + at + 0x10);
       } else {
-        if (length < 0x40 || b.readUInt32LE(base + at + 0x10) !== 0 || b.readUInt32LE(base + at + 0x14) !== 0) return false;
-        const dataSize = b.readUInt32LE(base + at + 0x34) * 2 ** 32 + b.readUInt32LE(base + at + 0x30);
-        const allocated = b.readUInt32LE(base + at + 0x2c) * 2 ** 32 + b.readUInt32LE(base + at + 0x28);
+        if (length < 0x40 || u32le(b, base + at + 0x10) !== 0 || u32le(b, base + at + 0x14) !== 0) return false;
+        const dataSize = u32le(b, base + at + 0x34) * 2 ** 32 + u32le(b, base + at + 0x30);
+        const allocated = u32le(b, base + at + 0x2c) * 2 ** 32 + u32le(b, base + at + 0x28);
         if (!Number.isSafeInteger(allocated) || dataSize > allocated) return false;
-        if ((b.readUInt16LE(base + at + 0x0c) & (ATTR_FLAG.SPARSE | ATTR_FLAG.COMPRESSED)) === 0 && allocated > volumeBytes) return false;
+        if ((u16le(b, base + at + 0x0c) & (ATTR_FLAG.SPARSE | ATTR_FLAG.COMPRESSED)) === 0 && allocated > volumeBytes) return false;
         size = dataSize;
       }
     }
@@ -104,17 +106,22 @@ function summariseAt(b: Buffer, base: number, recordSize: number, volumeBytes: n
   }
   if (siAt < 0) return false;
   const isDirectory = (flags & RECORD_FLAG.IS_DIRECTORY) !== 0;
-  const fileAttributes = b.readUInt32LE(base + siAt + 0x20);
+  const fileAttributes = u32le(b, base + siAt + 0x20);
   if (!isDirectory && fileAttributes & FILE_ATTRIBUTE.SYSTEM && size >= 8 && size <= MAX_INTERIX_LINK) return false;
   const si = base + siAt;
   into.isDirectory = isDirectory;
   into.size = isDirectory ? 0 : size;
   into.fileAttributes = fileAttributes;
   into.owner = owner;
-  into.securityId = siLength >= 0x38 && !ownDescriptor ? b.readUInt32LE(si + 0x34) : 0;
-  into.birthtimeMs = ntfsTimeMs(b, si + 0x00);
-  into.mtimeMs = ntfsTimeMs(b, si + 0x08);
-  into.ctimeMs = ntfsTimeMs(b, si + 0x10);
-  into.atimeMs = ntfsTimeMs(b, si + 0x18);
+  into.securityId = siLength >= 0x38 && !ownDescriptor ? u32le(b, si + 0x34) : 0;
+  into.birthtimeMs = timeMs(b, si + 0x00);
+  into.mtimeMs = timeMs(b, si + 0x08);
+  into.ctimeMs = timeMs(b, si + 0x10);
+  into.atimeMs = timeMs(b, si + 0x18);
   return true;
+}
+
+/** ntfsTimeMs (ntfs-record.ts) read byte by byte, at an offset summariseAt has checked. */
+function timeMs(b: Buffer, at: number): number {
+  return (u32le(b, at + 4) * 2 ** 32 + u32le(b, at)) / 10_000 - 11_644_473_600_000;
 }

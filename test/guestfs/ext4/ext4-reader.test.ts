@@ -67,4 +67,12 @@ test('nanosecond mtimes and post-2038 epoch bits are read from the extra inode f
   const fs = await openImage(t, image);
   assert.equal((await fs.stat('/f'))?.mtime.toISOString(), '2021-05-06T07:08:09.123Z');
   assert.equal((await fs.stat('/late'))?.mtime.getTime(), (2 ** 32 - 1) * 1000);
+  // A listing decodes its inodes in place (listedInodeEntry), not through parseInode: the same times and fields.
+  const listed = new Map((await fs.list('/')).map((e) => [e.name, e]));
+  for (const name of ['f', 'late']) {
+    const { mtime, size, mode, uid, gid, type, id } = (await fs.stat(`/${name}`))!;
+    const e = listed.get(name)!;
+    assert.deepEqual({ mtime: e.mtime, size: e.size, mode: e.mode, uid: e.uid, gid: e.gid, type: e.type, id: e.id }, { mtime, size, mode, uid, gid, type, id }, name);
+  }
+  assert.equal(listed.get('f')!.mtime.toISOString(), '2021-05-06T07:08:09.123Z');
 });
