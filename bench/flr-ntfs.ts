@@ -21,7 +21,7 @@ import { LocalPlatform } from '../src/platform/local/local-platform.js';
 import { createVmFromDirectory, ROOT_PARTITION_OFFSET } from '../src/platform/local/create-vm-from-directory.js';
 import { openRepository } from '../src/repository/open-repository.js';
 import { countingMountContext } from './counting-mount-context.js';
-import { fullBackupPoint } from './full-backup-point.js';
+import { fullBackupPoint, readPacksOnce } from './full-backup-point.js';
 import { openRestorePointFilesystem } from '../src/services/guest-restore/restore-point-filesystem.js';
 import type { NtfsReader } from '../src/guestfs/ntfs/ntfs-reader.js';
 import { fileSystemEntriesElement, windowsPathForm } from '../src/api/guest-fs-wire.js';
@@ -56,6 +56,7 @@ async function main(): Promise<void> {
     const buildS = (performance.now() - t) / 1000;
     const repository = await openRepository(join(work, 'data', 'repository'), { create: true });
     const manifest = await fullBackupPoint(repository, platform, vm);
+    readPacksOnce(join(work, 'data', 'repository'));
     // The mount path only needs the repository from the context; the disks it opens are kept to count their work.
     const { ctx, disks } = countingMountContext(repository);
 

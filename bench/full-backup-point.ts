@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import type { LocalPlatform } from '../src/platform/local/local-platform.js';
 import type { Repository, RestorePointManifest } from '../src/repository/repository.js';
@@ -21,4 +22,14 @@ export async function fullBackupPoint(repository: Repository, platform: LocalPla
     createdAt: new Date().toISOString(), pointType: 'Full', vm,
   });
   return manifest;
+}
+
+/**
+ * Reads every pack of the local repository at `dir` once. A backup writes its packs past the page cache
+ * (stores/local), so right after it they are cold; the listing benches measure a mount of a repository in the page
+ * cache, as they did when the backup's writes filled it, and say so.
+ */
+export function readPacksOnce(dir: string): void {
+  execFileSync('find', [dir, '-name', '*.pack', '-exec', 'cat', '{}', '+'], { stdio: ['ignore', 'ignore', 'inherit'] });
+  console.log('  (the repository\'s packs were read once after the backup, which writes them past the page cache: the listings below read a repository in the page cache)');
 }
