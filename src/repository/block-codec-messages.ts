@@ -16,13 +16,17 @@ export interface HashJob {
 
 /**
  * Reads blocks of a local file (a source's `localFile`) inside the worker and hashes each one while it is still in the core's
- * cache (null for all-zero blocks): nothing crosses threads but the file name and the hex digests.
+ * cache (null for all-zero blocks): nothing crosses threads but a descriptor number and the hex digests.
  */
 export interface HashFileJob {
   type: 'hash-file';
   id: number;
   algorithm: BlockHashAlgorithm;
-  path: string;
+  /**
+   * A descriptor the main thread opened (worker threads share the process's descriptors) and closes; the job reads
+   * it with pread only, so the kernel's read-ahead state of that open file follows the caller's stream of jobs.
+   */
+  fd: number;
   /** Byte offset of the first block (a multiple of the block size). */
   offset: number;
   /** Bytes to read; the last block may be short. */

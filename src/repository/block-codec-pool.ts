@@ -113,9 +113,12 @@ export class BlockCodecPool {
     return r.hashes;
   }
 
-  /** Reads [offset, offset+length) of the file at `path` on a worker and hashes it block by block (null for all-zero blocks). */
-  async hashFile(path: string, offset: number, length: number, blockSize: number): Promise<(string | null)[]> {
-    const r = await this.run({ type: 'hash-file', algorithm: this.algorithm, path, offset, length, blockSize });
+  /**
+   * Reads [offset, offset+length) of the open file `fd` (pread: its position is not used) on a worker and hashes it
+   * block by block (null for all-zero blocks). The caller keeps `fd` open until the promise settles.
+   */
+  async hashFile(fd: number, offset: number, length: number, blockSize: number): Promise<(string | null)[]> {
+    const r = await this.run({ type: 'hash-file', algorithm: this.algorithm, fd, offset, length, blockSize });
     if (r.type !== 'hash') throw new OpenemError('INTERNAL', `unexpected codec reply ${r.type}`);
     return r.hashes;
   }
