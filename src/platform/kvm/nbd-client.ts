@@ -32,7 +32,7 @@ interface Pending {
   readLength: number;
   /** Where a structured read's data chunks land, and the request's offset they are placed by. */
   target?: Buffer;
-  /** The caller's buffer a simple reply's data is copied into. */
+  /** The caller's buffer a simple reply's data is received into. */
   into?: Buffer;
   offset: number;
   /** A block status request's context and its descriptors: [length, flags] pairs as they came. */
@@ -49,6 +49,8 @@ export class NbdClient {
   private waiter: (() => void) | undefined;
   private failure: Error | undefined;
   private readonly pending = new Map<bigint, Pending>();
+  /** The read payload being received: its bytes go to `target` [at, end) as they come (nowhere when undefined). */
+  private sink: { target: Buffer | undefined; at: number; end: number; done(): void } | undefined;
   private nextHandle = 1n;
   private transmission = false;
   private structured = false;
@@ -102,9 +104,14 @@ export class NbdClient {
     return client;
   }
 
-  /** The first `n` buffered bytes (there must be as many), joined into one buffer. */
+  /** The first `n` buffered bytes (there must be as many): only the chunks holding them are joined. */
   private peek(n: number): Buffer {
-    if (this.chunks[0].length < n) this.chunks = [Buffer.concat(this.chunks, this.bufferedLength)];
+    if (this.chunks[0].length < n) {
+      let k = 0;
+      let joined = 0;
+      while (joined < n) joined += this.chunks[k++].length;
+      this.chunks.splice(0, k, Buffer.concat(this.chunks.slice(0, k), joined));
+    }
     return this.chunks[0].subarray(0, n);
   }
 
@@ -125,8 +132,33 @@ export class NbdClient {
     return n === 0 ? Buffer.alloc(0) : this.consume(n);
   }
 
+  /**
+   * Moves buffered bytes of the read payload being received straight into its target (one copy, as the socket
+   * delivered them); true once the payload is complete.
+   */
+  private fillSink(): boolean {
+    const sink = this.sink!;
+    while (sink.at < sink.end && this.chunks.length > 0) {
+      const c = this.chunks[0];
+      const n = Math.min(c.length, sink.end - sink.at);
+      sink.target?.set(n === c.length ? c : c.subarray(0, n), sink.at);
+      sink.at += n;
+      this.bufferedLength -= n;
+      if (n === c.length) this.chunks.shift();
+      else this.chunks[0] = c.subarray(n);
+    }
+    if (sink.at < sink.end) return false;
+    this.sink = undefined;
+    sink.done();
+    return true;
+  }
+
   private drainReplies(): void {
     for (;;) {
+      if (this.sink) {
+        if (!this.fillSink()) return;
+        continue;
+      }
       if (this.bufferedLength < 16) return;
       const magic = this.peek(4).readUInt32BE(0);
       if (magic === STRUCTURED_REPLY_MAGIC && this.structured) {
@@ -137,24 +169,30 @@ export class NbdClient {
         this.socket.destroy(new OpenemError('UNAVAILABLE', `bad NBD reply magic ${magic.toString(16)}`));
         return;
       }
-      const header = this.peek(16);
+      const header = this.consume(16);
       const error = header.readUInt32BE(4);
       const handle = header.readBigUInt64BE(8);
       const p = this.pending.get(handle);
-      const length = error === 0 ? (p?.readLength ?? 0) : 0;
-      if (this.bufferedLength < 16 + length) return;
-      const data = this.consume(16 + length).subarray(16);
-      this.pending.delete(handle);
       if (!p) continue;
-      if (error) p.reject(new OpenemError('INTERNAL', `NBD request on '${this.exportName}' failed with error ${error}`));
-      else if (p.into) {
-        data.copy(p.into);
-        p.resolve(p.into);
-      } else p.resolve(data);
+      if (error) {
+        this.pending.delete(handle);
+        p.reject(new OpenemError('INTERNAL', `NBD request on '${this.exportName}' failed with error ${error}`));
+        continue;
+      }
+      const target = p.readLength > 0 ? (p.into ?? p.target ?? Buffer.allocUnsafe(p.readLength)) : Buffer.alloc(0);
+      this.sink = {
+        target,
+        at: 0,
+        end: target.length,
+        done: () => {
+          this.pending.delete(handle);
+          p.resolve(target);
+        },
+      };
     }
   }
 
-  /** One structured reply chunk, if it is all in: read data, a hole, block status, an error, or the end. */
+  /** One structured reply chunk, if its header is in: read data (received into its target as it comes), a hole, block status, an error, or the end. */
   private drainChunk(): boolean {
     if (this.bufferedLength < 20) return false;
     const header = this.peek(20);
@@ -162,13 +200,21 @@ export class NbdClient {
     const type = header.readUInt16BE(6);
     const handle = header.readBigUInt64BE(8);
     const length = header.readUInt32BE(16);
+    const p = this.pending.get(handle);
+    if (type === REPLY.offsetData && length >= 8) {
+      if (this.bufferedLength < 28) return false;
+      const from = Number(this.consume(28).readBigUInt64BE(20));
+      const dataLength = length - 8;
+      const at = p?.target ? from - p.offset : -1;
+      const fits = p?.target !== undefined && at >= 0 && at + dataLength <= p.target.length;
+      if (p && !fits) p.error ??= new OpenemError('INTERNAL', `NBD server sent data at ${from} outside the read of '${this.exportName}' at ${p.offset}`);
+      this.sink = { target: fits ? p!.target : undefined, at: fits ? at : 0, end: (fits ? at : 0) + dataLength, done: () => this.chunkDone(flags, handle, p) };
+      return true;
+    }
     if (this.bufferedLength < 20 + length) return false;
     const body = this.consume(20 + length).subarray(20);
-    const p = this.pending.get(handle);
     if (p) {
-      if (type === REPLY.offsetData && p.target) {
-        body.copy(p.target, Number(body.readBigUInt64BE(0)) - p.offset, 8);
-      } else if (type === REPLY.offsetHole && p.target && body.length >= 12) {
+      if (type === REPLY.offsetHole && p.target && body.length >= 12) {
         // The target may be a caller's reused buffer: a hole is written as zeros.
         const at = Number(body.readBigUInt64BE(0)) - p.offset;
         p.target.fill(0, at, at + body.readUInt32BE(8));
@@ -178,14 +224,17 @@ export class NbdClient {
         const message = body.length >= 6 ? body.subarray(6, 6 + body.readUInt16BE(4)).toString('utf8') : '';
         p.error ??= new OpenemError('INTERNAL', `NBD request on '${this.exportName}' failed with error ${body.length >= 4 ? body.readUInt32BE(0) : '?'}${message ? `: ${message}` : ''}`);
       }
-      // OFFSET_HOLE: the target is zeros already. NONE: nothing but the end.
-      if (flags & REPLY_FLAG_DONE) {
-        this.pending.delete(handle);
-        if (p.error) p.reject(p.error);
-        else p.resolve(p.target ?? Buffer.alloc(0));
-      }
     }
+    this.chunkDone(flags, handle, p);
     return true;
+  }
+
+  /** NONE: nothing but the end. A request ends with the chunk that has the DONE flag. */
+  private chunkDone(flags: number, handle: bigint, p: Pending | undefined): void {
+    if (!p || !(flags & REPLY_FLAG_DONE)) return;
+    this.pending.delete(handle);
+    if (p.error) p.reject(p.error);
+    else p.resolve(p.target ?? Buffer.alloc(0));
   }
 
   private request(
@@ -211,7 +260,13 @@ export class NbdClient {
       const target = this.structured && type === CMD.read ? (into ?? Buffer.alloc(readLength)) : undefined;
       const simpleInto = !this.structured && into ? { into } : {};
       this.pending.set(handle, { readLength, offset, resolve, reject, ...(target ? { target } : {}), ...simpleInto, ...(status ? { status } : {}) });
-      this.socket.write(payload ? Buffer.concat([head, payload]) : head);
+      // The payload is written as it is, after its header: no copy of it.
+      if (payload) {
+        this.socket.cork();
+        this.socket.write(head);
+        this.socket.write(payload);
+        process.nextTick(() => this.socket.uncork());
+      } else this.socket.write(head);
     });
   }
 
