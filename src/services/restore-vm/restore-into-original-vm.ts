@@ -10,6 +10,7 @@ import type { RestoreRun } from './restore-run.js';
 import { verifyDiskPlans } from './verify-disk-plans.js';
 import { DEFAULT_HOLD_BYTES, RollbackPrefetch, type HoldBudget } from './rollback-prefetch.js';
 import { conflict } from '../../errors.js';
+import { EarlyDiskWriters } from './early-disk-writers.js';
 import { abortStagedDisks, stageReplacementDisks, writeReplacementDisks } from './restore-by-replacing-disks.js';
 
 /** Refuses before touching the VM when its disks no longer match the restore point's (sizes cannot change in place). */
@@ -23,17 +24,21 @@ function assertSameDisks(vm: VmConfig, run: RestoreRun): void {
 
 /**
  * One disk's QuickRollback plan, its differing blocks fetched and verified while the scan runs
- * (rollback-prefetch.ts); those that fit the budget come back held in the plan.
+ * (rollback-prefetch.ts); those that fit the budget come back held in the plan. A plan from changed-block
+ * tracking is final before the blocks are verified: its holes are skipped at once, and the disk's writer opens
+ * (`early`) while they are fetched.
  */
-async function quickRollbackDiskPlan(run: RestoreRun, vm: VmConfig, diskIndex: number, budget: HoldBudget): Promise<DiskRestorePlan> {
+async function quickRollbackDiskPlan(run: RestoreRun, vm: VmConfig, diskIndex: number, budget: HoldBudget, early: EarlyDiskWriters): Promise<DiskRestorePlan> {
   const disk = run.manifest.disks[diskIndex];
   const prefetch = new RollbackPrefetch(run.ctx.repository, disk.size, budget, run.signal);
   let plan: DiskRestorePlan;
+  let tracked: DiskRestorePlan | undefined;
   const source = await run.ctx.platform.openDisk(vm.id, disk.name);
   try {
-    const tracked = await changeTrackedPlan(run, vm, disk, source);
+    tracked = await changeTrackedPlan(run, vm, disk, source);
     if (tracked) {
-      plan = tracked;
+      // The VM is off: the disk's extents hold still.
+      plan = tracked.zero.length > 0 ? withoutExistingHoles(tracked, await source.allocatedExtents()) : tracked;
       run.progress.add(disk.size);
       for (const b of plan.fetch) prefetch.add(b);
     } else {
@@ -49,6 +54,7 @@ async function quickRollbackDiskPlan(run: RestoreRun, vm: VmConfig, diskIndex: n
   } finally {
     await source.close();
   }
+  if (tracked && plan.fetch.length + plan.zero.length > 0) early.open(disk.name);
   try {
     await prefetch.finish();
   } catch (e) {
@@ -91,7 +97,7 @@ async function powerOff(run: RestoreRun, vm: VmConfig): Promise<void> {
  * so it is verified while the VM still runs. QuickRollback compares with the disks as they are, which needs
  * them quiet: the VM goes off first, and if the plan or its verification fails, back to the state it was in.
  */
-async function verifiedPlans(run: RestoreRun, vm: VmConfig): Promise<DiskRestorePlan[]> {
+async function verifiedPlans(run: RestoreRun, vm: VmConfig, early: EarlyDiskWriters): Promise<DiskRestorePlan[]> {
   const { manifest } = run;
   if (!run.request.quickRollback) {
     const plans = manifest.disks.map((d) => fullRestorePlan(d, 'existing'));
@@ -108,13 +114,15 @@ async function verifiedPlans(run: RestoreRun, vm: VmConfig): Promise<DiskRestore
     const plans: DiskRestorePlan[] = [];
     for (let i = 0; i < manifest.disks.length; i++) {
       run.signal.throwIfAborted();
-      plans.push(await quickRollbackDiskPlan(run, vm, i, budget));
+      plans.push(await quickRollbackDiskPlan(run, vm, i, budget, early));
     }
     const bytes = plans.reduce((n, p) => n + planFetchBytes(p), 0);
     const blocks = plans.reduce((n, p) => n + p.fetch.length, 0);
     await run.log(`Every block to be written is present and intact (${blocks} blocks, ${(bytes / 2 ** 20).toFixed(1)} MiB)`);
     return plans;
   } catch (e) {
+    // The images are locked while their writers are open: closed before the VM may start again.
+    await early.closeAll();
     if (vm.powerState === 'PoweredOn') {
       await run.ctx.platform.setPowerState(vm.id, 'PoweredOn');
       await run.log(`VM ${vm.name} powered on again: nothing was written`);
@@ -170,12 +178,14 @@ async function holesSkipped(run: RestoreRun, vm: VmConfig, plan: DiskRestorePlan
   }
 }
 
-async function writeDisks(run: RestoreRun, vm: VmConfig, plans: DiskRestorePlan[]): Promise<number> {
+/** `early`: writers opened while the plans were verified; their plans skip the disks' holes already. */
+async function writeDisks(run: RestoreRun, vm: VmConfig, plans: DiskRestorePlan[], early: EarlyDiskWriters): Promise<number> {
   let fetched = 0;
   for (const plan of plans) {
     run.signal.throwIfAborted();
-    const holes = await holesSkipped(run, vm, plan);
-    let writer: DiskWriter | undefined = await run.ctx.platform.openDiskForWrite(vm.id, plan.diskName);
+    const opened = early.take(plan.diskName);
+    const holes = opened ? plan : await holesSkipped(run, vm, plan);
+    let writer: DiskWriter | undefined = await (opened ?? run.ctx.platform.openDiskForWrite(vm.id, plan.diskName));
     try {
       const counters = await applyDiskPlan(run.ctx.repository, writer, holes, { signal: run.signal, onWritten: (b) => run.progress.add(b) });
       await writer.close();
@@ -205,17 +215,19 @@ export async function restoreIntoOriginalVm(run: RestoreRun, vm: VmConfig): Prom
   const staged = run.request.quickRollback ? undefined : await stageReplacementDisks(run, vm);
   let plans: DiskRestorePlan[] = [];
   let mark: RestoreIncompleteMark;
+  const early = new EarlyDiskWriters(ctx.platform, vm.id);
   try {
     if (staged) await powerOff(run, vm);
-    else plans = await verifiedPlans(run, vm);
+    else plans = await verifiedPlans(run, vm, early);
     mark = await markWriting(run, vm);
   } catch (e) {
+    await early.closeAll();
     if (staged) await abortStagedDisks(staged);
     throw e;
   }
   let fetched: number;
   try {
-    fetched = staged ? await writeReplacementDisks(run, staged) : await writeDisks(run, vm, plans);
+    fetched = staged ? await writeReplacementDisks(run, staged) : await writeDisks(run, vm, plans, early).finally(() => early.closeAll());
     // The config comes back from the point; name, id and location stay those of the VM as it is now.
     await ctx.platform.updateVmConfig({ ...manifest.vm, id: vm.id, name: vm.name, disks: vm.disks, powerState: 'PoweredOff', createdAt: vm.createdAt });
     await run.log(`Configuration of VM ${vm.name} restored (${manifest.vm.cpus} CPUs, ${manifest.vm.memoryMiB} MiB)`);

@@ -1,6 +1,6 @@
 // Issue #13 step 3: QuickRollback of a KVM VM from changed-block tracking. The blocks written since the newest
 // point's checkpoint plus those that differ between the restore point and it are the only ones written, and the
-// disk is not read for a comparison; with the chain broken, the restore compares hashes and says so.
+// disk is not read for a comparison (the disk's writable export starting while the blocks are verified); with the chain broken, the restore compares hashes and says so.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -79,7 +79,16 @@ test('QuickRollback of a KVM VM from CBT writes only the blocks written since th
 
   // Back to the first point: block 40 was written since the second point's checkpoint, blocks 3 and 20 differ
   // between the points. Block 3 is fetched; 20 and 40 are holes at the first point and are zeroed.
+  // What the restore asks of the platform, in order: the disk's writer opens while the blocks are verified, before the VM is marked.
+  const calls: string[] = [];
+  const openDiskForWrite = kvm.openDiskForWrite.bind(kvm);
+  const markRestoreIncomplete = kvm.markRestoreIncomplete.bind(kvm);
+  kvm.openDiskForWrite = (vmId, diskName) => (calls.push(`open ${diskName} for write`), openDiskForWrite(vmId, diskName));
+  kvm.markRestoreIncomplete = (vmId, mark) => (calls.push(`mark ${mark.state}`), markRestoreIncomplete(vmId, mark));
   const session = await quickRollback(ctx, first.manifest.id);
+  kvm.openDiskForWrite = openDiskForWrite;
+  kvm.markRestoreIncomplete = markRestoreIncomplete;
+  assert.deepEqual(calls, ['open disk0 for write', 'mark writing'], 'the writable export starts before the VM is marked, once');
   const texts = session.log.map((l) => l.text);
   assert.ok(texts.some((t) => t.startsWith(`Changed-block tracking of disk disk0 since the restore point of ${second.manifest.createdAt} names 3 blocks`)), JSON.stringify(texts));
   const counters = diskCounters(session.log);
