@@ -79,15 +79,17 @@ test('QuickRollback of a KVM VM from CBT writes only the blocks written since th
 
   // Back to the first point: block 40 was written since the second point's checkpoint, blocks 3 and 20 differ
   // between the points. Block 3 is fetched; 20 and 40 are holes at the first point and are zeroed.
-  // What the restore asks of the platform, in order: the disk's writer opens while the blocks are verified, before the VM is marked.
+  // What the restore asks of the platform, in the order it asks (the calls as they reach the context's platform
+  // registry): the disk's writer is asked for while the blocks are verified, before the VM is marked.
   const calls: string[] = [];
-  const openDiskForWrite = kvm.openDiskForWrite.bind(kvm);
-  const markRestoreIncomplete = kvm.markRestoreIncomplete.bind(kvm);
-  kvm.openDiskForWrite = (vmId, diskName) => (calls.push(`open ${diskName} for write`), openDiskForWrite(vmId, diskName));
-  kvm.markRestoreIncomplete = (vmId, mark) => (calls.push(`mark ${mark.state}`), markRestoreIncomplete(vmId, mark));
+  const platforms = ctx.platform;
+  const openDiskForWrite = platforms.openDiskForWrite.bind(platforms);
+  const markRestoreIncomplete = platforms.markRestoreIncomplete.bind(platforms);
+  platforms.openDiskForWrite = (vmId, diskName) => (calls.push(`open ${diskName} for write`), openDiskForWrite(vmId, diskName));
+  platforms.markRestoreIncomplete = (vmId, mark) => (calls.push(`mark ${mark.state}`), markRestoreIncomplete(vmId, mark));
   const session = await quickRollback(ctx, first.manifest.id);
-  kvm.openDiskForWrite = openDiskForWrite;
-  kvm.markRestoreIncomplete = markRestoreIncomplete;
+  platforms.openDiskForWrite = openDiskForWrite;
+  platforms.markRestoreIncomplete = markRestoreIncomplete;
   assert.deepEqual(calls, ['open disk0 for write', 'mark writing'], 'the writable export starts before the VM is marked, once');
   const texts = session.log.map((l) => l.text);
   assert.ok(texts.some((t) => t.startsWith(`Changed-block tracking of disk disk0 since the restore point of ${second.manifest.createdAt} names 3 blocks`)), JSON.stringify(texts));
