@@ -27,9 +27,9 @@ export async function fullBackupPoint(repository: Repository, platform: LocalPla
 /**
  * Reads every pack of the local repository at `dir` once. A backup writes its packs past the page cache
  * (stores/local), so right after it they are cold; the listing benches measure a mount of a repository in the page
- * cache, as they did when the backup's writes filled it, and say so.
+ * cache, as they did when the backup's writes filled it, and say so (bench/kvm's rollbacks too).
  */
 export function readPacksOnce(dir: string): void {
   execFileSync('find', [dir, '-name', '*.pack', '-exec', 'cat', '{}', '+'], { stdio: ['ignore', 'ignore', 'inherit'] });
-  console.log('  (the repository\'s packs were read once after the backup, which writes them past the page cache: the listings below read a repository in the page cache)');
+  console.log('  (the repository\'s packs were read once after the backup, which writes them past the page cache: what follows reads a repository in the page cache)');
 }

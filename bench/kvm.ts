@@ -28,6 +28,7 @@ import { cbtRollbackPlan, trackedPoints } from '../src/services/restore-vm/cbt-r
 import { startPrivateLibvirtd as startPrivateLibvirt } from '../src/platform/kvm/private-libvirtd.js';
 import { generateBenchImage } from './bench-image.js';
 import { reportResult } from './bench-result.js';
+import { readPacksOnce } from './full-backup-point.js';
 
 const GiB = 1024 ** 3;
 const sizeGiB = Number(process.argv[2] ?? 4);
@@ -214,6 +215,7 @@ try {
   await localRepo.close();
 
   // QuickRollback to the full point, VM off, from CBT.
+  readPacksOnce(join(dir, 'repo-kvm'));
   for (const b of changed) lv.virsh('qemu-monitor-command', vm.id, '--hmp', `qemu-io -d /machine/peripheral/ua-disk0/virtio-backend "write -P 0xfe ${b}M 1M"`);
   lv.virsh('destroy', vm.id);
   const quickRollback = async (label: string) => {
