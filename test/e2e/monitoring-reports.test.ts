@@ -190,10 +190,13 @@ test('job_statistics and overview count the runs and the latest VM results the s
   assert.equal(stats.FailedJobRuns, 1);
   assert.equal(stats.WarningsJobRuns, 0);
   assert.equal(stats.RunningJobs, 0);
-  const longest = sessions.reduce((a, s) => (s.end_at! - s.created_at > a.end_at! - a.created_at ? s : a));
-  assert.equal(stats.MaxJobDuration, Math.round((longest.end_at! - longest.created_at) / 1000));
+  const longestMs = Math.max(...sessions.map((s) => s.end_at! - s.created_at));
+  assert.equal(stats.MaxJobDuration, Math.round(longestMs / 1000));
   assert.equal(stats.MaxBackupJobDuration, stats.MaxJobDuration);
-  assert.equal(stats.MaxDurationBackupJobName, longest.job_name);
+  // Two runs may take the same number of milliseconds (a CLI backup of a small VM takes well under a second): any
+  // job with the longest run is right.
+  const longestJobs = sessions.filter((s) => s.end_at! - s.created_at === longestMs).map((s) => s.job_name);
+  assert.ok(longestJobs.includes(stats.MaxDurationBackupJobName), `${stats.MaxDurationBackupJobName} is one of ${longestJobs.join(', ')}`);
   const listed = (await c.get(`${server.http}/api/backupSessions`)).body.Refs;
   assert.equal(listed.length, sessions.length, '/backupSessions lists the same runs');
 
