@@ -12,8 +12,7 @@
  * time into the reader's part (stat and list) and the render's (the entries to XML bytes).
  */
 import { spawnSync } from 'node:child_process';
-import { Session } from 'node:inspector/promises';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -28,21 +27,12 @@ import { fileSystemEntriesElement, windowsPathForm } from '../src/api/guest-fs-w
 import { renderXmlChunks } from '../src/api/wire/render-xml.js';
 import { flrGuestTree as guestTree } from './bench-image.js';
 import { reportResult } from './bench-result.js';
+import { startCpuProfile } from './cpu-profile.js';
 
 const GiB = 1024 ** 3;
 const MiB = 1024 ** 2;
 const DISK = 64 * GiB;
 const sbin = { ...process.env, PATH: `${process.env.PATH}:/usr/sbin:/sbin` };
-
-/** A CPU profiler of this thread, started (OPENEM_BENCH_CPU_PROFILE). */
-async function startProfiler(): Promise<Session> {
-  const session = new Session();
-  session.connect();
-  await session.post('Profiler.enable');
-  await session.post('Profiler.setSamplingInterval', { interval: 100 });
-  await session.post('Profiler.start');
-  return session;
-}
 
 async function main(): Promise<void> {
   const work = await mkdtemp(join(tmpdir(), 'openem-bench-flr-ntfs-'));
@@ -70,7 +60,7 @@ async function main(): Promise<void> {
     const [loaded, reads] = [pointDisk.blocksLoaded, pointDisk.packReads];
     const h = { base: 'https://h/api/m/C:', root: 'https://h/api/m/C:/%2F', download: true, shownPath: windowsPathForm('C', '\\') };
     const profileTo = process.env.OPENEM_BENCH_CPU_PROFILE;
-    const profiler = profileTo ? await startProfiler() : undefined;
+    const profiler = await startCpuProfile(profileTo);
     t = performance.now();
     const cpu0 = process.cpuUsage();
     const fs = opened.primary.fs as NtfsReader;
@@ -83,8 +73,7 @@ async function main(): Promise<void> {
     for (const piece of renderXmlChunks(tree)) listBytes += Buffer.from(piece).length;
     const listMs = performance.now() - t;
     const cpu = process.cpuUsage(cpu0);
-    if (profiler) await writeFile(profileTo!, JSON.stringify((await profiler.post('Profiler.stop')).profile));
-    profiler?.disconnect();
+    await profiler.stop();
     const listWork = `${fs.mftReads - mft0} $MFT reads, ${pointDisk.blocksLoaded - loaded} repository blocks decoded, ${pointDisk.packReads - reads} pack reads`;
 
     t = performance.now();

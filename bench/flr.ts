@@ -13,8 +13,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { Session } from 'node:inspector/promises';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -30,6 +29,7 @@ import { loadavg } from 'node:os';
 import { imageWithOffset } from '../src/guestfs/ext4/e2fsprogs.js';
 import { flrGuestTree as guestTree } from './bench-image.js';
 import { reportResult } from './bench-result.js';
+import { startCpuProfile } from './cpu-profile.js';
 
 const GiB = 1024 ** 3;
 const MiB = 1024 ** 2;
@@ -44,16 +44,6 @@ function mainThreadCpuMs(): number {
   } catch {
     return NaN;
   }
-}
-
-/** A CPU profiler of this thread, started (OPENEM_BENCH_CPU_PROFILE). */
-async function startProfiler(): Promise<Session> {
-  const session = new Session();
-  session.connect();
-  await session.post('Profiler.enable');
-  await session.post('Profiler.setSamplingInterval', { interval: 100 });
-  await session.post('Profiler.start');
-  return session;
 }
 
 async function main(): Promise<void> {
@@ -91,10 +81,9 @@ async function main(): Promise<void> {
     };
     // The first listing of the process also compiles the code (a server that has listed before has it compiled).
     const profileTo = process.env.OPENEM_BENCH_CPU_PROFILE;
-    const profiler = profileTo ? await startProfiler() : undefined;
+    const profiler = await startCpuProfile(profileTo);
     const xmlColdProcess = await listing(opened.primary.fs, 'xml', 'a');
-    if (profiler) await writeFile(profileTo!, JSON.stringify((await profiler.post('Profiler.stop')).profile));
-    profiler?.disconnect();
+    await profiler.stop();
     const xmlAgain = await listing(opened.primary.fs, 'xml', 'a');
     const xmlAnew = await listing(opened.primary.fs, 'xml');
     const jsonAnew = await listing(opened.primary.fs, 'json');
