@@ -1,9 +1,8 @@
-import { readSync } from 'node:fs';
 import { parentPort } from 'node:worker_threads';
 import { createRequire } from 'node:module';
 import { Decompressor } from 'zstd-napi';
 import type { CodecJob, CodecReply, CompressJob, DecodeEntry, DecodeJob, EncodedBlock, HashFileJob, HashJob } from './block-codec-messages.js';
-import { decodeFileJob } from './pack-file-decode.js';
+import { decodeFileJob, readAt } from './pack-file-decode.js';
 import { hashBlock } from './block-hash.js';
 
 /**
@@ -72,12 +71,7 @@ function hashFileJob(job: HashFileJob): (string | null)[] {
 
 /** `length` bytes at `position` into `buf`; past the end of the file reads as zeros, as a hole does. */
 function readFully(fd: number, buf: Buffer, length: number, position: number): Buffer {
-  let done = 0;
-  while (done < length) {
-    const n = readSync(fd, buf, done, length - done, position + done);
-    if (n === 0) break;
-    done += n;
-  }
+  const done = readAt(fd, buf.subarray(0, length), position);
   if (done < length) buf.fill(0, done, length);
   return buf.subarray(0, length);
 }

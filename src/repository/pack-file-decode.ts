@@ -13,8 +13,8 @@ let storedBlock: Buffer | undefined;
 /** A raw block is read and hashed in pieces this size, so the hash reads what the kernel just wrote into L2. */
 const RAW_PIECE = 256 * 1024;
 
-/** Reads up to `view.length` bytes at `position`; fewer only at the end of the file. */
-function readAt(fd: number, view: Uint8Array, position: number): number {
+/** Reads up to `view.length` bytes of `fd` at `position` (pread); fewer only at the end of the file. Returns how many. */
+export function readAt(fd: number, view: Uint8Array, position: number): number {
   let done = 0;
   while (done < view.length) {
     const n = readSync(fd, view, done, view.length - done, position + done);
