@@ -2,37 +2,22 @@ import { Readable } from 'node:stream';
 import type { BlockSource } from '../../disks/block-source.js';
 import { badRequest, corrupt, notFound, OpenemError } from '../../errors.js';
 import type { ByteRange, GuestEntry, GuestFilesystem, WindowsEntryDetails } from '../guest-filesystem.js';
-import { guestPathComponents, isUsableGuestName, normaliseGuestPath } from '../guest-path.js';
+import { guestPathComponents, normaliseGuestPath } from '../guest-path.js';
 import { LruCache } from '../lru-cache.js';
 import { resolveGuestPath, type GuestTree } from '../resolve-guest-path.js';
 import { walkGuestTree } from '../walk-guest-tree.js';
 import { readBootSector, type NtfsBootSector } from './ntfs-boot-sector.js';
-import { parseI30Entry, type NtfsIndexEntry } from './ntfs-index.js';
-import { visitIndex } from './ntfs-index-walk.js';
+import { listFolderEntries } from './ntfs-folder-listing.js';
+import { NtfsFolders } from './ntfs-folders.js';
 import { NtfsMft } from './ntfs-mft.js';
 import { NtfsSecure } from './ntfs-secure.js';
 import { attributeStream, DATA_ELSEWHERE_TAGS, namedStreams, nodeOf, nodeSize, ntfsTimesOf, ownSecurityDescriptor, type NtfsNode } from './ntfs-node.js';
 import { ATTR } from './ntfs-record.js';
-import { newRecordSummary, summariseRecord } from './ntfs-record-summary.js';
-import { OwnerNames } from './ntfs-security.js';
 import { dataRangesOf, readStream, streamBytes, type NtfsStream } from './ntfs-stream.js';
 import { upcaseKey, type NameKey } from './ntfs-upcase.js';
 
 const ROOT_RECORD = 5;
 const UPCASE_RECORD = 10;
-/** Records below this are the volume's metafiles ($MFT, $Bitmap, $Extend, …): Windows never lists them. */
-const FIRST_USER_RECORD = 16;
-
-/** A folder's names: all of them in index order, and (once a name is looked up) by exact name and by the volume's upper-case key. */
-interface Directory {
-  entries: NtfsIndexEntry[];
-  names?: { exact: Map<string, NtfsIndexEntry>; folded: Map<string, NtfsIndexEntry> };
-  /**
-   * Its entries as a listing shows them, once listed, with paths under the spelling of the folder's path they were
-   * first listed by (`prefix`; a folder may be reached by more than one).
-   */
-  listed?: { prefix: string; entries: Promise<GuestEntry[]> };
-}
 
 /**
  * A read-only NTFS reader over a block source (no mounting, no ntfs-3g): boot sector, $MFT with fixups and
@@ -50,15 +35,20 @@ interface Directory {
  * Caches assume the volume does not change underneath; open a new reader after writing.
  */
 export class NtfsReader implements GuestFilesystem {
-  private readonly directories = new LruCache<number, Promise<Directory>>(200_000);
-  /** Index entries left out so far because their name cannot be a path component (isUsableGuestName). */
-  unusableNames = 0;
+  private readonly folders: NtfsFolders;
+  private readonly secure: NtfsSecure;
 
   private constructor(
     private readonly mft: NtfsMft,
     private readonly key: NameKey,
   ) {
+    this.folders = new NtfsFolders(mft, key);
     this.secure = new NtfsSecure(mft);
+  }
+
+  /** Index entries left out so far because their name cannot be a path component (isUsableGuestName). */
+  get unusableNames(): number {
+    return this.folders.unusableNames;
   }
 
   get boot(): NtfsBootSector {
@@ -79,8 +69,6 @@ export class NtfsReader implements GuestFilesystem {
     return new NtfsReader(mft, upcaseKey(await mft.read(upcase, 0, upcase.size)));
   }
 
-  private readonly secure: NtfsSecure;
-
   /** File records' main nodes, kept as the records are: a listing asked for again builds none. */
   private readonly nodes = new LruCache<number, Promise<NtfsNode>>(16384);
 
@@ -98,54 +86,14 @@ export class NtfsReader implements GuestFilesystem {
     return node;
   }
 
-  private directory(node: NtfsNode): Promise<Directory> {
-    const n = node.file.number;
-    const load = async (): Promise<Directory> => {
-      const what = `NTFS folder record ${n}`;
-      const entries: NtfsIndexEntry[] = [];
-      await visitIndex(this.mft, node.file, '$I30', what, (b, at, _length, keyLength) => parseI30Entry(b, at, keyLength, what, entries));
-      // A name no path can name (empty, `.`, `..`, with `/` or NUL) is left out, not CORRUPT: Windows never writes
-      // one, so it is damage or a hostile guest, and joined to this folder's path it would alias another entry; the
-      // rest of the folder stays readable (and indexable), as a folder whose other names are fine should.
-      const visible = entries.filter((e) => {
-        if (e.record < FIRST_USER_RECORD) return false;
-        if (isUsableGuestName(e.name)) return true;
-        this.unusableNames++;
-        return false;
-      });
-      return { entries: visible };
-    };
-    // Weighted by the index's size (about one entry per 64 bytes), so one huge folder cannot pin unbounded memory.
-    const alloc = node.file.attributes.find((a) => a.type === ATTR.INDEX_ALLOCATION && a.lowestVcn === 0);
-    return this.directories.getOrCreate(n, load, Math.max(1, Math.ceil((alloc?.allocatedSize ?? 0) / 64)));
-  }
-
-  /**
-   * The entry `name` names in folder `d`: the exact name first, else the one with its upper-case key. The maps are
-   * built on the first lookup, not when the folder is read: a listing needs neither (nor 10,000 upper-case keys).
-   */
-  private lookup(d: Directory, name: string): NtfsIndexEntry | undefined {
-    if (!d.names) {
-      const exact = new Map<string, NtfsIndexEntry>();
-      const folded = new Map<string, NtfsIndexEntry>();
-      for (const e of d.entries) {
-        exact.set(e.name, e);
-        const k = this.key(e.name);
-        if (!folded.has(k)) folded.set(k, e);
-      }
-      d.names = { exact, folded };
-    }
-    return d.names.exact.get(name) ?? d.names.folded.get(this.key(name));
-  }
-
   private async childOf(dir: NtfsNode, name: string): Promise<NtfsNode | undefined> {
-    const d = await this.directory(dir);
-    const hit = this.lookup(d, name);
+    const d = await this.folders.of(dir);
+    const hit = this.folders.lookup(d, name);
     if (hit) return this.node(hit.record);
     // `file:stream`: an alternate data stream of `file` (streams names are matched case-insensitively too).
     const colon = name.indexOf(':');
     if (colon <= 0) return undefined;
-    const base = this.lookup(d, name.slice(0, colon));
+    const base = this.folders.lookup(d, name.slice(0, colon));
     if (!base) return undefined;
     const file = await this.mft.file(base.record);
     const wanted = this.key(name.slice(colon + 1).replace(/:\$DATA$/i, ''));
@@ -207,65 +155,17 @@ export class NtfsReader implements GuestFilesystem {
 
   private async entries(dirPath: string, dir: NtfsNode): Promise<GuestEntry[]> {
     if (dir.kind !== 'dir' || dir.streamName) throw badRequest(`guest path ${dirPath} is not a directory`);
-    const d = await this.directory(dir);
+    const d = await this.folders.of(dir);
     const prefix = dirPath === '/' ? '/' : `${dirPath}/`;
-    d.listed ??= { prefix, entries: this.listed(d.entries, prefix) };
+    d.listed ??= {
+      prefix,
+      entries: listFolderEntries(this.mft, this.secure, d.entries, prefix, async (e) => this.toEntry(prefix + e.name, await this.node(e.record), e.name)),
+    };
     const listed = await d.listed.entries;
     // The entries are shared by the listings of one spelling (nobody changes a GuestEntry it is given): copying
     // 10,000 of them cost more than reading them.
     if (d.listed.prefix === prefix) return listed.slice();
     return listed.map((e) => ({ ...e, path: prefix + e.name }));
-  }
-
-  /**
-   * A folder's entries as a listing shows them. A plain file or folder is shown from its record's attribute headers
-   * (ntfs-record-summary.ts: times, flags and size from $STANDARD_INFORMATION and $DATA; the owner from its own
-   * descriptor, or from $Secure by its security id, as EM's FileEntry shows one), without building a node; anything
-   * else (links, attribute lists, possible Interix symlinks) from its node. The records are read in $MFT order in a
-   * few large spans (NtfsMft.forEachRecord), each security id's owner looked up once.
-   */
-  private async listed(entries: NtfsIndexEntry[], prefix: string): Promise<GuestEntry[]> {
-    const out: GuestEntry[] = new Array(entries.length);
-    const byNode: number[] = [];
-    const shared = new Map<number, number[]>();
-    const owners = new OwnerNames();
-    const { volumeBytes } = this.mft;
-    const recordSize = this.boot.mftRecordSize;
-    const s = newRecordSummary();
-    await this.mft.forEachRecord(
-      entries.map((e) => e.record),
-      (i, b, at) => {
-        if (!summariseRecord(b, at, recordSize, volumeBytes, owners, s)) {
-          byNode.push(i);
-          return;
-        }
-        const { name, record } = entries[i];
-        const entry: GuestEntry = {
-          path: prefix + name,
-          name,
-          type: s.isDirectory ? 'dir' : 'file',
-          size: s.size,
-          mtime: new Date(s.mtimeMs),
-          atime: new Date(s.atimeMs),
-          ctime: new Date(s.ctimeMs),
-          birthtime: new Date(s.birthtimeMs),
-          id: record,
-        };
-        if (s.owner !== undefined) entry.owner = s.owner;
-        else if (s.securityId !== 0) {
-          const waiting = shared.get(s.securityId);
-          if (waiting) waiting.push(i);
-          else shared.set(s.securityId, [i]);
-        }
-        out[i] = entry;
-      },
-    );
-    for (const [id, waiting] of shared) {
-      const owner = await this.secure.ownerOf(id);
-      if (owner) for (const i of waiting) out[i].owner = owner;
-    }
-    for (const i of byNode) out[i] = this.toEntry(prefix + entries[i].name, await this.node(entries[i].record), entries[i].name);
-    return out;
   }
 
   async list(path: string): Promise<GuestEntry[]> {
