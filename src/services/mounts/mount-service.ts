@@ -1,14 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import { flrFolderPath } from './flr-folder.js';
 import type { AppContext } from '../app-services.js';
-import { conflict, corrupt, isOpenemError, notFound } from '../../errors.js';
-import { findVmRestorePoint } from '../inventory/restore-point-records.js';
-import type { GuestVolume } from '../../guestfs/guest-volumes.js';
+import { conflict, isOpenemError, notFound } from '../../errors.js';
 import type { TaskRecord } from '../../tasks/task-types.js';
 import type { VmRestorePointRecord } from '../inventory/restore-point-records.js';
-import { openRestorePointFilesystem, type RestorePointFilesystem } from '../guest-restore/restore-point-filesystem.js';
+import { openRestorePointFilesystem } from '../guest-restore/restore-point-filesystem.js';
 import { DriveLetterFolders } from '../../guestfs/drive-letter-folders.js';
-import { openFuseFolder, type FuseFolder } from './fuse-folder.js';
+import { openFuseFolder } from './fuse-folder.js';
+import { rootsOf, type LiveMount } from './live-mount.js';
 import { prepareFlrRoot, type FlrAccess } from './flr-root.js';
 import {
   countMountRows,
@@ -19,23 +18,15 @@ import {
   mountRowsUsedAt,
   removeDeadMountRows,
   setMountFolder,
-  setMountSession,
   touchMountRow,
-  type MountRow,
 } from './mount-rows.js';
+import { MountReplicas } from './mount-replicas.js';
+import { finishMountSession, startMountSession } from './mount-session.js';
 import type { FlrMounts, MountInfo, MountOsKind, OpenMount } from './mount-types.js';
 import { RenderedListings } from './rendered-listings.js';
 
 /** Touching the row on every FUSE read would write the store per block; once in this long is enough. */
 const ROW_TOUCH_MS = 10_000;
-
-interface LiveMount extends OpenMount {
-  reader: RestorePointFilesystem;
-  fuse?: FuseFolder;
-  rowTouchedAt: number;
-  /** Downloads and restores in progress: a busy mount never expires under them. */
-  busy: number;
-}
 
 /**
  * FLR mounts (seed 002, em-api.md "FLR mounts"): a restore point's guest filesystem opened straight from the
@@ -47,16 +38,16 @@ interface LiveMount extends OpenMount {
  */
 export class MountService implements FlrMounts {
   private readonly live = new Map<string, LiveMount>();
-  /** Mounts other nodes made, opened here to serve them (by row id); opening ones by row id too. */
-  private readonly replicas = new Map<string, LiveMount>();
-  private readonly opening = new Map<string, Promise<LiveMount>>();
   /** Mounts accepted (task submitted) but not open yet: they count against the limit. */
   private pending = 0;
   private timer?: NodeJS.Timeout;
   /** Every open mount's folder listings as sent, bounded together. */
   readonly listings = new RenderedListings();
+  private readonly replicas: MountReplicas;
 
-  private constructor(private readonly ctx: AppContext, private readonly access: FlrAccess) {}
+  private constructor(private readonly ctx: AppContext, private readonly access: FlrAccess) {
+    this.replicas = new MountReplicas(ctx, this.listings);
+  }
 
   /** Makes the FLR root private (or group-shared), drops rows a previous process left, starts idle expiry, and unmounts everything on shutdown. */
   static async start(ctx: AppContext): Promise<MountService> {
@@ -135,26 +126,8 @@ export class MountService implements FlrMounts {
       this.ctx.log.info({ vmRestorePointId: rp.id, requested }, `mount requested as ${requested}; the guest is ${info.detectedOsKind} and is mounted as such`);
     }
     await this.attachFolder(mount);
-    await this.startSession(mount);
+    await startMountSession(this.ctx, mount);
     return mount;
-  }
-
-  /**
-   * Like Veeam Backup & Replication's file-level restore session, a mount has a restore session (JobType
-   * FileLevelRestore) that is Working while the restore point is mounted, logs what is done through it, and
-   * stops when the mount ends (issue #5 §1).
-   */
-  private async startSession(mount: LiveMount): Promise<void> {
-    const s = await this.ctx.restoreSessions.create({ jobType: 'FileLevelRestore', vmDisplayName: mount.info.vmName, vmRestorePointId: mount.info.vmRestorePointId, accountId: mount.info.accountId });
-    mount.info.restoreSessionId = s.id;
-    const where = mount.info.folder ? `guest files in ${mount.info.folder}` : mount.info.folderUnavailable ?? 'no local folder';
-    await this.ctx.restoreSessions.update(s.id, { state: 'Working', log: `Mounted restore point ${mount.info.vmRestorePointId} as mount ${mount.info.number} (${where})` });
-    const { requestedOsKind, detectedOsKind } = mount.info;
-    if (requestedOsKind !== detectedOsKind) {
-      // Seed 002: the guest OS is detected on the mounted backup; the client's OsKind does not change what is read.
-      await this.ctx.restoreSessions.log(s.id, `OsKind ${requestedOsKind} was requested, but the guest's volumes are ${detectedOsKind}; mounted as ${detectedOsKind}, as detected`);
-    }
-    await setMountSession(this.ctx, mount.info.id, s.id);
   }
 
   /** Adds a line to the mount's restore session (downloads, restores started through the mount). */
@@ -210,51 +183,13 @@ export class MountService implements FlrMounts {
     if (m && options.visible && !options.visible(m.info.accountId)) throw absent();
     if (!m) {
       const row = await findMountRow(this.ctx, id, number);
-      for (const r of [...this.replicas.values()]) {
-        if (r.info.vmRestorePointId === id && r.info.number === number && r.info.id !== row?.id) await this.closeReplica(r);
-      }
+      await this.replicas.closeStale(id, number, row?.id);
       // Another account's mount is not opened (nor kept in use) for a caller who may not see it.
       if (!row || (options.visible && !options.visible(row.account_id))) throw absent();
-      m = this.replicas.get(row.id) ?? (await this.openReplica(row));
+      m = await this.replicas.of(row);
     }
     if (options.use !== false) this.touch(m);
     return m;
-  }
-
-  /** A mount another node made, opened here from the repository (once, however many requests ask at once). */
-  private openReplica(row: MountRow): Promise<LiveMount> {
-    const already = this.opening.get(row.id);
-    if (already) return already;
-    const p = (async () => {
-      const reader = await openRestorePointFilesystem(this.ctx, row.vm_restore_point_id);
-      try {
-        const roots = await rootsOf(reader.volumes.addressable);
-        const rp = await findVmRestorePoint(this.ctx, row.vm_restore_point_id);
-        const now = this.ctx.clock.now();
-        const info: MountInfo = {
-          id: row.id, vmRestorePointId: row.vm_restore_point_id, number: Number(row.number), requestedOsKind: row.os_kind as MountOsKind,
-          detectedOsKind: reader.primary.osKind, vmName: rp?.vmName ?? '', vmId: rp?.vmId ?? '', accountId: row.account_id,
-          createdAt: Number(row.created_at), lastUsedAt: now,
-          ...(row.folder ? { folder: row.folder } : {}),
-          ...(row.restore_session_id ? { restoreSessionId: row.restore_session_id } : {}),
-        };
-        const m: LiveMount = { info, volumes: reader.volumes, roots, locate: reader.locate, renderedListings: this.listings.forMount(row.id), reader, rowTouchedAt: 0, busy: 0 };
-        this.replicas.set(row.id, m);
-        this.ctx.log.info({ vmRestorePointId: info.vmRestorePointId, number: info.number, node: row.node_id }, "serving another node's mount here");
-        return m;
-      } catch (e) {
-        await reader.close();
-        throw e;
-      }
-    })().finally(() => this.opening.delete(row.id));
-    this.opening.set(row.id, p);
-    return p;
-  }
-
-  private async closeReplica(m: LiveMount): Promise<void> {
-    if (!this.replicas.delete(m.info.id)) return;
-    this.listings.drop(m.info.id);
-    await m.reader.close().catch((e) => this.ctx.log.warn({ err: e }, 'mount replica reader close failed'));
   }
 
   /** Keeps a mount from expiring while a download or restore reads from it; call the returned function when done. */
@@ -292,10 +227,8 @@ export class MountService implements FlrMounts {
     if (this.live.has(m.info.id)) return this.close(m, 'unmounted');
     // Another node's: its row goes now (every node stops serving it), and its owner closes its folder on its next round.
     await deleteMountRow(this.ctx, m.info.id);
-    await this.closeReplica(m);
-    if (m.info.restoreSessionId) {
-      await this.ctx.restoreSessions.finish(m.info.restoreSessionId, 'Success', `Mount ${m.info.number} unmounted`).catch((e) => this.ctx.log.warn({ err: e }, 'could not stop the mount session'));
-    }
+    await this.replicas.close(m);
+    await finishMountSession(this.ctx, m, 'unmounted');
   }
 
   private async close(m: LiveMount, why: string, options: { sessionEnded?: boolean } = {}): Promise<void> {
@@ -304,9 +237,7 @@ export class MountService implements FlrMounts {
     await m.fuse?.close().catch((e) => this.ctx.log.warn({ err: e }, 'FUSE folder close failed'));
     await m.reader.close().catch((e) => this.ctx.log.warn({ err: e }, 'mount reader close failed'));
     await deleteMountRow(this.ctx, m.info.id);
-    if (m.info.restoreSessionId && !options.sessionEnded) {
-      await this.ctx.restoreSessions.finish(m.info.restoreSessionId, 'Success', `Mount ${m.info.number} ${why}`).catch((e) => this.ctx.log.warn({ err: e }, 'could not stop the mount session'));
-    }
+    if (!options.sessionEnded) await finishMountSession(this.ctx, m, why);
     this.ctx.log.info({ vmRestorePointId: m.info.vmRestorePointId, number: m.info.number }, `mount ${why}`);
   }
 
@@ -325,24 +256,13 @@ export class MountService implements FlrMounts {
         expired++;
       }
     }
-    for (const r of [...this.replicas.values()]) if (r.busy === 0 && r.info.lastUsedAt < limit) await this.closeReplica(r);
+    await this.replicas.closeIdle(limit);
     return expired;
   }
 
   async stop(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
     for (const m of [...this.live.values()]) await this.close(m, 'unmounted at shutdown');
-    for (const r of [...this.replicas.values()]) await this.closeReplica(r);
+    await this.replicas.closeAll();
   }
-}
-
-/** Each volume's root folder, read once at mount time (the mount's FSRoots). */
-async function rootsOf(volumes: GuestVolume[]): Promise<OpenMount['roots']> {
-  const out: OpenMount['roots'] = [];
-  for (const volume of volumes) {
-    const entry = await volume.fs.stat('/');
-    if (!entry) throw corrupt(`volume ${volume.id} has no root folder`);
-    out.push({ volume, entry });
-  }
-  return out;
 }
