@@ -1,4 +1,3 @@
-import { constants } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { getAttribute, setAttribute } from 'fs-xattr';
 import { isOpenemError, notFound, OpenemError } from '../../errors.js';
@@ -6,13 +5,10 @@ import { displayGuestPath, type GuestItem, type GuestWriteOptions } from '../gue
 import { afterFailure } from '../mounted/after-failure.js';
 import { DirHandle } from '../mounted/dir-handle.js';
 import { descriptorPath } from '../mounted/write-item.js';
+import { NAME_ONLY_FLAGS, NTFS_ACL_XATTR, putBackDescriptors, type DescriptorJournal, type ReplacedDescriptor } from './ntfs3g-descriptor-journal.js';
 import { mountWithNtfs3g, type NtfsVolumeTarget } from './ntfs3g-mount.js';
 import { refuseNamesNtfs3gWouldMisread, windowsNameKey } from './ntfs3g-writer.js';
 import { checkNtfsClean } from './ntfsfix-check.js';
-
-const ACL = 'system.ntfs_acl';
-/** Opens a file only to name it: no data is read, no symlink followed, a FIFO does not block. */
-const FILE_FLAGS = constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK;
 
 export interface PermissionsRequest {
   /** The folder holding the item, as name components from the guest root (matched as Windows matches names). */
@@ -30,31 +26,6 @@ export interface PermissionsResult {
   unchanged: number;
   /** Items of the restore point not in the live volume (below a folder), symlinks, and items without a descriptor. */
   skipped: number;
-}
-
-/** A live item's descriptor as it was before a PermissionsOnly restore replaced it, found again by its live name. */
-export interface ReplacedDescriptor {
-  path: Buffer[];
-  old: Buffer;
-}
-type Undo = ReplacedDescriptor;
-
-/**
- * Where a PermissionsOnly restore records, durably and before it sets the first one, the descriptors it is about to
- * replace: a server killed part-way leaves no other trace of them, and whichever node takes its work over puts them
- * back from it (putBackNtfsDescriptors). Written and read in batches, so neither side holds them all.
- */
-export interface DescriptorJournal {
-  /** A new record, empty and not complete: a server killed now had set nothing. */
-  begin(): Promise<void>;
-  /** More of the descriptors the restore will replace. */
-  add(replaced: ReplacedDescriptor[]): Promise<void>;
-  /** Every descriptor the restore will replace is recorded, durably; only then is the first set. */
-  complete(): Promise<void>;
-  /** The recorded descriptors, a batch at a time. */
-  batches(): AsyncIterable<ReplacedDescriptor[]>;
-  /** Every descriptor was set, or put back after a failure: the record is not needed any more. */
-  clear(): Promise<void>;
 }
 
 /** Descriptors found by the survey pass go to the journal this many at a time. */
@@ -96,36 +67,10 @@ export async function restoreNtfsPermissions(target: NtfsVolumeTarget, request: 
   return result!;
 }
 
-/**
- * Puts back descriptors a PermissionsOnly restore killed part-way had recorded (DescriptorJournal): each live item
- * still there by its recorded name gets its old descriptor again (those the run had not reached yet already have
- * it). The volume is mounted and checked as for a restore. Returns how many were set.
- */
-export async function putBackNtfsDescriptors(target: NtfsVolumeTarget, replaced: AsyncIterable<ReplacedDescriptor[]>): Promise<number> {
-  const mount = await mountWithNtfs3g(target);
-  let failure: unknown;
-  let root: DirHandle | undefined;
-  let count = 0;
-  try {
-    root = await DirHandle.open(mount.path);
-    for await (const batch of replaced) {
-      await putBack(undefined, root, batch);
-      count += batch.length;
-    }
-  } catch (e) {
-    failure = e;
-  }
-  await afterFailure(failure, async () => root?.close());
-  await afterFailure(failure, () => mount.unmount());
-  await afterFailure(failure, () => checkNtfsClean(target));
-  if (failure !== undefined) throw failure;
-  return count;
-}
-
 async function setPermissionsIn(mountPath: string, request: PermissionsRequest, options: PermissionsOptions, keepJournal: () => void): Promise<PermissionsResult> {
   const root = await DirHandle.open(mountPath);
   const handles: DirHandle[] = [root];
-  const undo: Undo[] = [];
+  const undo: ReplacedDescriptor[] = [];
   const wanted = [...request.parent, request.item.name];
   try {
     const live: Buffer[] = [];
@@ -161,8 +106,8 @@ async function setPermissionsIn(mountPath: string, request: PermissionsRequest, 
       await apply(dir, name, request.item, [...live, name], state);
     } catch (e) {
       try {
-        if (journal) for await (const batch of journal.batches()) await putBack(e, root, batch);
-        else await putBack(e, root, undo);
+        if (journal) for await (const batch of journal.batches()) await putBackDescriptors(e, root, batch);
+        else await putBackDescriptors(e, root, undo);
       } catch (putBackFailure) {
         keepJournal();
         throw putBackFailure;
@@ -182,7 +127,7 @@ interface State {
   unchanged: number;
   skipped: number;
   /** What was replaced so far (without a journal), or (surveying) found but not yet given to the journal. */
-  undo: Undo[];
+  undo: ReplacedDescriptor[];
   options: GuestWriteOptions;
   /** Only find what would be replaced, set nothing, and give it to this journal in batches. */
   survey?: DescriptorJournal;
@@ -202,7 +147,7 @@ async function apply(dir: DirHandle, name: Buffer, item: GuestItem, path: Buffer
   }
   const descriptor = item.attrs.windows?.securityDescriptor;
   if (!st.isDirectory() || item.type !== 'dir') {
-    const fh = await open(dir.child(name), FILE_FLAGS);
+    const fh = await open(dir.child(name), NAME_ONLY_FLAGS);
     try {
       await setDescriptor(descriptorPath(fh.fd), descriptor, path, state);
     } finally {
@@ -235,7 +180,7 @@ async function setDescriptor(fdPath: string, descriptor: Buffer | undefined, pat
     state.skipped += 1;
     return;
   }
-  const old = await getAttribute(fdPath, ACL);
+  const old = await getAttribute(fdPath, NTFS_ACL_XATTR);
   if (old.equals(descriptor)) {
     state.unchanged += 1;
     return;
@@ -247,34 +192,11 @@ async function setDescriptor(fdPath: string, descriptor: Buffer | undefined, pat
   }
   if (!state.journaled) state.undo.push({ path, old });
   try {
-    await setAttribute(fdPath, ACL, descriptor);
+    await setAttribute(fdPath, NTFS_ACL_XATTR, descriptor);
   } catch (e) {
     throw new OpenemError('INTERNAL', `ntfs-3g refused the security descriptor of ${displayGuestPath(path)}: ${(e as Error).message}`, { cause: e });
   }
   state.changed += 1;
-}
-
-/** After a failure, the descriptors already replaced are put back, last first (each entry found again by its live name). */
-async function putBack(failure: unknown | undefined, root: DirHandle, undo: Undo[]): Promise<void> {
-  for (const u of [...undo].reverse()) {
-    await afterFailure(failure, async () => {
-      const handles: DirHandle[] = [];
-      try {
-        let dir = root;
-        for (const part of u.path.slice(0, -1)) handles.push((dir = await dir.openChild(part)));
-        const last = u.path[u.path.length - 1];
-        const st = await dir.lstatChild(last);
-        const fh = st?.isDirectory() ? await dir.openChild(last) : await open(dir.child(last), FILE_FLAGS);
-        try {
-          await setAttribute(descriptorPath(fh.fd), ACL, u.old);
-        } finally {
-          await fh.close();
-        }
-      } finally {
-        for (const h of handles.reverse()) await h.close();
-      }
-    });
-  }
 }
 
 /** A folder's names by exact spelling and by their Windows key: the exact name wins, else the one Windows would match. */

@@ -1,7 +1,7 @@
 import { readdir, readFile, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { AppContext } from '../app-services.js';
-import type { ReplacedDescriptor } from '../../guestfs/ntfs/ntfs3g-permissions.js';
+import type { ReplacedDescriptor } from '../../guestfs/ntfs/ntfs3g-descriptor-journal.js';
 import { syncDirectory } from '../../host/sync-directory.js';
 
 /** Where the previous version (before a68190b) kept its journals: one file per restore session in the data directory. */

@@ -1,5 +1,5 @@
 import type { AppContext } from '../app-services.js';
-import { putBackNtfsDescriptors, type DescriptorJournal, type ReplacedDescriptor } from '../../guestfs/ntfs/ntfs3g-permissions.js';
+import { putBackNtfsDescriptors, type DescriptorJournal, type ReplacedDescriptor } from '../../guestfs/ntfs/ntfs3g-descriptor-journal.js';
 import type { VmClaim } from '../../tasks/vm-claims.js';
 import { importJournalFiles } from './permissions-journal-files.js';
 import { liveGuestTarget, liveGuestWriterTarget } from './write-to-live-vm.js';
@@ -21,7 +21,7 @@ export interface JournalScope {
 }
 
 /**
- * A PermissionsOnly restore's journal (ntfs3g-permissions.ts DescriptorJournal) in the state store, one per restore
+ * A PermissionsOnly restore's journal (ntfs3g-descriptor-journal.ts DescriptorJournal) in the state store, one per restore
  * session: a row naming the live volume, then the descriptors in rows added in transactions of 512 (names and
  * descriptors base64), then the row marked complete — all before the first descriptor is set — and removed once
  * the run has ended with every descriptor set or put back. In the store, not in a node's data directory, so the node

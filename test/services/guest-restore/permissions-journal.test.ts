@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { permissionsJournal, putBackInterruptedPermissionRestores } from '../../../src/services/guest-restore/permissions-journal.js';
-import type { ReplacedDescriptor } from '../../../src/guestfs/ntfs/ntfs3g-permissions.js';
+import type { ReplacedDescriptor } from '../../../src/guestfs/ntfs/ntfs3g-descriptor-journal.js';
 import { cleanupOf } from '../../helpers/cleanup.js';
 import { openTestApp } from '../restore-vm/restore-fixtures.js';
 
