@@ -2,24 +2,14 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import { BLOCK_SIZE, type BlockSource, type ChainBreak, type Extent } from '../../src/disks/block-source.js';
 import { ImageFileSource } from '../../src/disks/image-file-source.js';
-import { openRepository } from '../../src/repository/open-repository.js';
-import type { DiskManifest, Repository, RestorePointManifest } from '../../src/repository/repository.js';
-import { changeBlock, restoreToBuffer, tempDir, vmConfig, writeImage, type BlockKind } from './repository-fixtures.js';
+import type { DiskManifest, RestorePointManifest } from '../../src/repository/repository.js';
+import { changeBlock, restoreToBuffer, vmConfig, writeImage, type BlockKind } from './repository-fixtures.js';
+import { temporaryRepositoryPerFile } from '../helpers/temporary-repository.js';
 
-let dir: Awaited<ReturnType<typeof tempDir>>;
-let repo: Repository;
-
-before(async () => {
-  dir = await tempDir();
-  repo = await openRepository(join(dir.path, 'repo'), { create: true, packSize: 8 * BLOCK_SIZE });
-});
-after(async () => {
-  await repo.close();
-  await dir.cleanup();
-});
+const tmp = temporaryRepositoryPerFile();
 
 /** An image behind the plain interface, with the extents and change tracking a test declares; counts every byte read. */
 class CountingSource implements BlockSource {
@@ -66,7 +56,7 @@ async function backUp(
   previous?: RestorePointManifest,
   notes: string[] = [],
 ): Promise<{ manifest: RestorePointManifest; stats: { blocksTotal: number; blocksZero: number; bytesRead: number } }> {
-  const writer = await repo.beginBackup(vmId);
+  const writer = await tmp.repo.beginBackup(vmId);
   await writer.addDisk('disk0', source, { previous: previous?.disks[0], onNote: (n) => notes.push(n) }).catch(async (e) => {
     await writer.abort();
     throw e;
@@ -92,7 +82,7 @@ const dataExtents: Extent[] = [
 ];
 
 test('a backup reads only where the source says the data is, and its point restores every byte', async () => {
-  const image = join(dir.path, 'thin.img');
+  const image = join(tmp.dir, 'thin.img');
   await writeImage(image, kinds);
   const file = await ImageFileSource.open(image);
   try {
@@ -104,14 +94,14 @@ test('a backup reads only where the source says the data is, and its point resto
     assert.equal(stats.blocksZero, kinds.filter((k) => k === 'zero').length);
     assert.deepEqual(manifest.disks[0].blocks.map((h) => h === null), kinds.map((k) => k === 'zero'));
     assert.equal(manifest.disks[0].checkpoint, undefined, 'no CBT, no checkpoint');
-    assert.ok((await restoreToBuffer(repo, manifest)).equals(await readFile(image)));
+    assert.ok((await restoreToBuffer(tmp.repo, manifest)).equals(await readFile(image)));
   } finally {
     await file.close();
   }
 });
 
 test('with CBT, an increment reads only the blocks changed since the previous point, and takes the rest from it', async () => {
-  const image = join(dir.path, 'cbt.img');
+  const image = join(tmp.dir, 'cbt.img');
   await writeImage(image, kinds);
   let file = await ImageFileSource.open(image);
   let full: RestorePointManifest;
@@ -135,14 +125,14 @@ test('with CBT, an increment reads only the blocks changed since the previous po
     assert.equal(disk.checkpoint, 'cp-2');
     assert.deepEqual(disk.blocks.flatMap((h, i) => (h !== full.disks[0].blocks[i] ? [i] : [])), [8]);
     assert.equal(inc.stats.blocksTotal, kinds.length);
-    assert.ok((await restoreToBuffer(repo, inc.manifest)).equals(await readFile(image)));
+    assert.ok((await restoreToBuffer(tmp.repo, inc.manifest)).equals(await readFile(image)));
   } finally {
     await file.close();
   }
 });
 
 test('with CBT but a broken chain, the increment reads every allocated block again', async () => {
-  const image = join(dir.path, 'broken.img');
+  const image = join(tmp.dir, 'broken.img');
   await writeImage(image, kinds);
   const file = await ImageFileSource.open(image);
   try {
@@ -154,7 +144,7 @@ test('with CBT but a broken chain, the increment reads every allocated block aga
     assert.equal(again.bytesRead, 4 * BLOCK_SIZE, 'a full read of the allocated extents');
     assert.deepEqual(notes, ['Disk disk0: changed-block tracking cannot count from the previous restore point (test: no such checkpoint); the disk was read in full'], 'and the backup says why');
     assert.deepEqual(inc.manifest.disks[0].blocks.flatMap((h, i) => (h !== full.disks[0].blocks[i] ? [i] : [])), [1]);
-    assert.ok((await restoreToBuffer(repo, inc.manifest)).equals(await readFile(image)));
+    assert.ok((await restoreToBuffer(tmp.repo, inc.manifest)).equals(await readFile(image)));
   } finally {
     await file.close();
   }

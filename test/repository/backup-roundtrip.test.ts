@@ -1,31 +1,20 @@
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import { BLOCK_SIZE } from '../../src/disks/block-source.js';
 import { hashBlock } from '../../src/repository/block-hash.js';
-import { openRepository } from '../../src/repository/open-repository.js';
-import type { Repository } from '../../src/repository/repository.js';
-import { backUpImage, restoreToBuffer, tempDir, writeImage, type BlockKind } from './repository-fixtures.js';
+import { backUpImage, restoreToBuffer, writeImage, type BlockKind } from './repository-fixtures.js';
+import { temporaryRepositoryPerFile } from '../helpers/temporary-repository.js';
 
-let dir: Awaited<ReturnType<typeof tempDir>>;
-let repo: Repository;
-
-before(async () => {
-  dir = await tempDir();
-  repo = await openRepository(join(dir.path, 'repo'), { create: true, packSize: 8 * BLOCK_SIZE });
-});
-after(async () => {
-  await repo.close();
-  await dir.cleanup();
-});
+const tmp = temporaryRepositoryPerFile();
 
 test('a backed-up image restores byte for byte through fetchBlocks, zero blocks as holes', async () => {
   const kinds: BlockKind[] = Array.from({ length: 24 }, (_, i) => (['random', 'text', 'zero'] as const)[i % 3]);
-  const image = join(dir.path, 'a.img');
+  const image = join(tmp.dir, 'a.img');
   const size = 24 * BLOCK_SIZE - 12345; // a last block shorter than 1 MiB
   await writeImage(image, kinds, size);
-  const { manifest, stats } = await backUpImage(repo, 'vm-a', image);
+  const { manifest, stats } = await backUpImage(tmp.repo, 'vm-a', image);
 
   const disk = manifest.disks[0];
   assert.equal(disk.size, size);
@@ -35,17 +24,17 @@ test('a backed-up image restores byte for byte through fetchBlocks, zero blocks 
   assert.equal(stats.blocksNew, 16);
   assert.ok(stats.bytesStored < 16 * BLOCK_SIZE, 'text blocks are stored compressed');
 
-  const restored = await restoreToBuffer(repo, manifest);
+  const restored = await restoreToBuffer(tmp.repo, manifest);
   assert.ok(restored.equals(await readFile(image)));
-  assert.deepEqual(await repo.readManifest(manifest.id), manifest);
-  assert.deepEqual((await repo.listManifests()).map((m) => m.id), [manifest.id]);
+  assert.deepEqual(await tmp.repo.readManifest(manifest.id), manifest);
+  assert.deepEqual((await tmp.repo.listManifests()).map((m) => m.id), [manifest.id]);
 });
 
 test('a new repository names blocks by BLAKE3, and hashBlocks returns the BLAKE3 of each buffer', async () => {
-  const config = JSON.parse(await readFile(join(dir.path, 'repo', 'config.json'), 'utf8'));
+  const config = JSON.parse(await readFile(join(tmp.dir, 'repo', 'config.json'), 'utf8'));
   assert.equal(config.hash, 'blake3');
   const bufs = [Buffer.from('abc'), Buffer.alloc(BLOCK_SIZE, 7), Buffer.alloc(0)];
-  const hashes = await repo.hashBlocks(bufs);
+  const hashes = await tmp.repo.hashBlocks(bufs);
   // BLAKE3("abc") and BLAKE3("") from the BLAKE3 specification's test vectors.
   assert.equal(hashes[0], '6437b3ac38465133ffb63b75273a8db548c558465d79db03fd359c6cd5bd9d85');
   assert.equal(hashes[2], 'af1349b9f5f9a1a6a0404dea36dcc9499bcb25c9adc112b7cc9a93cae41f3262');
