@@ -2,6 +2,7 @@
 // Known gaps (issue #14): it ignores If-None-Match, and with the SDK's default checksums it would store the
 // aws-chunked framing (the store asks for checksums only when required, so it does not).
 import { createRequire } from 'node:module';
+import type { IncomingMessage, Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tempDir } from './repository-fixtures.js';
 
@@ -13,7 +14,14 @@ export interface S3TestServer {
   bucket: string;
   /** The environment a store (or an openem process) needs to reach it. */
   env: Record<string, string>;
+  /** The requests it has received so far, in order: method, path (`/<bucket>/<key>`, query kept) and Range header. */
+  requests: { method: string; path: string; range?: string }[];
   stop(): Promise<void>;
+}
+
+/** Ranged GETs of pack objects (`…/packs/xx/<id>.pack`) among `requests`: the reads a restore makes of block data. */
+export function packRangeGets(requests: S3TestServer['requests']): number {
+  return requests.filter((r) => r.method === 'GET' && r.range !== undefined && /\/packs\/[0-9a-f]{2}\/[0-9a-f]+\.pack$/.test(r.path.split('?')[0])).length;
 }
 
 /** s3rver's fixed credentials: it checks signatures against them. */
@@ -30,8 +38,13 @@ export async function startS3Server(bucket = 'openem-test'): Promise<S3TestServe
     await dir.cleanup();
     throw e;
   }
+  const requests: S3TestServer['requests'] = [];
+  (server.httpServer as Server).prependListener('request', (req: IncomingMessage) => {
+    requests.push({ method: req.method ?? '', path: req.url ?? '', ...(req.headers.range ? { range: req.headers.range } : {}) });
+  });
   const endpoint = `http://127.0.0.1:${address.port}`;
   return {
+    requests,
     endpoint,
     bucket,
     env: {
