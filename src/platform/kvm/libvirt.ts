@@ -81,6 +81,12 @@ export async function localSocketOf(uri: string): Promise<{ socket: string; name
  */
 export class Libvirt {
   private connection: Promise<LibvirtRpc> | undefined;
+  /**
+   * Each domain's remote_nonnull_domain as looked up once: the daemon finds a domain by the UUID alone (remote.c's
+   * get_nonnull_domain, then the qemu driver's lookup by UUID), so a call needs no lookup of its own. An entry goes
+   * when a call naming it fails, so a domain gone or redefined is looked up anew.
+   */
+  private readonly domainRefs = new Map<string, Promise<DomainRef>>();
 
   private constructor(
     readonly virsh: Virsh,
@@ -136,16 +142,42 @@ export class Libvirt {
     return new XdrReader(await (await this.rpc()).call(proc, args.bytes(), { timeoutMs: options.timeoutMs ?? this.timeoutMs }));
   }
 
-  private async domain(uuid: string): Promise<DomainRef> {
-    const bytes = Buffer.from(uuid.replace(/-/g, ''), 'hex');
-    return readDomain(await this.call(PROC.DOMAIN_LOOKUP_BY_UUID, new XdrWriter().fixed(bytes)));
+  private domain(uuid: string): Promise<DomainRef> {
+    const key = uuid.toLowerCase();
+    let ref = this.domainRefs.get(key);
+    if (!ref) {
+      const bytes = Buffer.from(uuid.replace(/-/g, ''), 'hex');
+      ref = this.call(PROC.DOMAIN_LOOKUP_BY_UUID, new XdrWriter().fixed(bytes)).then(readDomain);
+      this.domainRefs.set(key, ref);
+      ref.catch(() => this.forgetDomain(key, ref!));
+    }
+    return ref;
+  }
+
+  private forgetDomain(key: string, ref: Promise<DomainRef>): void {
+    if (this.domainRefs.get(key) === ref) this.domainRefs.delete(key);
+  }
+
+  /** Calls `proc` with the arguments `args` writes after domain `uuid`; the domain is looked up anew after a failure. */
+  private callOnDomain(proc: number, uuid: string, args: (w: XdrWriter) => XdrWriter = (w) => w, options: { timeoutMs?: number } = {}): Promise<XdrReader> {
+    return this.callNaming(proc, uuid, (d) => args(writeDomain(new XdrWriter(), d)), options);
+  }
+
+  /** Calls `proc` with the arguments `args` writes for domain `uuid`'s reference. */
+  private async callNaming(proc: number, uuid: string, args: (d: DomainRef) => XdrWriter, options: { timeoutMs?: number } = {}): Promise<XdrReader> {
+    const ref = this.domain(uuid);
+    const w = args(await ref);
+    try {
+      return await this.call(proc, w, options);
+    } catch (e) {
+      this.forgetDomain(uuid.toLowerCase(), ref);
+      throw e;
+    }
   }
 
   /** A call whose only argument is the domain (and, when `flags` is given, a flags word). */
-  private async onDomain(proc: number, uuid: string, flags?: number, options: { timeoutMs?: number } = {}): Promise<XdrReader> {
-    const w = writeDomain(new XdrWriter(), await this.domain(uuid));
-    if (flags !== undefined) w.u32(flags);
-    return this.call(proc, w, options);
+  private onDomain(proc: number, uuid: string, flags?: number, options: { timeoutMs?: number } = {}): Promise<XdrReader> {
+    return this.callOnDomain(proc, uuid, (w) => (flags === undefined ? w : w.u32(flags)), options);
   }
 
   /** `virsh dumpxml [--inactive] [--security-info]`. */
@@ -175,7 +207,7 @@ export class Libvirt {
   /** `virsh checkpoint-list --name`: the domain's checkpoints, by name. */
   async checkpointNames(uuid: string): Promise<string[]> {
     if (!this.local) return this.virsh.lines(['checkpoint-list', uuid, '--name']);
-    const r = await this.call(PROC.DOMAIN_LIST_ALL_CHECKPOINTS, writeDomain(new XdrWriter(), await this.domain(uuid)).i32(1).u32(0));
+    const r = await this.callOnDomain(PROC.DOMAIN_LIST_ALL_CHECKPOINTS, uuid, (w) => w.i32(1).u32(0));
     return r.array((x) => {
       const name = x.string();
       readDomain(x);
@@ -183,20 +215,21 @@ export class Libvirt {
     }).sort();
   }
 
-  private async checkpoint(uuid: string, name: string): Promise<XdrWriter> {
-    return writeDomain(new XdrWriter().string(name), await this.domain(uuid));
+  /** A call on checkpoint `name` of domain `uuid` (remote_nonnull_domain_checkpoint: the name, then the domain) with flags 0. */
+  private onCheckpoint(proc: number, uuid: string, name: string): Promise<XdrReader> {
+    return this.callNaming(proc, uuid, (d) => writeDomain(new XdrWriter().string(name), d).u32(0));
   }
 
   /** `virsh checkpoint-dumpxml`. */
   async checkpointXml(uuid: string, name: string): Promise<string> {
     if (!this.local) return this.virsh.run(['checkpoint-dumpxml', uuid, name]);
-    return (await this.call(PROC.DOMAIN_CHECKPOINT_GET_XML_DESC, (await this.checkpoint(uuid, name)).u32(0))).string();
+    return (await this.onCheckpoint(PROC.DOMAIN_CHECKPOINT_GET_XML_DESC, uuid, name)).string();
   }
 
   /** `virsh checkpoint-delete`: libvirt merges its bitmap into its parent's. */
   async deleteCheckpoint(uuid: string, name: string): Promise<void> {
     if (!this.local) return void (await this.virsh.run(['checkpoint-delete', uuid, name]));
-    await this.call(PROC.DOMAIN_CHECKPOINT_DELETE, (await this.checkpoint(uuid, name)).u32(0));
+    await this.onCheckpoint(PROC.DOMAIN_CHECKPOINT_DELETE, uuid, name);
   }
 
   /** `virsh backup-begin` with the backup (and checkpoint) document. */
@@ -205,7 +238,7 @@ export class Libvirt {
       await this.virsh.withXmlFiles('backup-begin', [uuid], checkpointXml === undefined ? [backupXml] : [backupXml, checkpointXml]);
       return;
     }
-    await this.call(PROC.DOMAIN_BACKUP_BEGIN, writeDomain(new XdrWriter(), await this.domain(uuid)).string(backupXml).optionalString(checkpointXml).u32(0));
+    await this.callOnDomain(PROC.DOMAIN_BACKUP_BEGIN, uuid, (w) => w.string(backupXml).optionalString(checkpointXml).u32(0));
   }
 
   /** `virsh domjobabort`: ends the domain's job (a pull backup's). */
@@ -217,8 +250,7 @@ export class Libvirt {
   /** `virsh domfsfreeze` / `domfsthaw` of every guest filesystem, through the guest agent. */
   async freezeFilesystems(uuid: string, freeze: boolean, timeoutMs: number): Promise<void> {
     if (!this.local) return void (await this.virsh.run([freeze ? 'domfsfreeze' : 'domfsthaw', uuid], { timeoutMs }));
-    const w = writeDomain(new XdrWriter(), await this.domain(uuid)).u32(0).u32(0);
-    await this.call(freeze ? PROC.DOMAIN_FSFREEZE : PROC.DOMAIN_FSTHAW, w, { timeoutMs });
+    await this.callOnDomain(freeze ? PROC.DOMAIN_FSFREEZE : PROC.DOMAIN_FSTHAW, uuid, (w) => w.u32(0).u32(0), { timeoutMs });
   }
 
   /** Whether the domain runs (`virsh domstate` is not `shut off`). */
