@@ -1,5 +1,4 @@
-import { chmod, chown, lstat, mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { lstat, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { conflict, OpenemError } from '../../errors.js';
 import type { BlockSource, ChainBreak, ChangeTracking, Extent, SnapshotConsistency } from '../../disks/block-source.js';
@@ -9,68 +8,7 @@ import { pruneLibvirtCheckpoints } from './checkpoint-retention.js';
 import { freezeGuest } from './guest-freeze.js';
 import { blockTargets } from './domain-xml.js';
 import type { Libvirt } from './libvirt.js';
-
-/** The user and group a domain's QEMU process runs as. */
-export interface QemuIdentity {
-  uid: number;
-  gid: number;
-}
-
-/**
- * The identity of the running QEMU process of domain `uuid` (libvirt starts it with `-uuid <uuid>`), read from
- * /proc: the backup folder is made for exactly that user. Undefined when no such process is visible here.
- */
-export async function qemuIdentityOf(uuid: string): Promise<QemuIdentity | undefined> {
-  const want = uuid.toLowerCase();
-  const pids = (await readdir('/proc')).filter((pid) => /^\d+$/.test(pid));
-  // All command lines asked for at once: one after another, ~100 processes took 0.03-0.9 s on a busy host.
-  const matches = await Promise.all(
-    pids.map(async (pid) => {
-      const argv = (await readFile(`/proc/${pid}/cmdline`).catch(() => Buffer.alloc(0))).toString('utf8').split('\0');
-      const i = argv.indexOf('-uuid');
-      return i >= 0 && argv[i + 1]?.toLowerCase() === want && /qemu/.test(argv[0] ?? '');
-    }),
-  );
-  for (let k = 0; k < pids.length; k++) {
-    if (!matches[k]) continue;
-    const st = await stat(`/proc/${pids[k]}`).catch(() => undefined);
-    if (st) return { uid: st.uid, gid: st.gid };
-  }
-  return undefined;
-}
-
-/**
- * A fresh folder QEMU (running as `qemu`) may create its socket and scratch file in and nobody else may write:
- * mode 0700 when QEMU runs as this process's user; else owned by this process, group QEMU's, mode 0730 (the
- * group creates and enters, cannot list; others have no bits).
- */
-export async function makeBackupDir(qemu: QemuIdentity): Promise<string> {
-  const dir = await mkdtemp(join(tmpdir(), 'openem-kvm-backup-'));
-  try {
-    await chmod(dir, 0o700);
-    if (qemu.uid !== process.getuid?.()) {
-      await chown(dir, process.getuid?.() ?? 0, qemu.gid);
-      await chmod(dir, 0o730);
-    }
-    await assertFreshBackupDir(dir);
-  } catch (e) {
-    await rm(dir, { recursive: true, force: true });
-    throw e;
-  }
-  return dir;
-}
-
-export const BACKUP_SOCKET = 'nbd.sock';
-export const BACKUP_SCRATCH = 'scratch.qcow2';
-
-/** Refuses a backup folder where the socket or scratch file already exist (planted, or left by an earlier job). */
-export async function assertFreshBackupDir(dir: string): Promise<void> {
-  for (const name of [BACKUP_SOCKET, BACKUP_SCRATCH]) {
-    if (await lstat(join(dir, name)).then(() => true, () => false)) {
-      throw new OpenemError('UNAVAILABLE', `the backup folder ${dir} already holds ${name}: refusing to start a backup job there`);
-    }
-  }
-}
+import { BACKUP_SCRATCH, BACKUP_SOCKET, makeBackupDir, qemuIdentityOf, type QemuIdentity, type QemuProcesses } from './backup-folder.js';
 
 /** The metadata context of an incremental pull backup's changes of disk `target`. */
 function dirtyContext(target: string): string {
@@ -116,6 +54,7 @@ export class KvmLiveSource implements BlockSource {
     readonly size: number,
     checkpoint: string | undefined,
     private readonly domainXml: string | undefined,
+    private readonly qemuProcesses: QemuProcesses | undefined,
   ) {
     this.changeTracking = { ...(checkpoint ? { checkpoint } : {}), changedBlocksSince: (since) => this.changedSince(since) };
   }
@@ -125,9 +64,12 @@ export class KvmLiveSource implements BlockSource {
     return this.taken;
   }
 
-  /** `domainXml`: the domain's live XML as just read (its disks and guest agent channel), so neither is asked again. */
-  static async open(libvirt: Libvirt, domainUuid: string, target: string, size: number, checkpoint: string | undefined, domainXml?: string): Promise<KvmLiveSource> {
-    return new KvmLiveSource(libvirt, domainUuid, target, size, checkpoint, domainXml);
+  /**
+   * `domainXml`: the domain's live XML as just read (its disks and guest agent channel), so neither is asked again.
+   * `qemuProcesses`: the QEMU processes found by earlier openings (the platform's), checked before /proc is searched.
+   */
+  static async open(libvirt: Libvirt, domainUuid: string, target: string, size: number, checkpoint: string | undefined, domainXml?: string, qemuProcesses?: QemuProcesses): Promise<KvmLiveSource> {
+    return new KvmLiveSource(libvirt, domainUuid, target, size, checkpoint, domainXml, qemuProcesses);
   }
 
   private begin(incrementalFrom?: string): Promise<PullBackup> {
@@ -137,7 +79,7 @@ export class KvmLiveSource implements BlockSource {
 
   private prepare(): Promise<{ qemu: QemuIdentity; dir: string }> {
     this.prepared ??= (async () => {
-      const qemu = await qemuIdentityOf(this.domainUuid);
+      const qemu = await qemuIdentityOf(this.domainUuid, this.qemuProcesses);
       if (!qemu) throw new OpenemError('UNAVAILABLE', `no QEMU process of domain ${this.domainUuid} runs on this host: a live backup needs the VM on the host openem runs on`);
       return { qemu, dir: await makeBackupDir(qemu) };
     })();

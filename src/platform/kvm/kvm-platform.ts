@@ -21,6 +21,7 @@ import { isActiveDomainXml, newDomainXml, parseDomainXml, parsePoolXml, serialLo
 import { exposeImageAsRawFile } from './fuse-exposed-disk.js';
 import { KvmImageSource } from './kvm-disk-source.js';
 import { KvmLiveSource } from './kvm-live-source.js';
+import type { QemuProcesses } from './backup-folder.js';
 import { KvmImageWriter } from './kvm-disk-writer.js';
 import { assertValidDiskName, assertValidDomainName } from './kvm-names.js';
 import { KvmStagedVm } from './kvm-staged-vm.js';
@@ -85,6 +86,8 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 export class KvmPlatform implements Platform {
   readonly kind = 'kvm' as const;
   private metadataChanges: Promise<unknown> = Promise.resolve();
+  /** Each running domain's QEMU process as the last live backup found it (backup-folder.ts). */
+  private readonly qemuProcesses: QemuProcesses = new Map();
 
   private constructor(
     readonly id: string,
@@ -211,7 +214,7 @@ export class KvmPlatform implements Platform {
     const checkpoint = newCheckpointName(this.now, randomUUID().replace(/-/g, ''));
     if (d.running) {
       const target = d.info.disks.find((x) => x.name === diskName)!.target;
-      return KvmLiveSource.open(this.libvirt, d.info.uuid, target, await imageSize(disk.file, disk.format), options.changeTracking ? checkpoint : undefined, d.liveXml);
+      return KvmLiveSource.open(this.libvirt, d.info.uuid, target, await imageSize(disk.file, disk.format), options.changeTracking ? checkpoint : undefined, d.liveXml, this.qemuProcesses);
     }
     if (!options.changeTracking) return KvmImageSource.open(disk.file, disk.format, undefined);
     // openem's earlier bitmaps go once this one exists, but not libvirt's checkpoints (a live backup's), which libvirt manages.

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { stat, writeFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { assertFreshBackupDir, makeBackupDir } from '../../../src/platform/kvm/kvm-live-source.js';
+import { assertFreshBackupDir, makeBackupDir } from '../../../src/platform/kvm/backup-folder.js';
 
 const NOBODY = 65534;
 

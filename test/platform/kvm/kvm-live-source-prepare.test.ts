@@ -3,7 +3,8 @@ import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { access } from 'node:fs/promises';
 import { test } from 'node:test';
-import { KvmLiveSource, qemuIdentityOf } from '../../../src/platform/kvm/kvm-live-source.js';
+import { KvmLiveSource } from '../../../src/platform/kvm/kvm-live-source.js';
+import { qemuIdentityOf } from '../../../src/platform/kvm/backup-folder.js';
 import type { Libvirt } from '../../../src/platform/kvm/libvirt.js';
 
 test('a live source makes its backup folder while libvirt lists the checkpoints, and removes it when the listing fails and the job never began', async (t) => {
@@ -14,6 +15,11 @@ test('a live source makes its backup folder while libvirt lists the checkpoints,
   await new Promise<void>((resolve, reject) => child.once('spawn', resolve).once('error', reject));
   assert.deepEqual(await qemuIdentityOf(uuid), { uid: process.getuid!(), gid: process.getgid!() }, 'found among all processes');
   assert.equal(await qemuIdentityOf(randomUUID()), undefined);
+  // The process found is remembered and asked first next time; one that is not the domain's QEMU (any more) is not taken.
+  const known = new Map<string, number>([[uuid.toLowerCase(), process.pid]]);
+  assert.deepEqual(await qemuIdentityOf(uuid.toUpperCase(), known), { uid: process.getuid!(), gid: process.getgid!() }, 'a stale process is searched past');
+  assert.deepEqual([...known], [[uuid.toLowerCase(), child.pid]], 'the QEMU found is remembered');
+  assert.deepEqual(await qemuIdentityOf(uuid, known), { uid: process.getuid!(), gid: process.getgid!() }, 'the remembered QEMU answers');
 
   let listings = 0;
   const libvirt = {
