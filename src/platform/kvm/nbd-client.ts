@@ -1,6 +1,8 @@
 import { connect, type Socket } from 'node:net';
 import { OpenemError } from '../../errors.js';
 import { negotiate } from './nbd-handshake.js';
+import { describeWholeExport, type StatusExtent } from './nbd-block-status.js';
+import { NbdReceived } from './nbd-received.js';
 
 /**
  * A minimal NBD client (fixed newstyle handshake, NBD_OPT_GO, simple replies) over a Unix socket: what openem
@@ -16,15 +18,6 @@ const STRUCTURED_REPLY_MAGIC = 0x668e33ef;
 const CMD = { read: 0, write: 1, disconnect: 2, flush: 3, writeZeroes: 6, blockStatus: 7 } as const;
 const REPLY_FLAG_DONE = 1;
 const REPLY = { none: 0, offsetData: 1, offsetHole: 2, blockStatus: 5 } as const;
-/** Block status is asked for at most this much at once (the request length is 32 bits). */
-const MAX_STATUS_REQUEST = 2 ** 31;
-
-/** One extent of a metadata context as the server describes it: its flags (`type`) hold for the whole range. */
-export interface StatusExtent {
-  offset: number;
-  length: number;
-  type: number;
-}
 /** Larger requests are split: servers refuse more than 32 MiB per request. */
 const MAX_REQUEST = 8 * 1024 * 1024;
 
@@ -44,8 +37,7 @@ interface Pending {
 
 export class NbdClient {
   /** Received bytes not consumed yet, as they came: joined only once a whole header or reply is in. */
-  private chunks: Buffer[] = [];
-  private bufferedLength = 0;
+  private readonly received = new NbdReceived();
   private waiter: (() => void) | undefined;
   private failure: Error | undefined;
   private readonly pending = new Map<bigint, Pending>();
@@ -62,8 +54,7 @@ export class NbdClient {
     readonly exportName: string,
   ) {
     socket.on('data', (d: Buffer) => {
-      this.chunks.push(d);
-      this.bufferedLength += d.length;
+      this.received.push(d);
       if (this.transmission) this.drainReplies();
       else this.waiter?.();
     });
@@ -104,32 +95,13 @@ export class NbdClient {
     return client;
   }
 
-  /** The first `n` buffered bytes (there must be as many): only the chunks holding them are joined. */
-  private peek(n: number): Buffer {
-    if (this.chunks[0].length < n) {
-      let k = 0;
-      let joined = 0;
-      while (joined < n) joined += this.chunks[k++].length;
-      this.chunks.splice(0, k, Buffer.concat(this.chunks.slice(0, k), joined));
-    }
-    return this.chunks[0].subarray(0, n);
-  }
-
-  private consume(n: number): Buffer {
-    const out = this.peek(n);
-    this.chunks[0] = this.chunks[0].subarray(n);
-    if (this.chunks[0].length === 0) this.chunks.shift();
-    this.bufferedLength -= n;
-    return out;
-  }
-
   private async take(n: number): Promise<Buffer> {
-    while (this.bufferedLength < n) {
+    while (this.received.length < n) {
       if (this.failure) throw this.failure;
       await new Promise<void>((r) => (this.waiter = r));
       this.waiter = undefined;
     }
-    return n === 0 ? Buffer.alloc(0) : this.consume(n);
+    return n === 0 ? Buffer.alloc(0) : this.received.consume(n);
   }
 
   /**
@@ -138,15 +110,7 @@ export class NbdClient {
    */
   private fillSink(): boolean {
     const sink = this.sink!;
-    while (sink.at < sink.end && this.chunks.length > 0) {
-      const c = this.chunks[0];
-      const n = Math.min(c.length, sink.end - sink.at);
-      sink.target?.set(n === c.length ? c : c.subarray(0, n), sink.at);
-      sink.at += n;
-      this.bufferedLength -= n;
-      if (n === c.length) this.chunks.shift();
-      else this.chunks[0] = c.subarray(n);
-    }
+    sink.at = this.received.moveInto(sink.target, sink.at, sink.end);
     if (sink.at < sink.end) return false;
     this.sink = undefined;
     sink.done();
@@ -159,8 +123,8 @@ export class NbdClient {
         if (!this.fillSink()) return;
         continue;
       }
-      if (this.bufferedLength < 16) return;
-      const magic = this.peek(4).readUInt32BE(0);
+      if (this.received.length < 16) return;
+      const magic = this.received.peek(4).readUInt32BE(0);
       if (magic === STRUCTURED_REPLY_MAGIC && this.structured) {
         if (!this.drainChunk()) return;
         continue;
@@ -169,7 +133,7 @@ export class NbdClient {
         this.socket.destroy(new OpenemError('UNAVAILABLE', `bad NBD reply magic ${magic.toString(16)}`));
         return;
       }
-      const header = this.consume(16);
+      const header = this.received.consume(16);
       const error = header.readUInt32BE(4);
       const handle = header.readBigUInt64BE(8);
       const p = this.pending.get(handle);
@@ -194,16 +158,16 @@ export class NbdClient {
 
   /** One structured reply chunk, if its header is in: read data (received into its target as it comes), a hole, block status, an error, or the end. */
   private drainChunk(): boolean {
-    if (this.bufferedLength < 20) return false;
-    const header = this.peek(20);
+    if (this.received.length < 20) return false;
+    const header = this.received.peek(20);
     const flags = header.readUInt16BE(4);
     const type = header.readUInt16BE(6);
     const handle = header.readBigUInt64BE(8);
     const length = header.readUInt32BE(16);
     const p = this.pending.get(handle);
     if (type === REPLY.offsetData && length >= 8) {
-      if (this.bufferedLength < 28) return false;
-      const from = Number(this.consume(28).readBigUInt64BE(20));
+      if (this.received.length < 28) return false;
+      const from = Number(this.received.consume(28).readBigUInt64BE(20));
       const dataLength = length - 8;
       const at = p?.target ? from - p.offset : -1;
       const fits = p?.target !== undefined && at >= 0 && at + dataLength <= p.target.length;
@@ -211,8 +175,8 @@ export class NbdClient {
       this.sink = { target: fits ? p!.target : undefined, at: fits ? at : 0, end: (fits ? at : 0) + dataLength, done: () => this.chunkDone(flags, handle, p) };
       return true;
     }
-    if (this.bufferedLength < 20 + length) return false;
-    const body = this.consume(20 + length).subarray(20);
+    if (this.received.length < 20 + length) return false;
+    const body = this.received.consume(20 + length).subarray(20);
     if (p) {
       if (type === REPLY.offsetHole && p.target && body.length >= 12) {
         // The target may be a caller's reused buffer: a hole is written as zeros.
@@ -316,20 +280,12 @@ export class NbdClient {
   async blockStatus(context: string): Promise<StatusExtent[]> {
     const id = this.contexts.get(context);
     if (id === undefined) throw new OpenemError('UNAVAILABLE', `the NBD export '${this.exportName}' offers no metadata context ${context}`);
-    const out: StatusExtent[] = [];
-    for (let at = 0; at < this.size; ) {
+    // Every context the connection has is described; only this one's descriptors are kept.
+    return describeWholeExport(this.size, async (offset, length) => {
       const status = { id, pairs: [] as number[] };
-      await this.request(CMD.blockStatus, at, Math.min(MAX_STATUS_REQUEST, this.size - at), undefined, 0, status);
-      const from = at;
-      // Every context the connection has is described; only this one's descriptors were kept.
-      for (let i = 0; i < status.pairs.length && at < this.size; i += 2) {
-        const length = Math.min(status.pairs[i], this.size - at);
-        out.push({ offset: at, length, type: status.pairs[i + 1] });
-        at += length;
-      }
-      if (at === from) throw new OpenemError('INTERNAL', `the NBD export '${this.exportName}' described nothing at ${at} for ${context}`);
-    }
-    return out;
+      await this.request(CMD.blockStatus, offset, length, undefined, 0, status);
+      return status.pairs;
+    }, `the NBD export '${this.exportName}' for ${context}`);
   }
 
   /** Sends NBD_CMD_DISC and closes the socket; requests still in flight fail. */
