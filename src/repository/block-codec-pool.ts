@@ -37,6 +37,7 @@ export class BlockCodecPool {
   private nextId = 1;
   private lastSlot = -1;
   private closed = false;
+  private closing: Promise<void> | undefined;
   readonly size: number;
 
   constructor(
@@ -178,11 +179,22 @@ export class BlockCodecPool {
     if (r.type !== 'verified') throw new OpenemError('INTERNAL', `unexpected codec reply ${r.type}`);
   }
 
-  async close(): Promise<void> {
-    if (this.closed) return;
+  /**
+   * Stops the workers, then fails the jobs they had not answered. In that order because a job may be reading a
+   * descriptor its caller owns (hashFile): the caller closes it once the job's promise settles, and a descriptor
+   * closed while a worker's read of it still runs may be reused meanwhile by another open. A worker's thread ends
+   * only once the job it is in returns (termination stops its JavaScript, not a blocking read), so after
+   * `terminate` no job of this pool touches a descriptor any more.
+   */
+  close(): Promise<void> {
+    this.closing ??= this.stop();
+    return this.closing;
+  }
+
+  private async stop(): Promise<void> {
     this.closed = true;
-    for (const s of this.slots) this.failAll(s, new OpenemError('UNAVAILABLE', 'repository is closed'));
     await Promise.all(this.slots.map((s) => s.worker.terminate()));
+    for (const s of this.slots) this.failAll(s, new OpenemError('UNAVAILABLE', 'repository is closed'));
   }
 }
 
