@@ -193,7 +193,8 @@ export class BlockCodecPool {
 
   private async stop(): Promise<void> {
     this.closed = true;
-    await Promise.all(this.slots.map((s) => s.worker.terminate()));
+    // Settled, not all: the unanswered jobs are failed whatever a worker's end says.
+    await Promise.allSettled(this.slots.map((s) => s.worker.terminate()));
     for (const s of this.slots) this.failAll(s, new OpenemError('UNAVAILABLE', 'repository is closed'));
   }
 }
