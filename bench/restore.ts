@@ -70,7 +70,9 @@ const rate = (s: number) => `${((blocks * BLOCK_SIZE) / GiB / s).toFixed(2)} GiB
 
 async function restoreTimed(ctx: AppContext, principal: Principal, pointId: string, quickRollback: boolean): Promise<{ s: number; log: string[]; verifyS: number }> {
   const point = (await findVmRestorePoint(ctx, pointId))!;
-  const t = performance.now();
+  // Timed from here to the session's own end time, not to when the poll below sees it: the bench polls like a
+  // client (every 100 ms), and neither the poll's interval nor its queries (they run in the process measured) count.
+  const t = ctx.clock.now();
   const task = await startVmRestore(ctx, principal, point, { vmRestorePointId: pointId, powerOnAfterRestore: false, quickRollback, target: { kind: 'original' } });
   for (;;) {
     const related = (await ctx.tasks.get(task.taskId))?.related;
@@ -83,9 +85,9 @@ async function restoreTimed(ctx: AppContext, principal: Principal, pointId: stri
       // A full restore that writes new images beside the disks verifies as it writes: no pass of its own (NaN).
       const from = s.log.find((l) => l.text.startsWith('Verifying the') || l.text.startsWith('Comparing the disks'))?.at;
       const to = s.log.find((l) => l.text.startsWith('Every block to be written'))?.at;
-      return { s: (performance.now() - t) / 1000, log: s.log.map((l) => l.text), verifyS: from !== undefined && to !== undefined ? (to - from) / 1000 : NaN };
+      return { s: ((s.endAt ?? ctx.clock.now()) - t) / 1000, log: s.log.map((l) => l.text), verifyS: from !== undefined && to !== undefined ? (to - from) / 1000 : NaN };
     }
-    await new Promise((r) => setTimeout(r, 10));
+    await new Promise((r) => setTimeout(r, 100));
   }
 }
 
