@@ -49,7 +49,7 @@ export async function checkRepository(
   let manifestCount = 0;
   for (const id of ids) {
     try {
-      const m = await manifests.read(id);
+      const m = await manifests.readFromStore(id);
       if (!m) continue;
       manifestCount++;
       for (const d of m.disks) {

@@ -1,14 +1,19 @@
 import { corrupt, isOpenemError } from '../errors.js';
 import type { BlobStore } from './blob-store.js';
+import { ParsedManifestCache } from './parsed-manifest-cache.js';
 import type { CatalogContents, RepositoryCatalog } from './repository-catalog.js';
 import type { ManifestSummary, RestorePointManifest } from './repository.js';
 
 /**
  * Restore point manifests, one JSON object each under `manifests/<id>.json`; written last by a backup. Which of
  * them are current is the catalog's word (`RepositoryCatalog`): an object is written, then recorded; forgotten,
- * then deleted, so a crash in between leaves an object nothing names, never a name without its object.
+ * then deleted, so a crash in between leaves an object nothing names, never a name without its object. The latest
+ * read or written are kept parsed (parsed-manifest-cache.ts): a QuickRollback from CBT reads the newest points'
+ * manifests, most often those this process has just written or read.
  */
 export class ManifestStore {
+  private readonly parsed = new ParsedManifestCache();
+
   constructor(
     private readonly store: BlobStore,
     private readonly catalog: RepositoryCatalog,
@@ -31,19 +36,40 @@ export class ManifestStore {
   }
 
   async read(id: string): Promise<RestorePointManifest | undefined> {
+    return this.readCurrent(id, true);
+  }
+
+  /** As `read`, always from the object itself (a check proves the stored manifest, not what this process kept). */
+  readFromStore(id: string): Promise<RestorePointManifest | undefined> {
+    return this.readCurrent(id, false);
+  }
+
+  private async readCurrent(id: string, keptWillDo: boolean): Promise<RestorePointManifest | undefined> {
     const key = ManifestStore.keyOf(id);
-    if (!(await this.catalog.hasManifest(id))) return undefined;
-    return parseManifest(await this.store.get(key), id);
+    // Asked every time, kept or not: another node may have forgotten the manifest since.
+    if (!(await this.catalog.hasManifest(id))) {
+      this.parsed.delete(id);
+      return undefined;
+    }
+    const kept = keptWillDo ? this.parsed.get(id) : undefined;
+    if (kept) return kept;
+    const m = parseManifest(await this.store.get(key), id);
+    this.parsed.set(m);
+    return m;
   }
 
   /** Atomic and durable (the blob store's put), then recorded as current with the packs it references. */
   async write(manifest: RestorePointManifest): Promise<void> {
-    await this.store.put(ManifestStore.keyOf(manifest.id), Buffer.from(JSON.stringify(manifest)));
+    const json = Buffer.from(JSON.stringify(manifest));
+    await this.store.put(ManifestStore.keyOf(manifest.id), json);
     await this.catalog.addManifest(summaryOf(manifest), this.packsOf(manifest));
+    // A copy as a read would give it: the writer keeps its own object.
+    this.parsed.set(parseManifest(json, manifest.id));
   }
 
   async delete(id: string): Promise<void> {
     const key = ManifestStore.keyOf(id);
+    this.parsed.delete(id);
     await this.catalog.removeManifest(id);
     await this.store.delete(key);
   }
