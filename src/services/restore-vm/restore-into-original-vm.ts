@@ -2,13 +2,10 @@ import type { DiskWriter, RestoreIncompleteMark, VmConfig } from '../../platform
 import { ServerStopping } from '../../tasks/task-engine.js';
 import { applyDiskPlan, describeCounters } from './apply-disk-plan.js';
 import { fullRestorePlan, planFetchBytes, withoutExistingHoles, type DiskRestorePlan } from './disk-restore-plan.js';
-import { quickRollbackPlan } from './quick-rollback-plan.js';
-import { cbtRollbackPlan, trackedPoints } from './cbt-rollback-plan.js';
-import type { BlockSource } from '../../disks/block-source.js';
-import type { DiskManifest } from '../../repository/repository.js';
 import type { RestoreRun } from './restore-run.js';
 import { verifyDiskPlans } from './verify-disk-plans.js';
-import { DEFAULT_HOLD_BYTES, RollbackPrefetch, type HoldBudget } from './rollback-prefetch.js';
+import { DEFAULT_HOLD_BYTES, type HoldBudget } from './rollback-prefetch.js';
+import { quickRollbackDiskPlan } from './quick-rollback-disk-plan.js';
 import { conflict } from '../../errors.js';
 import { EarlyDiskWriters } from './early-disk-writers.js';
 import { abortStagedDisks, stageReplacementDisks, writeReplacementDisks } from './restore-by-replacing-disks.js';
@@ -20,70 +17,6 @@ function assertSameDisks(vm: VmConfig, run: RestoreRun): void {
     if (!now) throw conflict(`VM ${vm.name} has no disk ${d.name} any more; restore with KeepOriginalVM instead`);
     if (now.size !== d.size) throw conflict(`disk ${d.name} of VM ${vm.name} is ${now.size} bytes now but ${d.size} bytes in the restore point; restore with KeepOriginalVM instead`);
   }
-}
-
-/**
- * One disk's QuickRollback plan, its differing blocks fetched and verified while the scan runs
- * (rollback-prefetch.ts); those that fit the budget come back held in the plan. A plan from changed-block
- * tracking is final before the blocks are verified: its holes are skipped at once, and the disk's writer opens
- * (`early`) while they are fetched.
- */
-async function quickRollbackDiskPlan(run: RestoreRun, vm: VmConfig, diskIndex: number, budget: HoldBudget, early: EarlyDiskWriters): Promise<DiskRestorePlan> {
-  const disk = run.manifest.disks[diskIndex];
-  const prefetch = new RollbackPrefetch(run.ctx.repository, disk.size, budget, run.signal);
-  let plan: DiskRestorePlan;
-  let tracked: DiskRestorePlan | undefined;
-  const source = await run.ctx.platform.openDisk(vm.id, disk.name);
-  try {
-    tracked = await changeTrackedPlan(run, vm, disk, source);
-    if (tracked) {
-      // The VM is off: the disk's extents hold still.
-      plan = tracked.zero.length > 0 ? withoutExistingHoles(tracked, await source.allocatedExtents()) : tracked;
-      run.progress.add(disk.size);
-      for (const b of plan.fetch) prefetch.add(b);
-    } else {
-      plan = await quickRollbackPlan(run.ctx.repository, source, disk, {
-        signal: run.signal,
-        onScanned: (b) => run.progress.add(b),
-        onDiffers: (b) => prefetch.add(b),
-      });
-    }
-  } catch (e) {
-    await prefetch.abandon();
-    throw e;
-  } finally {
-    await source.close();
-  }
-  if (tracked && plan.fetch.length + plan.zero.length > 0) early.open(disk.name);
-  try {
-    await prefetch.finish();
-  } catch (e) {
-    prefetch.release();
-    throw e;
-  }
-  // The verification share of the progress is done already; the writes remain.
-  run.progress.addTotal(2 * planFetchBytes(plan));
-  run.progress.add(prefetch.verifiedBytes);
-  return { ...plan, held: prefetch.held };
-}
-
-/**
- * The disk's QuickRollback plan from changed-block tracking (cbt-rollback-plan.ts), logged; undefined when the
- * chain does not reach the point, which is logged too where the platform tracks changes or the point recorded a
- * checkpoint (the caller then compares hashes).
- */
-async function changeTrackedPlan(run: RestoreRun, vm: VmConfig, disk: DiskManifest, source: BlockSource): Promise<DiskRestorePlan | undefined> {
-  if (!source.changeTracking && disk.checkpoint === undefined) return undefined;
-  if (source.size !== disk.size) return undefined;
-  const r = await cbtRollbackPlan(source, disk, await trackedPoints(run.ctx.repository, run.manifest, vm.id, disk.name));
-  if ('broken' in r) {
-    await run.log(`Changed-block tracking of disk ${disk.name} does not reach the restore point (${r.broken}): comparing the whole disk with it instead`);
-    return undefined;
-  }
-  await run.log(
-    `Changed-block tracking of disk ${disk.name} since the restore point of ${r.countedFrom.createdAt} names ${r.plan.fetch.length + r.plan.zero.length} blocks that may differ: only those are written, and the disk is not read for a comparison`,
-  );
-  return r.plan;
 }
 
 async function powerOff(run: RestoreRun, vm: VmConfig): Promise<void> {
