@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 // @ts-expect-error autocannon ships no types
 import autocannon from 'autocannon';
-import { reportResult } from './bench-result.js';
+import { reportResult } from './support/bench-result.js';
 
 const PASSWORD = 'bench-admin-password';
 

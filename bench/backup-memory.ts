@@ -10,7 +10,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, mkdtemp, open, readFile, rm } from 'node:fs/promises';
 import { loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { reportResult } from './bench-result.js';
+import { reportResult } from './support/bench-result.js';
 
 const MiB = 1024 ** 2;
 const GiB = 1024 ** 3;

@@ -15,7 +15,7 @@ import { performance } from 'node:perf_hooks';
 import { Readable } from 'node:stream';
 import { Fuse2fsWriter } from '../src/guestfs/ext4/fuse2fs-writer.js';
 import type { GuestItem } from '../src/guestfs/guest-writer.js';
-import { reportResult } from './bench-result.js';
+import { reportResult } from './support/bench-result.js';
 
 const MiB = 1024 ** 2;
 const FILE_BYTES = 512 * MiB;

@@ -35,9 +35,9 @@ import { systemClock } from '../src/context.js';
 import { openStore } from '../src/state/open-store.js';
 import { StateRepositoryCatalog } from '../src/tasks/repository-catalog.js';
 import { startPrivateLibvirtd as startPrivateLibvirt } from '../src/platform/kvm/private-libvirtd.js';
-import { generateBenchImage } from './bench-image.js';
-import { reportResult } from './bench-result.js';
-import { readPacksOnce } from './full-backup-point.js';
+import { generateBenchImage } from './support/bench-image.js';
+import { reportResult } from './support/bench-result.js';
+import { readPacksOnce } from './support/full-backup-point.js';
 
 const GiB = 1024 ** 3;
 const sizeGiB = Number(process.argv[2] ?? 4);

@@ -13,7 +13,7 @@ import { mkdir, mkdtemp, open, readFile, rm, writeFile } from 'node:fs/promises'
 import { loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createServer } from 'node:net';
-import { reportResult } from './bench-result.js';
+import { reportResult } from './support/bench-result.js';
 
 const MiB = 1024 ** 2;
 const GiB = 1024 ** 3;

@@ -8,7 +8,7 @@
  *     the least any rollback without changed-block tracking must do) and against the full restore; both with the
  *     image in the page cache (warm: `cat` once before) and again cold, with the image's pages dropped (this file
  *     only: `dd iflag=nocache count=0`, checked with util-linux `fincore`) before `cat` and before QuickRollback;
- *   - the floor under that comparison (hash-bound.ts): the image read and BLAKE3-hashed on the pool's number of
+ *   - the floor under that comparison (support/hash-bound.ts): the image read and BLAKE3-hashed on the pool's number of
  *     threads with nothing else, and BLAKE3's own rate per core, so "bound by reading and hashing" is a figure.
  * Goals are ratios (absolute figures swing up to 2x on a shared machine), issue #11: full >= 2x restic and
  * >= 0.8x dd; QuickRollback <= 1.15x cat, faster than full, fetching and writing <= 1.1% of the blocks.
@@ -27,9 +27,9 @@ import type { AppContext } from '../src/services/app-services.js';
 import { backupVm } from '../src/services/backup/backup-vm.js';
 import { BLOCK_SIZE } from '../src/disks/block-source.js';
 import { firstLocalPlatform } from '../src/platform/local/local-admin.js';
-import { generateBenchImage, changeOnePercent } from './bench-image.js';
-import { reportResult } from './bench-result.js';
-import { hashOnlyGiBPerCpuS, readAndHashBound } from './hash-bound.js';
+import { generateBenchImage, changeOnePercent } from './support/bench-image.js';
+import { reportResult } from './support/bench-result.js';
+import { hashOnlyGiBPerCpuS, readAndHashBound } from './support/hash-bound.js';
 import { FULL_SCOPE } from '../src/services/auth/roles.js';
 import type { Principal } from '../src/services/auth/logon-sessions.js';
 import { findVmRestorePoint } from '../src/services/inventory/restore-point-records.js';
@@ -160,7 +160,7 @@ try {
   const catTime = seconds(() => tool('cat', image));
   const catCpu = childrenCpuS() - catCpu0;
   console.log(`baseline cat image > /dev/null: ${catTime.toFixed(2)} s (${rate(catTime)}, page cache warm), ${catCpu.toFixed(2)} s of CPU`);
-  // The floor under any hash comparison of this image here (hash-bound.ts): the same bytes read as QuickRollback
+  // The floor under any hash comparison of this image here (support/hash-bound.ts): the same bytes read as QuickRollback
   // reads them and hashed on one thread per core (the codec pool's default), with nothing else; and the hash alone, on one core.
   tool('cat', image);
   const bound = await readAndHashBound(image, blocks * BLOCK_SIZE, availableParallelism());

@@ -25,8 +25,8 @@ import { S3RVER_KEY, startS3Server } from '../test/repository/s3-test-server.js'
 import { startTestPostgres } from '../test/state/postgres-fixture.js';
 import { startServerProcess, ADMIN_PASSWORD, type ServerProcess } from '../test/helpers/server-process.js';
 import { freePort } from '../test/helpers/free-port.js';
-import { generateBenchImage } from './bench-image.js';
-import { reportResult } from './bench-result.js';
+import { generateBenchImage } from './support/bench-image.js';
+import { reportResult } from './support/bench-result.js';
 
 const sizeMiB = Number(process.argv[2] ?? 256);
 const seconds = Number(process.argv[3] ?? 6);

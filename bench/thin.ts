@@ -28,7 +28,7 @@ import type { Principal } from '../src/services/auth/logon-sessions.js';
 import { backupVm } from '../src/services/backup/backup-vm.js';
 import { findVmRestorePoint } from '../src/services/inventory/restore-point-records.js';
 import { startVmRestore } from '../src/services/restore-vm/start-vm-restore.js';
-import { reportResult } from './bench-result.js';
+import { reportResult } from './support/bench-result.js';
 
 const GiB = 1024 ** 3;
 const MiB = 1024 ** 2;

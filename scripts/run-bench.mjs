@@ -14,7 +14,7 @@ const ARGS = { backup: ['4'], restore: ['4'], flr: [], api: ['5'], kvm: ['4'], s
 
 const wanted = process.argv.slice(2);
 const benches = readdirSync('bench')
-  .filter((f) => f.endsWith('.ts') && !f.startsWith('bench-'))
+  .filter((f) => f.endsWith('.ts')) // one bench per file here; what they share lives in bench/support/
   .map((f) => f.slice(0, -3))
   .filter((n) => wanted.length === 0 || wanted.includes(n))
   .sort();

@@ -1,8 +1,8 @@
 import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import type { LocalPlatform } from '../src/platform/local/local-platform.js';
-import type { Repository, RestorePointManifest } from '../src/repository/repository.js';
-import type { VmConfig } from '../src/vm-config.js';
+import type { LocalPlatform } from '../../src/platform/local/local-platform.js';
+import type { Repository, RestorePointManifest } from '../../src/repository/repository.js';
+import type { VmConfig } from '../../src/vm-config.js';
 
 /**
  * A Full restore point of `vm`'s one disk `disk0`, as a backup job makes it. Nothing of the backup stays reachable

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, open, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { BLOCK_SIZE } from '../src/disks/block-source.js';
+import { BLOCK_SIZE } from '../../src/disks/block-source.js';
 
 /** Words for compressible blocks. */
 function textPool(): Buffer {

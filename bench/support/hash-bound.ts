@@ -5,7 +5,7 @@
  * non-zero block; and BLAKE3 alone over a cached block, per core. Both run in bench/hash-bound-worker.mjs.
  */
 import { Worker } from 'node:worker_threads';
-import { BLOCK_SIZE } from '../src/disks/block-source.js';
+import { BLOCK_SIZE } from '../../src/disks/block-source.js';
 
 export interface BoundRun {
   /** Wall seconds from the first job sent to the last reply. */

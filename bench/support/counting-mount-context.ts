@@ -1,6 +1,6 @@
-import type { AppContext } from '../src/services/app-services.js';
-import type { RepositoryDiskSource } from '../src/repository/repository-disk-source.js';
-import type { Repository, RestorePointManifest } from '../src/repository/repository.js';
+import type { AppContext } from '../../src/services/app-services.js';
+import type { RepositoryDiskSource } from '../../src/repository/repository-disk-source.js';
+import type { Repository, RestorePointManifest } from '../../src/repository/repository.js';
 
 /**
  * The context a mount path needs (only the repository), with every disk it opens kept in `disks` so a bench can count
