@@ -8,7 +8,6 @@ import { pruneLibvirtCheckpoints } from './checkpoint-retention.js';
 import { freezeGuest } from './guest-freeze.js';
 import { blockTargets } from './domain-xml.js';
 import type { Libvirt } from './libvirt.js';
-import { createScratchQcow2 } from './qcow2-scratch.js';
 import { BACKUP_SCRATCH, BACKUP_SOCKET, makeBackupDir, qemuIdentityOf, type QemuIdentity, type QemuProcesses } from './backup-folder.js';
 
 /** The metadata context of an incremental pull backup's changes of disk `target`. */
@@ -103,10 +102,9 @@ export class KvmLiveSource implements BlockSource {
       disks.map((t) => `<disk name='${t}' checkpoint='${t === this.target ? 'bitmap' : 'no'}'/>`).join('') +
       `</disks></domaincheckpoint>`;
     try {
-      await createScratchQcow2(join(dir, BACKUP_SCRATCH), this.size, qemu);
       const freeze = await freezeGuest(this.libvirt, this.domainUuid, this.domainXml);
       try {
-        await this.libvirt.backupBegin(this.domainUuid, backupXml, checkpointXml, { reuseExternal: true });
+        await this.libvirt.backupBegin(this.domainUuid, backupXml, checkpointXml);
       } finally {
         await freeze.thaw();
       }

@@ -29,7 +29,6 @@ const XML_INACTIVE = 2;
 const LIST_DOMAINS_RUNNING = 16;
 const LIST_DOMAINS_PAUSED = 32;
 const LIST_POOLS_ACTIVE = 2;
-const BACKUP_BEGIN_REUSE_EXTERNAL = 1;
 
 /** remote_nonnull_domain: what a domain call names its domain by (libvirt finds it by the UUID). */
 interface DomainRef {
@@ -233,17 +232,13 @@ export class Libvirt {
     await this.onCheckpoint(PROC.DOMAIN_CHECKPOINT_DELETE, uuid, name);
   }
 
-  /**
-   * `virsh backup-begin` with the backup (and checkpoint) document. `reuseExternal` (`--reuse-external`): the
-   * document's scratch files exist already, made by the caller with the disk's size, and libvirt attaches them.
-   */
-  async backupBegin(uuid: string, backupXml: string, checkpointXml: string | undefined, options: { reuseExternal?: boolean } = {}): Promise<void> {
+  /** `virsh backup-begin` with the backup (and checkpoint) document. */
+  async backupBegin(uuid: string, backupXml: string, checkpointXml: string | undefined): Promise<void> {
     if (!this.local) {
-      await this.virsh.withXmlFiles('backup-begin', [uuid, ...(options.reuseExternal ? ['--reuse-external'] : [])], checkpointXml === undefined ? [backupXml] : [backupXml, checkpointXml]);
+      await this.virsh.withXmlFiles('backup-begin', [uuid], checkpointXml === undefined ? [backupXml] : [backupXml, checkpointXml]);
       return;
     }
-    const flags = options.reuseExternal ? BACKUP_BEGIN_REUSE_EXTERNAL : 0;
-    await this.callOnDomain(PROC.DOMAIN_BACKUP_BEGIN, uuid, (w) => w.string(backupXml).optionalString(checkpointXml).u32(flags));
+    await this.callOnDomain(PROC.DOMAIN_BACKUP_BEGIN, uuid, (w) => w.string(backupXml).optionalString(checkpointXml).u32(0));
   }
 
   /** `virsh domjobabort`: ends the domain's job (a pull backup's). */
