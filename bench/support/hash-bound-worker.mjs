@@ -1,4 +1,4 @@
-// Worker of bench/hash-bound.ts, plain JS so it needs no loader: the least a hash comparison of a local image can do
+// Worker of bench/support/hash-bound.ts, plain JS so it needs no loader: the least a hash comparison of a local image can do
 // on one core (pread into one reused buffer, an all-zero check and a BLAKE3 hash per block, nothing else), or BLAKE3
 // alone over one cached buffer. Replies with its own thread's CPU seconds (/proc/thread-self/stat).
 import { closeSync, openSync, readFileSync, readSync } from 'node:fs';

@@ -61,10 +61,12 @@ export class ManifestStore {
   /** Atomic and durable (the blob store's put), then recorded as current with the packs it references. */
   async write(manifest: RestorePointManifest): Promise<void> {
     const json = Buffer.from(JSON.stringify(manifest));
+    // Parsed before it is stored: a manifest that would not read back is refused before it becomes current, and the
+    // kept copy (as a read would give it; the writer keeps its own object) is made before anything can fail after.
+    const kept = parseManifest(json, manifest.id);
     await this.store.put(ManifestStore.keyOf(manifest.id), json);
     await this.catalog.addManifest(summaryOf(manifest), this.packsOf(manifest));
-    // A copy as a read would give it: the writer keeps its own object.
-    this.parsed.set(parseManifest(json, manifest.id));
+    this.parsed.set(kept);
   }
 
   async delete(id: string): Promise<void> {

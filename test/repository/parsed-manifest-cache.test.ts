@@ -20,3 +20,10 @@ test('the cache keeps at most its bound of block entries, evicting the least rec
   cache.set(manifest('d', 7));
   assert.deepEqual(cache.ids(), ['d'], 'deleting gives back its entries; c went for d');
 });
+
+test('manifests without blocks count one entry each, so any number of them stays bounded', () => {
+  const cache = new ParsedManifestCache(10);
+  for (let i = 0; i < 100; i++) cache.set(manifest(`empty${i}`, 0));
+  assert.equal(cache.ids().length, 10);
+  assert.deepEqual(cache.ids().slice(0, 1), ['empty90'], 'the least recently used went first');
+});
