@@ -7,10 +7,6 @@ import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { createBaseContext } from '../../src/app-context.js';
-import { loadConfig } from '../../src/config.js';
-import type { BaseContext } from '../../src/context.js';
-import { createLogger } from '../../src/logger.js';
 import type { BlobStore, ByteRange } from '../../src/repository/blob-store.js';
 import { openRepository } from '../../src/repository/open-repository.js';
 import { indexKey, packIdOfPackKey } from '../../src/repository/pack-format.js';
@@ -18,7 +14,8 @@ import { LocalBlobStore } from '../../src/repository/stores/local/local-blob-sto
 import { StateRepositoryCatalog } from '../../src/tasks/repository-catalog.js';
 import { StateRepositoryLeases } from '../../src/tasks/repository-leases.js';
 import { startTestPostgres, type TestPostgres } from '../state/postgres-fixture.js';
-import { backUpImage, restoreToBuffer, tempDir, writeImage } from './repository-fixtures.js';
+import { backUpImage, restoreToBuffer, writeImage } from './repository-fixtures.js';
+import { stateContextPerFile } from './state-context-per-file.js';
 import { readFile } from 'node:fs/promises';
 
 /** A blob store whose listings leave out index and manifest objects written since `hideFresh()`; reads by key see them. */
@@ -54,40 +51,30 @@ class FreshHidingStore implements BlobStore {
 }
 
 function behaviours(where: () => Promise<{ databaseUrl?: string }>) {
-  let ctx: BaseContext;
-  let dir: Awaited<ReturnType<typeof tempDir>>;
-  before(async () => {
-    dir = await tempDir();
-    const config = loadConfig({ env: {}, flags: { dataDir: join(dir.path, 'data'), adminPassword: 'Admin-pass-1', ...(await where()) } });
-    ctx = await createBaseContext(config, createLogger('silent'), { announce: () => {} });
-  });
-  after(async () => {
-    await ctx?.store.close();
-    await dir?.cleanup();
-  });
+  const state = stateContextPerFile(where);
 
   const openOn = async (store: BlobStore, withCatalog: boolean) => {
-    const leases = new StateRepositoryLeases(ctx);
+    const leases = new StateRepositoryLeases(state.ctx);
     const repo = await openRepository(store.location, {
       create: true,
       store,
       leases,
-      ...(withCatalog ? { catalog: (key: string) => new StateRepositoryCatalog(ctx, key) } : {}),
+      ...(withCatalog ? { catalog: (key: string) => new StateRepositoryCatalog(state.ctx, key) } : {}),
     });
     return { repo, close: async () => (await repo.close(), leases.stop()) };
   };
 
   /** Backs up A (one point), hides fresh objects from listings, backs up B, forgets A's point and runs gc. */
   const scenario = async (t: import('node:test').TestContext, name: string, withCatalog: boolean) => {
-    const repoPath = join(dir.path, name);
+    const repoPath = join(state.dir, name);
     const store = new FreshHidingStore(new LocalBlobStore(repoPath));
     const node = await openOn(store, withCatalog);
     t.after(node.close);
-    await writeImage(join(dir.path, `${name}-a.img`), ['random', 'random']);
-    await writeImage(join(dir.path, `${name}-b.img`), ['random', 'zero', 'text']);
-    const a = await backUpImage(node.repo, 'vm-a', join(dir.path, `${name}-a.img`));
+    await writeImage(join(state.dir, `${name}-a.img`), ['random', 'random']);
+    await writeImage(join(state.dir, `${name}-b.img`), ['random', 'zero', 'text']);
+    const a = await backUpImage(node.repo, 'vm-a', join(state.dir, `${name}-a.img`));
     store.hideFresh();
-    const b = await backUpImage(node.repo, 'vm-b', join(dir.path, `${name}-b.img`));
+    const b = await backUpImage(node.repo, 'vm-b', join(state.dir, `${name}-b.img`));
     await node.repo.forget([a.manifest.id]);
     return { repoPath, store, node, b, gc: await node.repo.gc() };
   };
@@ -96,7 +83,7 @@ function behaviours(where: () => Promise<{ databaseUrl?: string }>) {
     const { repoPath, store, node, b, gc } = await scenario(t, 'with-catalog', true);
     assert.equal(gc.packsDeleted, 1, 'the forgotten point A had one pack of its own');
     const bytes = await restoreToBuffer(node.repo, b.manifest);
-    assert.ok(bytes.equals(await readFile(join(dir.path, 'with-catalog-b.img'))), 'B restores its own bytes after gc');
+    assert.ok(bytes.equals(await readFile(join(state.dir, 'with-catalog-b.img'))), 'B restores its own bytes after gc');
     const check = await node.repo.check({ readData: true });
     assert.deepEqual(check.problems, []);
     assert.equal(check.manifests, 1);
@@ -120,19 +107,19 @@ function behaviours(where: () => Promise<{ databaseUrl?: string }>) {
   });
 
   test('a repository the catalog never knew (an older openem\'s) is adopted from its listings once, then kept by the catalog', async (t) => {
-    const repoPath = join(dir.path, 'adopted');
+    const repoPath = join(state.dir, 'adopted');
     const plain = new LocalBlobStore(repoPath);
     const before = await openOn(plain, false);
-    await writeImage(join(dir.path, 'adopted.img'), ['text', 'random']);
-    const old = await backUpImage(before.repo, 'vm-old', join(dir.path, 'adopted.img'));
+    await writeImage(join(state.dir, 'adopted.img'), ['text', 'random']);
+    const old = await backUpImage(before.repo, 'vm-old', join(state.dir, 'adopted.img'));
     await before.close();
     const store = new FreshHidingStore(new LocalBlobStore(repoPath));
     const node = await openOn(store, true);
     t.after(node.close);
     assert.deepEqual((await node.repo.listManifests()).map((m) => m.id), [old.manifest.id]);
     store.hideFresh();
-    await writeImage(join(dir.path, 'adopted-2.img'), ['random']);
-    const fresh = await backUpImage(node.repo, 'vm-new', join(dir.path, 'adopted-2.img'));
+    await writeImage(join(state.dir, 'adopted-2.img'), ['random']);
+    const fresh = await backUpImage(node.repo, 'vm-new', join(state.dir, 'adopted-2.img'));
     assert.deepEqual(await node.repo.gc(), { packsDeleted: 0, bytesFreed: 0 });
     assert.deepEqual((await node.repo.listManifests()).map((m) => m.id).sort(), [old.manifest.id, fresh.manifest.id].sort());
     assert.deepEqual((await node.repo.check({ readData: true })).problems, []);
