@@ -38,6 +38,7 @@ import { startPrivateLibvirtd as startPrivateLibvirt } from '../src/platform/kvm
 import { generateBenchImage } from './support/bench-image.js';
 import { reportResult } from './support/bench-result.js';
 import { readPacksOnce } from './support/full-backup-point.js';
+import { startCpuProfile } from './support/cpu-profile.js';
 
 const GiB = 1024 ** 3;
 const sizeGiB = Number(process.argv[2] ?? 4);
@@ -198,7 +199,10 @@ try {
     console.log(`  reads: ${describeTrace(trace)}`);
     return inc;
   };
+  const profileTo = process.env.OPENEM_BENCH_CPU_PROFILE;
+  let profiler = await startCpuProfile(profileTo && `${profileTo}.increment.cpuprofile`);
   const inc = await cbtIncrement('');
+  await profiler.stop();
 
   // The local platform's way: the same image as a raw file with the same change, every allocated block hashed.
   const localRepo = await openRepository(join(dir, 'repo-local'), { create: true });
@@ -289,7 +293,9 @@ try {
     );
     return { s, value: counters };
   };
+  profiler = await startCpuProfile(profileTo && `${profileTo}.rollback.cpuprofile`);
   const rollback = await quickRollback('');
+  await profiler.stop();
   execFileSync('cat', [volume], { stdio: ['ignore', 'ignore', 'inherit'] });
   const cat = await timed(async () => execFileSync('cat', [volume], { stdio: ['ignore', 'ignore', 'inherit'] }));
   console.log(`baseline cat of the qcow2 image: ${cat.s.toFixed(2)} s (page cache warm)`);
