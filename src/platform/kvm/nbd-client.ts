@@ -22,6 +22,11 @@ const REPLY_FLAG_DONE = 1;
 const REPLY = { none: 0, offsetData: 1, offsetHole: 2, blockStatus: 5 } as const;
 /** Larger requests are split: servers refuse more than 32 MiB per request. */
 const MAX_REQUEST = 8 * 1024 * 1024;
+/**
+ * What the socket reads into when no read payload is being received (headers, block status, the first bytes of a
+ * payload that came with its header); a payload's remaining bytes are read straight into its target.
+ */
+const SCRATCH = 64 * 1024;
 
 interface Pending {
   readLength: number;
@@ -51,23 +56,55 @@ export class NbdClient {
   /** Metadata contexts the server agreed to, by name: their ids in block status replies. */
   private readonly contexts = new Map<string, number>();
 
+  private readonly scratch = Buffer.from(new ArrayBuffer(SCRATCH));
+  private readonly socket: Socket;
+
   private constructor(
-    private readonly socket: Socket,
+    socketPath: string,
     readonly exportName: string,
   ) {
-    socket.on('data', (d: Buffer) => {
-      this.received.push(d);
-      if (this.transmission) this.drainReplies();
-      else this.waiter?.();
-    });
+    // The socket reads into the buffer nextReadBuffer picks, so a read's payload is copied by the kernel into the
+    // caller's buffer and by nothing else (no 'data' chunks allocated, joined and copied again).
+    this.socket = connect({ path: socketPath, onread: { buffer: () => this.nextReadBuffer(), callback: (n, buf) => (this.onRead(n, buf), true) } });
     const fail = (e: Error) => {
       this.failure ??= e;
       this.waiter?.();
       for (const p of this.pending.values()) p.reject(this.failure);
       this.pending.clear();
     };
-    socket.on('error', fail);
-    socket.on('close', () => fail(new OpenemError('UNAVAILABLE', `the NBD export '${exportName}' closed the connection`)));
+    this.socket.on('error', fail);
+    this.socket.on('close', () => fail(new OpenemError('UNAVAILABLE', `the NBD export '${exportName}' closed the connection`)));
+  }
+
+  /** The payload being received, from where it stands, when nothing received before it is still buffered; else the scratch buffer. */
+  private nextReadBuffer(): Buffer {
+    const sink = this.sink;
+    if (sink?.target && sink.at < sink.end && this.received.length === 0) return sink.target.subarray(sink.at, sink.end);
+    return this.scratch;
+  }
+
+  private onRead(n: number, buf: Uint8Array): void {
+    if (buf !== this.scratch) {
+      // Read straight into the payload being received (nextReadBuffer gave no other buffer).
+      const sink = this.sink!;
+      sink.at += n;
+      if (sink.at >= sink.end) {
+        this.sink = undefined;
+        sink.done();
+        this.drainReplies();
+      }
+      return;
+    }
+    if (!this.transmission) {
+      // The handshake keeps what it takes across awaits: it gets copies.
+      this.received.push(Buffer.from(this.scratch.subarray(0, n)));
+      this.waiter?.();
+      return;
+    }
+    // Replies are parsed from the scratch buffer where they lie; what is left is copied before the next read reuses it.
+    this.received.push(this.scratch.subarray(0, n));
+    this.drainReplies();
+    this.received.detach(this.scratch.buffer);
   }
 
   /** Export size in bytes, known after the handshake. */
@@ -76,12 +113,12 @@ export class NbdClient {
 
   /** `metaContexts`: the contexts `blockStatus` may be asked for (structured replies are negotiated then). */
   static async connect(socketPath: string, exportName: string, options: { metaContexts?: readonly string[] } = {}): Promise<NbdClient> {
-    const socket = await new Promise<Socket>((resolve, reject) => {
-      const s = connect(socketPath);
-      s.once('connect', () => resolve(s));
-      s.once('error', (e) => reject(new OpenemError('UNAVAILABLE', `cannot reach the NBD export at ${socketPath}: ${e.message}`, { cause: e })));
+    const client = new NbdClient(socketPath, exportName);
+    const socket = client.socket;
+    await new Promise<void>((resolve, reject) => {
+      socket.once('connect', () => resolve());
+      socket.once('error', (e) => reject(new OpenemError('UNAVAILABLE', `cannot reach the NBD export at ${socketPath}: ${e.message}`, { cause: e })));
     });
-    const client = new NbdClient(socket, exportName);
     try {
       const info = await negotiate({ take: (n) => client.take(n), write: (d) => socket.write(d) }, exportName, options.metaContexts ?? []);
       client.size = info.size;

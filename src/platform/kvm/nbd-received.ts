@@ -51,4 +51,9 @@ export class NbdReceived {
     }
     return at;
   }
+
+  /** Replaces the buffered chunks that are views of `memory` (about to be reused) by copies of them. */
+  detach(memory: ArrayBufferLike): void {
+    for (let i = 0; i < this.chunks.length; i++) if (this.chunks[i].buffer === memory) this.chunks[i] = Buffer.from(this.chunks[i]);
+  }
 }

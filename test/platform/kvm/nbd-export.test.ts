@@ -95,3 +95,44 @@ test('readInto fills a used buffer with the image bytes, holes as zeros, with st
     }
   }
 });
+
+test('forty reads of odd sizes in flight at once land in their own places of one shared buffer, each exactly the image bytes', async (t) => {
+  // The socket reads payloads straight into the callers' buffers and headers into a reused scratch buffer: replies
+  // that arrive split anywhere, back to back and with a payload's start beside its header, must still each land
+  // whole in their place and nowhere else.
+  const dir = await mkdtemp(join(tmpdir(), 'openem-nbd-many-'));
+  t.after(() => rm(dir, { recursive: true, force: true }));
+  const MiB = 1024 * 1024;
+  const raw = join(dir, 'disk.raw');
+  const bytes = randomBytes(48 * MiB);
+  bytes.fill(0, 20 * MiB, 24 * MiB);
+  writeFileSync(raw, bytes);
+  const image = join(dir, 'disk.qcow2');
+  execFileSync('qemu-img', ['convert', '-q', '-f', 'raw', '-O', 'qcow2', raw, image]);
+  const served = await serveImage(image, 'qcow2', { writable: false });
+  t.after(() => served.stop());
+  const reads = Array.from({ length: 40 }, (_, i) => ({ offset: i * MiB + 7 * i + 1, length: (i % 5 === 0 ? 3 : 1) * MiB - 13 * i + (i % 3) }));
+  for (const metaContexts of [['base:allocation'], []]) {
+    const client = await NbdClient.connect(served.socket, served.exportName, { metaContexts });
+    try {
+      const shared = Buffer.from(new SharedArrayBuffer(reads.reduce((n, r) => n + r.length + 16, 0)));
+      shared.fill(0xee);
+      let at = 0;
+      const places = reads.map((r) => {
+        const place = { ...r, at };
+        at += r.length + 16;
+        return place;
+      });
+      await Promise.all(places.map((p) => client.readInto(p.offset, shared.subarray(p.at, p.at + p.length))));
+      const kind = metaContexts.length ? 'structured' : 'simple';
+      for (const p of places) {
+        assert.ok(shared.subarray(p.at, p.at + p.length).equals(bytes.subarray(p.offset, p.offset + p.length)), `read at ${p.offset} of ${p.length} bytes (${kind} replies)`);
+        assert.ok(shared.subarray(p.at + p.length, p.at + p.length + 16).equals(Buffer.alloc(16, 0xee)), `nothing written past the read at ${p.offset} (${kind} replies)`);
+      }
+      const [a, b] = await Promise.all([client.read(5 * MiB + 3, 2 * MiB), client.read(19 * MiB, 6 * MiB)]);
+      assert.ok(a.equals(bytes.subarray(5 * MiB + 3, 7 * MiB + 3)) && b.equals(bytes.subarray(19 * MiB, 25 * MiB)), `reads into buffers of their own beside them (${kind} replies)`);
+    } finally {
+      await client.close();
+    }
+  }
+});
