@@ -55,8 +55,11 @@ if (missing.length > 0 || process.getuid?.() !== 0) {
 const kvm = await access('/dev/kvm', constants.R_OK | constants.W_OK).then(() => true, () => false);
 if (!kvm) console.log('/dev/kvm is not usable here: the guest runs under TCG (the disk I/O measured is QEMU\'s either way)');
 
-/** Warm rounds of each figure; the summary compares medians (one run on a shared 2-core machine is noise). */
-const ROUNDS = 3;
+/**
+ * Warm rounds of each figure; the summary compares medians (one run on a shared 2-core machine is noise).
+ * OPENEM_BENCH_KVM_ROUNDS asks for more (steadier medians, a longer run).
+ */
+const ROUNDS = Math.max(1, Math.floor(Number(process.env.OPENEM_BENCH_KVM_ROUNDS ?? 3)) || 3);
 const median = (runs: { s: number }[]) => {
   const sorted = runs.map((r) => r.s).sort((a, b) => a - b);
   return sorted[Math.floor(sorted.length / 2)]!;

@@ -38,7 +38,7 @@ interface PullBackup {
 export class KvmLiveSource implements BlockSource {
   readonly changeTracking: ChangeTracking;
   private job: Promise<PullBackup> | undefined;
-  /** QEMU's identity and the fresh backup folder, made while libvirt lists the checkpoints. */
+  /** QEMU's identity and the fresh backup folder the job's socket and scratch file go in. */
   private prepared: Promise<{ qemu: QemuIdentity; dir: string }> | undefined;
   private extents: Promise<Extent[]> | undefined;
   /** The earlier checkpoint this opening was asked to count from, kept when older ones go. */
@@ -46,6 +46,8 @@ export class KvmLiveSource implements BlockSource {
   private taken: SnapshotConsistency | undefined;
   /** The domain's checkpoints as listed when the changes were asked for: what closing prunes from, not listed again. */
   private checkpointsAtStart: string[] | undefined;
+  /** The listing and pruning of older checkpoints begun beside the reads of an incremental job (settles, never fails). */
+  private pruning: Promise<void> | undefined;
 
   private constructor(
     private readonly libvirt: Libvirt,
@@ -137,20 +139,40 @@ export class KvmLiveSource implements BlockSource {
     await rm(dir, { recursive: true, force: true });
   }
 
-  /** A chain break when libvirt no longer has checkpoint `since` for this domain. */
+  /**
+   * A chain break when libvirt no longer has checkpoint `since` for this domain. The job counting from `since`
+   * begins at once: libvirt refuses it when it has no such checkpoint, and only then are the checkpoints listed
+   * before the reads (to tell a chain break from another failure) and a full job begun. Otherwise they are listed,
+   * and openem's older ones pruned, while the changes are read (libvirt deletes checkpoints during a backup job);
+   * closing waits for that.
+   */
   private async changedSince(since: string): Promise<Extent[] | ChainBreak> {
-    // Started beside the listing; its failure is the job's, thrown when the job begins.
-    this.prepare().catch(() => undefined);
-    const listed = await this.libvirt.checkpointNames(this.domainUuid);
-    this.checkpointsAtStart = listed;
-    const known = new Set(listed);
-    if (!known.has(since)) {
+    let job: PullBackup;
+    try {
+      job = await this.begin(since);
+    } catch (e) {
+      const listed = await this.libvirt.checkpointNames(this.domainUuid).catch(() => undefined);
+      if (!listed || listed.includes(since)) throw e;
+      this.checkpointsAtStart = listed;
+      // The refused job removed its folder: the full one makes a fresh one.
+      this.job = undefined;
+      this.prepared = undefined;
       await this.begin();
       return { broken: `libvirt has no checkpoint ${since} of the VM any more (deleted, or the VM was redefined)` };
     }
-    const job = await this.begin(since);
     if (job.incrementalFrom !== since) return { broken: `this reading of the disk began before it was asked for the changes since ${since}` };
     this.countedFrom = since;
+    // Only a backup's opening (one that makes a checkpoint) prunes; a plain read drops nothing.
+    const made = this.changeTracking.checkpoint;
+    if (made) {
+      this.pruning = this.libvirt
+        .checkpointNames(this.domainUuid)
+        .then((listed) => pruneLibvirtCheckpoints(this.libvirt, this.domainUuid, this.target, [made, since], listed))
+        .then(
+          () => undefined,
+          () => undefined,
+        );
+    }
     return mapExtents(job.client, dirtyContext(this.target), (type) => (type & 1) !== 0);
   }
 
@@ -187,6 +209,7 @@ export class KvmLiveSource implements BlockSource {
     await job.client.close();
     await this.endJob(job.dir);
     const made = this.changeTracking.checkpoint;
-    if (made) await pruneLibvirtCheckpoints(this.libvirt, this.domainUuid, this.target, [made, this.countedFrom], this.checkpointsAtStart && [...this.checkpointsAtStart, made]);
+    if (this.pruning) await this.pruning;
+    else if (made) await pruneLibvirtCheckpoints(this.libvirt, this.domainUuid, this.target, [made, this.countedFrom], this.checkpointsAtStart && [...this.checkpointsAtStart, made]);
   }
 }
