@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { withApp } from './open-app.js';
 import { syncRestorePoints } from '../services/backup/sync-restore-points.js';
 import { badRequest } from '../errors.js';
+import { byAge } from '../repository/repository-catalog.js';
 
 /** `openem repo check [--read-data]` and `openem repo forget --keep N [--vm NAME]` (retention + gc). */
 export function registerRepoCommand(program: Command) {
@@ -48,7 +49,7 @@ export function registerRepoCommand(program: Command) {
         for (const m of manifests) if (!opts.vm || m.vmName === opts.vm) byVm.set(m.vmId, [...(byVm.get(m.vmId) ?? []), m]);
         const drop: string[] = [];
         for (const list of byVm.values()) {
-          list.sort((a, b) => b.createdAt.localeCompare(a.createdAt));
+          list.sort((a, b) => byAge(b, a));
           drop.push(...list.slice(keep).map((m) => m.id));
         }
         await ctx.repository.forget(drop);

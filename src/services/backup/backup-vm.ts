@@ -3,6 +3,7 @@ import type { AppContext } from '../app-services.js';
 import { conflict, notFound, OpenemError } from '../../errors.js';
 import { describeRestoreMark } from '../../platform/restore-incomplete-mark.js';
 import type { BackupProgress, BackupStats, RestorePointManifest } from '../../repository/repository.js';
+import { byAge } from '../../repository/repository-catalog.js';
 import type { VmConfig } from '../../platform/platform.js';
 import type { BlockSource } from '../../disks/block-source.js';
 import { registerRestorePoint } from './register-restore-point.js';
@@ -46,7 +47,7 @@ function consistencyNote(diskName: string, source: BlockSource): BackupNote | un
 
 /** The newest restore point of a VM, which the next backup is an increment of. */
 async function latestManifest(ctx: AppContext, vmId: string): Promise<RestorePointManifest | undefined> {
-  const mine = (await ctx.repository.listManifests()).filter((m) => m.vmId === vmId).sort((a, b) => a.createdAt.localeCompare(b.createdAt));
+  const mine = (await ctx.repository.listManifests()).filter((m) => m.vmId === vmId).sort(byAge);
   const last = mine[mine.length - 1];
   return last ? ctx.repository.readManifest(last.id) : undefined;
 }

@@ -1,6 +1,7 @@
 import { BLOCK_SIZE, type BlockSource, type Extent } from '../../disks/block-source.js';
 import type { DiskManifest, Repository, RestorePointManifest } from '../../repository/repository.js';
 import type { DiskRestorePlan } from './disk-restore-plan.js';
+import { byAge } from '../../repository/repository-catalog.js';
 
 /** Restore points whose checkpoints a QuickRollback asks the disk about, newest first. */
 const POINTS_ASKED = 4;
@@ -19,7 +20,7 @@ export type CbtRollbackPlan = { plan: DiskRestorePlan; countedFrom: TrackedPoint
  */
 export async function trackedPoints(repository: Repository, point: RestorePointManifest, vmId: string, diskName: string): Promise<TrackedPoint[]> {
   const size = point.disks.find((d) => d.name === diskName)?.size;
-  const summaries = (await repository.listManifests()).filter((m) => m.vmId === vmId && m.createdAt >= point.createdAt).sort((a, b) => b.createdAt.localeCompare(a.createdAt));
+  const summaries = (await repository.listManifests()).filter((m) => m.vmId === vmId && m.createdAt >= point.createdAt).sort((a, b) => byAge(b, a));
   const out: TrackedPoint[] = [];
   // Read POINTS_ASKED at a time, at once: the newest are nearly always the ones asked.
   for (let at = 0; at < summaries.length && out.length < POINTS_ASKED; at += POINTS_ASKED) {

@@ -26,7 +26,7 @@ export async function quickRollbackDiskPlan(run: RestoreRun, vm: VmConfig, diskI
       // The VM is off: the disk's extents hold still.
       plan = tracked.zero.length > 0 ? withoutExistingHoles(tracked, await source.allocatedExtents()) : tracked;
       run.progress.add(disk.size);
-      for (const b of plan.fetch) prefetch.add(b);
+      prefetch.addAll(plan.fetch);
     } else {
       plan = await quickRollbackPlan(run.ctx.repository, source, disk, {
         signal: run.signal,

@@ -40,6 +40,16 @@ export class RollbackPrefetch {
     if (this.pending.length >= BATCH_BLOCKS) this.flush();
   }
 
+  /**
+   * Blocks of a plan known whole before anything is fetched (changed-block tracking: no scan runs beside): fetched
+   * as one pack-read plan, its reads decoded on every core at once.
+   */
+  addAll(blocks: readonly BlockFetch[]): void {
+    this.flush();
+    this.pending.push(...blocks);
+    this.flush();
+  }
+
   /** Waits for every block added to be verified; throws the first failure (a CORRUPT block names its pack). */
   async finish(): Promise<void> {
     this.flush();
