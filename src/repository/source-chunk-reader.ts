@@ -31,12 +31,16 @@ export function allocatedBlockRanges(size: number, extents: Extent[]): [number, 
 
 /**
  * Reads a block source's allocated blocks (or the extents the caller names) sequentially, 8 MiB at a time,
- * into a ring of shared buffers: reading runs ahead of hashing by as many chunks as the ring holds, and stops
+ * into a ring of shared buffers (made as reads need them, none longer than the longest range): reading runs ahead of hashing by as many chunks as the ring holds, and stops
  * when the consumer has not released a buffer. A source that can `readInto` is read straight into the shared
  * buffer (one copy, by the kernel); other sources are read and copied.
  */
 export class SourceChunkReader {
   private readonly free: SharedArrayBuffer[] = [];
+  /** Ring buffers made so far: one is made when none is free, up to `ringSize`. */
+  private made = 0;
+  /** Bytes of a ring buffer: a chunk's, or the longest range's when every range is shorter (CBT's scattered blocks). */
+  private bufferBytes = CHUNK_BLOCKS * BLOCK_SIZE;
   private waitingForBuffer: (() => void) | undefined;
 
   /** `extents`: what to read instead of the source's allocated extents (the blocks CBT reports changed). */
@@ -44,9 +48,7 @@ export class SourceChunkReader {
     private readonly source: BlockSource,
     private readonly ringSize: number,
     private readonly extents?: Extent[],
-  ) {
-    for (let i = 0; i < ringSize; i++) this.free.push(new SharedArrayBuffer(CHUNK_BLOCKS * BLOCK_SIZE));
-  }
+  ) {}
 
   /** Gives a chunk's buffer back to the ring. */
   release(buf: SharedArrayBuffer): void {
@@ -58,6 +60,10 @@ export class SourceChunkReader {
 
   private async takeBuffer(signal?: AbortSignal): Promise<SharedArrayBuffer> {
     while (this.free.length === 0) {
+      if (this.made < this.ringSize) {
+        this.made++;
+        return new SharedArrayBuffer(this.bufferBytes);
+      }
       signal?.throwIfAborted();
       await new Promise<void>((resolve) => (this.waitingForBuffer = resolve));
     }
@@ -101,6 +107,11 @@ export class SourceChunkReader {
    */
   async *chunks(signal?: AbortSignal): AsyncGenerator<SourceChunk> {
     const ranges = allocatedBlockRanges(this.source.size, this.extents ?? (await this.source.allocatedExtents()));
+    if (this.made === 0) {
+      let longest = 1;
+      for (const [start, end] of ranges) longest = Math.max(longest, end - start);
+      this.bufferBytes = Math.min(CHUNK_BLOCKS, longest) * BLOCK_SIZE;
+    }
     const ahead = Math.max(1, Math.min(READS_IN_FLIGHT, this.ringSize - 1));
     const started: Promise<SourceChunk>[] = [];
     try {
