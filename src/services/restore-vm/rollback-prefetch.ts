@@ -91,10 +91,21 @@ export class RollbackPrefetch {
       } else verifyOnly.push(b);
     }
     if (keep.length > 0) {
+      // One allocation holds the batch: the blocks are decoded on the workers into their own reused memory (each
+      // reads its pack range itself) and copied here, instead of a buffer per range and per block.
+      const at = new Map<number, number>();
+      let bytes = 0;
+      for (const b of keep) {
+        at.set(b.index, bytes);
+        bytes += blockLength(this.diskSize, b.index);
+      }
+      const arena = Buffer.allocUnsafeSlow(bytes);
       await this.repository.fetchBlocks(keep, async (index, data) => {
-        this.held.set(index, data);
+        const from = at.get(index)!;
+        data.copy(arena, from);
+        this.held.set(index, arena.subarray(from, from + data.length));
         this.verifiedBytes += data.length;
-      }, { signal: this.signal });
+      }, { signal: this.signal, alignedBlocks: true });
     }
     if (verifyOnly.length > 0) {
       await this.repository.verifyBlocks(verifyOnly, { signal: this.signal });
