@@ -31,8 +31,8 @@ export function allocatedBlockRanges(size: number, extents: Extent[]): [number, 
 
 /**
  * Reads a block source's allocated blocks (or the extents the caller names) sequentially, 8 MiB at a time,
- * into a ring of shared buffers (made as reads need them, none longer than the longest range): reading runs ahead of hashing by as many chunks as the ring holds, and stops
- * when the consumer has not released a buffer. A source that can `readInto` is read straight into the shared
+ * into a ring of shared buffers (made as reads need them, none longer than the longest range): reading runs
+ * ahead of hashing by as many chunks as the ring holds, and stops when the consumer has not released a buffer. A source that can `readInto` is read straight into the shared
  * buffer (one copy, by the kernel); other sources are read and copied.
  */
 export class SourceChunkReader {

@@ -44,7 +44,7 @@ export class KvmLiveSource implements BlockSource {
   /** The earlier checkpoint this opening was asked to count from, kept when older ones go. */
   private countedFrom: string | undefined;
   private taken: SnapshotConsistency | undefined;
-  /** The domain's checkpoints as listed when the changes were asked for: what closing prunes from, not listed again. */
+  /** The domain's checkpoints as listed when libvirt refused an incremental job: what closing prunes from, not listed again. */
   private checkpointsAtStart: string[] | undefined;
   /** The listing and pruning of older checkpoints begun beside the reads of an incremental job (settles, never fails). */
   private pruning: Promise<void> | undefined;
