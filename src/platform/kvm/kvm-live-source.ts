@@ -48,6 +48,8 @@ export class KvmLiveSource implements BlockSource {
   private checkpointsAtStart: string[] | undefined;
   /** The listing and pruning of older checkpoints begun beside the reads of an incremental job (settles, never fails). */
   private pruning: Promise<void> | undefined;
+  /** Set by close: no job begins after it. */
+  private closed = false;
 
   private constructor(
     private readonly libvirt: Libvirt,
@@ -91,7 +93,13 @@ export class KvmLiveSource implements BlockSource {
   private async startJob(incrementalFrom: string | undefined): Promise<PullBackup> {
     const { qemu, dir } = await this.prepare();
     const socket = join(dir, BACKUP_SOCKET);
-    const disks = blockTargets(this.domainXml ?? (await this.libvirt.domainXml(this.domainUuid)));
+    let disks: string[];
+    try {
+      disks = blockTargets(this.domainXml ?? (await this.libvirt.domainXml(this.domainUuid)));
+    } catch (e) {
+      await rm(dir, { recursive: true, force: true });
+      throw e;
+    }
     const backupXml =
       `<domainbackup mode='pull'>${incrementalFrom ? `<incremental>${incrementalFrom}</incremental>` : ''}` +
       `<server transport='unix' socket='${socket}'/><disks>` +
@@ -154,7 +162,8 @@ export class KvmLiveSource implements BlockSource {
       const listed = await this.libvirt.checkpointNames(this.domainUuid).catch(() => undefined);
       if (!listed || listed.includes(since)) throw e;
       this.checkpointsAtStart = listed;
-      // The refused job removed its folder: the full one makes a fresh one.
+      // The refused job removed its folder: the full one makes a fresh one (unless the source was closed meanwhile).
+      if (this.closed) throw e;
       this.job = undefined;
       this.prepared = undefined;
       await this.begin();
@@ -165,7 +174,7 @@ export class KvmLiveSource implements BlockSource {
     // Only a backup's opening (one that makes a checkpoint) prunes; a plain read drops nothing.
     const made = this.changeTracking.checkpoint;
     if (made) {
-      this.pruning = this.libvirt
+      this.pruning ??= this.libvirt
         .checkpointNames(this.domainUuid)
         .then((listed) => pruneLibvirtCheckpoints(this.libvirt, this.domainUuid, this.target, [made, since], listed))
         .then(
@@ -196,6 +205,7 @@ export class KvmLiveSource implements BlockSource {
   }
 
   async close(): Promise<void> {
+    this.closed = true;
     if (!this.job) {
       // Prepared but never begun (the listing failed): the folder goes.
       const prepared = this.prepared && (await this.prepared.catch(() => undefined));

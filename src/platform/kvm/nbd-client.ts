@@ -91,7 +91,7 @@ export class NbdClient {
       if (sink.at >= sink.end) {
         this.sink = undefined;
         sink.done();
-        this.drainReplies();
+        this.drainSafely();
       }
       return;
     }
@@ -103,8 +103,20 @@ export class NbdClient {
     }
     // Replies are parsed from the scratch buffer where they lie; what is left is copied before the next read reuses it.
     this.received.push(this.scratch.subarray(0, n));
-    this.drainReplies();
-    this.received.detach(this.scratch.buffer);
+    try {
+      this.drainSafely();
+    } finally {
+      this.received.detach(this.scratch.buffer);
+    }
+  }
+
+  /** A reply that cannot be taken (a hole or status chunk that does not fit its request) ends the connection, not the process. */
+  private drainSafely(): void {
+    try {
+      this.drainReplies();
+    } catch (e) {
+      this.socket.destroy(new OpenemError('UNAVAILABLE', `bad NBD reply from '${this.exportName}': ${e instanceof Error ? e.message : String(e)}`));
+    }
   }
 
   /** Export size in bytes, known after the handshake. */

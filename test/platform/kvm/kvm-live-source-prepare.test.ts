@@ -58,6 +58,8 @@ test('an incremental live source begins its job at once and lists the checkpoint
   const second = await KvmLiveSource.open(busy.libvirt, uuid, 'vda', 1 << 20, 'openem-new', '<domain/>');
   await assert.rejects(second.changeTracking.changedBlocksSince('openem-old'), /another job/);
   assert.deepEqual([busy.calls.listings, busy.calls.begins.length], [1, 1]);
+  await second.close();
+  await assert.rejects(access(busy.calls.dirs[0]), { code: 'ENOENT' }, 'the refused job\'s folder is gone');
 
   // libvirt went away: the refusal is thrown even though nothing could be listed.
   const gone = refusing(new Error('libvirt went away'), () => 'cannot reach libvirt');
