@@ -207,7 +207,7 @@ export class KvmLiveSource implements BlockSource {
   async close(): Promise<void> {
     this.closed = true;
     if (!this.job) {
-      // Prepared but never begun (the listing failed): the folder goes.
+      // Never begun: a folder prepared for it goes.
       const prepared = this.prepared && (await this.prepared.catch(() => undefined));
       this.prepared = undefined;
       if (prepared) await rm(prepared.dir, { recursive: true, force: true });
